@@ -1,0 +1,187 @@
+"""The finding model: severities, areas, rule metadata, findings and the scan result.
+
+Everything here is plain data. Analyzers produce it, renderers consume it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(enum.IntEnum):
+    """Ordered so that comparisons read naturally: ``CRITICAL > HIGH``."""
+
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.name.lower() for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
+
+    def lower(self) -> Severity:
+        return Severity(max(self.value - 1, Severity.LOW.value))
+
+
+class Confidence(enum.IntEnum):
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+
+class Area(enum.Enum):
+    """Checklist areas 1-10, plus production engineering and workflow definitions."""
+
+    CREDENTIALS = ("credentials", 1, "Credential Management")
+    CODE_EXECUTION = ("code-execution", 2, "Dynamic Code Execution")
+    INJECTION = ("injection", 3, "Input Validation and Injection")
+    SERIALIZATION = ("serialization", 4, "Serialization Security")
+    AUTH = ("auth", 5, "Authentication and TLS")
+    LLM = ("llm", 6, "LLM Security")
+    FILESYSTEM = ("filesystem", 7, "File System")
+    VECTOR_STORE = ("vector-store", 8, "Vector Store and Memory")
+    NETWORK = ("network", 9, "Network Security")
+    DEPENDENCIES = ("dependencies", 10, "Dependencies and Suppressions")
+    PRODUCTION = ("production", 11, "Production Engineering")
+    WORKFLOWS = ("workflows", 12, "Workflow Definitions")
+
+    def __init__(self, slug: str, number: int, label: str) -> None:
+        self.slug = slug
+        self.number = number
+        self.label = label
+
+    @classmethod
+    def parse(cls, text: str) -> Area:
+        key = text.strip().lower()
+        for area in cls:
+            if key in (area.slug, area.name.lower(), str(area.number)):
+                return area
+        raise ValueError(f"unknown area {text!r}")
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    """The fixed documentation sections of a rule (Ruff-style)."""
+
+    what: str
+    why: str
+    example: str
+    use_instead: str
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One source of truth for a rule's metadata."""
+
+    id: str
+    name: str
+    title: str
+    area: Area
+    severity: Severity
+    confidence: Confidence
+    cwe: int | None
+    doc: RuleDoc
+    recommendation: str
+
+    @property
+    def cwe_id(self) -> str | None:
+        return f"CWE-{self.cwe}" if self.cwe else None
+
+
+@dataclass(frozen=True)
+class Location:
+    path: str  # relative to the scan root, with forward slashes
+    line: int
+    column: int = 0
+    end_line: int | None = None
+    end_column: int | None = None
+    cell: int | None = None  # notebook code cell (1-based), when the file is a notebook
+
+
+@dataclass(frozen=True)
+class TaintStep:
+    location: Location
+    description: str
+
+
+@dataclass
+class Finding:
+    rule_id: str
+    title: str
+    area: Area
+    severity: Severity
+    confidence: Confidence
+    location: Location
+    message: str
+    snippet: str
+    cwe: int | None
+    recommendation: str
+    scope: str = "<module>"
+    taint_path: tuple[TaintStep, ...] = ()
+    fingerprint: str = ""
+    # The statement's line span, used to match suppression comments.
+    stmt_start: int = 0
+    stmt_end: int = 0
+
+    def sort_key(self) -> tuple:
+        loc = self.location
+        return (-self.severity, loc.path, loc.line, loc.column, self.rule_id, self.message)
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: str
+    reason: str
+    # True when the file should have been analysed but could not be (parse failure);
+    # False for deliberate skips (size limit, binary data in a non-source file).
+    parse_failure: bool = False
+
+
+@dataclass(frozen=True)
+class ForeignSuppression:
+    """A ``# nosec`` / ``# noqa: S...`` / ``# nosemgrep`` comment, kept for review."""
+
+    path: str
+    line: int
+    tool: str
+    text: str
+    hides: tuple[str, ...] = ()  # redline rule ids reported on the same statement
+
+
+@dataclass
+class ScanResult:
+    root: str
+    findings: list[Finding] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    foreign_suppressions: list[ForeignSuppression] = field(default_factory=list)
+    suppressed_count: int = 0
+    files_scanned: int = 0
+    files_by_kind: dict[str, int] = field(default_factory=dict)
+    rules_run: tuple[str, ...] = ()
+    duration_s: float = 0.0
+    fail_on: Severity | None = Severity.HIGH
+
+    @property
+    def parse_failures(self) -> list[SkippedFile]:
+        return [s for s in self.skipped if s.parse_failure]
+
+    def highest(self) -> Severity | None:
+        return max((f.severity for f in self.findings), default=None)
+
+    def gate_failed(self) -> bool:
+        if self.fail_on is None:
+            return False
+        return any(f.severity >= self.fail_on for f in self.findings)
+
+    def counts(self) -> dict[Severity, int]:
+        out = {s: 0 for s in sorted(Severity, reverse=True)}
+        for f in self.findings:
+            out[f.severity] += 1
+        return out
