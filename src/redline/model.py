@@ -185,3 +185,8 @@ class ScanResult:
         for f in self.findings:
             out[f.severity] += 1
         return out
+
+
+def mask_secret(value: str) -> str:
+    """The only form in which a secret may appear in any output: 4 characters, then stars."""
+    return value[:4] + "*" * 8

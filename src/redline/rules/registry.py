@@ -108,10 +108,11 @@ def load_all() -> None:
         return
     _loaded = True
     from redline.rules import (  # noqa: F401
+        auth,
         code_execution,
         credentials,
+        injection,
         network,
         serialization,
-        shell,
         suppressions,
     )

@@ -1,0 +1,128 @@
+"""Analysis of one file, run in worker processes: read, parse, walk, suppress.
+
+Workers return plain data (a FileResult); nothing here prints or touches global state
+other than the result cache.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from redline.engine import Dispatch, FileContext, RuleSettings, walk
+from redline.model import Finding, ForeignSuppression, Location, SkippedFile
+from redline.python.names import ImportMap
+from redline.python.parsing import ParseFailure, decode_python, notebook_source, parse
+from redline import suppress
+
+
+@dataclass(frozen=True)
+class FileTask:
+    path: str  # absolute
+    rel: str
+    kind: str
+    module: str
+    is_package: bool
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    rules: RuleSettings
+    sandbox_files: tuple[str, ...] = ()
+
+
+@dataclass
+class FileResult:
+    rel: str
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: int = 0
+    foreign: list[ForeignSuppression] = field(default_factory=list)
+    skipped: SkippedFile | None = None
+    parser: str = "host"
+
+
+_dispatch_cache: dict[frozenset[str], Dispatch] = {}
+
+
+def _dispatch(enabled: frozenset[str]) -> Dispatch:
+    d = _dispatch_cache.get(enabled)
+    if d is None:
+        d = _dispatch_cache[enabled] = Dispatch(enabled)
+    return d
+
+
+def is_sandbox_file(rel: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatch(rel, p) or rel.endswith("/" + p.lstrip("/")) for p in patterns)
+
+
+def analyse_bytes(task: FileTask, data: bytes, settings: AnalysisSettings) -> FileResult:
+    result = FileResult(task.rel)
+    cell_of_line = None
+    try:
+        if task.kind == "notebook":
+            nb = notebook_source(data)
+            source, cell_of_line = nb.source, nb.cell_of_line
+        else:
+            source = decode_python(data)
+        tree, result.parser = parse(source, task.rel)
+    except ParseFailure as exc:
+        result.skipped = SkippedFile(task.rel, str(exc), parse_failure=True)
+        return result
+    try:
+        findings = _check(task, source, tree, settings, cell_of_line)
+    except RecursionError:
+        result.skipped = SkippedFile(task.rel, "too deeply nested to analyse", parse_failure=True)
+        return result
+
+    def location(line: int) -> Location:
+        if cell_of_line is None:
+            return Location(task.rel, line)
+        cell, shown = cell_of_line(line)
+        return Location(task.rel, shown, cell=cell)
+
+    enabled = settings.rules.enabled
+    kept, result.suppressed, meta, result.foreign = suppress.apply(
+        task.rel, source, findings, enabled, location
+    )
+    lines = source.splitlines()
+    for m in meta:
+        if m.rule_id in enabled:
+            if 0 < m.stmt_start <= len(lines):
+                m.snippet = lines[m.stmt_start - 1].strip()
+            kept.append(m)
+    result.findings = kept
+    return result
+
+
+def _check(task, source, tree: ast.Module, settings: AnalysisSettings, cell_of_line) -> list[Finding]:
+    imports = ImportMap.build(tree, task.module, task.is_package)
+    ctx = FileContext(
+        task.rel,
+        source,
+        imports,
+        settings.rules,
+        sandboxed=is_sandbox_file(task.rel, settings.sandbox_files),
+        cell_of_line=cell_of_line,
+    )
+    walk(tree, ctx, _dispatch(settings.rules.enabled))
+    return ctx.findings
+
+
+def analyse_file(task: FileTask, settings: AnalysisSettings, cache=None) -> FileResult:
+    """Read, look up the cache, analyse on a miss, store."""
+    try:
+        data = Path(task.path).read_bytes()
+    except OSError as exc:
+        return FileResult(task.rel, skipped=SkippedFile(task.rel, f"cannot read: {exc.strerror}"))
+    key = None
+    if cache is not None:
+        key = cache.key(task, data)
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+    result = analyse_bytes(task, data, settings)
+    if cache is not None and key is not None:
+        cache.put(key, result)
+    return result

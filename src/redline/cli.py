@@ -1,0 +1,269 @@
+"""Command line: ``redline scan``, ``redline rules``, ``redline explain``.
+
+Exit codes: 0 nothing at or above the gate, 1 findings at or above the gate,
+2 usage, configuration or internal error. A tool failure is never a clean scan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+import redline
+from redline import config as config_mod
+from redline.model import Area
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="redline",
+        description="Security review for Python codebases that build AI orchestration.",
+    )
+    parser.add_argument("--version", action="version", version=f"redline {redline.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    scan = sub.add_parser("scan", help="review files and directories (default: .)")
+    scan.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    scan.add_argument(
+        "--format",
+        "-f",
+        choices=("terminal", "markdown", "json", "sarif"),
+        default="terminal",
+        help="format written to standard output (default: terminal)",
+    )
+    scan.add_argument(
+        "--output",
+        "-o",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="also write a report to FILE, format from its extension (.md .json .sarif .txt); repeatable",
+    )
+    scan.add_argument(
+        "--fail-on",
+        metavar="LEVEL",
+        help="lowest severity that fails the scan: critical, high, medium, low, never (default: high)",
+    )
+    scan.add_argument("--select", action="append", metavar="RULES", help="only these rule ids, prefixes or areas (comma-separated)")
+    scan.add_argument("--ignore", action="append", metavar="RULES", help="skip these rule ids, prefixes or areas")
+    scan.add_argument("--exclude", action="append", metavar="PATTERN", help="gitignore-style pattern to leave out")
+    scan.add_argument("--config", type=Path, metavar="FILE", help="read settings from FILE")
+    scan.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: CPU count)")
+    scan.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+    scan.add_argument("--cache-dir", type=Path, metavar="DIR", help="result cache location (default: ~/.cache/redline)")
+    scan.add_argument("--strict", action="store_true", help="exit 2 when any Python file cannot be parsed")
+    scan.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    scan.add_argument("--quiet", "-q", action="store_true", help="print nothing to stdout (reports go to -o files)")
+
+    rules = sub.add_parser("rules", help="list the rules")
+    rules.add_argument("--area", help="only rules of this area (slug or number)")
+
+    explain = sub.add_parser("explain", help="show a rule's documentation")
+    explain.add_argument("rule_id", metavar="ID")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "scan":
+            return cmd_scan(args)
+        if args.command == "rules":
+            return cmd_rules(args)
+        if args.command == "explain":
+            return cmd_explain(args)
+        parser.print_help()
+        return EXIT_ERROR
+    except (config_mod.ConfigError, UsageError) as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return EXIT_ERROR
+    except Exception as exc:  # a tool failure must never look like a clean scan
+        _error(f"internal error: {type(exc).__name__}: {exc}")
+        return EXIT_ERROR
+
+
+def _error(message: str) -> None:
+    print(f"redline: error: {message}", file=sys.stderr)
+
+
+def _split(values: list[str] | None) -> tuple[str, ...]:
+    out: list[str] = []
+    for v in values or ():
+        out.extend(x.strip() for x in v.split(",") if x.strip())
+    return tuple(out)
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from redline.report import format_for_path, render_text
+    from redline.rules import registry
+    from redline.scan import ScanOptions, run_scan, scan_root
+
+    paths = args.paths or [Path(".")]
+    for p in paths:
+        if not p.exists() and not p.is_symlink():
+            raise UsageError(f"{p}: no such file or directory")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    cfg = config_mod.load(scan_root(paths), args.config)
+    select, ignore = _split(args.select), _split(args.ignore)
+    for sel in (*select, *ignore):
+        config_mod.validate_selector(sel)
+    fail_on = cfg.fail_on
+    if args.fail_on is not None:
+        try:
+            fail_on = config_mod.parse_fail_on(args.fail_on)
+        except ValueError as exc:
+            raise UsageError(f"--fail-on: {exc}") from None
+    cfg = cfg.with_overrides(
+        select=select or None,
+        ignore=(cfg.ignore + ignore) if ignore else None,
+        exclude=(cfg.exclude + _split(args.exclude)) if args.exclude else None,
+    )
+    cfg = dataclasses.replace(cfg, fail_on=fail_on)
+    outputs = []
+    for out in args.output:
+        try:
+            outputs.append((out, format_for_path(out)))
+        except ValueError as exc:
+            raise UsageError(f"{out}: {exc}") from None
+
+    progress = None
+    bar = None
+    if not args.no_progress and sys.stderr.isatty():
+        bar = _Progress()
+        progress = bar.update
+    try:
+        result = run_scan(
+            paths,
+            cfg,
+            ScanOptions(jobs=args.jobs, cache_dir=args.cache_dir, use_cache=not args.no_cache),
+            progress,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+
+    rules = {r.id: r for r in registry.all_rules()}
+    for path, fmt in outputs:
+        text = render_text(fmt, result, rules)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot write report: {exc.strerror}") from None
+    if not args.quiet:
+        if args.format == "terminal":
+            from rich.console import Console
+
+            from redline.report import terminal
+
+            terminal.render(result, rules, Console(highlight=False))
+        else:
+            sys.stdout.write(render_text(args.format, result, rules))
+    if args.strict and result.parse_failures:
+        _error(f"{len(result.parse_failures)} Python file(s) could not be parsed (--strict)")
+        return EXIT_ERROR
+    return EXIT_FINDINGS if result.gate_failed() else EXIT_CLEAN
+
+
+class _Progress:
+    """A rich progress bar on stderr, shown only for scans long enough to need one."""
+
+    def __init__(self) -> None:
+        self._bar = None
+        self._task = None
+
+    def update(self, done: int, total: int) -> None:
+        if self._bar is None:
+            if total < 200:
+                return
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self._bar = Progress(console=Console(stderr=True), transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("scanning", total=total)
+        self._bar.update(self._task, completed=done)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from redline.rules import registry
+
+    rules = registry.all_rules()
+    if args.area:
+        try:
+            area = Area.parse(args.area)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        rules = [r for r in rules if r.area is area]
+    table = Table("ID", "Name", "Severity", "Area", "CWE", "Title", box=None)
+    for r in rules:
+        table.add_row(r.id, r.name, r.severity.name, r.area.slug, r.cwe_id or "-", r.title)
+    Console(highlight=False).print(table)
+    return EXIT_CLEAN
+
+
+def explain_text(rule_id: str) -> str:
+    from redline.rules import registry
+
+    rule = registry.get(rule_id)
+    if rule is None:
+        raise UsageError(f"unknown rule {rule_id!r} (see `redline rules`)")
+    d = rule.doc
+    parts = [
+        f"# {rule.id} {rule.name}: {rule.title}",
+        "",
+        f"Area: {rule.area.label} ({rule.area.slug})  Severity: {rule.severity.name}  "
+        f"Confidence: {rule.confidence.name}  {rule.cwe_id or ''}".rstrip(),
+        "",
+        "## What it finds",
+        d.what,
+        "",
+        "## Why it matters",
+        d.why,
+        "",
+        "## Example",
+        "```python",
+        d.example.rstrip(),
+        "```",
+        "",
+        "## Use instead",
+        "```python",
+        d.use_instead.rstrip(),
+        "```",
+        "",
+        "## Recommendation",
+        rule.recommendation,
+    ]
+    if d.references:
+        parts += ["", "## References", *(f"- {ref}" for ref in d.references)]
+    return "\n".join(parts) + "\n"
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    sys.stdout.write(explain_text(args.rule_id))
+    return EXIT_CLEAN
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

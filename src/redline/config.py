@@ -1,0 +1,180 @@
+"""Configuration: ``[tool.redline]`` in pyproject.toml (found from the scan root
+upward) or ``.redline.toml``; command-line flags override both.
+
+Every key is validated: an unknown key or a bad value raises ConfigError, which
+the CLI turns into a one-line message and exit code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from redline.model import Area, Severity
+from redline.rules import registry
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class ConfigError(ValueError):
+    pass
+
+
+DEFAULT_MAX_FILE_SIZE = 2_000_000
+
+
+@dataclass(frozen=True)
+class Config:
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    severity: dict[str, Severity] = field(default_factory=dict)
+    fail_on: Severity | None = Severity.HIGH
+    sandbox_files: tuple[str, ...] = ()
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    source: str | None = None  # the file the settings came from
+
+    def with_overrides(self, **changes) -> Config:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def parse_fail_on(text: str) -> Severity | None:
+    if text.strip().lower() == "never":
+        return None
+    return Severity.parse(text)
+
+
+def _section(path: Path, data: dict) -> dict | None:
+    """The redline settings in a file: [tool.redline] in pyproject.toml, else top level."""
+    if path.name == "pyproject.toml":
+        return data.get("tool", {}).get("redline")
+    return data
+
+
+def find_config(start: Path) -> tuple[Path, dict] | None:
+    """The nearest .redline.toml or pyproject.toml with [tool.redline], upward from start."""
+    start = start.resolve()
+    here = start if start.is_dir() else start.parent
+    for directory in (here, *here.parents):
+        for name in (".redline.toml", "pyproject.toml"):
+            candidate = directory / name
+            if candidate.is_file():
+                section = _section(candidate, _read(candidate))
+                if section is not None:
+                    return candidate, section
+        if (directory / ".git").exists():
+            break  # do not pull settings in from outside the repository
+    return None
+
+
+def _read(path: Path) -> dict:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def load(start: Path, explicit: Path | None = None) -> Config:
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"{explicit}: config file not found")
+        found = explicit, _section(explicit, _read(explicit)) or {}
+    else:
+        found = find_config(start)
+        if found is None:
+            return Config()
+    path, section = found
+    return from_mapping(section, str(path))
+
+
+_KEYS = {"select", "ignore", "exclude", "severity", "fail-on", "sandbox-files", "max-file-size"}
+
+
+def from_mapping(data: dict, source: str) -> Config:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: [tool.redline] must be a table")
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{source}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_KEYS))})"
+        )
+    select = _strings(data, "select", source)
+    ignore = _strings(data, "ignore", source)
+    for sel in (*select, *ignore):
+        validate_selector(sel, source)
+    severity: dict[str, Severity] = {}
+    raw_sev = data.get("severity", {})
+    if not isinstance(raw_sev, dict):
+        raise ConfigError(f"{source}: 'severity' must be a table of RULE-ID = \"level\"")
+    for rule_id, level in raw_sev.items():
+        if registry.get(rule_id) is None:
+            raise ConfigError(f"{source}: severity: unknown rule id {rule_id!r}")
+        if not isinstance(level, str):
+            raise ConfigError(f"{source}: severity.{rule_id} must be a string")
+        try:
+            severity[rule_id.upper()] = Severity.parse(level)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: severity.{rule_id}: {exc}") from None
+    fail_on = Severity.HIGH
+    if "fail-on" in data:
+        if not isinstance(data["fail-on"], str):
+            raise ConfigError(f"{source}: 'fail-on' must be a string")
+        try:
+            fail_on = parse_fail_on(data["fail-on"])
+        except ValueError as exc:
+            raise ConfigError(f"{source}: fail-on: {exc}") from None
+    max_size = data.get("max-file-size", DEFAULT_MAX_FILE_SIZE)
+    if not isinstance(max_size, int) or isinstance(max_size, bool) or max_size <= 0:
+        raise ConfigError(f"{source}: 'max-file-size' must be a positive integer (bytes)")
+    return Config(
+        select=select,
+        ignore=ignore,
+        exclude=_strings(data, "exclude", source),
+        severity=severity,
+        fail_on=fail_on,
+        sandbox_files=_strings(data, "sandbox-files", source),
+        max_file_size=max_size,
+        source=source,
+    )
+
+
+def _strings(data: dict, key: str, source: str) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{source}: {key!r} must be a list of strings")
+    return tuple(value)
+
+
+def validate_selector(selector: str, source: str = "command line") -> None:
+    if not matching_rules(selector):
+        raise ConfigError(f"{source}: {selector!r} is not a rule id, rule prefix or area")
+
+
+def matching_rules(selector: str) -> set[str]:
+    sel = selector.strip()
+    rules = registry.all_rules()
+    try:
+        area = Area.parse(sel)
+        return {r.id for r in rules if r.area is area}
+    except ValueError:
+        pass
+    up = sel.upper()
+    return {r.id for r in rules if r.id.startswith(up) or r.name == sel.lower()}
+
+
+def enabled_rules(config: Config) -> frozenset[str]:
+    ids = {r.id for r in registry.all_rules()}
+    if config.select:
+        ids = set().union(*(matching_rules(s) for s in config.select))
+    for sel in config.ignore:
+        ids -= matching_rules(sel)
+    return frozenset(ids)

@@ -1,0 +1,217 @@
+"""One AST walk per module, dispatching each node to the checks interested in it.
+
+The dispatch tables are built once per scan from the enabled rules: a node type or
+a call name that no enabled check wants costs a dictionary miss and nothing more.
+Calls are resolved to fully-qualified names once, then dispatched by that name.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from redline.model import Confidence, Finding, Location, Rule, Severity, mask_secret
+from redline.python.names import ImportMap, dotted
+from redline.rules.registry import CHECKS, Check, load_all
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+CheckFn = Callable[["FileContext", ast.AST], None]
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    enabled: frozenset[str]
+    severity: dict[str, Severity]  # per-rule overrides from the configuration
+
+
+class Dispatch:
+    """Lookup tables from node type and call name to the enabled check functions."""
+
+    def __init__(self, enabled: frozenset[str]) -> None:
+        load_all()
+        self.by_type: dict[type, list[CheckFn]] = defaultdict(list)
+        self.by_call: dict[str, list[CheckFn]] = defaultdict(list)
+        for chk in CHECKS:
+            if not any(r.id in enabled for r in chk.rules):
+                continue
+            for t in chk.node_types:
+                self.by_type[t].append(chk.fn)
+            for name in chk.calls:
+                self.by_call[name].append(chk.fn)
+        self.wants_calls = bool(self.by_call)
+        self.by_type = dict(self.by_type)
+        self.by_call = dict(self.by_call)
+
+
+def checks_for(rule_ids: Iterable[str]) -> list[Check]:
+    ids = set(rule_ids)
+    return [c for c in CHECKS if any(r.id in ids for r in c.rules)]
+
+
+class FileContext:
+    """What a check sees of the module being analysed, and where it reports."""
+
+    def __init__(
+        self,
+        path: str,
+        source: str,
+        imports: ImportMap,
+        settings: RuleSettings,
+        *,
+        sandboxed: bool = False,
+        cell_of_line: Callable[[int], tuple[int | None, int]] | None = None,
+    ) -> None:
+        self.path = path
+        self.lines = source.splitlines()
+        self.imports = imports
+        self.settings = settings
+        self.sandboxed = sandboxed
+        self.findings: list[Finding] = []
+        self.scope: tuple[str, ...] = ()
+        self.stmt: ast.stmt | None = None
+        # Per-scope variable -> qualified name of the class it was constructed from.
+        self._types: dict[tuple[str, ...], dict[str, str]] = defaultdict(dict)
+        self._cell_of_line = cell_of_line
+
+    # -- name resolution -------------------------------------------------------------
+    def qualname(self, node: ast.AST) -> str | None:
+        """Fully-qualified name of a callee or attribute chain, or None if unknown."""
+        if isinstance(node, ast.Call):
+            return self.qualname(node.func)
+        if isinstance(node, ast.Attribute) and not isinstance(node.value, (ast.Name, ast.Attribute)):
+            base = self.qualname(node.value)
+            return f"{base}.{node.attr}" if base else None
+        parts = dotted(node)
+        if parts is None:
+            if isinstance(node, ast.Attribute):
+                base = self.qualname(node.value)
+                return f"{base}.{node.attr}" if base else None
+            return None
+        head = self.variable_type(parts[0])
+        if head is None:
+            head = self.imports.resolve_name(parts[0])
+        if head is None:
+            return None
+        return ".".join([head, *parts[1:]]) if len(parts) > 1 else head
+
+    def variable_type(self, name: str) -> str | None:
+        scope = self.scope
+        while True:
+            found = self._types.get(scope, {}).get(name)
+            if found is not None or not scope:
+                return found
+            scope = scope[:-1]
+
+    def bind_type(self, target: ast.AST, value: ast.AST) -> None:
+        """Remember ``x = requests.Session()`` so that ``x.get`` is ``requests.Session.get``."""
+        if not isinstance(target, ast.Name):
+            return
+        types = self._types[self.scope]
+        if isinstance(value, ast.Call):
+            qual = self.qualname(value.func)
+            if qual is not None:
+                types[target.id] = qual
+                return
+        types.pop(target.id, None)
+
+    # -- reporting ---------------------------------------------------------------------
+    def enabled(self, rule: Rule) -> bool:
+        return rule.id in self.settings.enabled
+
+    def report(
+        self,
+        rule: Rule,
+        node: ast.AST,
+        message: str,
+        *,
+        severity: Severity | None = None,
+        confidence: Confidence | None = None,
+        secret: str | None = None,
+    ) -> None:
+        if rule.id not in self.settings.enabled:
+            return
+        line = getattr(node, "lineno", 1)
+        col = getattr(node, "col_offset", 0)
+        snippet = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
+        if secret:
+            masked = mask_secret(secret)
+            snippet = snippet.replace(secret, masked)
+            message = message.replace(secret, masked)
+        sev = self.settings.severity.get(rule.id) or severity or rule.severity
+        stmt = self.stmt
+        start, end = (line, getattr(node, "end_lineno", line) or line)
+        if stmt is not None:
+            start, end = statement_span(stmt)
+        cell = None
+        shown_line = line
+        if self._cell_of_line is not None:
+            cell, shown_line = self._cell_of_line(line)
+        self.findings.append(
+            Finding(
+                rule_id=rule.id,
+                title=rule.title,
+                area=rule.area,
+                severity=sev,
+                confidence=confidence or rule.confidence,
+                location=Location(
+                    path=self.path,
+                    line=shown_line,
+                    column=col,
+                    end_line=(getattr(node, "end_lineno", None) or line) - line + shown_line,
+                    end_column=getattr(node, "end_col_offset", None),
+                    cell=cell,
+                ),
+                message=message,
+                snippet=snippet,
+                cwe=rule.cwe,
+                recommendation=rule.recommendation,
+                scope=".".join(self.scope) or "<module>",
+                stmt_start=start,
+                stmt_end=end,
+            )
+        )
+
+
+def statement_span(stmt: ast.stmt) -> tuple[int, int]:
+    """Lines of a statement's own text: for a compound statement, only its header."""
+    start = stmt.lineno
+    body = getattr(stmt, "body", None)
+    if isinstance(body, list) and body and isinstance(body[0], ast.AST):
+        return start, max(start, body[0].lineno - 1)
+    decorators = getattr(stmt, "decorator_list", None)
+    if decorators:
+        start = min(d.lineno for d in decorators)
+    return start, stmt.end_lineno or start
+
+
+def walk(tree: ast.Module, ctx: FileContext, dispatch: Dispatch) -> None:
+    """Visit every node once, in source order, without recursion."""
+    by_type = dispatch.by_type
+    by_call = dispatch.by_call
+    wants_calls = dispatch.wants_calls
+    stack: list[tuple[ast.AST, tuple[str, ...], ast.stmt | None]] = [(tree, (), None)]
+    while stack:
+        node, scope, stmt = stack.pop()
+        ctx.scope = scope
+        if isinstance(node, ast.stmt):
+            stmt = node
+        ctx.stmt = stmt
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            ctx.bind_type(node.targets[0], node.value)
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            ctx.bind_type(node.optional_vars, node.context_expr)
+        fns = by_type.get(type(node))
+        if fns:
+            for fn in fns:
+                fn(ctx, node)
+        if wants_calls and isinstance(node, ast.Call):
+            name = ctx.qualname(node.func)
+            if name is not None:
+                for fn in by_call.get(name, ()):
+                    fn(ctx, node)
+        child_scope = scope + (node.name,) if isinstance(node, _SCOPES) else scope
+        children = list(ast.iter_child_nodes(node))
+        for child in reversed(children):
+            stack.append((child, child_scope, stmt))

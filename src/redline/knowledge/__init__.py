@@ -1,0 +1,70 @@
+"""Knowledge kept as data files in this package, loaded once and validated on load."""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10
+    import tomli as tomllib
+
+
+class KnowledgeError(ValueError):
+    """A bundled data file is malformed (a bug in redline, reported clearly)."""
+
+
+def load_toml(name: str) -> dict:
+    text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise KnowledgeError(f"knowledge/{name}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class SecretKnowledge:
+    terminal: frozenset[str]
+    key_qualifiers: frozenset[str]
+    not_secret_modifiers: frozenset[str]
+    short_ok: frozenset[str]
+    min_length: int
+    min_length_token: int
+    placeholders: frozenset[str]
+    placeholder_re: re.Pattern[str]
+    providers: tuple[tuple[str, re.Pattern[str]], ...]
+
+
+def _strings(data: dict, key: str, where: str) -> frozenset[str]:
+    value = data.get(key)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise KnowledgeError(f"knowledge/secrets.toml: {where}.{key} must be a list of strings")
+    return frozenset(v.lower() for v in value)
+
+
+@cache
+def secrets() -> SecretKnowledge:
+    data = load_toml("secrets.toml")
+    try:
+        names, values, providers = data["names"], data["values"], data["providers"]
+        placeholder_re = re.compile(
+            "|".join(f"(?:{p})" for p in values["placeholder_patterns"]), re.IGNORECASE
+        )
+        compiled = tuple((p["name"], re.compile(p["pattern"])) for p in providers)
+        return SecretKnowledge(
+            terminal=_strings(names, "terminal", "names"),
+            key_qualifiers=_strings(names, "key_qualifiers", "names"),
+            not_secret_modifiers=_strings(names, "not_secret_modifiers", "names"),
+            short_ok=_strings(names, "short_ok", "names"),
+            min_length=int(values["min_length"]),
+            min_length_token=int(values["min_length_token"]),
+            placeholders=_strings(values, "placeholders", "values"),
+            placeholder_re=placeholder_re,
+            providers=compiled,
+        )
+    except (KeyError, TypeError, re.error) as exc:
+        raise KnowledgeError(f"knowledge/secrets.toml: invalid ({exc!r})") from None

@@ -1,0 +1,114 @@
+"""Module names and qualified-name resolution through a module's imports.
+
+``import yaml as y; y.load(...)`` resolves to ``yaml.load``;
+``from subprocess import run as r; r(...)`` to ``subprocess.run``. Builtins keep
+their bare name (``eval``), and ``builtins.eval`` is folded onto it.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from pathlib import PurePosixPath
+
+BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+def module_name(rel_path: str, package_dirs: frozenset[str]) -> tuple[str, bool]:
+    """Dotted module name for a repo-relative path, and whether it is a package.
+
+    ``package_dirs`` holds the relative directories that contain ``__init__.py``.
+    The name starts at the highest directory of the unbroken chain of packages
+    above the file, so ``src/pkg/mod.py`` is ``pkg.mod`` and a loose script is
+    just its stem.
+    """
+    p = PurePosixPath(rel_path)
+    stem = p.stem if p.suffix else p.name
+    parts: list[str] = []
+    is_package = stem == "__init__"
+    if not is_package:
+        parts.append(stem)
+    parent = p.parent
+    while str(parent) not in ("", ".") and str(parent) in package_dirs:
+        parts.append(parent.name)
+        parent = parent.parent
+    if not parts:  # a top-level __init__.py of the scan root
+        parts.append(PurePosixPath(rel_path).parent.name or "__init__")
+    return ".".join(reversed(parts)), is_package
+
+
+class ImportMap:
+    """Local name -> fully-qualified name, from every import in a module."""
+
+    __slots__ = ("module", "is_package", "aliases", "defined")
+
+    def __init__(self, module: str, is_package: bool) -> None:
+        self.module = module
+        self.is_package = is_package
+        self.aliases: dict[str, str] = {}
+        self.defined: set[str] = set()
+
+    @classmethod
+    def build(cls, tree: ast.Module, module: str, is_package: bool) -> ImportMap:
+        imap = cls(module, is_package)
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                imap.defined.add(node.name)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        imap.aliases[alias.asname] = alias.name
+                    else:
+                        top = alias.name.split(".", 1)[0]
+                        imap.aliases[top] = top
+            elif isinstance(node, ast.ImportFrom):
+                base = imap.absolute(node.module, node.level)
+                for alias in node.names:
+                    if alias.name == "*":
+                        continue
+                    full = f"{base}.{alias.name}" if base else alias.name
+                    imap.aliases[alias.asname or alias.name] = full
+        return imap
+
+    def absolute(self, module: str | None, level: int) -> str:
+        """The absolute module named by ``from <level dots><module> import ...``."""
+        if not level:
+            return module or ""
+        parts = self.module.split(".")
+        if not self.is_package:
+            parts = parts[:-1]
+        if level > 1:
+            parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+        if module:
+            parts.append(module)
+        return ".".join(parts)
+
+    def resolve_name(self, name: str) -> str | None:
+        target = self.aliases.get(name)
+        if target is not None:
+            return "eval" if target == "builtins.eval" else _fold_builtins(target)
+        if name in self.defined:
+            return f"{self.module}.{name}"
+        if name in BUILTIN_NAMES:
+            return name
+        return None
+
+
+def _fold_builtins(name: str) -> str:
+    if name.startswith("builtins."):
+        return name[len("builtins.") :]
+    return name
+
+
+def dotted(node: ast.AST) -> list[str] | None:
+    """``a.b.c`` as ``["a", "b", "c"]``; None for anything that is not a plain chain."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        parts.reverse()
+        return parts
+    return None

@@ -1,0 +1,69 @@
+"""Checklist area 2: dynamic code execution."""
+
+from __future__ import annotations
+
+import ast
+
+from redline.model import Area, Confidence, Severity
+from redline.rules.common import argument, is_literal
+from redline.rules.registry import check, define
+
+EXEC001 = define(
+    "EXEC001",
+    "dynamic-code-execution",
+    "Dynamic code execution with eval/exec/compile",
+    area=Area.CODE_EXECUTION,
+    severity=Severity.CRITICAL,
+    confidence=Confidence.HIGH,
+    cwe=95,
+    what="""
+Calls to the builtins `eval`, `exec` or `compile` whose code argument is not a
+literal, outside the files configured as sanctioned sandboxes (`sandbox-files`).
+Inside a sandbox file the finding is kept for review at MEDIUM.
+""",
+    why="""
+Whoever controls the string controls the process: one crafted expression reads
+environment secrets, opens a shell or rewrites files. In agent systems the string
+is often a workflow condition, a tool argument or model output, all of which an
+attacker can steer through prompt injection. Restricted globals such as
+`{"__builtins__": {}}` are not a sandbox: object attributes reach every class in
+the interpreter.
+""",
+    example="""
+    def route(workflow, state):
+        return eval(workflow["condition"], {}, state)
+""",
+    use_instead="""
+    import ast
+
+    def route(workflow, state):
+        return ast.literal_eval(workflow["default"])
+""",
+    recommendation=(
+        "Replace eval()/exec() with a safe evaluator (ast.literal_eval, an AST allowlist "
+        "or a dedicated expression library); run unavoidable code execution only in an "
+        "isolated sandbox process with time and memory limits."
+    ),
+    references=(
+        "https://docs.python.org/3/library/functions.html#eval",
+        "https://cwe.mitre.org/data/definitions/95.html",
+    ),
+)
+
+
+@check(EXEC001, calls=("eval", "exec", "compile"))
+def dynamic_code(ctx, node: ast.Call) -> None:
+    name = ctx.qualname(node.func)
+    code = argument(node, 0, "source")
+    if code is None or is_literal(code):
+        return
+    if ctx.sandboxed:
+        ctx.report(
+            EXEC001,
+            node,
+            f"{name}() runs dynamic code in a sanctioned sandbox file; review its restrictions",
+            severity=Severity.MEDIUM,
+            confidence=Confidence.MEDIUM,
+        )
+        return
+    ctx.report(EXEC001, node, f"{name}() executes a string that is not a literal")

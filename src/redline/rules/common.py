@@ -1,0 +1,56 @@
+"""Small AST predicates shared by the rule modules."""
+
+from __future__ import annotations
+
+import ast
+
+
+def is_literal(node: ast.AST | None) -> bool:
+    """A value fixed in the source: constants, f-strings without fields, and
+    containers, concatenations and ``%``/``.format`` of such values."""
+    if node is None:
+        return True
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.JoinedStr):
+        return all(isinstance(v, ast.Constant) for v in node.values)
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return all(is_literal(e) for e in node.elts)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
+        return is_literal(node.left) and is_literal(node.right)
+    return False
+
+
+def keyword(call: ast.Call, name: str) -> ast.keyword | None:
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw
+    return None
+
+
+def has_star_kwargs(call: ast.Call) -> bool:
+    return any(kw.arg is None for kw in call.keywords)
+
+
+def argument(call: ast.Call, position: int, name: str) -> ast.AST | None:
+    """The argument passed at ``position`` or as keyword ``name``."""
+    if len(call.args) > position and not any(
+        isinstance(a, ast.Starred) for a in call.args[: position + 1]
+    ):
+        return call.args[position]
+    kw = keyword(call, name)
+    return kw.value if kw is not None else None
+
+
+def is_const(node: ast.AST | None, value: object) -> bool:
+    return isinstance(node, ast.Constant) and node.value is value
+
+
+def is_false(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value in (False, 0) and node.value is not None
+
+
+def string_value(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None

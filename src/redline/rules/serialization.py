@@ -1,0 +1,167 @@
+"""Checklist area 4: unsafe deserialization."""
+
+from __future__ import annotations
+
+import ast
+
+from redline.model import Area, Confidence, Severity
+from redline.rules.common import argument, is_const, keyword
+from redline.rules.registry import check, define
+
+SER001 = define(
+    "SER001",
+    "unsafe-deserialization",
+    "Deserialization that can execute code (pickle family)",
+    area=Area.SERIALIZATION,
+    severity=Severity.HIGH,
+    confidence=Confidence.MEDIUM,
+    cwe=502,
+    what="""
+Loading data with `pickle`, `cPickle`, `dill`, `cloudpickle`, `marshal`, `shelve`,
+`jsonpickle.decode`, `joblib.load`, `pandas.read_pickle`, `numpy.load` with
+`allow_pickle=True`, or `torch.load` without `weights_only=True`.
+""",
+    why="""
+These formats rebuild arbitrary objects, and rebuilding an object can call any
+function: a pickle is a program. Whoever can write the bytes (a cache entry, a
+Redis key, a downloaded model, a message from another service) runs code in your
+process. Agent memory and vector-store caches are frequent carriers.
+""",
+    example="""
+    import pickle
+
+    def restore(blob):
+        return pickle.loads(blob)
+""",
+    use_instead="""
+    import json
+
+    def restore(blob):
+        return json.loads(blob)
+""",
+    recommendation=(
+        "Deserialize untrusted data only with data-only formats (JSON, msgpack, "
+        "safetensors, torch.load(weights_only=True)); if pickle is unavoidable, sign the "
+        "bytes (HMAC) and verify before loading."
+    ),
+    references=(
+        "https://docs.python.org/3/library/pickle.html",
+        "https://cwe.mitre.org/data/definitions/502.html",
+    ),
+)
+
+SER002 = define(
+    "SER002",
+    "unsafe-yaml-load",
+    "YAML loaded with a loader that constructs Python objects",
+    area=Area.SERIALIZATION,
+    severity=Severity.HIGH,
+    confidence=Confidence.HIGH,
+    cwe=502,
+    what="""
+`yaml.load`/`yaml.load_all` without a safe loader (`SafeLoader`, `CSafeLoader`,
+`BaseLoader`), and `yaml.unsafe_load`, `yaml.full_load` and their `_all` forms.
+""",
+    why="""
+PyYAML's full and unsafe loaders honour tags such as `!!python/object/apply`,
+which call arbitrary functions while the document is parsed. Workflow definitions,
+agent configurations and prompt files are YAML that users and other systems can
+write.
+""",
+    example="""
+    import yaml
+
+    def load_workflow(text):
+        return yaml.load(text, Loader=yaml.Loader)
+""",
+    use_instead="""
+    import yaml
+
+    def load_workflow(text):
+        return yaml.safe_load(text)
+""",
+    recommendation="Load YAML with yaml.safe_load (or Loader=yaml.SafeLoader/CSafeLoader).",
+    references=("https://pyyaml.org/wiki/PyYAMLDocumentation",),
+)
+
+_PICKLE_LIKE = (
+    "pickle.load",
+    "pickle.loads",
+    "pickle.Unpickler",
+    "_pickle.load",
+    "_pickle.loads",
+    "cPickle.load",
+    "cPickle.loads",
+    "dill.load",
+    "dill.loads",
+    "cloudpickle.load",
+    "cloudpickle.loads",
+    "marshal.load",
+    "marshal.loads",
+    "shelve.open",
+    "jsonpickle.decode",
+    "jsonpickle.loads",
+    "jsonpickle.unpickler.decode",
+    "joblib.load",
+    "pandas.read_pickle",
+    "sklearn.externals.joblib.load",
+)
+
+
+@check(SER001, calls=_PICKLE_LIKE)
+def pickle_like(ctx, node: ast.Call) -> None:
+    name = ctx.qualname(node.func)
+    ctx.report(SER001, node, f"{name}() can execute code embedded in the data it loads")
+
+
+@check(SER001, calls=("torch.load",))
+def torch_load(ctx, node: ast.Call) -> None:
+    weights_only = keyword(node, "weights_only")
+    if weights_only is not None and is_const(weights_only.value, True):
+        return
+    ctx.report(SER001, node, "torch.load() without weights_only=True unpickles arbitrary objects")
+
+
+@check(SER001, calls=("numpy.load",))
+def numpy_load(ctx, node: ast.Call) -> None:
+    allow = keyword(node, "allow_pickle")
+    if allow is not None and is_const(allow.value, True):
+        ctx.report(SER001, node, "numpy.load(allow_pickle=True) unpickles arbitrary objects")
+
+
+_SAFE_LOADERS = frozenset(
+    {
+        "yaml.SafeLoader",
+        "yaml.CSafeLoader",
+        "yaml.BaseLoader",
+        "yaml.CBaseLoader",
+        "yaml.loader.SafeLoader",
+        "yaml.loader.BaseLoader",
+        "yaml.cyaml.CSafeLoader",
+    }
+)
+
+
+@check(SER002, calls=("yaml.load", "yaml.load_all"))
+def yaml_load(ctx, node: ast.Call) -> None:
+    loader = argument(node, 1, "Loader")
+    name = ctx.qualname(node.func)
+    if loader is None:
+        if any(kw.arg is None for kw in node.keywords):
+            return  # Loader may come through **kwargs
+        ctx.report(SER002, node, f"{name}() without a Loader uses an unsafe default in PyYAML < 6")
+        return
+    loader_name = ctx.qualname(loader)
+    if loader_name is None or loader_name in _SAFE_LOADERS:
+        return  # unknown names may be SafeLoader subclasses: stay precise
+    if loader_name.startswith("yaml.") or loader_name in ("Loader", "UnsafeLoader", "FullLoader"):
+        ctx.report(SER002, node, f"{name}() with {loader_name} can construct Python objects")
+
+
+@check(
+    SER002,
+    calls=("yaml.unsafe_load", "yaml.unsafe_load_all", "yaml.full_load", "yaml.full_load_all"),
+)
+def yaml_unsafe(ctx, node: ast.Call) -> None:
+    name = ctx.qualname(node.func)
+    ctx.report(SER002, node, f"{name}() can construct arbitrary Python objects")

@@ -1,0 +1,140 @@
+"""Orchestration: discovery -> parallel per-file analysis (cached) -> one ScanResult."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from redline import cache as cache_mod
+from redline.analysis import AnalysisSettings, FileResult, FileTask, analyse_file
+from redline.config import Config, enabled_rules
+from redline.discovery import ANALYSED_KINDS, discover
+from redline.engine import RuleSettings
+from redline.model import Finding, ScanResult
+from redline.python.names import module_name
+
+# Below this many files a process pool costs more than it saves.
+_POOL_THRESHOLD = 24
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    jobs: int | None = None
+    cache_dir: Path | None = None
+    use_cache: bool = True
+
+
+def scan_root(paths: list[Path]) -> Path:
+    """The directory that reported paths are relative to."""
+    resolved = [Path(os.path.abspath(p)) for p in paths] or [Path.cwd()]
+    if len(resolved) == 1:
+        p = resolved[0]
+        return p if p.is_dir() else p.parent
+    return Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in resolved]))
+
+
+def run_scan(
+    paths: list[Path],
+    config: Config,
+    options: ScanOptions = ScanOptions(),
+    progress: Callable[[int, int], None] | None = None,
+) -> ScanResult:
+    started = time.perf_counter()
+    root = scan_root(paths)
+    found = discover(
+        root, paths or [root], exclude=config.exclude, max_file_size=config.max_file_size
+    )
+    enabled = enabled_rules(config)
+    settings = AnalysisSettings(
+        rules=RuleSettings(enabled=enabled, severity=dict(config.severity)),
+        sandbox_files=config.sandbox_files,
+    )
+    package_dirs = frozenset(found.package_dirs)
+    tasks = []
+    for f in found.files:
+        if f.kind in ANALYSED_KINDS:
+            module, is_package = module_name(f.rel, package_dirs)
+            tasks.append(FileTask(str(f.path), f.rel, f.kind, module, is_package))
+
+    cache = None
+    if options.use_cache:
+        salt = _settings_salt(settings)
+        cache = cache_mod.ResultCache(options.cache_dir or cache_mod.default_dir(), salt)
+
+    results = list(_analyse_all(tasks, settings, cache, options.jobs, progress))
+
+    result = ScanResult(root=str(root), fail_on=config.fail_on)
+    result.files_scanned = len(found.files)
+    result.files_by_kind = dict(sorted(Counter(f.kind for f in found.files).items()))
+    result.skipped = list(found.skipped)
+    result.rules_run = tuple(sorted(enabled))
+    for r in results:
+        if r.skipped is not None:
+            result.skipped.append(r.skipped)
+        result.findings.extend(r.findings)
+        result.foreign_suppressions.extend(r.foreign)
+        result.suppressed_count += r.suppressed
+    result.skipped.sort(key=lambda s: s.path)
+    result.foreign_suppressions.sort(key=lambda s: (s.path, s.line))
+    assign_fingerprints(result.findings)
+    result.findings.sort(key=Finding.sort_key)
+    result.duration_s = time.perf_counter() - started
+    return result
+
+
+def _settings_salt(settings: AnalysisSettings) -> str:
+    h = hashlib.sha256(cache_mod.code_signature().encode())
+    h.update(repr(sorted(settings.rules.enabled)).encode())
+    h.update(repr(sorted((k, v.name) for k, v in settings.rules.severity.items())).encode())
+    h.update(repr(settings.sandbox_files).encode())
+    return h.hexdigest()[:24]
+
+
+def _analyse_all(tasks, settings, cache, jobs, progress):
+    total = len(tasks)
+    jobs = jobs or os.cpu_count() or 1
+    if jobs <= 1 or total < _POOL_THRESHOLD:
+        for i, task in enumerate(tasks, 1):
+            yield analyse_file(task, settings, cache)
+            if progress:
+                progress(i, total)
+        return
+    chunk = max(1, min(32, total // (jobs * 8)))
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for i, res in enumerate(
+            pool.map(_worker, tasks, [settings] * total, [cache] * total, chunksize=chunk), 1
+        ):
+            yield res
+            if progress:
+                progress(i, total)
+
+
+def _worker(task: FileTask, settings: AnalysisSettings, cache) -> FileResult:
+    try:
+        return analyse_file(task, settings, cache)
+    except RecursionError:
+        from redline.model import SkippedFile
+
+        return FileResult(task.rel, skipped=SkippedFile(task.rel, "too deeply nested", True))
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def assign_fingerprints(findings: list[Finding]) -> None:
+    """rule + path + enclosing scope + normalised code + occurrence index; no line numbers."""
+    seen: Counter[tuple[str, str, str, str]] = Counter()
+    for f in sorted(findings, key=lambda f: (f.location.path, f.location.line, f.location.column)):
+        code = _SPACE.sub(" ", f.snippet).strip()
+        key = (f.rule_id, f.location.path, f.scope, code)
+        index = seen[key]
+        seen[key] += 1
+        raw = "\0".join((*key, str(index)))
+        f.fingerprint = hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
