@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from redline.model import Confidence, Finding, Location, Rule, Severity, mask_secret
-from redline.python.names import ImportMap, dotted
+from redline.python.names import ImportMap, dotted, fold_builtins
 from redline.rules.registry import CHECKS, Check, load_all
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -94,7 +94,7 @@ class FileContext:
             head = self.imports.resolve_name(parts[0])
         if head is None:
             return None
-        return ".".join([head, *parts[1:]]) if len(parts) > 1 else head
+        return fold_builtins(".".join([head, *parts[1:]])) if len(parts) > 1 else head
 
     def variable_type(self, name: str) -> str | None:
         scope = self.scope

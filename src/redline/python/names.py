@@ -87,7 +87,7 @@ class ImportMap:
     def resolve_name(self, name: str) -> str | None:
         target = self.aliases.get(name)
         if target is not None:
-            return "eval" if target == "builtins.eval" else _fold_builtins(target)
+            return fold_builtins(target)
         if name in self.defined:
             return f"{self.module}.{name}"
         if name in BUILTIN_NAMES:
@@ -95,7 +95,7 @@ class ImportMap:
         return None
 
 
-def _fold_builtins(name: str) -> str:
+def fold_builtins(name: str) -> str:
     if name.startswith("builtins."):
         return name[len("builtins.") :]
     return name

@@ -1,0 +1,35 @@
+"""Every fixture file: the exact set of expected findings, no more, no fewer."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import FIXTURES
+from fixture_harness import analyse_fixture
+from redline.rules import registry
+
+FIXTURE_FILES = sorted(FIXTURES.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: p.relative_to(FIXTURES).as_posix())
+def test_fixture(path):
+    rel = path.relative_to(FIXTURES).as_posix()
+    actual, expected, _ = analyse_fixture(path, rel)
+    missing = sorted(expected - actual)
+    extra = sorted(actual - expected)
+    assert not missing and not extra, f"missing: {missing}\nextra: {extra}"
+
+
+def test_every_rule_has_vulnerable_fixture_lines():
+    """Each rule is expected somewhere in the fixtures (the safe twins sit beside them)."""
+    text = "\n".join(p.read_text(encoding="utf-8") for p in FIXTURE_FILES)
+    for rule in registry.all_rules():
+        assert f"expect: {rule.id}" in text or f", {rule.id}" in text, f"{rule.id} has no fixture"
+
+
+def test_fixtures_hold_safe_variants():
+    """A fixture without unflagged code would not test precision."""
+    for path in FIXTURE_FILES:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        flagged = sum("# expect:" in line for line in lines)
+        assert flagged and len(lines) - flagged > flagged, path
