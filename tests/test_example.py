@@ -1,0 +1,61 @@
+"""The bundled example project: every planted issue whose rule exists is found where
+EXPECTED.md says, and the implemented rules report nothing that is not listed."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from conftest import REPO
+from redline.config import Config
+from redline.rules import registry
+from redline.scan import ScanOptions, run_scan
+
+EXAMPLE = REPO / "examples" / "insecure-agent"
+ROW = re.compile(r"^\|\s*(?P<loc>[^|\s]+:\d+)\s*\|\s*(?P<area>[^|]+?)\s*\|\s*(?P<rule>[^|]+?)\s*\|")
+
+
+def expected_rows() -> list[tuple[str, str, str]]:
+    rows = []
+    for line in (EXAMPLE / "EXPECTED.md").read_text(encoding="utf-8").splitlines():
+        m = ROW.match(line)
+        if m:
+            rows.append((m["loc"], m["area"], m["rule"]))
+    return rows
+
+
+def scan():
+    return run_scan([EXAMPLE], Config(fail_on=None), ScanOptions(use_cache=False))
+
+
+def test_expected_md_covers_every_area_and_points_at_real_lines():
+    rows = expected_rows()
+    areas = {area for _, area, _ in rows}
+    assert {str(n) for n in range(1, 11)} | {"production", "workflows"} <= areas
+    for loc, _, _ in rows:
+        path, line = loc.rsplit(":", 1)
+        lines = (EXAMPLE / path).read_text(encoding="utf-8").splitlines()
+        assert 0 < int(line) <= len(lines) and lines[int(line) - 1].strip(), loc
+
+
+def test_every_implemented_rule_row_is_found_and_nothing_else():
+    implemented = {r.id for r in registry.all_rules()}
+    wanted = {(loc, rule) for loc, _, rule in expected_rows() if rule in implemented}
+    assert wanted, "EXPECTED.md lists no row for the implemented rules"
+    result = scan()
+    found = {(f"{f.location.path}:{f.location.line}", f.rule_id) for f in result.findings}
+    assert not result.skipped
+    assert wanted - found == set(), f"missed: {sorted(wanted - found)}"
+    assert found - wanted == set(), f"not listed in EXPECTED.md: {sorted(found - wanted)}"
+
+
+def test_example_is_blocked_and_secrets_are_masked():
+    result = scan()
+    result.fail_on = registry.get("EXEC001").severity
+    assert result.gate_failed()
+    raw = (EXAMPLE / "app" / "config.py").read_text(encoding="utf-8")
+    secrets = re.findall(r'"(sk-proj-[^"]+)"', raw)
+    assert secrets
+    for f in result.findings:
+        for s in secrets:
+            assert s not in f.snippet and s not in f.message
