@@ -13,6 +13,7 @@ from pathlib import Path
 
 from redline.engine import Dispatch, FileContext, RuleSettings, walk
 from redline.model import Finding, ForeignSuppression, Location, SkippedFile
+from redline.python.index import ModuleSummary, summarise
 from redline.python.names import ImportMap
 from redline.python.parsing import ParseFailure, decode_python, notebook_source, parse
 from redline import suppress
@@ -41,6 +42,7 @@ class FileResult:
     foreign: list[ForeignSuppression] = field(default_factory=list)
     skipped: SkippedFile | None = None
     parser: str = "host"
+    summary: dict | None = None  # ModuleSummary.to_dict(), for the project index
 
 
 _dispatch_cache: dict[frozenset[str], Dispatch] = {}
@@ -71,7 +73,8 @@ def analyse_bytes(task: FileTask, data: bytes, settings: AnalysisSettings) -> Fi
         result.skipped = SkippedFile(task.rel, str(exc), parse_failure=True)
         return result
     try:
-        findings = _check(task, source, tree, settings, cell_of_line)
+        findings, summary = _check(task, source, tree, settings, cell_of_line)
+        result.summary = summary.to_dict()
     except RecursionError:
         result.skipped = SkippedFile(task.rel, "too deeply nested to analyse", parse_failure=True)
         return result
@@ -96,7 +99,9 @@ def analyse_bytes(task: FileTask, data: bytes, settings: AnalysisSettings) -> Fi
     return result
 
 
-def _check(task, source, tree: ast.Module, settings: AnalysisSettings, cell_of_line) -> list[Finding]:
+def _check(
+    task, source, tree: ast.Module, settings: AnalysisSettings, cell_of_line
+) -> tuple[list[Finding], ModuleSummary]:
     imports = ImportMap.build(tree, task.module, task.is_package)
     ctx = FileContext(
         task.rel,
@@ -107,7 +112,7 @@ def _check(task, source, tree: ast.Module, settings: AnalysisSettings, cell_of_l
         cell_of_line=cell_of_line,
     )
     walk(tree, ctx, _dispatch(settings.rules.enabled))
-    return ctx.findings
+    return ctx.findings, summarise(tree, imports, task.rel)
 
 
 def analyse_file(task: FileTask, settings: AnalysisSettings, cache=None) -> FileResult:

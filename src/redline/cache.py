@@ -98,6 +98,7 @@ def result_from_dict(data: dict):
         foreign=[ForeignSuppression(**{**f, "hides": tuple(f["hides"])}) for f in data["foreign"]],
         skipped=SkippedFile(**data["skipped"]) if data["skipped"] else None,
         parser=data["parser"],
+        summary=data.get("summary"),
     )
 
 

@@ -167,6 +167,8 @@ class ScanResult:
     rules_run: tuple[str, ...] = ()
     duration_s: float = 0.0
     fail_on: Severity | None = Severity.HIGH
+    # The ProjectIndex of the scanned modules (for cross-module analysers; not rendered).
+    index: object | None = field(default=None, repr=False, compare=False)
 
     @property
     def parse_failures(self) -> list[SkippedFile]:

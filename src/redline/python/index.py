@@ -1,0 +1,158 @@
+"""The project index: every module's name, imports and definitions.
+
+Each worker summarises its module (plain, JSON-friendly data, cached with the
+file's result); the parent process joins the summaries into a ProjectIndex that
+resolves names across modules, for fingerprints now and for the taint engine.
+"""
+
+from __future__ import annotations
+
+import ast
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from redline.python.names import ImportMap
+
+
+@dataclass(frozen=True)
+class Definition:
+    qualname: str  # module-relative: "Agent.run", "helper", "Agent.run.<locals>.inner" -> "Agent.run.inner"
+    kind: str  # "function", "class"
+    line: int
+    end_line: int
+    bases: tuple[str, ...] = ()  # resolved base classes, for classes
+
+
+@dataclass
+class ModuleSummary:
+    module: str
+    path: str
+    is_package: bool
+    imports: dict[str, str] = field(default_factory=dict)
+    definitions: list[Definition] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "module": self.module,
+            "path": self.path,
+            "is_package": self.is_package,
+            "imports": self.imports,
+            "definitions": [
+                [d.qualname, d.kind, d.line, d.end_line, list(d.bases)] for d in self.definitions
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModuleSummary:
+        return cls(
+            module=data["module"],
+            path=data["path"],
+            is_package=data["is_package"],
+            imports=dict(data["imports"]),
+            definitions=[Definition(q, k, a, b, tuple(bs)) for q, k, a, b, bs in data["definitions"]],
+        )
+
+
+def summarise(tree: ast.Module, imports: ImportMap, path: str) -> ModuleSummary:
+    summary = ModuleSummary(imports.module, path, imports.is_package, dict(imports.aliases))
+    stack: list[tuple[list[ast.stmt], str]] = [(tree.body, "")]
+    while stack:
+        body, prefix = stack.pop()
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                qual = f"{prefix}{node.name}"
+                bases: tuple[str, ...] = ()
+                kind = "function"
+                if isinstance(node, ast.ClassDef):
+                    kind = "class"
+                    bases = tuple(_base_name(b, imports) for b in node.bases)
+                summary.definitions.append(
+                    Definition(qual, kind, node.lineno, node.end_lineno or node.lineno, bases)
+                )
+                stack.append((node.body, qual + "."))
+            else:
+                for child_body in _bodies(node):
+                    stack.append((child_body, prefix))
+    summary.definitions.sort(key=lambda d: (d.line, d.qualname))
+    return summary
+
+
+def _bodies(node: ast.stmt):
+    for name in ("body", "orelse", "finalbody"):
+        value = getattr(node, name, None)
+        if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+            yield value
+    for handler in getattr(node, "handlers", ()) or ():
+        yield handler.body
+    for case in getattr(node, "cases", ()) or ():
+        yield case.body
+
+
+def _base_name(node: ast.AST, imports: ImportMap) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        head = imports.resolve_name(node.id) or f"{imports.module}.{node.id}"
+        return ".".join([head, *reversed(parts)])
+    return "?"
+
+
+class ProjectIndex:
+    """All modules of the scan, by dotted name and by path."""
+
+    def __init__(self, summaries: list[ModuleSummary]) -> None:
+        self.by_module: dict[str, ModuleSummary] = {}
+        self.by_path: dict[str, ModuleSummary] = {}
+        self._starts: dict[str, list[int]] = {}
+        for s in summaries:
+            self.by_module.setdefault(s.module, s)
+            self.by_path[s.path] = s
+            self._starts[s.path] = [d.line for d in s.definitions]
+
+    def __len__(self) -> int:
+        return len(self.by_module)
+
+    def definition(self, qualified: str) -> tuple[ModuleSummary, Definition] | None:
+        """Find ``pkg.mod.Class.method`` by trying each split between module and definition,
+        following re-exports through imports (``from .impl import run`` in ``pkg/__init__``)."""
+        seen: set[str] = set()
+        while qualified not in seen:
+            seen.add(qualified)
+            parts = qualified.split(".")
+            for cut in range(len(parts) - 1, 0, -1):
+                module = self.by_module.get(".".join(parts[:cut]))
+                if module is None:
+                    continue
+                rest = ".".join(parts[cut:])
+                for d in module.definitions:
+                    if d.qualname == rest:
+                        return module, d
+                target = module.imports.get(parts[cut])
+                if target is not None:
+                    qualified = ".".join([target, *parts[cut + 1 :]])
+                    break
+            else:
+                return None
+        return None
+
+    def enclosing(self, path: str, line: int) -> Definition | None:
+        """The innermost definition whose span contains ``line``."""
+        summary = self.by_path.get(path)
+        if summary is None:
+            return None
+        starts = self._starts[path]
+        best = None
+        for d in summary.definitions[: bisect_right(starts, line)]:
+            if d.line <= line <= d.end_line:
+                best = d  # later starts are nested deeper
+        return best
+
+    def subclasses(self, qualified: str) -> list[str]:
+        out = []
+        for s in self.by_module.values():
+            for d in s.definitions:
+                if d.kind == "class" and qualified in d.bases:
+                    out.append(f"{s.module}.{d.qualname}")
+        return out
