@@ -16,7 +16,7 @@ from redline.model import Confidence, Finding, Location, Rule, Severity, mask_se
 from redline.python.names import ImportMap, dotted, fold_builtins
 from redline.rules.registry import CHECKS, Check, load_all
 
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_SCOPE_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
 CheckFn = Callable[["FileContext", ast.AST], None]
 
 
@@ -186,32 +186,58 @@ def statement_span(stmt: ast.stmt) -> tuple[int, int]:
     return start, stmt.end_lineno or start
 
 
+_SKIP_FIELDS = frozenset({"ctx", "op", "ops", "type_comment"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    fields = _CHILD_FIELDS.get(cls)
+    if fields is None:
+        fields = _CHILD_FIELDS[cls] = tuple(f for f in cls._fields if f not in _SKIP_FIELDS)
+    return fields
+
+
 def walk(tree: ast.Module, ctx: FileContext, dispatch: Dispatch) -> None:
-    """Visit every node once, in source order, without recursion."""
+    """Visit every node once, in source order, without recursion.
+
+    Operator and expression-context singletons (``Load``, ``Add``...) carry no
+    information for the rules and are not visited.
+    """
     by_type = dispatch.by_type
     by_call = dispatch.by_call
     wants_calls = dispatch.wants_calls
+    AST = ast.AST
     stack: list[tuple[ast.AST, tuple[str, ...], ast.stmt | None]] = [(tree, (), None)]
+    pop, push = stack.pop, stack.append
     while stack:
-        node, scope, stmt = stack.pop()
+        node, scope, stmt = pop()
+        cls = type(node)
         ctx.scope = scope
         if isinstance(node, ast.stmt):
             stmt = node
-        ctx.stmt = stmt
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            ctx.bind_type(node.targets[0], node.value)
-        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            if cls is ast.Assign and len(node.targets) == 1:
+                ctx.stmt = stmt
+                ctx.bind_type(node.targets[0], node.value)
+        elif cls is ast.withitem and node.optional_vars is not None:
             ctx.bind_type(node.optional_vars, node.context_expr)
-        fns = by_type.get(type(node))
+        ctx.stmt = stmt
+        fns = by_type.get(cls)
         if fns:
             for fn in fns:
                 fn(ctx, node)
-        if wants_calls and isinstance(node, ast.Call):
+        if wants_calls and cls is ast.Call:
             name = ctx.qualname(node.func)
             if name is not None:
                 for fn in by_call.get(name, ()):
                     fn(ctx, node)
-        child_scope = scope + (node.name,) if isinstance(node, _SCOPES) else scope
-        children = list(ast.iter_child_nodes(node))
-        for child in reversed(children):
-            stack.append((child, child_scope, stmt))
+        child_scope = scope + (node.name,) if cls in _SCOPE_TYPES else scope
+        for field in reversed(_child_fields(cls)):
+            value = getattr(node, field, None)
+            if value is None:
+                continue
+            if type(value) is list:
+                for item in reversed(value):
+                    if isinstance(item, AST):
+                        push((item, child_scope, stmt))
+            elif isinstance(value, AST):
+                push((value, child_scope, stmt))

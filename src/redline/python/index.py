@@ -11,7 +11,7 @@ import ast
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from redline.python.names import ImportMap
+from redline.python.names import ImportMap, statement_bodies
 
 
 @dataclass(frozen=True)
@@ -71,21 +71,10 @@ def summarise(tree: ast.Module, imports: ImportMap, path: str) -> ModuleSummary:
                 )
                 stack.append((node.body, qual + "."))
             else:
-                for child_body in _bodies(node):
+                for child_body in statement_bodies(node):
                     stack.append((child_body, prefix))
     summary.definitions.sort(key=lambda d: (d.line, d.qualname))
     return summary
-
-
-def _bodies(node: ast.stmt):
-    for name in ("body", "orelse", "finalbody"):
-        value = getattr(node, name, None)
-        if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
-            yield value
-    for handler in getattr(node, "handlers", ()) or ():
-        yield handler.body
-    for case in getattr(node, "cases", ()) or ():
-        yield case.body
 
 
 def _base_name(node: ast.AST, imports: ImportMap) -> str:

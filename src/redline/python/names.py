@@ -50,25 +50,30 @@ class ImportMap:
 
     @classmethod
     def build(cls, tree: ast.Module, module: str, is_package: bool) -> ImportMap:
+        """Collect imports from every statement (function-level ones included),
+        visiting statements only: expressions cannot hold an import."""
         imap = cls(module, is_package)
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 imap.defined.add(node.name)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.asname:
-                        imap.aliases[alias.asname] = alias.name
-                    else:
-                        top = alias.name.split(".", 1)[0]
-                        imap.aliases[top] = top
-            elif isinstance(node, ast.ImportFrom):
-                base = imap.absolute(node.module, node.level)
-                for alias in node.names:
-                    if alias.name == "*":
-                        continue
-                    full = f"{base}.{alias.name}" if base else alias.name
-                    imap.aliases[alias.asname or alias.name] = full
+        stack: list[list[ast.stmt]] = [tree.body]
+        while stack:
+            for node in stack.pop():
+                if isinstance(node, ast.Import):
+                    for alias in node.names:
+                        if alias.asname:
+                            imap.aliases[alias.asname] = alias.name
+                        else:
+                            top = alias.name.split(".", 1)[0]
+                            imap.aliases[top] = top
+                elif isinstance(node, ast.ImportFrom):
+                    base = imap.absolute(node.module, node.level)
+                    for alias in node.names:
+                        if alias.name != "*":
+                            full = f"{base}.{alias.name}" if base else alias.name
+                            imap.aliases[alias.asname or alias.name] = full
+                else:
+                    stack.extend(statement_bodies(node))
         return imap
 
     def absolute(self, module: str | None, level: int) -> str:
@@ -112,3 +117,17 @@ def dotted(node: ast.AST) -> list[str] | None:
         parts.reverse()
         return parts
     return None
+
+
+def statement_bodies(node: ast.stmt) -> list[list[ast.stmt]]:
+    """The statement lists nested directly in a statement (bodies, else, handlers, cases)."""
+    out = []
+    for name in ("body", "orelse", "finalbody"):
+        value = getattr(node, name, None)
+        if value and isinstance(value, list) and isinstance(value[0], ast.stmt):
+            out.append(value)
+    for handler in getattr(node, "handlers", None) or ():
+        out.append(handler.body)
+    for case in getattr(node, "cases", None) or ():
+        out.append(case.body)
+    return out
