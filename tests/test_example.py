@@ -4,12 +4,12 @@ EXPECTED.md says, and the implemented rules report nothing that is not listed.""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-from conftest import REPO
 from redline.config import Config
 from redline.rules import registry
 from redline.scan import ScanOptions, run_scan
+
+from conftest import REPO
 
 EXAMPLE = REPO / "examples" / "insecure-agent"
 ROW = re.compile(r"^\|\s*(?P<loc>[^|\s]+:\d+)\s*\|\s*(?P<area>[^|]+?)\s*\|\s*(?P<rule>[^|]+?)\s*\|")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from redline.rules import registry
+
 from conftest import FIXTURES
 from fixture_harness import analyse_fixture
-from redline.rules import registry
 
 FIXTURE_FILES = sorted(FIXTURES.rglob("*.py"))
 

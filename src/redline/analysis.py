@@ -11,12 +11,12 @@ import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from redline import suppress
 from redline.engine import Dispatch, FileContext, RuleSettings, walk
 from redline.model import Finding, ForeignSuppression, Location, SkippedFile
 from redline.python.index import ModuleSummary, summarise
 from redline.python.names import ImportMap
 from redline.python.parsing import ParseFailure, decode_python, notebook_source, parse
-from redline import suppress
 
 
 @dataclass(frozen=True)

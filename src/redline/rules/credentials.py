@@ -157,16 +157,16 @@ def keyword_argument(ctx, node: ast.Call) -> None:
 @check(CRED001, nodes=(ast.arguments,))
 def parameter_default(ctx, node: ast.arguments) -> None:
     positional = [*node.posonlyargs, *node.args]
-    for arg, default in zip(positional[len(positional) - len(node.defaults) :], node.defaults):
+    for arg, default in zip(positional[len(positional) - len(node.defaults) :], node.defaults, strict=True):
         _report(ctx, default, arg.arg, default, "default of parameter")
-    for arg, default in zip(node.kwonlyargs, node.kw_defaults):
+    for arg, default in zip(node.kwonlyargs, node.kw_defaults, strict=True):
         if default is not None:
             _report(ctx, default, arg.arg, default, "default of parameter")
 
 
 @check(CRED001, nodes=(ast.Dict,))
 def dict_entry(ctx, node: ast.Dict) -> None:
-    for key, value in zip(node.keys, node.values):
+    for key, value in zip(node.keys, node.values, strict=True):
         name = string_value(key)
         if name:
             _report(ctx, value, name, value, "dictionary key")
