@@ -77,6 +77,12 @@ def credential_kind(name: str) -> str | None:
     return last
 
 
+def is_placeholder(value: str, name: str) -> bool:
+    k = secrets()
+    lowered = value.lower()
+    return lowered in k.placeholders or lowered == name.lower() or bool(k.placeholder_re.search(value))
+
+
 def secret_value(value: str, name: str, kind: str) -> bool:
     """Whether a literal looks like a real secret rather than a placeholder or a label."""
     k = secrets()
@@ -84,8 +90,7 @@ def secret_value(value: str, name: str, kind: str) -> bool:
     minimum = k.min_length if kind in k.short_ok else k.min_length_token
     if len(stripped) < minimum or any(c.isspace() for c in stripped):
         return False
-    lowered = stripped.lower()
-    if lowered in k.placeholders or lowered == name.lower() or k.placeholder_re.search(stripped):
+    if is_placeholder(stripped, name):
         return False
     if _ENV_NAME.match(stripped) or _IDENTIFIER_PATH.match(stripped):
         return False  # the name of an environment variable or a settings attribute
@@ -106,9 +111,11 @@ def _report(ctx, node: ast.AST, name: str, value_node: ast.AST | None, where: st
     if value is None:
         return
     kind = credential_kind(name)
-    if kind is None or not secret_value(value, name, kind):
-        return
     provider = provider_of(value)
+    if provider is not None and is_placeholder(value, name):
+        provider = None
+    if provider is None and (kind is None or not secret_value(value, name, kind)):
+        return
     if provider:
         ctx.report(
             CRED001,
