@@ -1,0 +1,125 @@
+"""The JSON report: a stable, documented document (see ``docs/json-format.md``).
+
+Keys are written in a fixed order and findings in a fixed order, so the same
+scan result always renders to the same bytes. Enums are written by name
+(``"CRITICAL"``), areas by slug (``"code-execution"``). Additive changes keep
+``schema_version`` at ``1.x``; removing or renaming a key bumps the major part.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from redline import __version__
+from redline.model import (
+    Area,
+    Finding,
+    ForeignSuppression,
+    Location,
+    Rule,
+    ScanResult,
+    SkippedFile,
+    TaintStep,
+)
+from redline.report import severities_desc, verdict
+
+SCHEMA_VERSION = "1.0"
+TOOL_NAME = "redline"
+
+
+def location(loc: Location) -> dict[str, Any]:
+    return {
+        "path": loc.path,
+        "line": loc.line,
+        "column": loc.column,
+        "end_line": loc.end_line,
+        "end_column": loc.end_column,
+        "cell": loc.cell,
+    }
+
+
+def taint_step(step: TaintStep) -> dict[str, Any]:
+    return {"location": location(step.location), "description": step.description}
+
+
+def finding(f: Finding) -> dict[str, Any]:
+    return {
+        "rule_id": f.rule_id,
+        "title": f.title,
+        "area": f.area.slug,
+        "severity": f.severity.name,
+        "confidence": f.confidence.name,
+        "location": location(f.location),
+        "message": f.message,
+        "snippet": f.snippet,
+        "cwe": f.cwe,
+        "recommendation": f.recommendation,
+        "scope": f.scope,
+        "taint_path": [taint_step(s) for s in f.taint_path],
+        "fingerprint": f.fingerprint,
+        "stmt_start": f.stmt_start,
+        "stmt_end": f.stmt_end,
+    }
+
+
+def skipped(s: SkippedFile) -> dict[str, Any]:
+    return {"path": s.path, "reason": s.reason, "parse_failure": s.parse_failure}
+
+
+def foreign_suppression(s: ForeignSuppression) -> dict[str, Any]:
+    return {"path": s.path, "line": s.line, "tool": s.tool, "text": s.text, "hides": list(s.hides)}
+
+
+def summary(result: ScanResult) -> dict[str, Any]:
+    sevs = severities_desc()
+    by_area: dict[str, Any] = {}
+    for area in sorted(Area, key=lambda a: a.number):
+        in_area = [f for f in result.findings if f.area is area]
+        by_area[area.slug] = {
+            "number": area.number,
+            "label": area.label,
+            "total": len(in_area),
+            "by_severity": {s.name: sum(1 for f in in_area if f.severity == s) for s in sevs},
+        }
+    highest = result.highest()
+    v = verdict(result)
+    return {
+        "total": len(result.findings),
+        "by_severity": {s.name: n for s, n in result.counts().items()},
+        "by_area": by_area,
+        "highest": highest.name if highest is not None else None,
+        "gate": result.fail_on.name if result.fail_on is not None else None,
+        "gate_failed": result.gate_failed(),
+        "verdict": v.code,
+        "review_complete": v.complete,
+    }
+
+
+def document(result: ScanResult, rules: Mapping[str, Rule]) -> dict[str, Any]:
+    """The report as plain data (what :func:`render` serialises)."""
+    findings = sorted(result.findings, key=lambda f: (f.sort_key(), f.fingerprint))
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": TOOL_NAME, "version": __version__},
+        "root": result.root,
+        "summary": summary(result),
+        "files_scanned": result.files_scanned,
+        "files_by_kind": dict(sorted(result.files_by_kind.items())),
+        "rules_run": sorted(result.rules_run),
+        "findings": [finding(f) for f in findings],
+        "skipped": [skipped(s) for s in sorted(result.skipped, key=lambda s: (s.path, s.reason))],
+        "foreign_suppressions": [
+            foreign_suppression(s)
+            for s in sorted(
+                result.foreign_suppressions, key=lambda s: (s.path, s.line, s.tool, s.text)
+            )
+        ],
+        "suppressed_count": result.suppressed_count,
+    }
+
+
+def render(result: ScanResult, rules: Mapping[str, Rule]) -> str:
+    """Render ``result`` as the JSON report (ASCII only, two-space indent, final newline)."""
+    return json.dumps(document(result, rules), indent=2, ensure_ascii=True) + "\n"

@@ -1,0 +1,143 @@
+"""The terminal report, written to a rich console.
+
+Findings are grouped by severity, most severe first. Every string that comes
+from the scanned tree goes into a :class:`rich.text.Text` (never through
+console markup) after :func:`redline.report.visible` has turned control
+characters, ANSI escape sequences and bidi overrides into visible escapes,
+so a hostile file name or line of code can neither inject rich markup nor
+drive the terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rich.console import Console
+from rich.text import Text
+
+from redline.model import Finding, Rule, ScanResult, Severity
+from redline.report import gate_label, severities_desc, verdict, visible
+
+STYLES: dict[Severity, str] = {
+    Severity.CRITICAL: "bold white on red",
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+}
+VERDICT_STYLES = {
+    "blocked": "bold white on red",
+    "caution": "bold yellow",
+    "clear": "bold green",
+    "incomplete": "bold magenta",
+}
+INDENT = "    "
+
+
+def safe(value: str) -> str:
+    """Scanned content made inert for the terminal: one line, no control characters."""
+    return visible(value, newline="\\n", tab="    ")
+
+
+def _print(console: Console, text: Text | None = None) -> None:
+    # soft_wrap: lines are never broken or cropped by rich, so paths stay whole.
+    if text is None:
+        console.print()
+    else:
+        console.print(text, soft_wrap=True)
+
+
+def _where(f: Finding) -> str:
+    loc = f.location
+    out = f"{safe(loc.path)}:{loc.line}:{loc.column + 1}"
+    if loc.cell is not None:
+        out += f" (cell {loc.cell})"
+    return out
+
+
+def _finding(console: Console, f: Finding) -> None:
+    head = Text("  ")
+    head.append(_where(f), style="bold")
+    head.append(" ")
+    head.append(safe(f.rule_id), style=STYLES[f.severity])
+    head.append(" ")
+    head.append(safe(f.title))
+    _print(console, head)
+    _print(console, Text(INDENT + safe(f.message)))
+    if f.snippet.strip():
+        for line in f.snippet.strip("\n").splitlines()[:3]:
+            _print(console, Text(INDENT + "| " + safe(line), style="dim"))
+    for i, step in enumerate(f.taint_path, 1):
+        loc = step.location
+        cell = f" (cell {loc.cell})" if loc.cell is not None else ""
+        t = Text(f"{INDENT}{i}. ", style="dim")
+        t.append(f"{safe(loc.path)}:{loc.line}{cell}", style="dim bold")
+        t.append(" " + safe(step.description), style="dim")
+        _print(console, t)
+
+
+def _summary_line(result: ScanResult) -> Text:
+    counts = result.counts()
+    v = verdict(result)
+    line = Text()
+    n = len(result.findings)
+    line.append(f"{n} finding{'s' if n != 1 else ''}")
+    parts = [
+        (f"{counts[s]} {s.name.lower()}", STYLES[s] if counts[s] else "") for s in severities_desc()
+    ]
+    line.append(" (")
+    for i, (label, style) in enumerate(parts):
+        if i:
+            line.append(", ")
+        line.append(label, style=style)
+    line.append(") | ")
+    line.append(v.headline, style=VERDICT_STYLES[v.code])
+    if not v.complete and v.code != "incomplete":
+        line.append(" (review incomplete)", style="magenta")
+    line.append(f" | gate: {gate_label(result)}")
+    line.append(f" | {result.files_scanned} file{'s' if result.files_scanned != 1 else ''} scanned")
+    return line
+
+
+def render(result: ScanResult, rules: Mapping[str, Rule], console: Console) -> None:
+    """Write the terminal report for ``result`` to ``console``."""
+    findings = sorted(result.findings, key=lambda f: (f.sort_key(), f.fingerprint))
+    for severity in severities_desc():
+        group = [f for f in findings if f.severity == severity]
+        if not group:
+            continue
+        _print(console, Text(f"{severity.name} ({len(group)})", style=STYLES[severity]))
+        for f in group:
+            _finding(console, f)
+        _print(console)
+
+    if result.skipped:
+        _print(console, Text(f"Skipped files ({len(result.skipped)})", style="bold"))
+        for s in sorted(result.skipped, key=lambda s: (not s.parse_failure, s.path, s.reason)):
+            t = Text("  ")
+            t.append(safe(s.path), style="bold")
+            t.append(": ")
+            if s.parse_failure:
+                t.append("parse failure: ", style="magenta")
+            t.append(safe(s.reason))
+            _print(console, t)
+        _print(console)
+
+    foreign = sorted(result.foreign_suppressions, key=lambda s: (s.path, s.line, s.tool, s.text))
+    if result.suppressed_count or foreign:
+        _print(
+            console,
+            Text(
+                f"Suppressions: {result.suppressed_count} finding(s) suppressed by redline "
+                f"comments; {len(foreign)} comment(s) for other tools (not honoured)",
+                style="bold",
+            ),
+        )
+        for fs in foreign:
+            t = Text(f"  {safe(fs.path)}:{fs.line} ")
+            t.append(safe(fs.text), style="dim")
+            hides = ", ".join(safe(r) for r in fs.hides)
+            t.append(f" would hide {hides}" if hides else " would hide no redline finding")
+            _print(console, t)
+        _print(console)
+
+    _print(console, _summary_line(result))
