@@ -34,7 +34,6 @@ SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
 # Where people can learn about the tool. Update when the project has a home page.
-INFORMATION_URI = "https://pypi.org/project/redline/"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "redlineFingerprint/v1"
 
@@ -268,7 +267,6 @@ def log(result: ScanResult, rules: Mapping[str, Rule]) -> dict[str, Any]:
                 "name": "redline",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "informationUri": INFORMATION_URI,
                 "rules": table,
             }
         },
