@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import io
 import json
+import re
 import tokenize
 import warnings
 from collections.abc import Callable
@@ -59,6 +60,21 @@ def parse(source: str, filename: str) -> tuple[ast.Module, str]:
     raise ParseFailure(f"syntax error: {line}{host_error.msg}")
 
 
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def source_lines(source: str) -> list[str]:
+    """The lines of a source as Python numbers them (``ast`` line numbers index it).
+
+    Unlike ``str.splitlines`` this does not break at form feeds, ``\\x1c``-``\\x1e``,
+    ``\\x85``, or U+2028/U+2029, which Python treats as ordinary characters.
+    """
+    lines = _NEWLINE.split(source)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
 @dataclass
 class NotebookSource:
     source: str
@@ -73,10 +89,12 @@ def notebook_source(data: bytes) -> NotebookSource:
     analysed; a cell that still does not parse is left out (blank lines).
     """
     try:
-        doc = json.loads(data.decode("utf-8"))
-        cells = doc.get("cells", []) if isinstance(doc, dict) else []
+        doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ParseFailure(f"not a valid notebook ({type(exc).__name__})") from None
+    cells = doc.get("cells", []) if isinstance(doc, dict) else None
+    if not isinstance(cells, list):
+        raise ParseFailure("not a valid notebook (no list of cells)")
     lines: list[str] = []
     origin: list[tuple[int, int]] = []
     number = 0
@@ -85,8 +103,15 @@ def notebook_source(data: bytes) -> NotebookSource:
             continue
         number += 1
         src = cell.get("source", "")
-        text = "".join(src) if isinstance(src, list) else str(src)
-        cell_lines = [_demagic(line) for line in text.splitlines()]
+        if isinstance(src, list):
+            if not all(isinstance(part, str) for part in src):
+                raise ParseFailure(f"not a valid notebook (code cell {number}: source is not text)")
+            text = "".join(src)
+        elif isinstance(src, str):
+            text = src
+        else:
+            raise ParseFailure(f"not a valid notebook (code cell {number}: source is not text)")
+        cell_lines = [_demagic(line) for line in source_lines(text)]
         if cell_lines and cell_lines[0].lstrip().startswith("%%"):
             cell_lines = [""] * len(cell_lines)  # a cell magic: not Python
         try:
