@@ -16,7 +16,13 @@ from redline.engine import Dispatch, FileContext, RuleSettings, walk
 from redline.model import Finding, ForeignSuppression, Location, SkippedFile
 from redline.python.index import ModuleSummary, summarise
 from redline.python.names import ImportMap
-from redline.python.parsing import ParseFailure, decode_python, notebook_source, parse
+from redline.python.parsing import (
+    ParseFailure,
+    decode_python,
+    notebook_source,
+    parse,
+    source_lines,
+)
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,7 @@ def analyse_bytes(task: FileTask, data: bytes, settings: AnalysisSettings) -> Fi
     kept, result.suppressed, meta, result.foreign = suppress.apply(
         task.rel, source, findings, enabled, location
     )
-    lines = source.splitlines()
+    lines = source_lines(source)
     for m in meta:
         if m.rule_id in enabled:
             if 0 < m.stmt_start <= len(lines):
@@ -124,8 +130,11 @@ def analyse_file(task: FileTask, settings: AnalysisSettings, cache=None) -> File
     key = None
     if cache is not None:
         key = cache.key(task, data)
-        hit = cache.get(key)
-        if hit is not None:
+        try:
+            hit = cache.get(key)
+        except Exception:  # a damaged cache entry costs a re-analysis, never the scan
+            hit = None
+        if hit is not None and hit.rel == task.rel:
             return hit
     result = analyse_bytes(task, data, settings)
     if cache is not None and key is not None:
