@@ -96,11 +96,20 @@ class Discovery:
 
 
 class _Ignores:
-    """The stack of .gitignore specs that apply inside one directory."""
+    """The .gitignore specs (by directory) and configured excludes that apply to one target.
 
-    def __init__(self, root: Path, extra: Iterable[str]) -> None:
-        self.root = root
-        self.extra = pathspec.GitIgnoreSpec.from_lines(list(extra)) if extra else None
+    Where several .gitignore files match a path, the deepest one decides, as in git:
+    ``!keep.py`` in ``sub/.gitignore`` re-includes a file that ``*.py`` at the root
+    excludes.
+    """
+
+    def __init__(self, extra: Iterable[str], explicit: str = "") -> None:
+        # ``explicit``: the relative directory named on the command line; patterns
+        # that exclude that directory itself are dropped, so that asking for it
+        # scans it.
+        self.explicit = explicit
+        lines = _not_matching(list(extra), explicit) if explicit else list(extra)
+        self.extra = pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
         self.specs: dict[str, pathspec.GitIgnoreSpec | None] = {}
 
     def load(self, rel_dir: str, abs_dir: Path) -> None:
@@ -108,9 +117,11 @@ class _Ignores:
         spec = None
         try:
             if gi.is_file():
-                spec = pathspec.GitIgnoreSpec.from_lines(
-                    gi.read_text(encoding="utf-8", errors="replace").splitlines()
-                )
+                lines = gi.read_text(encoding="utf-8", errors="replace").splitlines()
+                if self.explicit and _is_strict_prefix(rel_dir, self.explicit):
+                    sub = self.explicit[len(rel_dir) + 1 :] if rel_dir else self.explicit
+                    lines = _not_matching(lines, sub)
+                spec = pathspec.GitIgnoreSpec.from_lines(lines)
         except OSError:
             spec = None
         self.specs[rel_dir] = spec
@@ -119,17 +130,33 @@ class _Ignores:
         probe = rel + "/" if is_dir else rel
         if self.extra is not None and self.extra.match_file(probe):
             return True
-        # Check every ancestor directory's .gitignore, relative to that directory.
+        # The deepest ancestor .gitignore with a matching pattern decides, each
+        # matching the path relative to its own directory.
         parts = rel.split("/")
-        for depth in range(len(parts)):
-            base = "/".join(parts[:depth])
-            spec = self.specs.get(base)
+        for depth in range(len(parts) - 1, -1, -1):
+            spec = self.specs.get("/".join(parts[:depth]))
             if spec is None:
                 continue
             sub = "/".join(parts[depth:]) + ("/" if is_dir else "")
-            if spec.match_file(sub):
-                return True
+            decision = spec.check_file(sub).include
+            if decision is not None:
+                return decision
         return False
+
+
+def _is_strict_prefix(rel_dir: str, rel: str) -> bool:
+    return rel_dir == "" or rel.startswith(rel_dir + "/")
+
+
+def _not_matching(lines: list[str], rel_dir: str) -> list[str]:
+    """``lines`` without the patterns that exclude the directory ``rel_dir`` itself."""
+    probe = rel_dir.rstrip("/") + "/"
+    kept = []
+    for line in lines:
+        one = pathspec.GitIgnoreSpec.from_lines([line])
+        if one.check_file(probe).include is not True:
+            kept.append(line)
+    return kept
 
 
 def _is_venv(path: Path) -> bool:
@@ -147,7 +174,7 @@ def discover(
     """Walk the targets (files or directories) below ``root``."""
     root = root.resolve()
     out = Discovery()
-    ignores = _Ignores(root, exclude)
+    exclude = list(exclude)
     seen: set[str] = set()
 
     def rel_of(p: Path) -> str:
@@ -165,13 +192,18 @@ def discover(
             out.skipped.append(SkippedFile(rel, f"cannot read: {exc.strerror}"))
             return
         if stat.S_ISLNK(st.st_mode):
+            # A dangling link named like nothing redline reads is not worth a line.
+            name = abs_path.name
+            maybe_source = classify(name) is not None or "." not in name
             try:
                 real = abs_path.resolve(strict=True)
             except (OSError, RuntimeError):
-                out.skipped.append(SkippedFile(rel, "broken or looping symlink"))
+                if maybe_source or explicit:
+                    out.skipped.append(SkippedFile(rel, "broken or looping symlink"))
                 return
             if not real.is_relative_to(root):
-                out.skipped.append(SkippedFile(rel, "symlink points outside the scan root"))
+                if maybe_source or explicit:
+                    out.skipped.append(SkippedFile(rel, "symlink points outside the scan root"))
                 return
             try:
                 st = real.stat()
@@ -197,13 +229,38 @@ def discover(
 
     for target in targets:
         target = Path(os.path.abspath(target))
-        if not target.is_dir() or target.is_symlink() and not target.resolve().is_relative_to(root):
+        # Resolve the directories on the way (the root is resolved too, so a path
+        # through a symlinked directory still yields root-relative paths), but keep
+        # a symlink named as the target itself a symlink.
+        try:
+            target = target.parent.resolve() / target.name if target.name else target.resolve()
+        except (OSError, RuntimeError):
+            pass
+        if target.is_symlink() and target.is_dir():
+            try:
+                real = target.resolve(strict=True)
+            except (OSError, RuntimeError):
+                real = None
+            if real is not None and real.is_relative_to(root):
+                target = real
+        if not target.is_dir() or target.is_symlink():
             if target.is_file() or target.is_symlink():
                 add_file(target, rel_of(target), explicit=True)
             else:
                 out.skipped.append(SkippedFile(rel_of(target), "no such file or directory"))
             continue
+        if not target.is_relative_to(root):
+            out.skipped.append(SkippedFile(rel_of(target), "outside the scan root"))
+            continue
         base_rel = rel_of(target)
+        base_rel = "" if base_rel == "." else base_rel
+        ignores = _Ignores(exclude, base_rel)
+        if use_gitignore and base_rel:
+            # .gitignore files between the scan root and the target apply inside it.
+            parts = base_rel.split("/")
+            for depth in range(len(parts)):
+                rel_dir = "/".join(parts[:depth])
+                ignores.load(rel_dir, root / rel_dir if rel_dir else root)
         for dirpath, dirnames, filenames in os.walk(target, followlinks=False):
             abs_dir = Path(dirpath)
             rel_dir = rel_of(abs_dir)
@@ -222,7 +279,7 @@ def discover(
             dirnames[:] = kept
             for name in sorted(filenames):
                 rel = f"{rel_dir}/{name}" if rel_dir else name
-                if ignores.ignored(rel, is_dir=False) and rel != base_rel:
+                if ignores.ignored(rel, is_dir=False):
                     continue
                 add_file(abs_dir / name, rel, explicit=False)
     out.files.sort(key=lambda f: f.rel)
