@@ -223,9 +223,10 @@ _STRING_PREFIXES = frozenset(
 class _StringPart:
     """One literal of an (implicitly concatenated) string expression."""
 
-    __slots__ = ("node", "prefix", "raw", "is_bytes", "is_f", "is_t", "quote_end")
+    __slots__ = ("node", "prefix", "raw", "is_bytes", "is_f", "is_t", "content_start",
+                 "content_end", "content_end_point")  # fmt: skip
 
-    def __init__(self, node: Node, prefix: str, quote_end: Node) -> None:
+    def __init__(self, node: Node, prefix: str, quote: str) -> None:
         self.node = node
         self.prefix = prefix
         low = prefix.lower()
@@ -233,7 +234,12 @@ class _StringPart:
         self.is_bytes = "b" in low
         self.is_f = "f" in low
         self.is_t = "t" in low
-        self.quote_end = quote_end
+        self.content_start = node.children[0].end_byte
+        # tree-sitter's string_end token may include content (``r'\\'``), so the
+        # content ends where the closing quote does, not where string_end starts
+        self.content_end = node.end_byte - len(quote)
+        end = node.end_point
+        self.content_end_point = (end[0], end[1] - len(quote))
 
 
 class _Literal:
@@ -247,6 +253,23 @@ class _Literal:
         self.kind = kind
 
 
+def _legacy_fstring_locs(values: list[ast.expr], loc: Loc, kind: str | None) -> None:
+    """Before 3.12, every part of an f-string (format specs included) carries the
+    position of the whole string expression, and the kind of its first literal."""
+    for value in values:
+        _set_loc(value, loc)
+        if isinstance(value, ast.Constant):
+            value.kind = kind
+        elif isinstance(value, ast.FormattedValue) and value.format_spec is not None:
+            spec = value.format_spec
+            _legacy_fstring_locs(spec.values, loc, kind)  # type: ignore[attr-defined]
+            # ...except a format spec's trailing literal, which has the spec's
+            # own position (that of the string token holding it)
+            last = spec.values[-1] if spec.values else None  # type: ignore[attr-defined]
+            if isinstance(last, ast.Constant):
+                _set_loc(last, _aloc(spec))
+
+
 # --------------------------------------------------------------------------- converter
 
 
@@ -257,6 +280,7 @@ class _Converter:
         self.data = data
         self.filename = filename
         self.patched = patched or set()
+        self.ends: dict[int, Loc] = {}
         self.stmt_table: dict[str, Callable[[Node], ast.stmt]] = {
             "expression_statement": self.expression_statement,
             "return_statement": self.return_statement,
@@ -423,10 +447,19 @@ class _Converter:
     def body(self, block: Node | None) -> list[ast.stmt]:
         if block is None:
             return []
-        out = [self.stmt(c) for c in block.named_children if c.type not in _EXTRAS]
-        if not out:
+        kids = [c for c in block.named_children if c.type not in _EXTRAS]
+        if not kids:
             self.fail("expected an indented block", block)
+        out = [self.stmt(c) for c in kids]
+        after = kids[-1].next_sibling
+        if after is not None and after.type == ";":
+            # a compound statement ends at its last token, a trailing ";" included
+            self.ends[id(out)] = _join(_aloc(out[-1]), _loc(after))
         return out
+
+    def end_of(self, body: list[ast.stmt]) -> Loc:
+        """Where a compound statement whose last suite is ``body`` ends."""
+        return self.ends.get(id(body)) or _aloc(body[-1])
 
     def expr(self, node: Node) -> ast.expr:
         handler = self.expr_table.get(node.type)
@@ -603,11 +636,11 @@ class _Converter:
                 orelse = self.body(alt.child_by_field_name("body"))
                 continue
             body = self.body(alt.child_by_field_name("consequence"))
-            end = _aloc((orelse or body)[-1])
+            end = self.end_of(orelse or body)
             test = self.expr(alt.child_by_field_name("condition"))  # type: ignore[arg-type]
             orelse = [_at(ast.If, _join(_loc(alt), end), test=test, body=body, orelse=orelse)]
         body = self.body(node.child_by_field_name("consequence"))
-        end = _aloc((orelse or body)[-1])
+        end = self.end_of(orelse or body)
         test = self.expr(node.child_by_field_name("condition"))  # type: ignore[arg-type]
         return _at(ast.If, _join(_loc(node), end), test=test, body=body, orelse=orelse)
 
@@ -621,7 +654,7 @@ class _Converter:
         iter_ = self.expr(node.child_by_field_name("right"))  # type: ignore[arg-type]
         body = self.body(node.child_by_field_name("body"))
         orelse = self.else_body(node)
-        loc = _join(_loc(node), _aloc((orelse or body)[-1]))
+        loc = _join(_loc(node), self.end_of(orelse or body))
         cls = ast.AsyncFor if is_async else ast.For
         return _at(cls, loc, target=target, iter=iter_, body=body, orelse=orelse,
                    type_comment=None)  # fmt: skip
@@ -630,7 +663,7 @@ class _Converter:
         test = self.expr(node.child_by_field_name("condition"))  # type: ignore[arg-type]
         body = self.body(node.child_by_field_name("body"))
         orelse = self.else_body(node)
-        loc = _join(_loc(node), _aloc((orelse or body)[-1]))
+        loc = _join(_loc(node), self.end_of(orelse or body))
         return _at(ast.While, loc, test=test, body=body, orelse=orelse)
 
     def try_statement(self, node: Node) -> ast.stmt:
@@ -648,8 +681,11 @@ class _Converter:
                 orelse = self.body(kid.child_by_field_name("body"))
             elif kid.type == "finally_clause":
                 finalbody = self.body(next(k for k in _kids(kid) if k.type == "block"))
-        last = (finalbody or orelse or handlers or body)[-1]
-        loc = _join(_loc(node), _aloc(last))
+        if finalbody or orelse or not handlers:
+            end = self.end_of(finalbody or orelse or body)
+        else:
+            end = _aloc(handlers[-1])
+        loc = _join(_loc(node), end)
         cls = ast.TryStar if star and _HAS_TRY_STAR else ast.Try
         return _at(cls, loc, body=body, handlers=handlers, orelse=orelse, finalbody=finalbody)
 
@@ -677,7 +713,7 @@ class _Converter:
             if alias.type != "identifier":
                 self.fail("invalid syntax", alias)
             name = self.ident(alias)
-        loc = _join(_loc(node), _aloc(body[-1]))
+        loc = _join(_loc(node), self.end_of(body))
         return _at(ast.ExceptHandler, loc, type=type_, name=name, body=body), is_star
 
     def with_statement(self, node: Node) -> ast.stmt:
@@ -685,7 +721,7 @@ class _Converter:
         clause = next(k for k in _kids(node) if k.type == "with_clause")
         items = [self.with_item(k) for k in _kids(clause)]
         body = self.body(node.child_by_field_name("body"))
-        loc = _join(_loc(node), _aloc(body[-1]))
+        loc = _join(_loc(node), self.end_of(body))
         cls = ast.AsyncWith if is_async else ast.With
         return _at(cls, loc, items=items, body=body, type_comment=None)
 
@@ -726,7 +762,7 @@ class _Converter:
         if _HAS_TYPE_PARAMS:
             fields["type_params"] = type_params
         cls = ast.AsyncFunctionDef if is_async else ast.FunctionDef
-        return _at(cls, _join(_loc(node), _aloc(body[-1])), **fields)
+        return _at(cls, _join(_loc(node), self.end_of(body)), **fields)
 
     def class_definition(self, node: Node, decorators: list[ast.expr]) -> ast.stmt:
         name = node.child_by_field_name("name")
@@ -744,7 +780,7 @@ class _Converter:
         )  # fmt: skip
         if _HAS_TYPE_PARAMS:
             fields["type_params"] = type_params
-        return _at(ast.ClassDef, _join(_loc(node), _aloc(body[-1])), **fields)
+        return _at(ast.ClassDef, _join(_loc(node), self.end_of(body)), **fields)
 
     def type_alias_statement(self, node: Node) -> ast.stmt:
         left = node.child_by_field_name("left")
@@ -986,7 +1022,7 @@ class _Converter:
         cases = [self.case_clause(c) for c in _kids(body) if c.type == "case_clause"]
         if not cases:
             self.fail("expected an indented block", body)
-        loc = _join(_loc(node), _aloc(cases[-1].body[-1]))
+        loc = _join(_loc(node), self.end_of(cases[-1].body))
         return _at(ast.Match, loc, subject=subject, cases=cases)
 
     @staticmethod
@@ -1319,10 +1355,10 @@ class _Converter:
 
     def subscript_slice(self, node: Node) -> ast.expr:
         items = node.children_by_field_name("subscript")
-        trailing = self._has_trailing_comma(node, items[-1])
-        if len(items) == 1 and not trailing and items[0].type != "list_splat":
-            return self.slice_item(items[0])
         elts = [self.slice_item(i) for i in items]
+        trailing = self._has_trailing_comma(node, items[-1])
+        if len(items) == 1 and not trailing and not isinstance(elts[0], ast.Starred):
+            return elts[0]
         loc = _join(_loc(items[0]), self._after_trailing_comma(node, items[-1]))
         return _at(ast.Tuple, loc, elts=elts, ctx=ast.Load())
 
@@ -1588,26 +1624,21 @@ class _Converter:
                 items.append(_Literal(self.plain_value(part), _loc(part.node), kind))  # type: ignore[arg-type]
         values = self.fold(items)
         if not _PRECISE_FSTRING_POSITIONS:
-            for value_node in values:
-                _set_loc(value_node, loc)
-                if isinstance(value_node, ast.Constant):
-                    value_node.kind = legacy_kind
+            _legacy_fstring_locs(values, loc, legacy_kind)
         if template and _HAS_TEMPLATE_STR:
             return _at(ast.TemplateStr, loc, values=values)
         return _at(ast.JoinedStr, loc, values=values)
 
     def string_part(self, node: Node) -> _StringPart:
         start = node.children[0]
-        end = node.children[-1]
         opener = self.text(start)
         prefix = opener.rstrip("'\"")
         if prefix.lower() not in _STRING_PREFIXES:
             self.fail("invalid string prefix", start)
-        return _StringPart(node, prefix, end)
+        return _StringPart(node, prefix, opener[len(prefix) :])
 
     def plain_value(self, part: _StringPart) -> str | bytes:
-        start = part.node.children[0]
-        text = self.between(start.end_byte, part.quote_end.start_byte)
+        text = self.between(part.content_start, part.content_end)
         return self.decode(text, part, part.node)
 
     def decode(self, text: str, part: _StringPart, where: Node) -> str | bytes:
@@ -1655,19 +1686,23 @@ class _Converter:
     def fstring_items(self, part: _StringPart, items: list[ast.expr | _Literal],
                       template: bool) -> None:  # fmt: skip
         """Append the literal runs and replacement fields of one f/t-string."""
-        children = part.node.children
-        previous = children[0]  # string_start
-        for child in children[1:]:
-            if child.type != "interpolation" and child is not children[-1]:
+        start_byte = part.content_start
+        start_point = part.node.children[0].end_point
+        for child in part.node.children[1:] + [None]:  # type: ignore[list-item]
+            if child is not None and child.type != "interpolation":
                 continue
-            if child.start_byte > previous.end_byte:
-                value = self.fstring_literal(previous.end_byte, child.start_byte, part, child)
+            if child is None:
+                end_byte, end_point = part.content_end, part.content_end_point
+            else:
+                end_byte, end_point = child.start_byte, child.start_point
+            if end_byte > start_byte:
+                value = self.fstring_literal(start_byte, end_byte, part, part.node)
                 if value:
-                    items.append(_Literal(value, (previous.end_point[0] + 1, previous.end_point[1],
-                                                  child.start_point[0] + 1, child.start_point[1])))  # fmt: skip
-            if child.type == "interpolation":
+                    loc = (start_point[0] + 1, start_point[1], end_point[0] + 1, end_point[1])
+                    items.append(_Literal(value, loc))
+            if child is not None:
                 self.replacement_field(child, part, items, template)
-            previous = child
+                start_byte, start_point = child.end_byte, child.end_point
 
     def fstring_literal(self, start: int, end: int, part: _StringPart, where: Node) -> str:
         text = self.between(start, end)
@@ -1684,8 +1719,17 @@ class _Converter:
         tokens = _tokens(node)
         debug = any(t.type == "=" for t in tokens)
         value = self.expr(expression)
-        if isinstance(value, ast.Tuple) and expression.type in ("expression_list", "pattern_list"):
-            pass
+        if not _PRECISE_FSTRING_POSITIONS and isinstance(value, ast.Tuple):
+            if expression.type in ("expression_list", "pattern_list"):
+                # before 3.12 the expression was parsed as "(" + text + ")", with
+                # the parentheses in place of the braces (or of "=", "!", ":")
+                after = expression.next_sibling
+                while after is not None and after.type in _EXTRAS:
+                    after = after.next_sibling
+                assert after is not None
+                brace = _loc(node)
+                _set_loc(value, (brace[0], brace[1], after.start_point[0] + 1,
+                                 after.start_point[1] + 1))  # fmt: skip
         conversion = -1
         if conversion_node is not None:
             letter = self.text(conversion_node)[1:]
