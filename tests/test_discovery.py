@@ -345,9 +345,10 @@ def test_symlinks_inside_the_tree(tmp_path: Path) -> None:
     root = tmp_path / "root"
     os.symlink(root / "sub", root / "sublink")  # a directory link: not walked (no duplicates)
     os.symlink(tmp_path / "elsewhere", root / "out")  # never followed out of the root
-    os.symlink("a.py", root / "alias.py")  # a file link inside the root is read
+    os.symlink("a.py", root / "alias.py")  # a second name for a.py: read once
+    os.symlink("sub/b.py", root / "0first.py")  # the first name in walk order wins
     result = discover(root, [root])
-    assert [f.rel for f in result.files] == ["a.py", "alias.py", "sub/b.py"]
+    assert [f.rel for f in result.files] == ["0first.py", "a.py"]
     assert result.skipped == []
 
 
@@ -390,18 +391,12 @@ def test_module_names(tmp_path: Path) -> None:
         assert module_name(rel, dirs) == expected, rel
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (src/redline/python/names.py module_name): when the scan root is itself a "
-    "package, its name is lost: '__init__.py' -> '__init__', 'mod.py' -> 'mod', so "
-    "`from . import x` in mod.py resolves to 'x'. Remove this marker once fixed.",
-)
 def test_module_names_when_the_scan_root_is_a_package(tmp_path: Path) -> None:
     pkg = tree(tmp_path / "pkg", {"__init__.py": "", "mod.py": "", "sub/__init__.py": "", "sub/x.py": ""})
     dirs = _package_dirs(pkg)
-    assert module_name("__init__.py", dirs) == ("pkg", True)
-    assert module_name("mod.py", dirs) == ("pkg.mod", False)
-    assert module_name("sub/x.py", dirs) == ("pkg.sub.x", False)
+    assert module_name("__init__.py", dirs, "pkg") == ("pkg", True)
+    assert module_name("mod.py", dirs, "pkg") == ("pkg.mod", False)
+    assert module_name("sub/x.py", dirs, "pkg") == ("pkg.sub.x", False)
 
 
 # -- import resolution -----------------------------------------------------------------

@@ -423,12 +423,6 @@ def test_process_pool_gives_the_same_result(tmp_path: Path) -> None:
     assert_good_found(pooled)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (src/redline/engine.py FileContext.__init__): source.splitlines() also breaks "
-    "at \\f, \\x1c-\\x1e, \\x85, U+2028/9, so snippets after such a character come from the "
-    "wrong line (and fingerprints change). Remove this marker once fixed.",
-)
 def test_form_feed_snippet(tmp_path: Path) -> None:
     root = tmp_path / "tree"
     root.mkdir()
@@ -449,9 +443,9 @@ def test_form_feed_snippet(tmp_path: Path) -> None:
     [
         ("select = [\n", (), r"invalid TOML"),
         ('bogus = 1\n', (), r"unknown key 'bogus'"),
-        ('fail-on = "extreme"\n', (), r"fail-on: unknown severity 'extreme'"),
+        ('fail-on = "extreme"\n', (), r"fail-on: unknown level 'extreme'"),
         ("fail-on = 3\n", (), r"'fail-on' must be a string"),
-        (None, ("--fail-on", "sometimes"), r"--fail-on: unknown severity 'sometimes'"),
+        (None, ("--fail-on", "sometimes"), r"--fail-on: unknown level 'sometimes'"),
         (None, ("--select", "NOPE999"), r"'NOPE999' is not a rule id"),
         (None, ("--ignore", "nothing-like-this"), r"is not a rule id"),
         ('select = ["NOPE999"]\n', (), r"'NOPE999' is not a rule id"),
@@ -543,12 +537,6 @@ def test_scanned_code_is_never_run_and_the_tree_is_not_written(tmp_path: Path) -
     assert found == {n for n in EXECUTABLE_NAMES if n.endswith(".py")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (src/redline/__main__.py): `python -m redline` keeps the current directory "
-    "at sys.path[0], so a json.py/re.py/... in the scanned tree is imported and run when "
-    "redline is started from inside that tree. Remove this marker once fixed.",
-)
 def test_stdlib_named_modules_in_the_cwd_are_not_imported(tmp_path: Path) -> None:
     root, markers = tmp_path / "tree", tmp_path / "markers"
     _canary_tree(root, markers, STDLIB_SHADOWS)

@@ -59,7 +59,7 @@ class ResultCache:
         try:
             with self._path(key).open("r", encoding="utf-8") as fh:
                 return result_from_dict(json.load(fh))
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return None  # missing or corrupt: analyse again
 
     def put(self, key: str, result) -> None:

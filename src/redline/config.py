@@ -45,7 +45,12 @@ class Config:
 def parse_fail_on(text: str) -> Severity | None:
     if text.strip().lower() == "never":
         return None
-    return Severity.parse(text)
+    try:
+        return Severity.parse(text)
+    except ValueError:
+        raise ValueError(
+            f"unknown level {text!r} (expected one of: critical, high, medium, low, never)"
+        ) from None
 
 
 def _section(path: Path, data: dict) -> dict | None:

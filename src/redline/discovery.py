@@ -176,6 +176,7 @@ def discover(
     out = Discovery()
     exclude = list(exclude)
     seen: set[str] = set()
+    seen_files: set[tuple[int, int]] = set()  # (device, inode): a file reached twice is read once
 
     def rel_of(p: Path) -> str:
         try:
@@ -215,9 +216,10 @@ def discover(
         kind = classify(abs_path.name)
         if kind is None and "." not in abs_path.name and has_python_shebang(abs_path):
             kind = "python"
-        if kind is None:
+        if kind is None or (st.st_dev, st.st_ino) in seen_files:
             return
         seen.add(rel)
+        seen_files.add((st.st_dev, st.st_ino))
         if st.st_size > max_file_size:
             out.skipped.append(
                 SkippedFile(rel, f"larger than the size limit ({st.st_size:,} > {max_file_size:,} bytes)")

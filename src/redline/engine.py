@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from redline.model import Confidence, Finding, Location, Rule, Severity, mask_secret
 from redline.python.names import ImportMap, dotted, fold_builtins
+from redline.python.parsing import source_lines
 from redline.rules.registry import CHECKS, Check, load_all
 
 _SCOPE_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
@@ -64,7 +65,7 @@ class FileContext:
         cell_of_line: Callable[[int], tuple[int | None, int]] | None = None,
     ) -> None:
         self.path = path
-        self.lines = source.splitlines()
+        self.lines = source_lines(source)
         self.imports = imports
         self.settings = settings
         self.sandboxed = sandboxed

@@ -22,7 +22,7 @@ class Severity(enum.IntEnum):
         try:
             return cls[text.strip().upper()]
         except KeyError:
-            names = ", ".join(s.name.lower() for s in cls)
+            names = ", ".join(s.name.lower() for s in sorted(cls, reverse=True))
             raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
 
     def lower(self) -> Severity:

@@ -17,7 +17,7 @@ from redline.analysis import AnalysisSettings, FileResult, FileTask, analyse_fil
 from redline.config import Config, enabled_rules
 from redline.discovery import ANALYSED_KINDS, discover
 from redline.engine import RuleSettings
-from redline.model import Finding, ScanResult
+from redline.model import Finding, ScanResult, SkippedFile
 from redline.python.index import ModuleSummary, ProjectIndex
 from redline.python.names import module_name
 
@@ -61,7 +61,7 @@ def run_scan(
     tasks = []
     for f in found.files:
         if f.kind in ANALYSED_KINDS:
-            module, is_package = module_name(f.rel, package_dirs)
+            module, is_package = module_name(f.rel, package_dirs, root.name)
             tasks.append(FileTask(str(f.path), f.rel, f.kind, module, is_package))
 
     cache = None
@@ -106,7 +106,7 @@ def _analyse_all(tasks, settings, cache, jobs, progress):
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or total < _POOL_THRESHOLD:
         for i, task in enumerate(tasks, 1):
-            yield analyse_file(task, settings, cache)
+            yield _worker(task, settings, cache)
             if progress:
                 progress(i, total)
         return
@@ -121,12 +121,14 @@ def _analyse_all(tasks, settings, cache, jobs, progress):
 
 
 def _worker(task: FileTask, settings: AnalysisSettings, cache) -> FileResult:
+    """One file's analysis; a failure is that file's, never the whole scan's."""
     try:
         return analyse_file(task, settings, cache)
     except RecursionError:
-        from redline.model import SkippedFile
-
-        return FileResult(task.rel, skipped=SkippedFile(task.rel, "too deeply nested", True))
+        reason = "too deeply nested to analyse"
+    except Exception as exc:  # a bug in a rule must not hide the other files' findings
+        reason = f"internal error while analysing: {type(exc).__name__}: {exc}"
+    return FileResult(task.rel, skipped=SkippedFile(task.rel, reason, parse_failure=True))
 
 
 _SPACE = re.compile(r"\s+")

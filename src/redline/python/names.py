@@ -14,10 +14,11 @@ from pathlib import PurePosixPath
 BUILTIN_NAMES = frozenset(dir(builtins))
 
 
-def module_name(rel_path: str, package_dirs: frozenset[str]) -> tuple[str, bool]:
+def module_name(rel_path: str, package_dirs: frozenset[str], root_name: str = "") -> tuple[str, bool]:
     """Dotted module name for a repo-relative path, and whether it is a package.
 
-    ``package_dirs`` holds the relative directories that contain ``__init__.py``.
+    ``package_dirs`` holds the relative directories that contain ``__init__.py``
+    (``""`` when the scan root itself is a package, whose name is ``root_name``).
     The name starts at the highest directory of the unbroken chain of packages
     above the file, so ``src/pkg/mod.py`` is ``pkg.mod`` and a loose script is
     just its stem.
@@ -32,7 +33,9 @@ def module_name(rel_path: str, package_dirs: frozenset[str]) -> tuple[str, bool]
     while str(parent) not in ("", ".") and str(parent) in package_dirs:
         parts.append(parent.name)
         parent = parent.parent
-    if not parts:  # a top-level __init__.py of the scan root
+    if str(parent) in ("", ".") and "" in package_dirs and root_name.isidentifier():
+        parts.append(root_name)  # every directory up to the root, and the root, is a package
+    if not parts:  # a top-level __init__.py of a root whose name is not an identifier
         parts.append(PurePosixPath(rel_path).parent.name or "__init__")
     return ".".join(reversed(parts)), is_package
 
