@@ -270,6 +270,34 @@ def _legacy_fstring_locs(values: list[ast.expr], loc: Loc, kind: str | None) -> 
                 _set_loc(last, _aloc(spec))
 
 
+def _innermost_error(node: Node) -> Node:
+    """The first ERROR or MISSING node nested in ``node`` (or ``node`` itself)."""
+    while True:
+        inner = None
+        for child in node.children:
+            if child.is_error or child.is_missing:
+                inner = child
+                break
+            if child.has_error:
+                inner = _first_error_below(child)
+                if inner is not None:
+                    break
+        if inner is None or inner.is_missing:
+            return inner or node
+        node = inner
+
+
+def _first_error_below(node: Node) -> Node | None:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.is_error or current.is_missing:
+            return current
+        if current.has_error:
+            stack.extend(reversed(current.children))
+    return None
+
+
 # --------------------------------------------------------------------------- converter
 
 
@@ -394,7 +422,7 @@ class _Converter:
             if node.is_missing:
                 self.fail(f"expected '{node.type}'", node)
             if node.is_error:
-                self.fail("invalid syntax", node)
+                self.fail("invalid syntax", _innermost_error(node))
             if not node.has_error:
                 continue
             children = node.children
@@ -728,6 +756,10 @@ class _Converter:
     def with_item(self, node: Node) -> ast.withitem:
         value = node.child_by_field_name("value")
         assert value is not None
+        if value.type == "parenthesized_expression":
+            inner = _kids(value)
+            if len(inner) == 1 and inner[0].type == "as_pattern":
+                value = inner[0]  # ``with (a as b):``
         if value.type == "as_pattern":
             kids = _kids(value)
             target_wrapper = value.child_by_field_name("alias")
@@ -1571,11 +1603,13 @@ class _Converter:
         value = self.name(kids[0])
         params = next(c for c in node.children if c.type == "type_parameter")
         items = _kids(params)
-        if len(items) == 1 and not self._has_trailing_comma(params, items[0]):
-            index = self.expr(items[0])
+        elts = [self.expr(i) for i in items]
+        trailing = self._has_trailing_comma(params, items[-1])
+        if len(items) == 1 and not trailing and not isinstance(elts[0], ast.Starred):
+            index = elts[0]
         else:
             loc = _join(_loc(items[0]), self._after_trailing_comma(params, items[-1]))
-            index = _at(ast.Tuple, loc, elts=[self.expr(i) for i in items], ctx=ast.Load())
+            index = _at(ast.Tuple, loc, elts=elts, ctx=ast.Load())
         return _at(ast.Subscript, _loc(node), value=value, slice=index, ctx=ast.Load())
 
     def union_type(self, node: Node) -> ast.expr:
@@ -1718,6 +1752,9 @@ class _Converter:
         assert expression is not None
         tokens = _tokens(node)
         debug = any(t.type == "=" for t in tokens)
+        if expression.type == "named_expression" and spec_node is None:
+            # ``{x:=10}`` is ``x`` with the format spec ``=10``, not a walrus
+            return self.walrus_format_spec(node, expression, part, items, template)
         value = self.expr(expression)
         if not _PRECISE_FSTRING_POSITIONS and isinstance(value, ast.Tuple):
             if expression.type in ("expression_list", "pattern_list"):
@@ -1745,6 +1782,8 @@ class _Converter:
         if debug:
             stop = conversion_node or spec_node or tokens[-1]
             text = self.between(opening.end_byte, stop.start_byte)
+            if "#" in text:
+                text = self.without_comments(node, opening.end_byte, stop.start_byte)
             debug_loc = (opening.end_point[0] + 1, opening.end_point[1],
                          stop.start_point[0] + 1, stop.start_point[1])  # fmt: skip
             items.append(_Literal(text, debug_loc))
@@ -1754,6 +1793,53 @@ class _Converter:
                              conversion=conversion, format_spec=spec))  # fmt: skip
         else:
             items.append(_at(ast.FormattedValue, loc, value=value, conversion=conversion,
+                             format_spec=spec))  # fmt: skip
+
+    def without_comments(self, node: Node, start: int, end: int) -> str:
+        """Source text of ``node`` between two offsets, comments left out."""
+        comments: list[Node] = []
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            for child in current.children:
+                if child.type == "comment":
+                    comments.append(child)
+                elif child.child_count:
+                    stack.append(child)
+        pieces = []
+        for comment in sorted(comments, key=lambda c: c.start_byte):
+            if start <= comment.start_byte < end:
+                pieces.append(self.between(start, comment.start_byte))
+                start = comment.end_byte
+        pieces.append(self.between(start, end))
+        return "".join(pieces)
+
+    def walrus_format_spec(self, node: Node, expression: Node, part: _StringPart,
+                           items: list[ast.expr | _Literal], template: bool) -> None:  # fmt: skip
+        name = expression.child_by_field_name("name")
+        assert name is not None
+        colon = name.next_sibling
+        assert colon is not None
+        closing = _tokens(node)[-1]
+        if any(t.type != "}" for t in _tokens(node)[2:]):
+            self.fail("f-string: unsupported format spec", node)
+        text = self.fstring_literal(colon.start_byte + 1, closing.start_byte, part, node)
+        if "{" in text or "}" in text:
+            self.fail("f-string: unsupported format spec", node)
+        spec_start = (colon.start_point[0] + 1, colon.start_point[1])
+        spec_end = (closing.start_point[0] + 1, closing.start_point[1])
+        literal_loc = (spec_start[0], spec_start[1] + 1) + spec_end
+        spec_loc = spec_start + spec_end
+        if not _PRECISE_FSTRING_POSITIONS:
+            spec_loc = literal_loc = _loc(part.node)
+        spec = _at(ast.JoinedStr, spec_loc, values=[
+            _at(ast.Constant, literal_loc, value=text, kind=None)])  # fmt: skip
+        value = self.name(name)
+        if template:
+            items.append(_at(ast.Interpolation, _loc(node), value=value, str=self.text(name),
+                             conversion=-1, format_spec=spec))  # fmt: skip
+        else:
+            items.append(_at(ast.FormattedValue, _loc(node), value=value, conversion=-1,
                              format_spec=spec))  # fmt: skip
 
     def format_spec(self, node: Node, part: _StringPart, template: bool) -> ast.expr:
