@@ -52,6 +52,8 @@ _HAS_TRY_STAR = hasattr(ast, "TryStar")
 _HAS_TEMPLATE_STR = hasattr(ast, "TemplateStr")
 
 _EXTRAS = frozenset({"comment", "line_continuation"})
+# keywords tree-sitter-python accepts as identifiers (Python 2 heritage)
+_KEYWORDS = frozenset({"async", "await"})
 
 Loc = tuple[int, int, int, int]  # lineno, col_offset, end_lineno, end_col_offset
 Node = tree_sitter.Node
@@ -456,6 +458,8 @@ class _Converter:
         if self.patched and node.start_byte in self.patched:
             return "type"
         name = self.text(node)
+        if name in _KEYWORDS:
+            self.fail("invalid syntax", node)
         if not name.isascii():
             name = unicodedata.normalize("NFKC", name)
         return name
@@ -463,8 +467,29 @@ class _Converter:
     # ------------------------------------------------------------------ module
 
     def module(self, root: Node) -> ast.Module:
-        body = [self.stmt(c) for c in root.named_children if c.type not in _EXTRAS]
+        kids = [c for c in root.named_children if c.type not in _EXTRAS]
+        self.check_indentation(kids, 0)
+        body = [self.stmt(c) for c in kids]
         return ast.Module(body=body, type_ignores=[])
+
+    def check_indentation(self, statements: list[Node], column: int | None) -> None:
+        """Statements that start a line must all start at the same column.
+
+        (tree-sitter-python's scanner tolerates some inconsistent indentation.)
+        """
+        previous_row = -1
+        for stmt in statements:
+            row, col = stmt.start_point
+            if row != previous_row:
+                if column is None:
+                    column = col
+                elif col != column and not self._only_form_feeds(stmt.start_byte - col, col):
+                    self.fail("unexpected indent" if col > column else "unindent does not match "
+                              "any outer indentation level", stmt)  # fmt: skip
+            previous_row = stmt.end_point[0]
+
+    def _only_form_feeds(self, line_start: int, col: int) -> bool:
+        return col > 0 and set(self.data[line_start : line_start + col]) <= {0x0C}
 
     def stmt(self, node: Node) -> ast.stmt:
         handler = self.stmt_table.get(node.type)
@@ -478,8 +503,9 @@ class _Converter:
         kids = [c for c in block.named_children if c.type not in _EXTRAS]
         if not kids:
             self.fail("expected an indented block", block)
+        self.check_indentation(kids, None)
         out = [self.stmt(c) for c in kids]
-        after = kids[-1].next_sibling
+        after = self._token_after(block, kids[-1])
         if after is not None and after.type == ";":
             # a compound statement ends at its last token, a trailing ";" included
             self.ends[id(out)] = _join(_aloc(out[-1]), _loc(after))
@@ -714,6 +740,8 @@ class _Converter:
         else:
             end = _aloc(handlers[-1])
         loc = _join(_loc(node), end)
+        if not handlers and not finalbody:
+            self.fail("expected 'except' or 'finally' block", node)
         cls = ast.TryStar if star and _HAS_TRY_STAR else ast.Try
         return _at(cls, loc, body=body, handlers=handlers, orelse=orelse, finalbody=finalbody)
 
@@ -874,6 +902,8 @@ class _Converter:
                 args.append(arg)
                 if default is not None:
                     defaults.append(default)
+        if keyword_only and vararg is None and not kwonly:
+            self.fail("named arguments must follow bare *", params[-1])
         return ast.arguments(posonlyargs=posonly, args=args, vararg=vararg, kwonlyargs=kwonly,
                              kw_defaults=kw_defaults, kwarg=kwarg, defaults=defaults)  # fmt: skip
 
@@ -1058,18 +1088,26 @@ class _Converter:
         return _at(ast.Match, loc, subject=subject, cases=cases)
 
     @staticmethod
-    def _has_trailing_comma(parent: Node, last: Node) -> bool:
-        sibling = last.next_sibling
-        while sibling is not None and sibling.type in _EXTRAS:
-            sibling = sibling.next_sibling
-        return sibling is not None and sibling.type == ","
+    def _token_after(parent: Node, last: Node) -> Node | None:
+        """The first non-comment token of ``parent`` after its child ``last``.
+
+        (Scans ``parent.children``: tree-sitter's ``next_sibling`` walks down from
+        the root, which is slow in deep trees.)
+        """
+        end = last.end_byte
+        for child in parent.children:
+            if child.start_byte >= end and child.type not in _EXTRAS and child != last:
+                return child
+        return None
+
+    def _has_trailing_comma(self, parent: Node, last: Node) -> bool:
+        after = self._token_after(parent, last)
+        return after is not None and after.type == ","
 
     def _after_trailing_comma(self, parent: Node, last: Node) -> Loc:
-        sibling = last.next_sibling
-        while sibling is not None and sibling.type in _EXTRAS:
-            sibling = sibling.next_sibling
-        if sibling is not None and sibling.type == ",":
-            return _loc(sibling)
+        after = self._token_after(parent, last)
+        if after is not None and after.type == ",":
+            return _loc(after)
         return _loc(last)
 
     def case_clause(self, node: Node) -> ast.match_case:
@@ -1132,6 +1170,10 @@ class _Converter:
             op_index = next(i for i, t in enumerate(tokens) if i > 0 and t.type in ("+", "-"))
             left = self.pattern_value(tokens[:op_index])
             right = self.expr(tokens[op_index + 1])
+            real = left.operand if isinstance(left, ast.UnaryOp) else left
+            if not (isinstance(real, ast.Constant) and isinstance(real.value, (int, float))
+                    and isinstance(right, ast.Constant) and isinstance(right.value, complex)):
+                self.fail("real number required in complex literal", first)  # fmt: skip
             op = ast.Add() if tokens[op_index].type == "+" else ast.Sub()
             return _at(ast.BinOp, _loc(first), left=left, op=op, right=right)
         if kind == "dotted_name":
@@ -1423,6 +1465,9 @@ class _Converter:
                 keywords.append(_at(ast.keyword, _loc(kid), arg=None,
                                     value=self.expr(_kids(kid)[0])))  # fmt: skip
             else:
+                if kind == "list_splat" and any(k.arg is None for k in keywords):
+                    self.fail("iterable argument unpacking follows keyword argument unpacking",
+                              kid)  # fmt: skip
                 if kind != "list_splat" and any(k.arg is None for k in keywords):
                     self.fail("positional argument follows keyword argument unpacking", kid)
                 if kind != "list_splat" and keywords:
@@ -1760,9 +1805,7 @@ class _Converter:
             if expression.type in ("expression_list", "pattern_list"):
                 # before 3.12 the expression was parsed as "(" + text + ")", with
                 # the parentheses in place of the braces (or of "=", "!", ":")
-                after = expression.next_sibling
-                while after is not None and after.type in _EXTRAS:
-                    after = after.next_sibling
+                after = self._token_after(node, expression)
                 assert after is not None
                 brace = _loc(node)
                 _set_loc(value, (brace[0], brace[1], after.start_point[0] + 1,
@@ -1865,6 +1908,10 @@ class _Converter:
                 values = [self.literal_node(i) if isinstance(i, _Literal) else i for i in items]
             else:
                 values = self.fold(items)
+            if _HOST == (3, 12) and values and not isinstance(values[-1], ast.Constant):
+                # 3.12 ends a spec that ends in a replacement field with an empty literal
+                end = loc[2:]
+                values.append(_at(ast.Constant, end + end, value="", kind=None))
         else:
             loc = _loc(part.node)
             values = self.fold(items)
