@@ -587,11 +587,20 @@ def test_cache_gives_identical_results_and_follows_edits(tmp_path: Path) -> None
     root, cache = tmp_path / "tree", tmp_path / "cache"
     _cache_tree(root)
     first = _cached_scan(root, cache)
-    entries = sorted(cache.rglob("*.json"))
-    assert len(entries) == 4  # one per analysed file, skipped ones included
-    second = _cached_scan(root, cache)
+    (store,) = cache.rglob("*.json")  # one document per scan root and settings
+    entries = json.loads(store.read_text())["entries"]
+    assert sorted(entries) == ["good.py", "other.py", "quiet.py", "syntax.py"]  # skipped ones too
+    written = store.stat().st_mtime_ns
+    import redline.scan
+
+    real_worker = redline.scan._worker
+    redline.scan._worker = None  # any analysis now would fail: every file must be a hit
+    try:
+        second = _cached_scan(root, cache)
+    finally:
+        redline.scan._worker = real_worker
     assert _key(second) == _key(first)
-    assert sorted(cache.rglob("*.json")) == entries  # nothing new: all hits
+    assert store.stat().st_mtime_ns == written  # all hits: nothing rewritten
     assert {f.rule_id for f in first.findings} >= {"EXEC001", "SER001"}
     assert first.suppressed_count == 1
 
@@ -611,10 +620,9 @@ def test_cache_gives_identical_results_and_follows_edits(tmp_path: Path) -> None
         b"\xff\xfe not json at all",
         b"",
         b"[]",
-        b'{"rel": "good.py"}',
-        b'{"rel": "good.py", "findings": [{"area": 5}], "suppressed": 0, "foreign": [], '
-        b'"skipped": null, "parser": "host"}',
-        b'{"rel": "good.py", "findings": 7, "suppressed": 0, "foreign": [], "skipped": null, "parser": "host"}',
+        b'{"format": 2}',
+        b'{"format": 2, "salt": "x", "entries": {"good.py": {"result": {"findings": [{"area": 5}]}}}}',
+        b'{"format": 2, "salt": "x", "entries": {"good.py": 7, "other.py": {"id": 1, "size": []}}}',
         b"[" * 100_000,
     ],
     ids=["bytes", "empty", "list", "partial", "wrong-types", "wrong-shape", "deep"],
@@ -634,7 +642,22 @@ def test_corrupt_cache_entries_are_ignored(tmp_path: Path, garbage: bytes) -> No
     run = cli("scan", root, "-q", "--cache-dir", cache)
     assert_no_traceback(run)
     assert run.code == 1, run.err
-    assert all(json.loads(e.read_text())["rel"] for e in entries)
+    for entry in entries:
+        assert len(json.loads(entry.read_text())["entries"]) == 4
+
+
+def test_damaged_entries_with_the_right_salt_are_reanalysed(tmp_path: Path) -> None:
+    root, cache = tmp_path / "tree", tmp_path / "cache"
+    _cache_tree(root)
+    clean = _cached_scan(root, cache)
+    (store,) = cache.rglob("*.json")
+    doc = json.loads(store.read_text())
+    doc["entries"]["good.py"]["result"]["findings"] = [{"area": 5}]
+    doc["entries"]["other.py"]["result"] = 7
+    doc["entries"]["quiet.py"] = []
+    doc["entries"]["syntax.py"]["result"] = {"findings": "x" * 10}
+    store.write_text(json.dumps(doc))
+    assert _key(_cached_scan(root, cache)) == _key(clean)
 
 
 def test_no_cache_writes_nothing(tmp_path: Path) -> None:

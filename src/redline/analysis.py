@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from redline import suppress
+from redline.cache import digest
 from redline.engine import Dispatch, FileContext, RuleSettings, walk
 from redline.model import Finding, ForeignSuppression, Location, SkippedFile
 from redline.python.index import ModuleSummary, summarise
@@ -49,6 +50,7 @@ class FileResult:
     skipped: SkippedFile | None = None
     parser: str = "host"
     summary: dict | None = None  # ModuleSummary.to_dict(), for the project index
+    digest: str = ""  # of the bytes analysed, for the result cache
 
 
 _dispatch_cache: dict[frozenset[str], Dispatch] = {}
@@ -121,22 +123,12 @@ def _check(
     return ctx.findings, summarise(tree, imports, task.rel)
 
 
-def analyse_file(task: FileTask, settings: AnalysisSettings, cache=None) -> FileResult:
-    """Read, look up the cache, analyse on a miss, store."""
+def analyse_file(task: FileTask, settings: AnalysisSettings) -> FileResult:
+    """Read and analyse one file; the result carries the content digest for the cache."""
     try:
         data = Path(task.path).read_bytes()
     except OSError as exc:
         return FileResult(task.rel, skipped=SkippedFile(task.rel, f"cannot read: {exc.strerror}"))
-    key = None
-    if cache is not None:
-        key = cache.key(task, data)
-        try:
-            hit = cache.get(key)
-        except Exception:  # a damaged cache entry costs a re-analysis, never the scan
-            hit = None
-        if hit is not None and hit.rel == task.rel:
-            return hit
     result = analyse_bytes(task, data, settings)
-    if cache is not None and key is not None:
-        cache.put(key, result)
+    result.digest = digest(data)
     return result

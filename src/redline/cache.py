@@ -1,5 +1,10 @@
-"""Per-file result cache, keyed by content hash, stored as JSON (never pickle: the
-cache directory must not become a way to run code). Safe to delete at any time."""
+"""Per-file result cache: one JSON document per scan root and settings.
+
+An entry is reused when the file's size and modification time are unchanged
+(no read at all), or, when only the time changed (a checkout, a touch), when the
+content hash is the same. It is stored as JSON, never pickle: the cache directory
+must not become a way to run code. Safe to delete at any time.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,6 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import asdict
 from pathlib import Path
 
 import redline
@@ -22,7 +26,7 @@ from redline.model import (
     TaintStep,
 )
 
-FORMAT = 1
+FORMAT = 2
 
 
 def default_dir() -> Path:
@@ -41,51 +45,144 @@ def code_signature() -> str:
     return h.hexdigest()[:16]
 
 
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
 class ResultCache:
-    def __init__(self, directory: Path, salt: str) -> None:
-        self.dir = directory
+    """The cached results of one scan root under one set of settings."""
+
+    def __init__(self, directory: Path, root: str, salt: str) -> None:
+        name = hashlib.sha256(f"{root}\0{salt}".encode()).hexdigest()[:32]
+        self.path = directory / f"{name}.json"
         self.salt = salt
+        self._old: dict[str, dict] = {}
+        self._new: dict[str, dict] = {}
+        self._loaded = False
 
-    def key(self, task, data: bytes) -> str:
-        h = hashlib.sha256()
-        h.update(f"{self.salt}\0{task.rel}\0{task.kind}\0{task.module}\0{task.is_package}\0".encode())
-        h.update(data)
-        return h.hexdigest()
-
-    def _path(self, key: str) -> Path:
-        return self.dir / key[:2] / f"{key[2:]}.json"
-
-    def get(self, key: str):
+    def _load(self) -> None:
+        self._loaded = True
         try:
-            with self._path(key).open("r", encoding="utf-8") as fh:
-                return result_from_dict(json.load(fh))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
-            return None  # missing or corrupt: analyse again
+            with self.path.open("r", encoding="utf-8") as fh:
+                doc = json.load(fh)
+            if doc.get("format") == FORMAT and doc.get("salt") == self.salt:
+                entries = doc.get("entries")
+                if isinstance(entries, dict):
+                    self._old = entries
+        except (OSError, ValueError, AttributeError, RecursionError):
+            self._old = {}  # missing or corrupt: everything is analysed again
 
-    def put(self, key: str, result) -> None:
-        path = self._path(key)
+    def lookup(self, task, st: os.stat_result):
+        """The cached result for an unchanged file, or None. Reads the file only
+        when its size matches but its time does not."""
+        if not self._loaded:
+            self._load()
+        entry = self._old.get(task.rel)
+        if not isinstance(entry, dict) or entry.get("id") != _identity(task):
+            return None
+        if entry.get("size") != st.st_size:
+            return None
+        if entry.get("mtime") != st.st_mtime_ns:
+            try:
+                data = Path(task.path).read_bytes()
+            except OSError:
+                return None
+            if digest(data) != entry.get("digest"):
+                return None
+            entry = {**entry, "mtime": st.st_mtime_ns}
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            result = result_from_dict(entry["result"])
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+            return None
+        self._new[task.rel] = entry
+        return result
+
+    def store(self, task, st: os.stat_result, data_digest: str, result) -> None:
+        self._new[task.rel] = {
+            "id": _identity(task),
+            "size": st.st_size,
+            "mtime": st.st_mtime_ns,
+            "digest": data_digest,
+            "result": result_to_dict(result),
+        }
+
+    def save(self) -> None:
+        """Write the entries of this scan (files no longer present are dropped)."""
+        if self._new == self._old:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(result_to_dict(result), fh, separators=(",", ":"))
-            os.replace(tmp, path)
+                json.dump(
+                    {"format": FORMAT, "salt": self.salt, "entries": self._new},
+                    fh,
+                    separators=(",", ":"),
+                )
+            os.replace(tmp, self.path)
         except OSError:
             pass  # a read-only or full disk only costs speed
 
 
-def _enum_default(value):
-    if isinstance(value, (Severity, Confidence)):
-        return value.name
-    if isinstance(value, Area):
-        return value.slug
-    raise TypeError(type(value))
+def _identity(task) -> str:
+    return f"{task.kind}:{task.module}:{int(task.is_package)}"
+
+
+def _location(loc: Location) -> dict:
+    return {
+        "path": loc.path,
+        "line": loc.line,
+        "column": loc.column,
+        "end_line": loc.end_line,
+        "end_column": loc.end_column,
+        "cell": loc.cell,
+    }
+
+
+def finding_to_dict(f: Finding) -> dict:
+    return {
+        "rule_id": f.rule_id,
+        "title": f.title,
+        "area": f.area.slug,
+        "severity": f.severity.name,
+        "confidence": f.confidence.name,
+        "location": _location(f.location),
+        "message": f.message,
+        "snippet": f.snippet,
+        "cwe": f.cwe,
+        "recommendation": f.recommendation,
+        "scope": f.scope,
+        "taint_path": [
+            {"location": _location(s.location), "description": s.description} for s in f.taint_path
+        ],
+        "fingerprint": f.fingerprint,
+        "stmt_start": f.stmt_start,
+        "stmt_end": f.stmt_end,
+    }
 
 
 def result_to_dict(result) -> dict:
-    out = asdict(result)
-    # asdict keeps enums; make them JSON names.
-    return json.loads(json.dumps(out, default=_enum_default))
+    return {
+        "rel": result.rel,
+        "findings": [finding_to_dict(f) for f in result.findings],
+        "suppressed": result.suppressed,
+        "foreign": [
+            {"path": x.path, "line": x.line, "tool": x.tool, "text": x.text, "hides": list(x.hides)}
+            for x in result.foreign
+        ],
+        "skipped": (
+            {
+                "path": result.skipped.path,
+                "reason": result.skipped.reason,
+                "parse_failure": result.skipped.parse_failure,
+            }
+            if result.skipped
+            else None
+        ),
+        "parser": result.parser,
+        "summary": result.summary,
+        "digest": result.digest,
+    }
 
 
 def result_from_dict(data: dict):
@@ -99,6 +196,7 @@ def result_from_dict(data: dict):
         skipped=SkippedFile(**data["skipped"]) if data["skipped"] else None,
         parser=data["parser"],
         summary=data.get("summary"),
+        digest=data.get("digest", ""),
     )
 
 

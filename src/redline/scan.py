@@ -8,7 +8,6 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,9 +66,10 @@ def run_scan(
     cache = None
     if options.use_cache:
         salt = _settings_salt(settings)
-        cache = cache_mod.ResultCache(options.cache_dir or cache_mod.default_dir(), salt)
-
-    results = list(_analyse_all(tasks, settings, cache, options.jobs, progress))
+        cache = cache_mod.ResultCache(options.cache_dir or cache_mod.default_dir(), str(root), salt)
+    results = _analyse_all(tasks, settings, cache, options.jobs, progress)
+    if cache is not None:
+        cache.save()
 
     result = ScanResult(root=str(root), fail_on=config.fail_on)
     result.files_scanned = len(found.files)
@@ -101,29 +101,58 @@ def _settings_salt(settings: AnalysisSettings) -> str:
     return h.hexdigest()[:24]
 
 
-def _analyse_all(tasks, settings, cache, jobs, progress):
+def _analyse_all(tasks, settings, cache, jobs, progress) -> list[FileResult]:
+    """Results in task order: cache hits first looked up here, misses analysed in
+    worker processes (or in this one when there are few)."""
     total = len(tasks)
+    results: list[FileResult | None] = [None] * total
+    misses: list[int] = []
+    stats: dict[int, os.stat_result] = {}
+    for i, task in enumerate(tasks):
+        hit = None
+        if cache is not None:
+            try:
+                stats[i] = os.stat(task.path)
+            except OSError:
+                pass
+            else:
+                hit = cache.lookup(task, stats[i])
+        if hit is None:
+            misses.append(i)
+        else:
+            results[i] = hit
+    done = total - len(misses)
+    if progress and done:
+        progress(done, total)
     jobs = jobs or os.cpu_count() or 1
-    if jobs <= 1 or total < _POOL_THRESHOLD:
-        for i, task in enumerate(tasks, 1):
-            yield _worker(task, settings, cache)
+    todo = [tasks[i] for i in misses]
+    if jobs <= 1 or len(todo) < _POOL_THRESHOLD:
+        analysed = (_worker(t, settings) for t in todo)
+        pool = None
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(max_workers=jobs)
+        chunk = max(1, min(32, len(todo) // (jobs * 8)))
+        analysed = pool.map(_worker, todo, [settings] * len(todo), chunksize=chunk)
+    try:
+        for i, res in zip(misses, analysed, strict=True):
+            results[i] = res
+            if cache is not None and i in stats and res.digest:
+                cache.store(tasks[i], stats[i], res.digest, res)
+            done += 1
             if progress:
-                progress(i, total)
-        return
-    chunk = max(1, min(32, total // (jobs * 8)))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for i, res in enumerate(
-            pool.map(_worker, tasks, [settings] * total, [cache] * total, chunksize=chunk), 1
-        ):
-            yield res
-            if progress:
-                progress(i, total)
+                progress(done, total)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return results  # type: ignore[return-value]
 
 
-def _worker(task: FileTask, settings: AnalysisSettings, cache) -> FileResult:
+def _worker(task: FileTask, settings: AnalysisSettings) -> FileResult:
     """One file's analysis; a failure is that file's, never the whole scan's."""
     try:
-        return analyse_file(task, settings, cache)
+        return analyse_file(task, settings)
     except RecursionError:
         reason = "too deeply nested to analyse"
     except Exception as exc:  # a bug in a rule must not hide the other files' findings
