@@ -17,7 +17,7 @@ from redline.config import Config, enabled_rules
 from redline.discovery import ANALYSED_KINDS, discover
 from redline.engine import RuleSettings
 from redline.model import Finding, ScanResult, SkippedFile
-from redline.python.index import ModuleSummary, ProjectIndex
+from redline.python.index import ProjectIndex
 from redline.python.names import module_name
 
 # Below this many files a process pool costs more than it saves.
@@ -82,9 +82,7 @@ def run_scan(
         result.findings.extend(r.findings)
         result.foreign_suppressions.extend(r.foreign)
         result.suppressed_count += r.suppressed
-    result.index = ProjectIndex(
-        [ModuleSummary.from_dict(r.summary) for r in results if r.summary is not None]
-    )
+    result.index = ProjectIndex([r.summary for r in results if r.summary is not None])
     result.skipped.sort(key=lambda s: s.path)
     result.foreign_suppressions.sort(key=lambda s: (s.path, s.line))
     assign_fingerprints(result.findings)

@@ -89,16 +89,37 @@ def _base_name(node: ast.AST, imports: ImportMap) -> str:
 
 
 class ProjectIndex:
-    """All modules of the scan, by dotted name and by path."""
+    """All modules of the scan, by dotted name and by path.
 
-    def __init__(self, summaries: list[ModuleSummary]) -> None:
-        self.by_module: dict[str, ModuleSummary] = {}
-        self.by_path: dict[str, ModuleSummary] = {}
+    Built from the workers' summaries (``ModuleSummary.to_dict()`` form) on first
+    use, so a scan whose analysers need no cross-module view pays nothing for it.
+    """
+
+    def __init__(self, summaries: list[ModuleSummary | dict]) -> None:
+        self._raw = summaries
+        self._by_module: dict[str, ModuleSummary] | None = None
+        self._by_path: dict[str, ModuleSummary] = {}
         self._starts: dict[str, list[int]] = {}
-        for s in summaries:
-            self.by_module.setdefault(s.module, s)
-            self.by_path[s.path] = s
+
+    def _build(self) -> dict[str, ModuleSummary]:
+        by_module: dict[str, ModuleSummary] = {}
+        for raw in self._raw:
+            s = raw if isinstance(raw, ModuleSummary) else ModuleSummary.from_dict(raw)
+            by_module.setdefault(s.module, s)
+            self._by_path[s.path] = s
             self._starts[s.path] = [d.line for d in s.definitions]
+        self._by_module = by_module
+        return by_module
+
+    @property
+    def by_module(self) -> dict[str, ModuleSummary]:
+        return self._by_module if self._by_module is not None else self._build()
+
+    @property
+    def by_path(self) -> dict[str, ModuleSummary]:
+        if self._by_module is None:
+            self._build()
+        return self._by_path
 
     def __len__(self) -> int:
         return len(self.by_module)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-from pathlib import PurePosixPath
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 
@@ -23,20 +22,20 @@ def module_name(rel_path: str, package_dirs: frozenset[str], root_name: str = ""
     above the file, so ``src/pkg/mod.py`` is ``pkg.mod`` and a loose script is
     just its stem.
     """
-    p = PurePosixPath(rel_path)
-    stem = p.stem if p.suffix else p.name
+    directory, _, filename = rel_path.rpartition("/")
+    dot = filename.rfind(".")
+    stem = filename[:dot] if dot > 0 else filename
     parts: list[str] = []
     is_package = stem == "__init__"
     if not is_package:
         parts.append(stem)
-    parent = p.parent
-    while str(parent) not in ("", ".") and str(parent) in package_dirs:
-        parts.append(parent.name)
-        parent = parent.parent
-    if str(parent) in ("", ".") and "" in package_dirs and root_name.isidentifier():
+    while directory and directory in package_dirs:
+        directory, _, name = directory.rpartition("/")
+        parts.append(name)
+    if not directory and "" in package_dirs and root_name.isidentifier():
         parts.append(root_name)  # every directory up to the root, and the root, is a package
     if not parts:  # a top-level __init__.py of a root whose name is not an identifier
-        parts.append(PurePosixPath(rel_path).parent.name or "__init__")
+        parts.append(rel_path.rpartition("/")[0].rpartition("/")[2] or "__init__")
     return ".".join(reversed(parts)), is_package
 
 
