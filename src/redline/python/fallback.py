@@ -31,7 +31,7 @@ import sys
 import threading
 import unicodedata
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, Union
+from typing import Any, NoReturn
 
 import tree_sitter
 import tree_sitter_python
@@ -45,11 +45,17 @@ _HOST = sys.version_info[:2]
 # Python 3.12 (PEP 701) gives every f-string part its own position; before that,
 # every literal and FormattedValue carries the position of the whole string.
 _PRECISE_FSTRING_POSITIONS = _HOST >= (3, 12)
+# Node classes some supported hosts lack (None there).
+_NEWER: dict[str, Any] = {
+    name: getattr(ast, name, None)
+    for name in ("TryStar", "TypeAlias", "TypeVar", "TypeVarTuple", "ParamSpec", "TemplateStr",
+                 "Interpolation")
+}  # fmt: skip
 _HAS_TYPE_PARAMS = "type_params" in ast.FunctionDef._fields
-_HAS_TYPE_ALIAS = hasattr(ast, "TypeAlias")
-_HAS_TYPE_PARAM_DEFAULTS = _HAS_TYPE_PARAMS and "default_value" in ast.TypeVar._fields
-_HAS_TRY_STAR = hasattr(ast, "TryStar")
-_HAS_TEMPLATE_STR = hasattr(ast, "TemplateStr")
+_HAS_TYPE_ALIAS = _NEWER["TypeAlias"] is not None
+_HAS_TYPE_PARAM_DEFAULTS = _HAS_TYPE_PARAMS and "default_value" in _NEWER["TypeVar"]._fields
+_HAS_TRY_STAR = _NEWER["TryStar"] is not None
+_HAS_TEMPLATE_STR = _NEWER["TemplateStr"] is not None
 
 _EXTRAS = frozenset({"comment", "line_continuation"})
 # keywords tree-sitter-python accepts as identifiers (Python 2 heritage)
@@ -69,7 +75,7 @@ def _parser() -> tree_sitter.Parser:
     return parser
 
 
-def parse(source: Union[str, bytes], filename: str = "<unknown>") -> ast.Module:
+def parse(source: str | bytes, filename: str = "<unknown>") -> ast.Module:
     """Parse Python ``source`` into a host-``ast`` Module, like ``ast.parse``.
 
     Raises SyntaxError for invalid code, for inputs over ``MAX_SOURCE_BYTES`` and
@@ -93,10 +99,10 @@ def parse(source: Union[str, bytes], filename: str = "<unknown>") -> ast.Module:
     patched: set[int] = set()
     for _ in range(_MAX_TYPE_PATCH_ROUNDS):
         tree = _parser().parse(data)
-        converter = _Converter(data, filename, patched)
+        converter = _Converter(data, tree.root_node, filename, patched)
         try:
-            converter.check_errors(tree.root_node)
-            return converter.module(tree.root_node)
+            converter.check_errors()
+            return converter.module()
         except _NotATypeAlias as exc:
             positions = _misread_type_aliases(data, tree.root_node) | {exc.start_byte}
             data = _patch_type_keywords(data, positions)
@@ -208,6 +214,8 @@ _CMPOPS: dict[str, type] = {
     ">": ast.Gt, "in": ast.In, "not in": ast.NotIn, "is": ast.Is, "is not": ast.IsNot,
 }  # fmt: skip
 _UNARYOPS: dict[str, type] = {"+": ast.UAdd, "-": ast.USub, "~": ast.Invert}
+# the child holding the value a call / attribute / subscript applies to
+_POSTFIX_BASE = {"call": "function", "attribute": "object", "subscript": "value"}
 
 _SIMPLE_ESCAPES = {
     "\n": "", "\\": "\\", "'": "'", '"': '"', "a": "\a", "b": "\b",
@@ -217,16 +225,23 @@ _ESCAPE_RE = re.compile(
     r"\\(\n|[0-7]{1,3}|x[0-9a-fA-F]{0,2}|u[0-9a-fA-F]{0,4}|U[0-9a-fA-F]{0,8}|N\{[^}\n]*\}|.)",
     re.S,
 )
-_STRING_PREFIXES = frozenset(
-    {"", "r", "u", "b", "br", "rb", "f", "fr", "rf", "t", "tr", "rt"}
-)
+_STRING_PREFIXES = frozenset({"", "r", "u", "b", "br", "rb", "f", "fr", "rf", "t", "tr", "rt"})
 
 
 class _StringPart:
     """One literal of an (implicitly concatenated) string expression."""
 
-    __slots__ = ("node", "prefix", "raw", "is_bytes", "is_f", "is_t", "content_start",
-                 "content_end", "content_end_point")  # fmt: skip
+    __slots__ = (
+        "node",
+        "prefix",
+        "raw",
+        "is_bytes",
+        "is_f",
+        "is_t",
+        "content_start",
+        "content_end",
+        "content_end_point",
+    )
 
     def __init__(self, node: Node, prefix: str, quote: str) -> None:
         self.node = node
@@ -262,30 +277,36 @@ def _legacy_fstring_locs(values: list[ast.expr], loc: Loc, kind: str | None) -> 
         _set_loc(value, loc)
         if isinstance(value, ast.Constant):
             value.kind = kind
-        elif isinstance(value, ast.FormattedValue) and value.format_spec is not None:
+        elif isinstance(value, ast.FormattedValue) and isinstance(value.format_spec, ast.JoinedStr):
             spec = value.format_spec
-            _legacy_fstring_locs(spec.values, loc, kind)  # type: ignore[attr-defined]
+            _legacy_fstring_locs(spec.values, loc, kind)
             # ...except a format spec's trailing literal, which has the spec's
             # own position (that of the string token holding it)
-            last = spec.values[-1] if spec.values else None  # type: ignore[attr-defined]
-            if isinstance(last, ast.Constant):
-                _set_loc(last, _aloc(spec))
+            if spec.values and isinstance(spec.values[-1], ast.Constant):
+                _set_loc(spec.values[-1], _aloc(spec))
+
+
+def _top_level_index(tokens: list[Node], kind: str) -> int:
+    """Index of the first ``kind`` token outside brackets (``len(tokens)`` if none)."""
+    depth = 0
+    for index, token in enumerate(tokens):
+        if token.type in ("(", "[", "{"):
+            depth += 1
+        elif token.type in (")", "]", "}"):
+            depth -= 1
+        elif token.type == kind and depth == 0:
+            return index
+    return len(tokens)
 
 
 def _innermost_error(node: Node) -> Node:
-    """The first ERROR or MISSING node nested in ``node`` (or ``node`` itself)."""
+    """The innermost first ERROR or MISSING node inside the ERROR ``node``."""
     while True:
-        inner = None
-        for child in node.children:
-            if child.is_error or child.is_missing:
-                inner = child
-                break
-            if child.has_error:
-                inner = _first_error_below(child)
-                if inner is not None:
-                    break
-        if inner is None or inner.is_missing:
-            return inner or node
+        inner = next((e for e in map(_first_error_below, node.children) if e is not None), None)
+        if inner is None:
+            return node
+        if inner.is_missing:
+            return inner
         node = inner
 
 
@@ -306,8 +327,11 @@ def _first_error_below(node: Node) -> Node | None:
 class _Converter:
     """Turns one tree-sitter-python tree into host ``ast`` nodes."""
 
-    def __init__(self, data: bytes, filename: str, patched: set[int] | None = None) -> None:
+    def __init__(
+        self, data: bytes, root: Node, filename: str, patched: set[int] | None = None
+    ) -> None:
         self.data = data
+        self.root = root
         self.filename = filename
         self.patched = patched or set()
         self.ends: dict[int, Loc] = {}
@@ -409,16 +433,16 @@ class _Converter:
         text = line.decode("utf-8", "replace")
         raise SyntaxError(msg, (self.filename, row + 1, offset, text))
 
-    def check_errors(self, root: Node) -> None:
+    def check_errors(self) -> None:
         """Raise SyntaxError at the first ERROR or MISSING node.
 
         ERROR nodes inside the type-parameter list of a def, class or type alias
         are left to :meth:`type_params` (tree-sitter-python has no PEP 696
         defaults; that method re-reads the list itself).
         """
-        if not root.has_error:
+        if not self.root.has_error:
             return
-        stack = [root]
+        stack = [self.root]
         while stack:
             node = stack.pop()
             if node.is_missing:
@@ -446,7 +470,14 @@ class _Converter:
                     continue
                 stack.append(child)
 
-    # ------------------------------------------------------------------ text
+    # ------------------------------------------------------------------ tree access
+
+    def field(self, node: Node, name: str) -> Node:
+        """The child in field ``name``, which the grammar says is always there."""
+        child = node.child_by_field_name(name)
+        if child is None:
+            self.fail("invalid syntax", node)
+        return child
 
     def text(self, node: Node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "surrogatepass")
@@ -466,8 +497,8 @@ class _Converter:
 
     # ------------------------------------------------------------------ module
 
-    def module(self, root: Node) -> ast.Module:
-        kids = [c for c in root.named_children if c.type not in _EXTRAS]
+    def module(self) -> ast.Module:
+        kids = [c for c in self.root.named_children if c.type not in _EXTRAS]
         self.check_indentation(kids, 0)
         body = [self.stmt(c) for c in kids]
         return ast.Module(body=body, type_ignores=[])
@@ -484,8 +515,12 @@ class _Converter:
                 if column is None:
                     column = col
                 elif col != column and not self._only_form_feeds(stmt.start_byte - col, col):
-                    self.fail("unexpected indent" if col > column else "unindent does not match "
-                              "any outer indentation level", stmt)  # fmt: skip
+                    self.fail(
+                        "unexpected indent"
+                        if col > column
+                        else "unindent does not match any outer indentation level",
+                        stmt,
+                    )
             previous_row = stmt.end_point[0]
 
     def _only_form_feeds(self, line_start: int, col: int) -> bool:
@@ -523,15 +558,12 @@ class _Converter:
 
     def target(self, node: Node, ctx: ast.expr_context) -> ast.expr:
         result = self.expr(node)
-        if not isinstance(result, (ast.Name, ast.Attribute, ast.Subscript, ast.Starred,
-                                   ast.Tuple, ast.List)):  # fmt: skip
+        if not isinstance(
+            result, (ast.Name, ast.Attribute, ast.Subscript, ast.Starred, ast.Tuple, ast.List)
+        ):
             self.fail("cannot assign to expression", node)
         _set_ctx(result, ctx)
         return result
-
-    def expressions(self, node: Node) -> ast.expr:
-        """``_expressions``: an expression, or an ``expression_list`` tuple."""
-        return self.expr(node)
 
     # ------------------------------------------------------------------ simple statements
 
@@ -553,10 +585,9 @@ class _Converter:
         targets: list[ast.expr] = []
         current = node
         while True:
-            left = current.child_by_field_name("left")
+            left = self.field(current, "left")
             right = current.child_by_field_name("right")
             annotation = current.child_by_field_name("type")
-            assert left is not None
             if annotation is not None:
                 if targets:
                     self.fail("invalid syntax", annotation)
@@ -567,15 +598,27 @@ class _Converter:
                     self.fail("invalid syntax", left)
                 simple = int(left.type == "identifier" or left.type == "keyword_identifier")
                 value = None if right is None else self.right_hand_side(right)
-                return _at(ast.AnnAssign, loc, target=target, annotation=self.expr(annotation),
-                           value=value, simple=simple)  # fmt: skip
+                return _at(
+                    ast.AnnAssign,
+                    loc,
+                    target=target,
+                    annotation=self.expr(annotation),
+                    value=value,
+                    simple=simple,
+                )
             targets.append(self.target(left, ast.Store()))
-            assert right is not None
+            if right is None:
+                self.fail("invalid syntax", current)
             if right.type == "assignment":
                 current = right
                 continue
-            return _at(ast.Assign, loc, targets=targets, value=self.right_hand_side(right),
-                       type_comment=None)  # fmt: skip
+            return _at(
+                ast.Assign,
+                loc,
+                targets=targets,
+                value=self.right_hand_side(right),
+                type_comment=None,
+            )
 
     def right_hand_side(self, node: Node) -> ast.expr:
         if node.type in ("assignment", "augmented_assignment"):
@@ -583,15 +626,19 @@ class _Converter:
         return self.expr(node)
 
     def augmented_assignment(self, node: Node, loc: Loc) -> ast.stmt:
-        left = node.child_by_field_name("left")
-        op = node.child_by_field_name("operator")
-        right = node.child_by_field_name("right")
-        assert left is not None and op is not None and right is not None
+        left = self.field(node, "left")
+        op = self.field(node, "operator")
+        right = self.field(node, "right")
         target = self.target(left, ast.Store())
         if not isinstance(target, (ast.Name, ast.Attribute, ast.Subscript)):
             self.fail("illegal expression for augmented assignment", left)
-        return _at(ast.AugAssign, loc, target=target, op=_AUGOPS[op.type](),
-                   value=self.right_hand_side(right))  # fmt: skip
+        return _at(
+            ast.AugAssign,
+            loc,
+            target=target,
+            op=_AUGOPS[op.type](),
+            value=self.right_hand_side(right),
+        )
 
     def return_statement(self, node: Node) -> ast.stmt:
         kids = _kids(node)
@@ -623,9 +670,8 @@ class _Converter:
 
     def alias(self, node: Node) -> ast.alias:
         if node.type == "aliased_import":
-            name = node.child_by_field_name("name")
-            asname = node.child_by_field_name("alias")
-            assert name is not None and asname is not None
+            name = self.field(node, "name")
+            asname = self.field(node, "alias")
             return _at(ast.alias, _loc(node), name=self.dotted(name), asname=self.ident(asname))
         return _at(ast.alias, _loc(node), name=self.dotted(node), asname=None)
 
@@ -639,8 +685,7 @@ class _Converter:
         if node.type == "future_import_statement":
             module = "__future__"
         else:
-            source = node.child_by_field_name("module_name")
-            assert source is not None
+            source = self.field(node, "module_name")
             if source.type == "relative_import":
                 module = None
                 for kid in _kids(source):
@@ -673,8 +718,13 @@ class _Converter:
         (target,) = _kids(chevron)
         print_tok = node.children[0]
         name = _at(ast.Name, _loc(print_tok), id="print", ctx=ast.Load())
-        shifted = _at(ast.BinOp, _join(_loc(print_tok), _loc(chevron)), left=name,
-                      op=ast.RShift(), right=self.expr(target))  # fmt: skip
+        shifted = _at(
+            ast.BinOp,
+            _join(_loc(print_tok), _loc(chevron)),
+            left=name,
+            op=ast.RShift(),
+            right=self.expr(target),
+        )
         elts = [shifted] + [self.expr(k) for k in kids[1:]]
         loc = _loc(node)
         if len(elts) == 1 and node.children[-1].type != ",":
@@ -691,11 +741,11 @@ class _Converter:
                 continue
             body = self.body(alt.child_by_field_name("consequence"))
             end = self.end_of(orelse or body)
-            test = self.expr(alt.child_by_field_name("condition"))  # type: ignore[arg-type]
+            test = self.expr(self.field(alt, "condition"))
             orelse = [_at(ast.If, _join(_loc(alt), end), test=test, body=body, orelse=orelse)]
         body = self.body(node.child_by_field_name("consequence"))
         end = self.end_of(orelse or body)
-        test = self.expr(node.child_by_field_name("condition"))  # type: ignore[arg-type]
+        test = self.expr(self.field(node, "condition"))
         return _at(ast.If, _join(_loc(node), end), test=test, body=body, orelse=orelse)
 
     def else_body(self, node: Node) -> list[ast.stmt]:
@@ -704,17 +754,16 @@ class _Converter:
 
     def for_statement(self, node: Node) -> ast.stmt:
         is_async = node.children[0].type == "async"
-        target = self.target(node.child_by_field_name("left"), ast.Store())  # type: ignore[arg-type]
-        iter_ = self.expr(node.child_by_field_name("right"))  # type: ignore[arg-type]
+        target = self.target(self.field(node, "left"), ast.Store())
+        iter_ = self.expr(self.field(node, "right"))
         body = self.body(node.child_by_field_name("body"))
         orelse = self.else_body(node)
         loc = _join(_loc(node), self.end_of(orelse or body))
         cls = ast.AsyncFor if is_async else ast.For
-        return _at(cls, loc, target=target, iter=iter_, body=body, orelse=orelse,
-                   type_comment=None)  # fmt: skip
+        return _at(cls, loc, target=target, iter=iter_, body=body, orelse=orelse, type_comment=None)
 
     def while_statement(self, node: Node) -> ast.stmt:
-        test = self.expr(node.child_by_field_name("condition"))  # type: ignore[arg-type]
+        test = self.expr(self.field(node, "condition"))
         body = self.body(node.child_by_field_name("body"))
         orelse = self.else_body(node)
         loc = _join(_loc(node), self.end_of(orelse or body))
@@ -742,7 +791,7 @@ class _Converter:
         loc = _join(_loc(node), end)
         if not handlers and not finalbody:
             self.fail("expected 'except' or 'finally' block", node)
-        cls = ast.TryStar if star and _HAS_TRY_STAR else ast.Try
+        cls = _NEWER["TryStar"] if star and _HAS_TRY_STAR else ast.Try
         return _at(cls, loc, body=body, handlers=handlers, orelse=orelse, finalbody=finalbody)
 
     def except_clause(self, node: Node) -> tuple[ast.ExceptHandler, bool]:
@@ -751,9 +800,7 @@ class _Converter:
         alias = None
         if len(values) == 1 and values[0].type == "as_pattern":
             # ``except E as e`` comes as an as_pattern expression
-            wrapper = values[0].child_by_field_name("alias")
-            assert wrapper is not None
-            (alias,) = _kids(wrapper)
+            (alias,) = _kids(self.field(values[0], "alias"))
             values = [_kids(values[0])[0]]
         block = next(k for k in _kids(node) if k.type == "block")
         body = self.body(block)
@@ -782,51 +829,51 @@ class _Converter:
         return _at(cls, loc, items=items, body=body, type_comment=None)
 
     def with_item(self, node: Node) -> ast.withitem:
-        value = node.child_by_field_name("value")
-        assert value is not None
+        value = self.field(node, "value")
         if value.type == "parenthesized_expression":
             inner = _kids(value)
             if len(inner) == 1 and inner[0].type == "as_pattern":
                 value = inner[0]  # ``with (a as b):``
         if value.type == "as_pattern":
             kids = _kids(value)
-            target_wrapper = value.child_by_field_name("alias")
-            assert target_wrapper is not None
+            target_wrapper = self.field(value, "alias")
             (target,) = _kids(target_wrapper)
-            return ast.withitem(context_expr=self.expr(kids[0]),
-                                optional_vars=self.target(target, ast.Store()))  # fmt: skip
+            return ast.withitem(
+                context_expr=self.expr(kids[0]), optional_vars=self.target(target, ast.Store())
+            )
         return ast.withitem(context_expr=self.expr(value), optional_vars=None)
 
     def decorated_definition(self, node: Node) -> ast.stmt:
         decorators = [self.expr(_kids(d)[0]) for d in _kids(node) if d.type == "decorator"]
-        definition = node.child_by_field_name("definition")
-        assert definition is not None
+        definition = self.field(node, "definition")
         if definition.type == "class_definition":
             return self.class_definition(definition, decorators)
         return self.function_definition(definition, decorators)
 
     def function_definition(self, node: Node, decorators: list[ast.expr]) -> ast.stmt:
         is_async = node.children[0].type == "async"
-        name = node.child_by_field_name("name")
-        params = node.child_by_field_name("parameters")
+        name = self.field(node, "name")
+        params = self.field(node, "parameters")
         returns_node = node.child_by_field_name("return_type")
-        assert name is not None and params is not None
         type_params = self.type_params(node.child_by_field_name("type_parameters"))
         args = self.arguments(_kids(params), annotations=True)
         returns = self.expr(returns_node) if returns_node is not None else None
         body = self.body(node.child_by_field_name("body"))
         fields: dict[str, Any] = dict(
-            name=self.ident(name), args=args, body=body, decorator_list=decorators,
-            returns=returns, type_comment=None,
-        )  # fmt: skip
+            name=self.ident(name),
+            args=args,
+            body=body,
+            decorator_list=decorators,
+            returns=returns,
+            type_comment=None,
+        )
         if _HAS_TYPE_PARAMS:
             fields["type_params"] = type_params
         cls = ast.AsyncFunctionDef if is_async else ast.FunctionDef
         return _at(cls, _join(_loc(node), self.end_of(body)), **fields)
 
     def class_definition(self, node: Node, decorators: list[ast.expr]) -> ast.stmt:
-        name = node.child_by_field_name("name")
-        assert name is not None
+        name = self.field(node, "name")
         type_params = self.type_params(node.child_by_field_name("type_parameters"))
         superclasses = node.child_by_field_name("superclasses")
         bases: list[ast.expr] = []
@@ -835,17 +882,19 @@ class _Converter:
             bases, keywords = self.call_arguments(superclasses)
         body = self.body(node.child_by_field_name("body"))
         fields: dict[str, Any] = dict(
-            name=self.ident(name), bases=bases, keywords=keywords, body=body,
+            name=self.ident(name),
+            bases=bases,
+            keywords=keywords,
+            body=body,
             decorator_list=decorators,
-        )  # fmt: skip
+        )
         if _HAS_TYPE_PARAMS:
             fields["type_params"] = type_params
         return _at(ast.ClassDef, _join(_loc(node), self.end_of(body)), **fields)
 
     def type_alias_statement(self, node: Node) -> ast.stmt:
-        left = node.child_by_field_name("left")
-        right = node.child_by_field_name("right")
-        assert left is not None and right is not None
+        left = self.field(node, "left")
+        right = self.field(node, "right")
         (inner,) = _kids(left)
         params_node = None
         if inner.type == "generic_type" and _kids(inner)[0].type == "identifier":
@@ -859,7 +908,9 @@ class _Converter:
         name = _at(ast.Name, _loc(name_node), id=self.ident(name_node), ctx=ast.Store())
         value = self.expr(right)
         if _HAS_TYPE_ALIAS:
-            return _at(ast.TypeAlias, _loc(node), name=name, type_params=type_params, value=value)
+            return _at(
+                _NEWER["TypeAlias"], _loc(node), name=name, type_params=type_params, value=value
+            )
         return _at(ast.Assign, _loc(node), targets=[name], value=value, type_comment=None)
 
     # ------------------------------------------------------------------ parameters
@@ -884,8 +935,7 @@ class _Converter:
                 continue
             default = None
             if kind in ("default_parameter", "typed_default_parameter"):
-                value = param.child_by_field_name("value")
-                assert value is not None
+                value = self.field(param, "value")
                 default = self.expr(value)
             star, arg = self.parameter(param, annotations)
             if star == "*":
@@ -904,8 +954,15 @@ class _Converter:
                     defaults.append(default)
         if keyword_only and vararg is None and not kwonly:
             self.fail("named arguments must follow bare *", params[-1])
-        return ast.arguments(posonlyargs=posonly, args=args, vararg=vararg, kwonlyargs=kwonly,
-                             kw_defaults=kw_defaults, kwarg=kwarg, defaults=defaults)  # fmt: skip
+        return ast.arguments(
+            posonlyargs=posonly,
+            args=args,
+            vararg=vararg,
+            kwonlyargs=kwonly,
+            kw_defaults=kw_defaults,
+            kwarg=kwarg,
+            defaults=defaults,
+        )
 
     def parameter(self, node: Node, annotations: bool) -> tuple[str, ast.arg]:
         """A parameter's star prefix ('', '*' or '**') and its ``arg`` node."""
@@ -916,7 +973,7 @@ class _Converter:
             inner = _kids(node)[0]
         elif kind in ("default_parameter", "typed_default_parameter"):
             annotation_node = node.child_by_field_name("type")
-            inner = node.child_by_field_name("name")  # type: ignore[assignment]
+            inner = self.field(node, "name")
         else:
             inner = node
         if annotation_node is not None and not annotations:
@@ -927,154 +984,126 @@ class _Converter:
             inner = _kids(inner)[0]
         if inner.type not in ("identifier", "keyword_identifier"):
             self.fail("invalid syntax", inner)
-        annotation = self.expr(annotation_node) if annotation_node is not None else None
+        annotation = None
         loc = _loc(inner)
-        if annotation is not None:
-            loc = _join(loc, _loc(annotation_node))  # type: ignore[arg-type]
-        return star, _at(ast.arg, loc, arg=self.ident(inner), annotation=annotation,
-                         type_comment=None)  # fmt: skip
+        if annotation_node is not None:
+            annotation = self.expr(annotation_node)
+            loc = _join(loc, _loc(annotation_node))
+        return star, _at(
+            ast.arg, loc, arg=self.ident(inner), annotation=annotation, type_comment=None
+        )
 
     # ------------------------------------------------------------------ type parameters
 
     def type_params(self, node: Node | None) -> list[Any]:
-        """PEP 695/696 type parameters, read from the ``[...]`` token stream.
+        """PEP 695/696 type parameters, read from the tokens of ``[...]``.
 
-        tree-sitter-python has no rule for PEP 696 defaults and recovers from
-        them with ERROR nodes, so the list is re-read here from its tokens rather
-        than from the (partly broken) tree shape.
+        tree-sitter-python has no rule for PEP 696 defaults and recovers from them
+        with ERROR nodes in odd places, so the list is re-read from its tokens
+        rather than from the (partly broken) tree shape.
         """
         if node is None:
             return []
-        atoms: list[Node] = []
-        self._flatten_type_params(node, atoms, top=True)
-        groups: list[list[Node]] = [[]]
-        depth = 0
-        for atom in atoms:
-            kind = atom.type
-            if kind in ("(", "[", "{"):
-                depth += 1
-            elif kind in (")", "]", "}"):
-                depth -= 1
-            if kind == "," and depth == 0:
-                groups.append([])
-            else:
-                groups[-1].append(atom)
-        if not groups[-1]:
-            groups.pop()  # trailing comma
+        tokens: list[Node] = []
+        self._leaf_tokens(node, tokens)
+        tokens = tokens[1:-1]  # the brackets
+        groups: list[list[Node]] = []
+        while tokens:
+            comma = _top_level_index(tokens, ",")
+            groups.append(tokens[:comma])
+            tokens = tokens[comma + 1 :]  # a trailing comma leaves no empty group
         if not groups:
             self.fail("type parameter list cannot be empty", node)
-        return [self.type_param(g, node) for g in groups]
+        return [self.type_param(g) for g in groups]
 
-    def _flatten_type_params(self, node: Node, out: list[Node], top: bool = False) -> None:
-        for child in node.children:
-            kind = child.type
-            if kind in _EXTRAS:
+    def _leaf_tokens(self, node: Node, out: list[Node]) -> None:
+        """The tokens under ``node``, strings kept whole."""
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if current.type in _EXTRAS:
                 continue
-            if top and kind in ("[", "]"):
-                continue
-            if kind in ("ERROR", "type", "constrained_type", "splat_type", "list_splat",
-                        "dictionary_splat", "list_splat_pattern", "keyword_argument"):  # fmt: skip
-                if kind == "type" and child.named_child_count == 1 and (
-                    child.named_children[0].type
-                    not in ("constrained_type", "splat_type", "ERROR")
-                ):
-                    out.append(child)
-                    continue
-                self._flatten_type_params(child, out)
+            if current.child_count == 0 or current.type in ("string", "concatenated_string"):
+                out.append(current)
             else:
-                out.append(child)
+                stack.extend(reversed(current.children))
 
-    def type_param(self, atoms: list[Node], where: Node) -> Any:
-        if not atoms:
-            self.fail("invalid syntax", where)
-        pos = 0
-        star = ""
-        if atoms[0].type in ("*", "**"):
-            star = atoms[0].type
-            pos = 1
-        if pos >= len(atoms):
-            self.fail("invalid syntax", atoms[0])
-        name_node = atoms[pos]
-        if name_node.type == "type" and name_node.named_child_count == 1:
-            name_node = name_node.named_children[0]
-        if name_node.type != "identifier":
-            self.fail("invalid syntax", name_node)
-        rest = atoms[pos + 1 :]
-        bound_atoms: list[Node] = []
-        default_atoms: list[Node] = []
+    def type_param(self, tokens: list[Node]) -> Any:
+        star = tokens[0].type if tokens[0].type in ("*", "**") else ""
+        rest = tokens[1:] if star else tokens
+        if not rest or rest[0].type != "identifier":
+            self.fail("invalid syntax", rest[0] if rest else tokens[0])
+        name_node, rest = rest[0], rest[1:]
+        bound_tokens: list[Node] = []
         if rest and rest[0].type == ":":
-            rest = rest[1:]
-            while rest and rest[0].type != "=":
-                bound_atoms.append(rest[0])
-                rest = rest[1:]
-            if not bound_atoms or star:
-                self.fail("invalid syntax", atoms[pos])
+            equals = _top_level_index(rest, "=")
+            bound_tokens, rest = rest[1:equals], rest[equals:]
+            if not bound_tokens or star:
+                self.fail("invalid syntax", rest[0] if rest else name_node)
+        default_tokens: list[Node] = []
         if rest:
             if rest[0].type != "=" or len(rest) < 2:
                 self.fail("invalid syntax", rest[0])
-            default_atoms = rest[1:]
-        bound = self.atoms_expr(bound_atoms) if bound_atoms else None
-        default = self.atoms_expr(default_atoms) if default_atoms else None
-        end = (default_atoms or bound_atoms or [name_node])[-1]
-        loc = _join(_loc(atoms[0]), _loc(end))
-        name = self.ident(name_node)
-        fields: dict[str, Any] = {"name": name}
-        if _HAS_TYPE_PARAM_DEFAULTS:
-            fields["default_value"] = default
+            default_tokens = rest[1:]
         if not _HAS_TYPE_PARAMS:
             return None
+        bound = self.tokens_expr(bound_tokens) if bound_tokens else None
+        fields: dict[str, Any] = {"name": self.ident(name_node)}
+        if _HAS_TYPE_PARAM_DEFAULTS:
+            fields["default_value"] = self.tokens_expr(default_tokens) if default_tokens else None
+        end = (default_tokens or bound_tokens or [name_node])[-1]
+        loc = _join(_loc(tokens[0]), _loc(end))
         if star == "*":
-            return _at(ast.TypeVarTuple, loc, **fields)
+            return _at(_NEWER["TypeVarTuple"], loc, **fields)
         if star == "**":
-            return _at(ast.ParamSpec, loc, **fields)
-        return _at(ast.TypeVar, loc, bound=bound, **fields)
+            return _at(_NEWER["ParamSpec"], loc, **fields)
+        return _at(_NEWER["TypeVar"], loc, bound=bound, **fields)
 
-    def atoms_expr(self, atoms: list[Node]) -> ast.expr:
-        """Convert the expression made of ``atoms`` (re-parsed if not one node)."""
-        if len(atoms) == 1 and atoms[0].is_named and not atoms[0].has_error:
-            return self.expr(atoms[0])
-        if len(atoms) == 2 and atoms[0].type == "*" and atoms[1].is_named and not atoms[1].has_error:
-            value = self.expr(atoms[1])
-            loc = _join(_loc(atoms[0]), _aloc(value))
+    def tokens_expr(self, tokens: list[Node]) -> ast.expr:
+        """The expression spelled by ``tokens``: its node if the tree has a sound
+        one, else the source range parsed again on its own."""
+        if tokens[0].type == "*":  # ``*Ts = *tuple[int, ...]``
+            value = self.tokens_expr(tokens[1:])
+            loc = _join(_loc(tokens[0]), _aloc(value))
             return _at(ast.Starred, loc, value=value, ctx=ast.Load())
-        return self.reparse_expression(atoms[0].start_byte, atoms[-1].end_byte, atoms[0])
+        start, end = tokens[0].start_byte, tokens[-1].end_byte
+        node = self.root.named_descendant_for_byte_range(start, end)
+        if (
+            node is not None
+            and node.start_byte == start
+            and node.end_byte == end
+            and node.type in self.expr_table
+            and not node.has_error
+        ):
+            return self.expr(node)
+        return self.reparse_expression(tokens[0], tokens[-1])
 
-    def reparse_expression(self, start: int, end: int, where: Node) -> ast.expr:
-        """Parse ``data[start:end]`` alone as an expression, keeping its positions."""
-        buf = bytearray(self.data[:end])
-        for i in range(start):
-            if buf[i] != 0x0A:
-                buf[i] = 0x20
-        opener = next((i for i in range(start - 1, -1, -1) if buf[i] != 0x0A), None)
-        if opener is None:
-            self.fail("invalid syntax", where)
-        buf[opener] = ord("(")
-        star = self.data[start:end].lstrip().startswith(b"*")
-        buf += b",)\n" if star else b")\n"
-        tree = _parser().parse(bytes(buf))
-        root = tree.root_node
-        if root.has_error or root.named_child_count != 1:
-            self.fail("invalid syntax", where)
-        stmt = root.named_children[0]
-        kids = _kids(stmt)
-        if stmt.type != "expression_statement" or len(kids) != 1:
-            self.fail("invalid syntax", where)
-        inner = kids[0]
-        sub = _Converter(bytes(buf), self.filename)
-        if star:
-            if inner.type != "tuple" or len(_kids(inner)) != 1:
-                self.fail("invalid syntax", where)
-            return sub.expr(_kids(inner)[0])
-        if inner.type != "parenthesized_expression":
-            self.fail("invalid syntax", where)
-        return sub.expr(_kids(inner)[0])
+    def reparse_expression(self, first: Node, last: Node) -> ast.expr:
+        """Parse the source from ``first`` to ``last`` alone as an expression.
+
+        The text is put in parentheses, with the first line padded so that columns
+        stay the same; line numbers are shifted back afterwards.
+        """
+        row, col = first.start_point
+        if col >= 1:
+            prefix, row_shift = b"(" + b" " * (col - 1), row
+        else:
+            prefix, row_shift = b"(\n", row - 1
+        text = self.data[first.start_byte : last.end_byte]
+        buf = prefix + text + b")\n"
+        root = _parser().parse(buf).root_node
+        kids = _kids(root.named_children[0]) if root.named_child_count == 1 else []
+        if root.has_error or len(kids) != 1 or kids[0].type != "parenthesized_expression":
+            self.fail("invalid syntax", first)
+        (inner,) = _kids(kids[0])
+        result = _Converter(buf, root, self.filename).expr(inner)
+        return ast.increment_lineno(result, row_shift)
 
     # ------------------------------------------------------------------ match statement
 
     def match_statement(self, node: Node) -> ast.stmt:
         subjects = node.children_by_field_name("subject")
-        body = node.child_by_field_name("body")
-        assert body is not None
+        body = self.field(node, "body")
         if len(subjects) == 1 and not self._has_trailing_comma(node, subjects[-1]):
             subject = self.expr(subjects[0])
         else:
@@ -1171,9 +1200,13 @@ class _Converter:
             left = self.pattern_value(tokens[:op_index])
             right = self.expr(tokens[op_index + 1])
             real = left.operand if isinstance(left, ast.UnaryOp) else left
-            if not (isinstance(real, ast.Constant) and isinstance(real.value, (int, float))
-                    and isinstance(right, ast.Constant) and isinstance(right.value, complex)):
-                self.fail("real number required in complex literal", first)  # fmt: skip
+            if not (
+                isinstance(real, ast.Constant)
+                and isinstance(real.value, (int, float))
+                and isinstance(right, ast.Constant)
+                and isinstance(right.value, complex)
+            ):
+                self.fail("real number required in complex literal", first)
             op = ast.Add() if tokens[op_index].type == "+" else ast.Sub()
             return _at(ast.BinOp, _loc(first), left=left, op=op, right=right)
         if kind == "dotted_name":
@@ -1190,8 +1223,13 @@ class _Converter:
         result: ast.expr = self.name(names[0])
         start = _loc(names[0])
         for name in names[1:]:
-            result = _at(ast.Attribute, _join(start, _loc(name)), value=result,
-                         attr=self.ident(name), ctx=ast.Load())  # fmt: skip
+            result = _at(
+                ast.Attribute,
+                _join(start, _loc(name)),
+                value=result,
+                attr=self.ident(name),
+                ctx=ast.Load(),
+            )
         return result
 
     def as_pattern(self, node: Node) -> ast.pattern:
@@ -1226,8 +1264,10 @@ class _Converter:
     def sequence_pattern(self, node: Node) -> ast.pattern:
         tokens = _tokens(node)
         items = [t for t in tokens if t.type == "case_pattern"]
-        if node.type == "tuple_pattern" and len(items) == 1 and not any(
-            t.type == "," for t in tokens
+        if (
+            node.type == "tuple_pattern"
+            and len(items) == 1
+            and not any(t.type == "," for t in tokens)
         ):
             return self.pattern(items[0])  # a parenthesized pattern
         return _at(ast.MatchSequence, _loc(node), patterns=[self.pattern(p) for p in items])
@@ -1281,8 +1321,14 @@ class _Converter:
                 if kwd_attrs:
                     self.fail("positional patterns follow keyword patterns", kid)
                 patterns.append(self.pattern(kid))
-        return _at(ast.MatchClass, _loc(node), cls=cls, patterns=patterns, kwd_attrs=kwd_attrs,
-                   kwd_patterns=kwd_patterns)  # fmt: skip
+        return _at(
+            ast.MatchClass,
+            _loc(node),
+            cls=cls,
+            patterns=patterns,
+            kwd_attrs=kwd_attrs,
+            kwd_patterns=kwd_patterns,
+        )
 
     # ------------------------------------------------------------------ atoms
 
@@ -1293,10 +1339,7 @@ class _Converter:
         text = self.text(node)
         value: Any
         try:
-            if text[-1] in "jJ":
-                value = complex(0, float(text[:-1]))
-            else:
-                value = int(text, 0)
+            value = complex(0, float(text[:-1])) if text[-1] in "jJ" else int(text, 0)
         except ValueError:
             self.fail("invalid decimal literal", node)
         return _at(ast.Constant, _loc(node), value=value, kind=None)
@@ -1305,10 +1348,7 @@ class _Converter:
         text = self.text(node)
         value: Any
         try:
-            if text[-1] in "jJ":
-                value = complex(0, float(text[:-1]))
-            else:
-                value = float(text)
+            value = complex(0, float(text[:-1])) if text[-1] in "jJ" else float(text)
         except ValueError:
             self.fail("invalid decimal literal", node)
         return _at(ast.Constant, _loc(node), value=value, kind=None)
@@ -1344,8 +1384,8 @@ class _Converter:
         values: list[ast.expr] = []
         for kid in _kids(node):
             if kid.type == "pair":
-                keys.append(self.expr(kid.child_by_field_name("key")))  # type: ignore[arg-type]
-                values.append(self.expr(kid.child_by_field_name("value")))  # type: ignore[arg-type]
+                keys.append(self.expr(self.field(kid, "key")))
+                values.append(self.expr(self.field(kid, "value")))
             else:  # dictionary_splat
                 keys.append(None)
                 values.append(self.expr(_kids(kid)[0]))
@@ -1356,8 +1396,7 @@ class _Converter:
         return _at(ast.Starred, _loc(node), value=self.expr(inner), ctx=ast.Load())
 
     def comprehension(self, node: Node) -> ast.expr:
-        body = node.child_by_field_name("body")
-        assert body is not None
+        body = self.field(node, "body")
         generators: list[ast.comprehension] = []
         for clause in _kids(node):
             if clause.type == "for_in_clause":
@@ -1366,8 +1405,8 @@ class _Converter:
                 generators[-1].ifs.append(self.expr(_kids(clause)[0]))
         loc = _loc(node)
         if node.type == "dictionary_comprehension":
-            key = self.expr(body.child_by_field_name("key"))  # type: ignore[arg-type]
-            value = self.expr(body.child_by_field_name("value"))  # type: ignore[arg-type]
+            key = self.expr(self.field(body, "key"))
+            value = self.expr(self.field(body, "value"))
             return _at(ast.DictComp, loc, key=key, value=value, generators=generators)
         cls = {
             "list_comprehension": ast.ListComp,
@@ -1378,7 +1417,7 @@ class _Converter:
 
     def for_in_clause(self, node: Node) -> ast.comprehension:
         is_async = int(node.children[0].type == "async")
-        target = self.target(node.child_by_field_name("left"), ast.Store())  # type: ignore[arg-type]
+        target = self.target(self.field(node, "left"), ast.Store())
         rights = node.children_by_field_name("right")
         if len(rights) == 1 and not self._has_trailing_comma(node, rights[0]):
             iter_ = self.expr(rights[0])
@@ -1394,10 +1433,9 @@ class _Converter:
         """Calls, attributes and subscripts, converted along the chain iteratively."""
         chain: list[Node] = []
         base = node
-        field = {"call": "function", "attribute": "object", "subscript": "value"}
-        while base.type in field:
+        while base.type in _POSTFIX_BASE:
             chain.append(base)
-            base = base.child_by_field_name(field[base.type])  # type: ignore[assignment]
+            base = self.field(base, _POSTFIX_BASE[base.type])
         star = None
         if base.type == "list_splat":
             # tree-sitter reads ``*f()`` as ``(*f)()``; CPython as ``*(f())``
@@ -1408,23 +1446,28 @@ class _Converter:
         for link in reversed(chain):
             loc = _join(start, _loc(link))
             if link.type == "attribute":
-                attr = link.child_by_field_name("attribute")
-                result = _at(ast.Attribute, loc, value=result, attr=self.ident(attr),  # type: ignore[arg-type]
-                             ctx=ast.Load())  # fmt: skip
+                attr = self.ident(self.field(link, "attribute"))
+                result = _at(ast.Attribute, loc, value=result, attr=attr, ctx=ast.Load())
             elif link.type == "subscript":
-                result = _at(ast.Subscript, loc, value=result, slice=self.subscript_slice(link),
-                             ctx=ast.Load())  # fmt: skip
+                result = _at(
+                    ast.Subscript,
+                    loc,
+                    value=result,
+                    slice=self.subscript_slice(link),
+                    ctx=ast.Load(),
+                )
             else:
-                arguments = link.child_by_field_name("arguments")
-                assert arguments is not None
+                arguments = self.field(link, "arguments")
+                keywords: list[ast.keyword] = []
                 if arguments.type == "generator_expression":
-                    args, keywords = [self.expr(arguments)], []
+                    args = [self.expr(arguments)]
                 else:
                     args, keywords = self.call_arguments(arguments)
                 result = _at(ast.Call, loc, func=result, args=args, keywords=keywords)
         if star is not None:
-            result = _at(ast.Starred, _join(_loc(star), _aloc(result)), value=result,
-                         ctx=ast.Load())  # fmt: skip
+            result = _at(
+                ast.Starred, _join(_loc(star), _aloc(result)), value=result, ctx=ast.Load()
+            )
         return result
 
     def subscript_slice(self, node: Node) -> ast.expr:
@@ -1454,20 +1497,20 @@ class _Converter:
         for kid in _kids(node):
             kind = kid.type
             if kind == "keyword_argument":
-                name = kid.child_by_field_name("name")
-                value = kid.child_by_field_name("value")
-                assert name is not None and value is not None
+                name = self.field(kid, "name")
+                value = self.field(kid, "value")
                 if name.type not in ("identifier", "keyword_identifier"):
                     self.fail("expression cannot contain assignment", kid)
-                keywords.append(_at(ast.keyword, _loc(kid), arg=self.ident(name),
-                                    value=self.expr(value)))  # fmt: skip
+                keywords.append(
+                    _at(ast.keyword, _loc(kid), arg=self.ident(name), value=self.expr(value))
+                )
             elif kind == "dictionary_splat":
-                keywords.append(_at(ast.keyword, _loc(kid), arg=None,
-                                    value=self.expr(_kids(kid)[0])))  # fmt: skip
+                keywords.append(
+                    _at(ast.keyword, _loc(kid), arg=None, value=self.expr(_kids(kid)[0]))
+                )
             else:
                 if kind == "list_splat" and any(k.arg is None for k in keywords):
-                    self.fail("iterable argument unpacking follows keyword argument unpacking",
-                              kid)  # fmt: skip
+                    self.fail("iterable argument unpacking follows keyword argument unpacking", kid)
                 if kind != "list_splat" and any(k.arg is None for k in keywords):
                     self.fail("positional argument follows keyword argument unpacking", kid)
                 if kind != "list_splat" and keywords:
@@ -1487,10 +1530,7 @@ class _Converter:
                 operators.append(item)
                 continue
             if item.type == "binary_operator":
-                op = item.child_by_field_name("operator")
-                stack.append(item.child_by_field_name("right"))  # type: ignore[arg-type]
-                stack.append(op.type)  # type: ignore[union-attr]
-                stack.append(item.child_by_field_name("left"))  # type: ignore[arg-type]
+                stack.extend(self._binary_parts(item))
                 continue
             if not operands and item.type == "list_splat":
                 star = item  # ``*a + b`` is ``*(a + b)``
@@ -1509,8 +1549,18 @@ class _Converter:
             return _at(ast.Starred, _join(_loc(star), loc), value=result, ctx=ast.Load())
         return result
 
-    def _await_chain(self, await_node: Node, chain: Node, operands: list[tuple[ast.expr, Loc]],
-                     operators: list[str]) -> None:  # fmt: skip
+    def _binary_parts(self, node: Node) -> tuple[Node, str, Node]:
+        """Right operand, operator and left operand, in stack (reverse) order."""
+        op = self.field(node, "operator").type
+        return self.field(node, "right"), op, self.field(node, "left")
+
+    def _await_chain(
+        self,
+        await_node: Node,
+        chain: Node,
+        operands: list[tuple[ast.expr, Loc]],
+        operators: list[str],
+    ) -> None:
         sub_operands: list[tuple[ast.expr, Loc]] = []
         sub_operators: list[str] = []
         stack: list[Node | str] = [chain]
@@ -1519,9 +1569,7 @@ class _Converter:
             if isinstance(item, str):
                 sub_operators.append(item)
             elif item.type == "binary_operator":
-                stack.append(item.child_by_field_name("right"))  # type: ignore[arg-type]
-                stack.append(item.child_by_field_name("operator").type)  # type: ignore[union-attr]
-                stack.append(item.child_by_field_name("left"))  # type: ignore[arg-type]
+                stack.extend(self._binary_parts(item))
             else:
                 sub_operands.append((self.expr(item), _loc(item)))
         first, first_loc = sub_operands[0]
@@ -1531,8 +1579,11 @@ class _Converter:
         operators.extend(sub_operators)
 
     @staticmethod
-    def _associate(operands: list[tuple[ast.expr, Loc]], operators: list[str]) -> tuple[ast.expr, Loc]:
-        values = list(operands)
+    def _associate(
+        operands: list[tuple[ast.expr, Loc]], operators: list[str]
+    ) -> tuple[ast.expr, Loc]:
+        """Operator-precedence parse of ``operand (operator operand)*``."""
+        values = [operands[0]]
         pending: list[str] = []
 
         def reduce() -> None:
@@ -1542,44 +1593,37 @@ class _Converter:
             loc = _join(left_loc, right_loc)
             values.append((_at(ast.BinOp, loc, left=left, op=_BINOPS[op](), right=right), loc))
 
-        out: list[tuple[ast.expr, Loc]] = [values[0]]
-        values = out
-        for index, op in enumerate(operators):
+        for operand, op in zip(operands[1:], operators, strict=True):
             prec = _BINOP_PREC[op]
-            while pending:
-                top = _BINOP_PREC[pending[-1]]
-                if top > prec or (top == prec and op != "**"):
-                    reduce()
-                else:
-                    break
+            # left-associative, except the right-associative ``**``
+            while pending and (
+                _BINOP_PREC[pending[-1]] > prec or (_BINOP_PREC[pending[-1]] == prec and op != "**")
+            ):
+                reduce()
             pending.append(op)
-            values.append(operands[index + 1])
+            values.append(operand)
         while pending:
             reduce()
         return values[0]
 
     def unary_operator(self, node: Node) -> ast.expr:
-        op = node.child_by_field_name("operator")
-        argument = node.child_by_field_name("argument")
-        assert op is not None and argument is not None
-        return _at(ast.UnaryOp, _loc(node), op=_UNARYOPS[op.type](), operand=self.expr(argument))
+        op = _UNARYOPS[self.field(node, "operator").type]()
+        return _at(ast.UnaryOp, _loc(node), op=op, operand=self.expr(self.field(node, "argument")))
 
     def not_operator(self, node: Node) -> ast.expr:
-        argument = node.child_by_field_name("argument")
-        assert argument is not None
+        argument = self.field(node, "argument")
         return _at(ast.UnaryOp, _loc(node), op=ast.Not(), operand=self.expr(argument))
 
     def boolean_operator(self, node: Node) -> ast.expr:
-        op = node.child_by_field_name("operator").type  # type: ignore[union-attr]
+        # ``a and b and c`` is one BoolOp; tree-sitter nests it to the left
+        op = self.field(node, "operator").type
         values: list[ast.expr] = []
         stack = [node]
         while stack:
             item = stack.pop()
-            if item.type == "boolean_operator" and (
-                item.child_by_field_name("operator").type == op  # type: ignore[union-attr]
-            ):
-                stack.append(item.child_by_field_name("right"))  # type: ignore[arg-type]
-                stack.append(item.child_by_field_name("left"))  # type: ignore[arg-type]
+            if item.type == "boolean_operator" and self.field(item, "operator").type == op:
+                stack.append(self.field(item, "right"))
+                stack.append(self.field(item, "left"))
             else:
                 values.append(self.expr(item))
         cls = ast.And if op == "and" else ast.Or
@@ -1599,20 +1643,23 @@ class _Converter:
 
     def conditional_expression(self, node: Node) -> ast.expr:
         body, test, orelse = _kids(node)
-        return _at(ast.IfExp, _loc(node), test=self.expr(test), body=self.expr(body),
-                   orelse=self.expr(orelse))  # fmt: skip
+        return _at(
+            ast.IfExp,
+            _loc(node),
+            test=self.expr(test),
+            body=self.expr(body),
+            orelse=self.expr(orelse),
+        )
 
     def named_expression(self, node: Node) -> ast.expr:
-        name = node.child_by_field_name("name")
-        value = node.child_by_field_name("value")
-        assert name is not None and value is not None
+        name = self.field(node, "name")
+        value = self.field(node, "value")
         target = _at(ast.Name, _loc(name), id=self.ident(name), ctx=ast.Store())
         return _at(ast.NamedExpr, _loc(node), target=target, value=self.expr(value))
 
     def lambda_(self, node: Node) -> ast.expr:
         params = node.child_by_field_name("parameters")
-        body = node.child_by_field_name("body")
-        assert body is not None
+        body = self.field(node, "body")
         args = self.arguments(_kids(params) if params is not None else [], annotations=False)
         return _at(ast.Lambda, _loc(node), args=args, body=self.expr(body))
 
@@ -1659,13 +1706,15 @@ class _Converter:
 
     def union_type(self, node: Node) -> ast.expr:
         left, right = _kids(node)
-        return _at(ast.BinOp, _loc(node), left=self.expr(left), op=ast.BitOr(),
-                   right=self.expr(right))  # fmt: skip
+        return _at(
+            ast.BinOp, _loc(node), left=self.expr(left), op=ast.BitOr(), right=self.expr(right)
+        )
 
     def member_type(self, node: Node) -> ast.expr:
         value, attr = _kids(node)
-        return _at(ast.Attribute, _loc(node), value=self.expr(value), attr=self.ident(attr),
-                   ctx=ast.Load())  # fmt: skip
+        return _at(
+            ast.Attribute, _loc(node), value=self.expr(value), attr=self.ident(attr), ctx=ast.Load()
+        )
 
     def splat_type(self, node: Node) -> ast.expr:
         tokens = _tokens(node)
@@ -1676,36 +1725,36 @@ class _Converter:
     # ------------------------------------------------------------------ strings
 
     def strings(self, node: Node) -> ast.expr:
-        nodes = [node] if node.type == "string" else [c for c in node.children if c.type == "string"]
+        nodes = (
+            [node] if node.type == "string" else [c for c in node.children if c.type == "string"]
+        )
         parts = [self.string_part(n) for n in nodes]
         loc = _loc(node)
         has_bytes = any(p.is_bytes for p in parts)
         if has_bytes and not all(p.is_bytes for p in parts):
             self.fail("cannot mix bytes and nonbytes literals", node)
         if not any(p.is_f or p.is_t for p in parts):
+            value = "".join(self.plain_value(p) for p in parts)
             if has_bytes:
-                value: Any = b"".join(self.plain_value(p) for p in parts)  # type: ignore[misc]
-                return _at(ast.Constant, loc, value=value, kind=None)
-            value = "".join(self.plain_value(p) for p in parts)  # type: ignore[arg-type]
+                return _at(ast.Constant, loc, value=value.encode("latin-1"), kind=None)
             kind = "u" if parts[0].prefix.startswith("u") else None
             return _at(ast.Constant, loc, value=value, kind=kind)
-        template = any(p.is_t for p in parts)
-        if template and _HAS_TEMPLATE_STR:
-            if not all(p.is_t for p in parts):
-                self.fail("cannot mix t-string literals with string or bytes literals", node)
+        template = any(p.is_t for p in parts) and _HAS_TEMPLATE_STR
+        if template and not all(p.is_t for p in parts):
+            self.fail("cannot mix t-string literals with string or bytes literals", node)
         items: list[ast.expr | _Literal] = []
         legacy_kind = "u" if parts[0].prefix.startswith("u") else None
         for part in parts:
             if part.is_f or part.is_t:
-                self.fstring_items(part, items, template and _HAS_TEMPLATE_STR)
+                self.fstring_items(part, items, template)
             else:
                 kind = "u" if part.prefix.startswith("u") else None
-                items.append(_Literal(self.plain_value(part), _loc(part.node), kind))  # type: ignore[arg-type]
+                items.append(_Literal(self.plain_value(part), _loc(part.node), kind))
         values = self.fold(items)
         if not _PRECISE_FSTRING_POSITIONS:
             _legacy_fstring_locs(values, loc, legacy_kind)
-        if template and _HAS_TEMPLATE_STR:
-            return _at(ast.TemplateStr, loc, values=values)
+        if template:
+            return _at(_NEWER["TemplateStr"], loc, values=values)
         return _at(ast.JoinedStr, loc, values=values)
 
     def string_part(self, node: Node) -> _StringPart:
@@ -1716,20 +1765,17 @@ class _Converter:
             self.fail("invalid string prefix", start)
         return _StringPart(node, prefix, opener[len(prefix) :])
 
-    def plain_value(self, part: _StringPart) -> str | bytes:
+    def plain_value(self, part: _StringPart) -> str:
         text = self.between(part.content_start, part.content_end)
         return self.decode(text, part, part.node)
 
-    def decode(self, text: str, part: _StringPart, where: Node) -> str | bytes:
-        if part.is_bytes:
-            if not text.isascii():
-                self.fail("bytes can only contain ASCII literal characters", where)
-            if part.raw or "\\" not in text:
-                return text.encode("ascii")
-            return self.unescape(text, True, where).encode("latin-1")
+    def decode(self, text: str, part: _StringPart, where: Node) -> str:
+        """The value of a literal's source text; for bytes, as a str of byte values."""
+        if part.is_bytes and not text.isascii():
+            self.fail("bytes can only contain ASCII literal characters", where)
         if part.raw or "\\" not in text:
             return text
-        return self.unescape(text, False, where)
+        return self.unescape(text, part.is_bytes, where)
 
     def unescape(self, text: str, is_bytes: bool, where: Node) -> str:
         def replace(match: re.Match[str]) -> str:
@@ -1762,12 +1808,14 @@ class _Converter:
 
         return _ESCAPE_RE.sub(replace, text)
 
-    def fstring_items(self, part: _StringPart, items: list[ast.expr | _Literal],
-                      template: bool) -> None:  # fmt: skip
+    def fstring_items(
+        self, part: _StringPart, items: list[ast.expr | _Literal], template: bool
+    ) -> None:
         """Append the literal runs and replacement fields of one f/t-string."""
         start_byte = part.content_start
         start_point = part.node.children[0].end_point
-        for child in part.node.children[1:] + [None]:  # type: ignore[list-item]
+        children: list[Node | None] = [*part.node.children[1:], None]
+        for child in children:
             if child is not None and child.type != "interpolation":
                 continue
             if child is None:
@@ -1787,35 +1835,37 @@ class _Converter:
         text = self.between(start, end)
         if "{" in text or "}" in text:
             text = text.replace("{{", "{").replace("}}", "}")
-        return self.decode(text, part, where)  # type: ignore[return-value]
+        return self.decode(text, part, where)
 
-    def replacement_field(self, node: Node, part: _StringPart, items: list[ast.expr | _Literal],
-                          template: bool) -> None:  # fmt: skip
-        expression = node.child_by_field_name("expression")
+    def replacement_field(
+        self, node: Node, part: _StringPart, items: list[ast.expr | _Literal], template: bool
+    ) -> None:
+        expression = self.field(node, "expression")
         conversion_node = node.child_by_field_name("type_conversion")
         spec_node = node.child_by_field_name("format_specifier")
-        assert expression is not None
         tokens = _tokens(node)
         debug = any(t.type == "=" for t in tokens)
         if expression.type == "named_expression" and spec_node is None:
             # ``{x:=10}`` is ``x`` with the format spec ``=10``, not a walrus
             return self.walrus_format_spec(node, expression, part, items, template)
         value = self.expr(expression)
-        if not _PRECISE_FSTRING_POSITIONS and isinstance(value, ast.Tuple):
-            if expression.type in ("expression_list", "pattern_list"):
-                # before 3.12 the expression was parsed as "(" + text + ")", with
-                # the parentheses in place of the braces (or of "=", "!", ":")
-                after = self._token_after(node, expression)
-                assert after is not None
-                brace = _loc(node)
-                _set_loc(value, (brace[0], brace[1], after.start_point[0] + 1,
-                                 after.start_point[1] + 1))  # fmt: skip
+        if not _PRECISE_FSTRING_POSITIONS and expression.type in (
+            "expression_list",
+            "pattern_list",
+        ):
+            # before 3.12 the expression was parsed as "(" + text + ")", with the
+            # parentheses in place of "{" and of the "=", "!", ":" or "}" after it
+            after = self._token_after(node, expression) or expression
+            row, col = after.start_point
+            _set_loc(value, _loc(node)[:2] + (row + 1, col + 1))
         conversion = -1
         if conversion_node is not None:
             letter = self.text(conversion_node)[1:]
             if letter not in ("s", "r", "a"):
-                self.fail(f"f-string: invalid conversion character {letter!r}: "
-                          "expected 's', 'r', or 'a'", conversion_node)  # fmt: skip
+                self.fail(
+                    f"f-string: invalid conversion character {letter!r}: expected 's', 'r', or 'a'",
+                    conversion_node,
+                )
             conversion = ord(letter)
         elif debug and spec_node is None:
             conversion = ord("r")
@@ -1827,16 +1877,29 @@ class _Converter:
             text = self.between(opening.end_byte, stop.start_byte)
             if "#" in text:
                 text = self.without_comments(node, opening.end_byte, stop.start_byte)
-            debug_loc = (opening.end_point[0] + 1, opening.end_point[1],
-                         stop.start_point[0] + 1, stop.start_point[1])  # fmt: skip
+            debug_loc = (
+                opening.end_point[0] + 1,
+                opening.end_point[1],
+                stop.start_point[0] + 1,
+                stop.start_point[1],
+            )
             items.append(_Literal(text, debug_loc))
         if template:
             source = self.between(expression.start_byte, expression.end_byte)
-            items.append(_at(ast.Interpolation, loc, value=value, str=source,
-                             conversion=conversion, format_spec=spec))  # fmt: skip
+            items.append(
+                _at(
+                    _NEWER["Interpolation"],
+                    loc,
+                    value=value,
+                    str=source,
+                    conversion=conversion,
+                    format_spec=spec,
+                )
+            )
         else:
-            items.append(_at(ast.FormattedValue, loc, value=value, conversion=conversion,
-                             format_spec=spec))  # fmt: skip
+            items.append(
+                _at(ast.FormattedValue, loc, value=value, conversion=conversion, format_spec=spec)
+            )
 
     def without_comments(self, node: Node, start: int, end: int) -> str:
         """Source text of ``node`` between two offsets, comments left out."""
@@ -1857,12 +1920,16 @@ class _Converter:
         pieces.append(self.between(start, end))
         return "".join(pieces)
 
-    def walrus_format_spec(self, node: Node, expression: Node, part: _StringPart,
-                           items: list[ast.expr | _Literal], template: bool) -> None:  # fmt: skip
-        name = expression.child_by_field_name("name")
-        assert name is not None
-        colon = name.next_sibling
-        assert colon is not None
+    def walrus_format_spec(
+        self,
+        node: Node,
+        expression: Node,
+        part: _StringPart,
+        items: list[ast.expr | _Literal],
+        template: bool,
+    ) -> None:
+        name = self.field(expression, "name")
+        colon = self._token_after(expression, name) or name
         closing = _tokens(node)[-1]
         if any(t.type != "}" for t in _tokens(node)[2:]):
             self.fail("f-string: unsupported format spec", node)
@@ -1875,21 +1942,32 @@ class _Converter:
         spec_loc = spec_start + spec_end
         if not _PRECISE_FSTRING_POSITIONS:
             spec_loc = literal_loc = _loc(part.node)
-        spec = _at(ast.JoinedStr, spec_loc, values=[
-            _at(ast.Constant, literal_loc, value=text, kind=None)])  # fmt: skip
+        spec = _at(
+            ast.JoinedStr, spec_loc, values=[_at(ast.Constant, literal_loc, value=text, kind=None)]
+        )
         value = self.name(name)
         if template:
-            items.append(_at(ast.Interpolation, _loc(node), value=value, str=self.text(name),
-                             conversion=-1, format_spec=spec))  # fmt: skip
+            items.append(
+                _at(
+                    _NEWER["Interpolation"],
+                    _loc(node),
+                    value=value,
+                    str=self.text(name),
+                    conversion=-1,
+                    format_spec=spec,
+                )
+            )
         else:
-            items.append(_at(ast.FormattedValue, _loc(node), value=value, conversion=-1,
-                             format_spec=spec))  # fmt: skip
+            items.append(
+                _at(ast.FormattedValue, _loc(node), value=value, conversion=-1, format_spec=spec)
+            )
 
     def format_spec(self, node: Node, part: _StringPart, template: bool) -> ast.expr:
         items: list[ast.expr | _Literal] = []
-        children = _tokens(node)
-        previous = children[0]  # ':'
-        for child in children[1:] + [None]:  # type: ignore[list-item]
+        tokens = _tokens(node)
+        previous = tokens[0]  # ':'
+        children: list[Node | None] = [*tokens[1:], None]
+        for child in children:
             if child is not None and child.type != "format_expression":
                 continue
             end_byte = child.start_byte if child is not None else node.end_byte
@@ -1897,8 +1975,17 @@ class _Converter:
             if end_byte > previous.end_byte:
                 value = self.fstring_literal(previous.end_byte, end_byte, part, node)
                 if value:
-                    items.append(_Literal(value, (previous.end_point[0] + 1, previous.end_point[1],
-                                                  end_point[0] + 1, end_point[1])))  # fmt: skip
+                    items.append(
+                        _Literal(
+                            value,
+                            (
+                                previous.end_point[0] + 1,
+                                previous.end_point[1],
+                                end_point[0] + 1,
+                                end_point[1],
+                            ),
+                        )
+                    )
             if child is not None:
                 self.replacement_field(child, part, items, template)
                 previous = child
