@@ -445,7 +445,7 @@ SMALL = {
     "cr": "x = 1\ry = 2\r",
     "tabs": "if x:\n\ty = 'é'; z = f'é{ñ}'\n",
     "form_feed": "\x0cx = 1\n\x0c\ny = 2\n",
-    "continuation": "x = 1 \\\n  + 2\nassert x, \\\n  'm'\n",
+    "continuation": "x = 1 \\\n  + 2\nassert x, \\\n  'm'\nif a and \\\n \\\n b: pass\n",
     "comments": "x = (  # c\n  1,  # d\n  2)  # e\n# end\n",
     "empty": "",
     "only_comment": "# nothing\n",
@@ -700,6 +700,10 @@ INVALID = {
     "bare star": ("def f(*, **k): pass\n", 1),
     "bad complex pattern": ("match x:\n    case 1 + 1:\n        pass\n", 2),
     "null byte": ("x = 1\0\n", 1),
+    "statement split over lines": ("x =\ny = 2\n", 2),
+    "operator ends the line": ("x = 1 +\n    2\n", 2),
+    "header split over lines": ("if x ==\n 1:\n    pass\n", 2),
+    "comment before backslash": ("x = 1 + # c \\\n 2\n", 2),
 }
 
 

@@ -58,6 +58,19 @@ _HAS_TRY_STAR = _NEWER["TryStar"] is not None
 _HAS_TEMPLATE_STR = _NEWER["TemplateStr"] is not None
 
 _EXTRAS = frozenset({"comment", "line_continuation"})
+_COMPOUND = frozenset({
+    "if_statement", "for_statement", "while_statement", "try_statement", "with_statement",
+    "function_definition", "class_definition", "decorated_definition", "match_statement",
+})  # fmt: skip
+_CLAUSES = frozenset({"elif_clause", "else_clause", "except_clause", "finally_clause"})
+# nodes whose inside may span lines freely: bracketed constructs and strings
+_BRACKETED = frozenset({
+    "argument_list", "parenthesized_expression", "tuple", "list", "set", "dictionary",
+    "list_comprehension", "set_comprehension", "dictionary_comprehension",
+    "generator_expression", "parameters", "string", "type_parameter",
+})  # fmt: skip
+_OPENING = frozenset({"(", "[", "{"})
+_CLOSING = frozenset({")", "]", "}"})
 # keywords tree-sitter-python accepts as identifiers (Python 2 heritage)
 _KEYWORDS = frozenset({"async", "await"})
 
@@ -504,12 +517,17 @@ class _Converter:
         return ast.Module(body=body, type_ignores=[])
 
     def check_indentation(self, statements: list[Node], column: int | None) -> None:
-        """Statements that start a line must all start at the same column.
+        """Statements that start a line must all start at the same column, and
+        each must keep to its logical line.
 
-        (tree-sitter-python's scanner tolerates some inconsistent indentation.)
+        (tree-sitter-python's scanner tolerates some inconsistent indentation, and
+        ignores a newline where the grammar cannot end a statement: it reads
+        ``x =`` and ``y = 1`` on the next line as ``x = y = 1``.)
         """
         previous_row = -1
         for stmt in statements:
+            if stmt.start_point[0] != stmt.end_point[0]:
+                self.check_statement_lines(stmt)
             row, col = stmt.start_point
             if row != previous_row:
                 if column is None:
@@ -522,6 +540,61 @@ class _Converter:
                         stmt,
                     )
             previous_row = stmt.end_point[0]
+
+    def check_statement_lines(self, node: Node) -> None:
+        """Check the logical lines of a statement: all of a simple one, the
+        header (and decorators, and clause headers) of a compound one."""
+        if node.type not in _COMPOUND and node.type not in _CLAUSES:
+            self.check_logical_line([node])
+            return
+        header: list[Node] = []
+        in_header = True
+        for child in node.children:
+            kind = child.type
+            if kind == "decorator":
+                self.check_logical_line([child])
+            elif kind in _COMPOUND or kind in _CLAUSES:
+                self.check_statement_lines(child)
+                in_header = False
+            elif kind == "block":
+                in_header = False
+            elif in_header:
+                header.append(child)
+        if header and header[0].start_point[0] != header[-1].end_point[0]:
+            self.check_logical_line(header)
+
+    def check_logical_line(self, nodes: list[Node]) -> None:
+        """Outside brackets and strings, ``nodes`` must sit on one line, or on
+        lines joined with backslashes."""
+        row = nodes[0].start_point[0]
+        previous_end = nodes[0].start_byte
+        depth = 0
+        stack = list(reversed(nodes))
+        while stack:
+            node = stack.pop()
+            kind = node.type
+            if kind in _EXTRAS:
+                continue
+            if (
+                depth == 0
+                and node.start_point[0] != row
+                and not self._backslash_joined(previous_end, node.start_byte)
+            ):
+                self.fail("invalid syntax", node)
+            if node.child_count and kind not in _BRACKETED:
+                stack.extend(reversed(node.children))
+                continue
+            if kind in _OPENING:
+                depth += 1
+            elif kind in _CLOSING:
+                depth -= 1
+            row = node.end_point[0]
+            previous_end = node.end_byte
+
+    def _backslash_joined(self, start: int, end: int) -> bool:
+        """Whether every line break between two tokens follows a backslash."""
+        lines = self.data[start:end].split(b"\n")
+        return all(line.strip(b" \t\x0c") == b"\\" for line in lines[:-1])
 
     def _only_form_feeds(self, line_start: int, col: int) -> bool:
         return col > 0 and set(self.data[line_start : line_start + col]) <= {0x0C}
@@ -1140,6 +1213,10 @@ class _Converter:
         return _loc(last)
 
     def case_clause(self, node: Node) -> ast.match_case:
+        if node.start_point[0] != node.end_point[0]:
+            header = [c for c in node.children if c.end_byte <= node.children[-1].start_byte]
+            if header[0].start_point[0] != header[-1].end_point[0]:
+                self.check_logical_line(header)
         patterns = [k for k in _kids(node) if k.type == "case_pattern"]
         if len(patterns) == 1 and not self._has_trailing_comma(node, patterns[0]):
             pattern = self.pattern(patterns[0])
