@@ -109,6 +109,12 @@ def parse(source: str | bytes, filename: str = "<unknown>") -> ast.Module:
         raise SyntaxError(
             f"source too large for the fallback parser ({len(data)} bytes)", (filename, 1, 1, "")
         )
+    last_line = data.rstrip(b"\n").rpartition(b"\n")[2]
+    if data.endswith((b"\\", b"\\\n")) and b"#" not in last_line:
+        # tree-sitter takes a backslash at the very end for a line continuation
+        lineno = data.rstrip(b"\n").count(b"\n") + 1
+        text = last_line.decode("utf-8", "replace")
+        raise SyntaxError("unexpected EOF while parsing", (filename, lineno, len(text), text))
     patched: set[int] = set()
     for _ in range(_MAX_TYPE_PATCH_ROUNDS):
         tree = _parser().parse(data)
@@ -254,6 +260,7 @@ class _StringPart:
         "content_start",
         "content_end",
         "content_end_point",
+        "triple",
     )
 
     def __init__(self, node: Node, prefix: str, quote: str) -> None:
@@ -270,6 +277,7 @@ class _StringPart:
         self.content_end = node.end_byte - len(quote)
         end = node.end_point
         self.content_end_point = (end[0], end[1] - len(quote))
+        self.triple = len(quote) == 3
 
 
 class _Literal:
@@ -524,22 +532,26 @@ class _Converter:
         ignores a newline where the grammar cannot end a statement: it reads
         ``x =`` and ``y = 1`` on the next line as ``x = y = 1``.)
         """
-        previous_row = -1
+        previous: Node | None = None
         for stmt in statements:
             if stmt.start_point[0] != stmt.end_point[0]:
                 self.check_statement_lines(stmt)
             row, col = stmt.start_point
-            if row != previous_row:
-                if column is None:
-                    column = col
-                elif col != column and not self._only_form_feeds(stmt.start_byte - col, col):
-                    self.fail(
-                        "unexpected indent"
-                        if col > column
-                        else "unindent does not match any outer indentation level",
-                        stmt,
-                    )
-            previous_row = stmt.end_point[0]
+            if previous is not None and row == previous.end_point[0]:
+                # on the line of the previous statement: only after a ";"
+                between = self.data[previous.end_byte : stmt.start_byte]
+                if between.strip() != b";" or stmt.type in _COMPOUND:
+                    self.fail("invalid syntax", stmt)
+            elif column is None:
+                column = col
+            elif col != column and not self._only_form_feeds(stmt.start_byte - col, col):
+                self.fail(
+                    "unexpected indent"
+                    if col > column
+                    else "unindent does not match any outer indentation level",
+                    stmt,
+                )
+            previous = stmt
 
     def check_statement_lines(self, node: Node) -> None:
         """Check the logical lines of a statement: all of a simple one, the
@@ -635,6 +647,8 @@ class _Converter:
             result, (ast.Name, ast.Attribute, ast.Subscript, ast.Starred, ast.Tuple, ast.List)
         ):
             self.fail("cannot assign to expression", node)
+        if isinstance(ctx, ast.Del) and any(isinstance(n, ast.Starred) for n in ast.walk(result)):
+            self.fail("cannot delete starred", node)
         _set_ctx(result, ctx)
         return result
 
@@ -980,6 +994,8 @@ class _Converter:
         type_params = self.type_params(params_node)
         name = _at(ast.Name, _loc(name_node), id=self.ident(name_node), ctx=ast.Store())
         value = self.expr(right)
+        if isinstance(value, ast.Starred):
+            self.fail("invalid syntax", right)
         if _HAS_TYPE_ALIAS:
             return _at(
                 _NEWER["TypeAlias"], _loc(node), name=name, type_params=type_params, value=value
@@ -1079,7 +1095,12 @@ class _Converter:
             return []
         tokens: list[Node] = []
         self._leaf_tokens(node, tokens)
-        tokens = tokens[1:-1]  # the brackets
+        for token in tokens:
+            if token.is_missing or token.is_error:
+                self.fail("invalid syntax", token)
+        if len(tokens) < 2 or tokens[0].type != "[" or tokens[-1].type != "]":
+            self.fail("invalid syntax", node)
+        tokens = tokens[1:-1]
         groups: list[list[Node]] = []
         while tokens:
             comma = _top_level_index(tokens, ",")
@@ -1118,6 +1139,10 @@ class _Converter:
             if rest[0].type != "=" or len(rest) < 2:
                 self.fail("invalid syntax", rest[0])
             default_tokens = rest[1:]
+        if (bound_tokens and bound_tokens[0].type == "*") or (
+            default_tokens and default_tokens[0].type == "*" and star != "*"
+        ):
+            self.fail("invalid syntax", (bound_tokens or default_tokens)[0])
         if not _HAS_TYPE_PARAMS:
             return None
         bound = self.tokens_expr(bound_tokens) if bound_tokens else None
@@ -1146,6 +1171,7 @@ class _Converter:
             and node.start_byte == start
             and node.end_byte == end
             and node.type in self.expr_table
+            and node.type not in ("yield", "named_expression", "list_splat")
             and not node.has_error
         ):
             return self.expr(node)
@@ -1169,6 +1195,8 @@ class _Converter:
         if root.has_error or len(kids) != 1 or kids[0].type != "parenthesized_expression":
             self.fail("invalid syntax", first)
         (inner,) = _kids(kids[0])
+        if inner.type in ("yield", "named_expression", "list_splat"):
+            self.fail("invalid syntax", first)  # allowed in the parentheses only
         result = _Converter(buf, root, self.filename).expr(inner)
         return ast.increment_lineno(result, row_shift)
 
@@ -1599,7 +1627,7 @@ class _Converter:
         """A chain of binary operators, re-associated with Python's precedence."""
         operands: list[tuple[ast.expr, Loc]] = []
         operators: list[str] = []
-        star: Node | None = None
+        star: Loc | None = None
         stack: list[Node | str] = [node]
         while stack:
             item = stack.pop()
@@ -1609,21 +1637,23 @@ class _Converter:
             if item.type == "binary_operator":
                 stack.extend(self._binary_parts(item))
                 continue
-            if not operands and item.type == "list_splat":
-                star = item  # ``*a + b`` is ``*(a + b)``
-                item = _kids(item)[0]
-                stack.append(item)
-                continue
             if item.type == "await":
                 awaited = _kids(item)[0]
                 if awaited.type == "binary_operator":
                     # ``await a ** b`` is ``(await a) ** b``; tree-sitter nests it the other way
                     self._await_chain(item, awaited, operands, operators)
                     continue
-            operands.append((self.expr(item), _loc(item)))
+            operand = self.expr(item)
+            if not operands and isinstance(operand, ast.Starred):
+                # ``*a.b + c`` is ``*(a.b + c)``; tree-sitter binds the star tighter
+                star = _aloc(operand)
+                operand = operand.value
+                operands.append((operand, _aloc(operand)))
+            else:
+                operands.append((operand, _loc(item)))
         result, loc = self._associate(operands, operators)
         if star is not None:
-            return _at(ast.Starred, _join(_loc(star), loc), value=result, ctx=ast.Load())
+            return _at(ast.Starred, _join(star, loc), value=result, ctx=ast.Load())
         return result
 
     def _binary_parts(self, node: Node) -> tuple[Node, str, Node]:
@@ -1850,6 +1880,9 @@ class _Converter:
         """The value of a literal's source text; for bytes, as a str of byte values."""
         if part.is_bytes and not text.isascii():
             self.fail("bytes can only contain ASCII literal characters", where)
+        if not part.triple and "\n" in text and re.search(r"(?<!\\)(?:\\\\)*\n", text):
+            # a line break not escaped with a backslash ends a one-line string
+            self.fail("unterminated string literal", where)
         if part.raw or "\\" not in text:
             return text
         return self.unescape(text, part.is_bytes, where)
