@@ -663,6 +663,8 @@ class _Converter:
                 return self.assignment(first, loc)
             if first.type == "augmented_assignment":
                 return self.augmented_assignment(first, loc)
+            if first.type == "named_expression":
+                self.fail("invalid syntax", first)  # ``x := 1`` needs parentheses here
             if not any(c.type == "," for c in node.children):
                 return _at(ast.Expr, loc, value=self.expr(first))
         elts = [self.expr(k) for k in kids]
@@ -708,7 +710,7 @@ class _Converter:
             )
 
     def right_hand_side(self, node: Node) -> ast.expr:
-        if node.type in ("assignment", "augmented_assignment"):
+        if node.type in ("assignment", "augmented_assignment", "named_expression"):
             self.fail("invalid syntax", node)
         return self.expr(node)
 
@@ -909,14 +911,21 @@ class _Converter:
     def with_statement(self, node: Node) -> ast.stmt:
         is_async = node.children[0].type == "async"
         clause = next(k for k in _kids(node) if k.type == "with_clause")
-        items = [self.with_item(k) for k in _kids(clause)]
+        item_nodes = _kids(clause)
+        if len(item_nodes) == 1:
+            value = self.field(item_nodes[0], "value")
+            elements = _kids(value)
+            if value.type == "tuple" and elements and all(e.type != "list_splat" for e in elements):
+                # ``with (a,):`` is CPython's parenthesized form: one item ``a``
+                item_nodes = elements
+        items = [self.with_item(k) for k in item_nodes]
         body = self.body(node.child_by_field_name("body"))
         loc = _join(_loc(node), self.end_of(body))
         cls = ast.AsyncWith if is_async else ast.With
         return _at(cls, loc, items=items, body=body, type_comment=None)
 
     def with_item(self, node: Node) -> ast.withitem:
-        value = self.field(node, "value")
+        value = self.field(node, "value") if node.type == "with_item" else node
         if value.type == "parenthesized_expression":
             inner = _kids(value)
             if len(inner) == 1 and inner[0].type == "as_pattern":
@@ -1104,6 +1113,8 @@ class _Converter:
         groups: list[list[Node]] = []
         while tokens:
             comma = _top_level_index(tokens, ",")
+            if comma == 0:
+                self.fail("invalid syntax", tokens[0])
             groups.append(tokens[:comma])
             tokens = tokens[comma + 1 :]  # a trailing comma leaves no empty group
         if not groups:
@@ -1644,6 +1655,8 @@ class _Converter:
                     self._await_chain(item, awaited, operands, operators)
                     continue
             operand = self.expr(item)
+            if operands and isinstance(operand, ast.Starred):
+                self.fail("invalid syntax", item)
             if not operands and isinstance(operand, ast.Starred):
                 # ``*a.b + c`` is ``*(a.b + c)``; tree-sitter binds the star tighter
                 star = _aloc(operand)
@@ -1713,13 +1726,21 @@ class _Converter:
             reduce()
         return values[0]
 
+    def operand(self, node: Node) -> ast.expr:
+        """An operator's operand, which cannot be starred."""
+        result = self.expr(node)
+        if isinstance(result, ast.Starred):
+            self.fail("invalid syntax", node)
+        return result
+
     def unary_operator(self, node: Node) -> ast.expr:
         op = _UNARYOPS[self.field(node, "operator").type]()
-        return _at(ast.UnaryOp, _loc(node), op=op, operand=self.expr(self.field(node, "argument")))
+        operand = self.operand(self.field(node, "argument"))
+        return _at(ast.UnaryOp, _loc(node), op=op, operand=operand)
 
     def not_operator(self, node: Node) -> ast.expr:
         argument = self.field(node, "argument")
-        return _at(ast.UnaryOp, _loc(node), op=ast.Not(), operand=self.expr(argument))
+        return _at(ast.UnaryOp, _loc(node), op=ast.Not(), operand=self.operand(argument))
 
     def boolean_operator(self, node: Node) -> ast.expr:
         # ``a and b and c`` is one BoolOp; tree-sitter nests it to the left
@@ -1732,7 +1753,7 @@ class _Converter:
                 stack.append(self.field(item, "right"))
                 stack.append(self.field(item, "left"))
             else:
-                values.append(self.expr(item))
+                values.append(self.operand(item))
         cls = ast.And if op == "and" else ast.Or
         return _at(ast.BoolOp, _loc(node), op=cls(), values=values)
 
@@ -1741,7 +1762,7 @@ class _Converter:
         operands: list[ast.expr] = []
         for tok in _tokens(node):
             if tok.is_named and tok.type not in ("not in", "is not"):
-                operands.append(self.expr(tok))
+                operands.append(self.operand(tok))
             else:
                 if tok.type == "<>":
                     self.fail("invalid syntax", tok)
@@ -1772,6 +1793,8 @@ class _Converter:
 
     def await_(self, node: Node) -> ast.expr:
         (value,) = _kids(node)
+        if value.type == "list_splat":
+            self.fail("invalid syntax", value)
         if value.type == "binary_operator":
             return self.binary_operator_from_await(node)
         return _at(ast.Await, _loc(node), value=self.expr(value))
