@@ -704,6 +704,13 @@ INVALID = {
     "operator ends the line": ("x = 1 +\n    2\n", 2),
     "header split over lines": ("if x ==\n 1:\n    pass\n", 2),
     "comment before backslash": ("x = 1 + # c \\\n 2\n", 2),
+    "two statements, one line": ("x = 1\ny = f()z = 2\n", 2),
+    "walrus statement": ("x := 1\n", 1),
+    "starred operand": ("x = a * *b\n", 1),
+    "bare yield element": ("def f():\n    x = [yield 1, 2]\n", 2),
+    "newline in one-line f-string": ('x = f"{y}\n"\n', 1),
+    "starred del": ("del a, *b\n", 1),
+    "trailing backslash": ("x = 1\\", 1),
 }
 
 

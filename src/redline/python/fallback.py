@@ -1003,7 +1003,9 @@ class _Converter:
         type_params = self.type_params(params_node)
         name = _at(ast.Name, _loc(name_node), id=self.ident(name_node), ctx=ast.Store())
         value = self.expr(right)
-        if isinstance(value, ast.Starred):
+        if isinstance(value, (ast.Starred, ast.NamedExpr, ast.Yield, ast.YieldFrom)) and (
+            _kids(right)[0].type != "parenthesized_expression"
+        ):
             self.fail("invalid syntax", right)
         if _HAS_TYPE_ALIAS:
             return _at(
@@ -1476,7 +1478,13 @@ class _Converter:
         return self.expr(kids[0])
 
     def elements(self, node: Node) -> list[ast.expr]:
-        return [self.expr(k) for k in _kids(node)]
+        kids = _kids(node)
+        bare = node.type in ("expression_list", "pattern_list")
+        for kid in kids:
+            # ``yield`` needs parentheses of its own; ``:=`` does outside brackets
+            if kid.type == "yield" or (bare and kid.type == "named_expression"):
+                self.fail("invalid syntax", kid)
+        return [self.expr(k) for k in kids]
 
     def tuple_(self, node: Node) -> ast.expr:
         if node.type == "tuple_pattern":
