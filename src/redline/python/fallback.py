@@ -20,7 +20,25 @@ is used:
 
 Invalid code raises :class:`SyntaxError` at the first error tree-sitter reports;
 a partial tree is never returned. Nesting too deep for the converter raises
-``SyntaxError("too deeply nested")``.
+``SyntaxError("too deeply nested")``. tree-sitter-python is more lenient than
+CPython in places (it joins a statement with the next line when a newline cannot
+end it, accepts two statements on one line without ``;``, ...); the common cases
+are checked here, rarer ones may still give a tree for invalid code.
+
+Where tree-sitter-python's grammar falls short, the converter works around it:
+``^``/``&`` precedence and ``await x ** y`` are re-associated, ``*f()`` is read as
+``*(f())``, ``type(x).attr = v`` (misread as a type alias) is re-parsed, and PEP 696
+defaults (no rule; ERROR recovery) are re-read from the tokens of the ``[...]``.
+
+Known gaps, all rare:
+
+* a continuation line inside brackets indented less than its block, as in
+  ``def f():\n    (a.\nb)``, makes tree-sitter's scanner dedent: SyntaxError;
+* ``from __future__ import *`` (which only the compiler rejects): SyntaxError;
+* on a 3.12 host only, a format spec holding ``{{`` lacks the empty leading
+  Constant 3.12 adds there;
+* ``ast.TemplateStr``/``ast.Interpolation`` (3.14 hosts) follow the 3.14
+  documentation but have not been checked against a 3.14 interpreter.
 """
 
 from __future__ import annotations
