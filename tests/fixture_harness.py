@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from redline.analysis import AnalysisSettings, FileTask, analyse_bytes
-from redline.engine import RuleSettings
+from redline.config import Config
 from redline.rules import registry
+from redline.scan import ScanOptions, run_scan
 
 EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9_, ]+)\s*$")
 
@@ -35,14 +35,13 @@ def expectations(source: str) -> tuple[str, set[tuple[int, str]]]:
     return "\n".join(lines) + "\n", expected
 
 
-def analyse_fixture(path: Path, rel: str, *, sandbox: bool = False, enabled=None):
+def analyse_fixture(path: Path, rel: str, tmp: Path, *, enabled=None):
+    """Scan one fixture through the whole pipeline (pattern rules, taint, suppressions)."""
     source, expected = expectations(path.read_text(encoding="utf-8"))
-    settings = AnalysisSettings(
-        rules=RuleSettings(enabled=enabled or all_rule_ids(), severity={}),
-        sandbox_files=(rel,) if sandbox else (),
-    )
-    module = rel.removesuffix(".py").replace("/", ".")
-    result = analyse_bytes(FileTask(str(path), rel, "python", module, False), source.encode(), settings)
-    assert result.skipped is None, result.skipped
+    copy = tmp / Path(rel).name
+    copy.write_text(source, encoding="utf-8")
+    config = Config(select=tuple(sorted(enabled)) if enabled else ())
+    result = run_scan([copy], config, ScanOptions(use_cache=False, jobs=1))
+    assert not result.skipped, result.skipped
     actual = {(f.location.line, f.rule_id) for f in result.findings}
     return actual, expected, result

@@ -13,9 +13,9 @@ FIXTURE_FILES = sorted(FIXTURES.rglob("*.py"))
 
 
 @pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: p.relative_to(FIXTURES).as_posix())
-def test_fixture(path):
+def test_fixture(path, tmp_path):
     rel = path.relative_to(FIXTURES).as_posix()
-    actual, expected, _ = analyse_fixture(path, rel)
+    actual, expected, _ = analyse_fixture(path, rel, tmp_path)
     missing = sorted(expected - actual)
     extra = sorted(actual - expected)
     assert not missing and not extra, f"missing: {missing}\nextra: {extra}"

@@ -8,17 +8,18 @@ import textwrap
 import pytest
 
 from redline.analysis import AnalysisSettings, FileTask, analyse_bytes
+from redline.config import Config
 from redline.engine import RuleSettings
 from redline.rules import registry
+from redline.scan import ScanOptions, run_scan
 
 RULES = registry.all_rules()
 
 
-def _scan(code: str, rule_id: str):
-    settings = AnalysisSettings(RuleSettings(frozenset({rule_id}), {}))
-    task = FileTask("/nonexistent/example.py", "example.py", "python", "example", False)
-    result = analyse_bytes(task, textwrap.dedent(code).encode(), settings)
-    assert result.skipped is None
+def _scan(code: str, rule_id: str, tmp_path):
+    (tmp_path / "example.py").write_text(textwrap.dedent(code))
+    result = run_scan([tmp_path], Config(select=(rule_id,)), ScanOptions(use_cache=False, jobs=1))
+    assert not result.skipped
     return [f for f in result.findings if f.rule_id == rule_id]
 
 
@@ -41,9 +42,9 @@ def test_docs_are_complete(rule):
 @pytest.mark.parametrize(
     "rule", [r for r in RULES if not r.id.startswith("DEP1")], ids=lambda r: r.id
 )
-def test_documented_example_is_flagged_and_alternative_is_not(rule):
-    assert _scan(rule.doc.example, rule.id), f"{rule.id}: its documented example is not flagged"
-    assert not _scan(rule.doc.use_instead, rule.id), f"{rule.id}: its 'use instead' is flagged"
+def test_documented_example_is_flagged_and_alternative_is_not(rule, tmp_path):
+    assert _scan(rule.doc.example, rule.id, tmp_path), f"{rule.id}: its documented example is not flagged"
+    assert not _scan(rule.doc.use_instead, rule.id, tmp_path), f"{rule.id}: its 'use instead' is flagged"
 
 
 def test_suppression_rule_examples():

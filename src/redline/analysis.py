@@ -14,7 +14,17 @@ from pathlib import Path
 from redline import suppress
 from redline.cache import digest
 from redline.engine import Dispatch, FileContext, RuleSettings, walk
-from redline.model import Finding, ForeignSuppression, Location, SkippedFile
+from redline.knowledge.taint import load_all as taint_knowledge
+from redline.model import (
+    Area,
+    Confidence,
+    Finding,
+    ForeignSuppression,
+    Location,
+    Severity,
+    SkippedFile,
+)
+from redline.python.flows import FlowBuilder
 from redline.python.index import ModuleSummary, summarise
 from redline.python.names import ImportMap
 from redline.python.parsing import (
@@ -39,6 +49,8 @@ class FileTask:
 class AnalysisSettings:
     rules: RuleSettings
     sandbox_files: tuple[str, ...] = ()
+    taint: bool = False  # build flow graphs for the taint analysis
+    project_roots: frozenset[str] = frozenset()  # top-level module names of the project
 
 
 @dataclass
@@ -50,6 +62,7 @@ class FileResult:
     skipped: SkippedFile | None = None
     parser: str = "host"
     summary: dict | None = None  # ModuleSummary.to_dict(), for the project index
+    flows: dict | None = None  # FlowGraph.to_dict(), for the taint analysis
     digest: str = ""  # of the bytes analysed, for the result cache
 
 
@@ -81,7 +94,7 @@ def analyse_bytes(task: FileTask, data: bytes, settings: AnalysisSettings) -> Fi
         result.skipped = SkippedFile(task.rel, str(exc), parse_failure=True)
         return result
     try:
-        findings, summary = _check(task, source, tree, settings, cell_of_line)
+        findings, summary, flows = _check(task, source, tree, settings, cell_of_line)
         result.summary = summary.to_dict()
     except RecursionError:
         result.skipped = SkippedFile(task.rel, "too deeply nested to analyse", parse_failure=True)
@@ -94,9 +107,18 @@ def analyse_bytes(task: FileTask, data: bytes, settings: AnalysisSettings) -> Fi
         return Location(task.rel, shown, cell=cell)
 
     enabled = settings.rules.enabled
-    kept, result.suppressed, meta, result.foreign = suppress.apply(
-        task.rel, source, findings, enabled, location
+    # Taint sinks are potential findings: suppressions may name their rules.
+    potential = [_sink_finding(task.rel, sid, sink) for sid, sink in (flows.sinks.items() if flows else ())]
+    kept, suppressed, meta, result.foreign = suppress.apply(
+        task.rel, source, findings + potential, enabled, location
     )
+    if flows is not None:
+        remaining = {f.fingerprint for f in kept if f.fingerprint.startswith("sink:")}
+        for sid, sink in flows.sinks.items():
+            sink["suppressed"] = sid not in remaining
+        result.flows = flows.to_dict()
+        kept = [f for f in kept if not f.fingerprint.startswith("sink:")]
+    result.suppressed = suppressed - sum(1 for s in (flows.sinks.values() if flows else ()) if s["suppressed"])
     lines = source_lines(source)
     for m in meta:
         if m.rule_id in enabled:
@@ -120,7 +142,41 @@ def _check(
         cell_of_line=cell_of_line,
     )
     walk(tree, ctx, _dispatch(settings.rules.enabled))
-    return ctx.findings, summarise(tree, imports, task.rel)
+    flows = None
+    if settings.taint:
+        flows = FlowBuilder(ctx, taint_knowledge(), task.module, settings.project_roots).build(tree)
+        for sink in flows.sinks.values():
+            line = sink["line"]
+            sink["snippet"] = ctx.lines[line - 1].strip() if 0 < line <= len(ctx.lines) else ""
+            if cell_of_line is not None:
+                sink["cell"], sink["shown_line"] = cell_of_line(line)
+    summary = summarise(tree, imports, task.rel)
+    summary.variables = ctx.module_variables()
+    return ctx.findings, summary, flows
+
+
+
+
+def _sink_finding(rel: str, sink_id: str, sink: dict) -> Finding:
+    """A stand-in finding for a taint sink, so inline suppressions can cover it."""
+    from redline.knowledge.taint import CATEGORIES
+
+    f = Finding(
+        rule_id=CATEGORIES[sink["category"]],
+        title="",
+        area=Area.INJECTION,
+        severity=Severity.LOW,
+        confidence=Confidence.LOW,
+        location=Location(rel, sink["line"]),
+        message="",
+        snippet="",
+        cwe=None,
+        recommendation="",
+        stmt_start=sink["stmt"][0],
+        stmt_end=sink["stmt"][1],
+    )
+    f.fingerprint = sink_id
+    return f
 
 
 def analyse_file(task: FileTask, settings: AnalysisSettings) -> FileResult:

@@ -181,6 +181,7 @@ def result_to_dict(result) -> dict:
         ),
         "parser": result.parser,
         "summary": result.summary,
+        "flows": result.flows,
         "digest": result.digest,
     }
 
@@ -196,6 +197,7 @@ def result_from_dict(data: dict):
         skipped=SkippedFile(**data["skipped"]) if data["skipped"] else None,
         parser=data["parser"],
         summary=data.get("summary"),
+        flows=data.get("flows"),
         digest=data.get("digest", ""),
     )
 

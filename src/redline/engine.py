@@ -90,12 +90,20 @@ class FileContext:
                 base = self.qualname(node.value)
                 return f"{base}.{node.attr}" if base else None
             return None
+        if parts[0] == "self" and len(parts) > 1:
+            # self.client.run -> the type assigned to self.client in this class
+            head = self.variable_type(f"self.{parts[1]}")
+            if head is not None:
+                return ".".join([head, *parts[2:]]) if len(parts) > 2 else head
         head = self.variable_type(parts[0])
         if head is None:
             head = self.imports.resolve_name(parts[0])
         if head is None:
             return None
         return fold_builtins(".".join([head, *parts[1:]])) if len(parts) > 1 else head
+
+    def module_variables(self) -> dict[str, str]:
+        return dict(self._types.get((), {}))
 
     def variable_type(self, name: str) -> str | None:
         scope = self.scope
@@ -106,16 +114,29 @@ class FileContext:
             scope = scope[:-1]
 
     def bind_type(self, target: ast.AST, value: ast.AST) -> None:
-        """Remember ``x = requests.Session()`` so that ``x.get`` is ``requests.Session.get``."""
-        if not isinstance(target, ast.Name):
+        """Remember ``x = requests.Session()`` so that ``x.get`` is ``requests.Session.get``,
+        and ``self.x = Client()`` (for the whole class) so that ``self.x.run`` resolves."""
+        if isinstance(target, ast.Name):
+            key, types = target.id, self._types[self.scope]
+        elif (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == "self"
+            and len(self.scope) >= 2
+        ):
+            key, types = f"self.{target.attr}", self._types[self.scope[:-1]]
+        else:
             return
-        types = self._types[self.scope]
+        if isinstance(value, ast.BoolOp):  # client or Client()
+            value = value.values[-1]
+        if isinstance(value, ast.Await):
+            value = value.value
         if isinstance(value, ast.Call):
             qual = self.qualname(value.func)
             if qual is not None:
-                types[target.id] = qual
+                types[key] = qual
                 return
-        types.pop(target.id, None)
+        types.pop(key, None)
 
     # -- reporting ---------------------------------------------------------------------
     def enabled(self, rule: Rule) -> bool:

@@ -16,10 +16,15 @@ from redline.analysis import AnalysisSettings, FileResult, FileTask, analyse_fil
 from redline.config import Config, enabled_rules
 from redline.discovery import ANALYSED_KINDS, discover
 from redline.engine import RuleSettings
+from redline.knowledge.taint import CATEGORIES
+from redline.knowledge.taint import load_all as taint_knowledge
 from redline.model import Finding, ScanResult, SkippedFile
+from redline.python import taint
 from redline.python.index import ProjectIndex
 from redline.python.names import module_name
+from redline.rules import registry
 
+TAINT_RULES = frozenset(CATEGORIES.values())
 # Below this many files a process pool costs more than it saves.
 _POOL_THRESHOLD = 24
 
@@ -52,16 +57,19 @@ def run_scan(
         root, paths or [root], exclude=config.exclude, max_file_size=config.max_file_size
     )
     enabled = enabled_rules(config)
-    settings = AnalysisSettings(
-        rules=RuleSettings(enabled=enabled, severity=dict(config.severity)),
-        sandbox_files=config.sandbox_files,
-    )
     package_dirs = frozenset(found.package_dirs)
     tasks = []
     for f in found.files:
         if f.kind in ANALYSED_KINDS:
             module, is_package = module_name(f.rel, package_dirs, root.name)
             tasks.append(FileTask(str(f.path), f.rel, f.kind, module, is_package))
+    taint_rules = enabled & TAINT_RULES
+    settings = AnalysisSettings(
+        rules=RuleSettings(enabled=enabled, severity=dict(config.severity)),
+        sandbox_files=config.sandbox_files,
+        taint=bool(taint_rules),
+        project_roots=frozenset(t.module.split(".", 1)[0] for t in tasks) if taint_rules else frozenset(),
+    )
 
     cache = None
     if options.use_cache:
@@ -83,6 +91,15 @@ def run_scan(
         result.foreign_suppressions.extend(r.foreign)
         result.suppressed_count += r.suppressed
     result.index = ProjectIndex([r.summary for r in results if r.summary is not None])
+    if taint_rules:
+        rules = {r.id: r for r in registry.all_rules() if r.id in enabled}
+        graphs = [(r.rel, r.flows) for r in results if r.flows is not None]
+        found_taint, suppressed = taint.findings(graphs, result.index, taint_knowledge(), rules)
+        for f in found_taint:
+            if f.rule_id in config.severity:
+                f.severity = config.severity[f.rule_id]
+        result.findings = supersede(result.findings, found_taint)
+        result.suppressed_count += suppressed
     result.skipped.sort(key=lambda s: s.path)
     result.foreign_suppressions.sort(key=lambda s: (s.path, s.line))
     assign_fingerprints(result.findings)
@@ -96,6 +113,7 @@ def _settings_salt(settings: AnalysisSettings) -> str:
     h.update(repr(sorted(settings.rules.enabled)).encode())
     h.update(repr(sorted((k, v.name) for k, v in settings.rules.severity.items())).encode())
     h.update(repr(settings.sandbox_files).encode())
+    h.update(repr((settings.taint, sorted(settings.project_roots))).encode())
     return h.hexdigest()[:24]
 
 
@@ -156,6 +174,24 @@ def _worker(task: FileTask, settings: AnalysisSettings) -> FileResult:
     except Exception as exc:  # a bug in a rule must not hide the other files' findings
         reason = f"internal error while analysing: {type(exc).__name__}: {exc}"
     return FileResult(task.rel, skipped=SkippedFile(task.rel, reason, parse_failure=True))
+
+
+# A proven taint path replaces the pattern finding on the same line.
+_SUPERSEDES = {
+    "EXEC002": ("EXEC001",),
+    "INJ002": ("INJ001",),
+    "SER003": ("SER001", "SER002"),
+}
+
+
+def supersede(pattern: list[Finding], tainted: list[Finding]) -> list[Finding]:
+    covered = {
+        (f.location.path, f.location.line, old)
+        for f in tainted
+        for old in _SUPERSEDES.get(f.rule_id, ())
+    }
+    kept = [f for f in pattern if (f.location.path, f.location.line, f.rule_id) not in covered]
+    return kept + tainted
 
 
 _SPACE = re.compile(r"\s+")

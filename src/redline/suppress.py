@@ -54,6 +54,14 @@ def comments(source: str) -> list[Comment]:
     lowered = source.lower()
     if not any(m in lowered for m in _MARKERS):
         return []
+    # Tokenizing is slow; do it only when some line holds a comment we act on
+    # (most noqa comments name style codes and are of no interest).
+    if not any(
+        _REDLINE.search(line) or any(p.search(line) for _, p in _FOREIGN)
+        for line in source.splitlines()
+        if "#" in line and any(m in line.lower() for m in _MARKERS)
+    ):
+        return []
     out: list[Comment] = []
     try:
         for tok in tokenize.generate_tokens(io.StringIO(source).readline):

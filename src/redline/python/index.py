@@ -30,6 +30,7 @@ class ModuleSummary:
     is_package: bool
     imports: dict[str, str] = field(default_factory=dict)
     definitions: list[Definition] = field(default_factory=list)
+    variables: dict[str, str] = field(default_factory=dict)  # module-level name -> class built
 
     def to_dict(self) -> dict:
         return {
@@ -40,6 +41,7 @@ class ModuleSummary:
             "definitions": [
                 [d.qualname, d.kind, d.line, d.end_line, list(d.bases)] for d in self.definitions
             ],
+            "variables": self.variables,
         }
 
     @classmethod
@@ -50,6 +52,7 @@ class ModuleSummary:
             is_package=data["is_package"],
             imports=dict(data["imports"]),
             definitions=[Definition(q, k, a, b, tuple(bs)) for q, k, a, b, bs in data["definitions"]],
+            variables=dict(data.get("variables", {})),
         )
 
 
@@ -139,7 +142,7 @@ class ProjectIndex:
                 for d in module.definitions:
                     if d.qualname == rest:
                         return module, d
-                target = module.imports.get(parts[cut])
+                target = module.imports.get(parts[cut]) or module.variables.get(parts[cut])
                 if target is not None:
                     qualified = ".".join([target, *parts[cut + 1 :]])
                     break

@@ -90,3 +90,37 @@ def verification_attributes(ctx, node: ast.Assign) -> None:
     for target in node.targets:
         if isinstance(target, ast.Attribute) and target.attr in ("verify", "check_hostname"):
             ctx.report(AUTH001, node, f"setting .{target.attr} = False disables TLS checks")
+
+AUTH002 = define(
+    "AUTH002",
+    "trust-boundary-violation",
+    "Untrusted data stored in the server-side session",
+    area=Area.AUTH,
+    severity=Severity.MEDIUM,
+    confidence=Confidence.MEDIUM,
+    cwe=501,
+    what="A proven flow from an untrusted source into session state that later code trusts.",
+    why="Values in the session are treated as verified by the rest of the application.",
+    example="""
+    from flask import Flask, request, session
+
+    app = Flask(__name__)
+
+    @app.route("/login")
+    def login():
+        session["user"] = request.args["user"]
+        return "ok"
+""",
+    use_instead="""
+    from flask import Flask, request, session
+
+    app = Flask(__name__)
+
+    @app.route("/login")
+    def login():
+        session["user"] = "guest"
+        return "ok"
+""",
+    recommendation="Store in the session only values the server has verified (after authentication).",
+    references=("https://cwe.mitre.org/data/definitions/501.html",),
+)

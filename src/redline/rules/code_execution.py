@@ -67,3 +67,50 @@ def dynamic_code(ctx, node: ast.Call) -> None:
         )
         return
     ctx.report(EXEC001, node, f"{name}() executes a string that is not a literal")
+
+EXEC002 = define(
+    "EXEC002",
+    "tainted-code-execution",
+    "Untrusted data executed as code",
+    area=Area.CODE_EXECUTION,
+    severity=Severity.CRITICAL,
+    confidence=Confidence.HIGH,
+    cwe=94,
+    what="""
+A proven flow from an untrusted source (an HTTP request, model output, an agent
+tool argument, the command line) into `eval`, `exec`, `compile`, `runpy`, the
+`code` module or a dynamic import, across functions and modules.
+""",
+    why="""
+This is remote code execution with a demonstrated path: whoever controls the source
+(an attacker sending a request, or steering the model through prompt injection)
+runs Python in your process with all its secrets and permissions. Math chains and
+"calculator" tools that evaluate model output are the classic case.
+""",
+    example="""
+    from flask import Flask, request
+
+    app = Flask(__name__)
+
+    @app.route("/calc")
+    def calc():
+        expression = request.args.get("q", "")
+        return str(eval(expression))
+""",
+    use_instead="""
+    import ast
+    from flask import Flask, request
+
+    app = Flask(__name__)
+
+    @app.route("/calc")
+    def calc():
+        return str(ast.literal_eval(request.args.get("q", "0")))
+""",
+    recommendation=(
+        "Never evaluate untrusted text: parse it with ast.literal_eval or a dedicated "
+        "expression evaluator with an operator allowlist, or run it in an isolated sandbox "
+        "process with no secrets, no network and resource limits."
+    ),
+    references=("https://cwe.mitre.org/data/definitions/94.html",),
+)

@@ -76,3 +76,85 @@ def httpx_timeout_none(ctx, node: ast.Call) -> None:
     if timeout is not None and is_const(timeout.value, None):
         name = ctx.qualname(node.func)
         ctx.report(NET001, node, f"{name}(timeout=None) removes httpx's default timeout")
+
+NET002 = define(
+    "NET002",
+    "server-side-request-forgery",
+    "Outbound request to a URL chosen by untrusted input (SSRF)",
+    area=Area.NETWORK,
+    severity=Severity.HIGH,
+    confidence=Confidence.HIGH,
+    cwe=918,
+    what="""
+A proven flow from an untrusted source (a request parameter, a URL chosen by the
+model, a tool argument) into the URL of an HTTP client call: requests, httpx,
+urllib, aiohttp, urllib3.
+""",
+    why="""
+The server fetches whatever the attacker names: cloud metadata endpoints that hand
+out credentials, internal admin services, or files through `file://`. Web-browsing
+tools of agents are SSRF by design unless the destination is checked.
+""",
+    example="""
+    import requests
+    from flask import Flask, request
+
+    app = Flask(__name__)
+
+    @app.route("/preview")
+    def preview():
+        return requests.get(request.args["url"], timeout=10).text
+""",
+    use_instead="""
+    import requests
+    from flask import Flask, request
+
+    app = Flask(__name__)
+    PAGES = {"docs": "https://docs.example.com/", "blog": "https://blog.example.com/"}
+
+    @app.route("/preview")
+    def preview():
+        return requests.get(PAGES["docs"], timeout=10).text
+""",
+    recommendation=(
+        "Allow only known destinations: compare the parsed host against an allowlist, "
+        "resolve it and reject private, loopback and link-local addresses, and disable redirects "
+        "to other hosts."
+    ),
+    references=("https://cwe.mitre.org/data/definitions/918.html",),
+)
+
+NET003 = define(
+    "NET003",
+    "open-redirect",
+    "Redirect to a location chosen by untrusted input",
+    area=Area.NETWORK,
+    severity=Severity.HIGH,
+    confidence=Confidence.MEDIUM,
+    cwe=601,
+    what="A proven flow from an untrusted source into the target of an HTTP redirect.",
+    why="""
+An attacker builds links on your domain that send users to a phishing page, and
+OAuth-style flows can leak tokens to the attacker's site.
+""",
+    example="""
+    from flask import Flask, redirect, request
+
+    app = Flask(__name__)
+
+    @app.route("/go")
+    def go():
+        return redirect(request.args["next"])
+""",
+    use_instead="""
+    from flask import Flask, redirect, request, url_for
+
+    app = Flask(__name__)
+
+    @app.route("/go")
+    def go():
+        return redirect(url_for("home"))
+""",
+    recommendation="Redirect only to relative paths or to an allowlist of hosts.",
+    references=("https://cwe.mitre.org/data/definitions/601.html",),
+)

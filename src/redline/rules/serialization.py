@@ -165,3 +165,44 @@ def yaml_load(ctx, node: ast.Call) -> None:
 def yaml_unsafe(ctx, node: ast.Call) -> None:
     name = ctx.qualname(node.func)
     ctx.report(SER002, node, f"{name}() can construct arbitrary Python objects")
+
+SER003 = define(
+    "SER003",
+    "tainted-deserialization",
+    "Untrusted bytes deserialized with a code-executing format",
+    area=Area.SERIALIZATION,
+    severity=Severity.CRITICAL,
+    confidence=Confidence.HIGH,
+    cwe=502,
+    what="""
+A proven flow from an untrusted source into `pickle`, `marshal`, `dill`, `shelve`,
+`jsonpickle`, `yaml.load` with an unsafe loader, or another deserializer that
+constructs arbitrary objects.
+""",
+    why="""
+Deserializing attacker-supplied bytes with these formats runs attacker-chosen code
+while the data is read; no validation afterwards can help.
+""",
+    example="""
+    import pickle
+    from flask import Flask, request
+
+    app = Flask(__name__)
+
+    @app.route("/restore", methods=["POST"])
+    def restore():
+        return str(pickle.loads(request.get_data()))
+""",
+    use_instead="""
+    import json
+    from flask import Flask, request
+
+    app = Flask(__name__)
+
+    @app.route("/restore", methods=["POST"])
+    def restore():
+        return str(json.loads(request.get_data()))
+""",
+    recommendation="Accept only data formats (JSON, msgpack, protobuf) from untrusted sources.",
+    references=("https://cwe.mitre.org/data/definitions/502.html",),
+)

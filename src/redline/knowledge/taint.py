@@ -1,0 +1,189 @@
+"""Taint knowledge: sources, sinks, sanitizers and propagators, one TOML file per
+library in ``knowledge/taint/`` (format: docs/knowledge-format.md), validated on load."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+from redline.knowledge import KnowledgeError, tomllib
+
+SOURCE_KINDS = frozenset({"remote", "model-output", "tool-argument", "cli", "file", "network"})
+
+# category -> rule id; the rule's metadata gives the severity.
+CATEGORIES: dict[str, str] = {
+    "code-execution": "EXEC002",
+    "command-injection": "INJ002",
+    "deserialization": "SER003",
+    "sql-injection": "INJ003",
+    "cypher-injection": "INJ004",
+    "template-injection": "INJ005",
+    "ssrf": "NET002",
+    "xxe": "INJ006",
+    "ldap-injection": "INJ007",
+    "xpath-injection": "INJ008",
+    "open-redirect": "NET003",
+    "header-injection": "INJ009",
+    "xss": "INJ010",
+    "path-traversal": "FS001",
+    "path-traversal-write": "FS001",
+    "prompt-injection": "LLM001",
+    "trust-boundary": "AUTH002",
+}
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_SECTION_KEYS = {
+    "sources": {"kind", "attributes", "calls", "decorators", "decorator_names", "methods", "params"},
+    "sinks": {"category", "calls", "args", "kwargs", "requires_kwarg", "unless_kwarg", "receiver"},
+    "sanitizers": {"calls", "categories"},
+    "propagators": {"calls", "propagate"},
+}
+
+
+@dataclass(frozen=True)
+class SinkSpec:
+    category: str
+    args: tuple[int, ...]
+    kwargs: tuple[str, ...]
+    requires_kwarg: str | None = None
+    unless_kwarg: tuple[tuple[str, object], ...] = ()
+    receiver: bool = False
+
+
+@dataclass
+class TaintKnowledge:
+    source_attributes: dict[str, str] = field(default_factory=dict)
+    source_calls: dict[str, str] = field(default_factory=dict)
+    source_decorators: dict[str, str] = field(default_factory=dict)
+    source_decorator_names: dict[str, str] = field(default_factory=dict)  # last name part
+    source_methods: dict[str, str] = field(default_factory=dict)  # "pkg.Base.method" -> kind
+    source_params: dict[str, dict[str, str]] = field(default_factory=dict)
+    sinks: dict[str, list[SinkSpec]] = field(default_factory=dict)
+    sanitizers: dict[str, frozenset[str]] = field(default_factory=dict)  # empty set: all
+    non_propagating: set[str] = field(default_factory=set)
+    libraries: list[str] = field(default_factory=list)
+
+    def decorator_source(self, name: str) -> str | None:
+        kind = self.source_decorators.get(name)
+        if kind is None:
+            kind = self.source_decorator_names.get(name.rpartition(".")[2])
+        return kind
+
+    def attribute_source(self, name: str) -> str | None:
+        """The source kind when ``name`` is a source attribute or lies below one."""
+        probe = name
+        while True:
+            kind = self.source_attributes.get(probe)
+            if kind is not None:
+                return kind
+            cut = probe.rfind(".")
+            if cut < 0:
+                return None
+            probe = probe[:cut]
+
+
+def _names(entry: dict, key: str, where: str) -> list[str]:
+    value = entry.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise KnowledgeError(f"{where}: {key!r} must be a list of names")
+    for v in value:
+        base = v.split(":", 1)[0] if key == "params" else v
+        if not _NAME.match(base):
+            raise KnowledgeError(f"{where}: {v!r} is not a dotted name")
+    return value
+
+
+def _load_file(name: str, text: str, kb: TaintKnowledge) -> None:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise KnowledgeError(f"knowledge/taint/{name}: {exc}") from None
+    unknown = set(data) - {"library", "description", *_SECTION_KEYS}
+    if unknown or not isinstance(data.get("library"), str):
+        raise KnowledgeError(f"knowledge/taint/{name}: needs 'library'; unknown keys {sorted(unknown)}")
+    kb.libraries.append(data["library"])
+    for section, allowed in _SECTION_KEYS.items():
+        entries = data.get(section, [])
+        if not isinstance(entries, list):
+            raise KnowledgeError(f"knowledge/taint/{name}: [[{section}]] must be an array of tables")
+        for i, entry in enumerate(entries):
+            where = f"knowledge/taint/{name}: {section}[{i}]"
+            if not isinstance(entry, dict):
+                raise KnowledgeError(f"{where}: must be a table")
+            extra = set(entry) - allowed
+            if extra:
+                raise KnowledgeError(f"{where}: unknown key(s) {sorted(extra)}")
+            _add(section, entry, where, kb)
+
+
+def _add(section: str, entry: dict, where: str, kb: TaintKnowledge) -> None:
+    calls = _names(entry, "calls", where)
+    if section == "sources":
+        kind = entry.get("kind")
+        if kind not in SOURCE_KINDS:
+            raise KnowledgeError(f"{where}: kind must be one of {sorted(SOURCE_KINDS)}")
+        for n in _names(entry, "attributes", where):
+            kb.source_attributes[n] = kind
+        for n in calls:
+            kb.source_calls[n] = kind
+        for n in _names(entry, "decorators", where):
+            kb.source_decorators[n] = kind
+        for n in _names(entry, "decorator_names", where):
+            kb.source_decorator_names[n] = kind
+        for n in _names(entry, "methods", where):
+            kb.source_methods[n] = kind
+        for n in _names(entry, "params", where):
+            method, _, param = n.partition(":")
+            if not param:
+                raise KnowledgeError(f"{where}: params entries are 'pkg.Class.method:param'")
+            kb.source_params.setdefault(method, {})[param] = kind
+    elif section == "sinks":
+        category = entry.get("category")
+        if category not in CATEGORIES:
+            raise KnowledgeError(f"{where}: unknown category {category!r}")
+        args = entry.get("args", [])
+        kwargs = entry.get("kwargs", [])
+        if not isinstance(args, list) or not all(isinstance(a, int) and a >= 0 for a in args):
+            raise KnowledgeError(f"{where}: args must be a list of argument positions")
+        if not isinstance(kwargs, list) or not all(isinstance(a, str) for a in kwargs):
+            raise KnowledgeError(f"{where}: kwargs must be a list of keyword names")
+        unless = entry.get("unless_kwarg", {})
+        if not isinstance(unless, dict):
+            raise KnowledgeError(f"{where}: unless_kwarg must be a table")
+        requires = entry.get("requires_kwarg")
+        if requires is not None and not isinstance(requires, str):
+            raise KnowledgeError(f"{where}: requires_kwarg must be a keyword name")
+        receiver = entry.get("receiver", False)
+        if not isinstance(receiver, bool):
+            raise KnowledgeError(f"{where}: receiver must be true or false")
+        if not args and not kwargs and not receiver:
+            raise KnowledgeError(f"{where}: a sink needs args, kwargs or receiver")
+        spec = SinkSpec(category, tuple(args), tuple(kwargs), requires, tuple(unless.items()), receiver)
+        for n in calls:
+            kb.sinks.setdefault(n, []).append(spec)
+    elif section == "sanitizers":
+        cats = entry.get("categories", [])
+        if not isinstance(cats, list) or any(c not in CATEGORIES for c in cats):
+            raise KnowledgeError(f"{where}: categories must name known categories")
+        for n in calls:
+            kb.sanitizers[n] = kb.sanitizers.get(n, frozenset()) | frozenset(cats) if cats else frozenset()
+    else:  # propagators
+        if entry.get("propagate", True) is not False:
+            raise KnowledgeError(f"{where}: only propagate = false is meaningful")
+        kb.non_propagating.update(calls)
+    if not calls and section in ("sanitizers", "propagators"):
+        raise KnowledgeError(f"{where}: needs calls")
+
+
+@cache
+def load_all() -> TaintKnowledge:
+    kb = TaintKnowledge()
+    folder = resources.files(__package__).joinpath("taint")
+    if not folder.is_dir():
+        return kb
+    for item in sorted(folder.iterdir(), key=lambda p: p.name):
+        if item.name.endswith(".toml"):
+            _load_file(item.name, item.read_text(encoding="utf-8"), kb)
+    return kb

@@ -1,0 +1,489 @@
+"""Per-module flow graphs: the worker half of the taint analysis.
+
+Each function (and the module body) is interpreted once, statement by statement,
+tracking which *origins* each variable may carry: a source read in this module,
+a parameter of the function, a ``self`` field, or the result of a call into the
+project. Whenever tainted data reaches a *target* (a sink argument, the return
+value, a field store, an argument of a project call) an edge origin -> target is
+recorded with the steps in between. The result is plain JSON-able data, cached
+with the file; redline.python.taint joins the graphs of all modules and searches
+them from sources to sinks.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from redline.knowledge.taint import CATEGORIES, TaintKnowledge
+from redline.python.names import BUILTIN_NAMES
+
+MAX_STEPS = 12
+Trace = tuple[tuple[tuple[int, str], ...], frozenset[str]]  # steps, sanitized categories
+Taint = dict[str, Trace]
+
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_MUTATORS = frozenset({"append", "extend", "insert", "add", "update", "setdefault", "appendleft"})
+# Methods whose result is built from their arguments as well as from the object.
+BUILDERS = frozenset(
+    {
+        "format", "format_map", "join", "replace", "append", "extend", "insert", "add",
+        "update", "copy", "encode", "decode", "strip", "lstrip", "rstrip", "split", "rsplit",
+        "lower", "upper", "__add__", "__mod__", "substitute", "safe_substitute", "render",
+    }
+)
+_CLEAN_EXPRS = (ast.Compare, ast.Constant, ast.Lambda)
+
+
+@dataclass
+class FlowGraph:
+    sources: dict[str, dict] = field(default_factory=dict)  # id -> {kind, line, desc}
+    sinks: dict[str, dict] = field(default_factory=dict)  # id -> {category, line, col, ...}
+    edges: list[list] = field(default_factory=list)  # [from, to, steps, clean]
+    sites: dict[str, dict] = field(default_factory=dict)  # call id -> {callee, line, method}
+    functions: dict[str, dict] = field(default_factory=dict)  # qual -> {params, cls, line}
+
+    def to_dict(self) -> dict:
+        return {
+            "sources": self.sources,
+            "sinks": self.sinks,
+            "edges": self.edges,
+            "sites": self.sites,
+            "functions": self.functions,
+        }
+
+
+def _union(*taints: Taint) -> Taint:
+    out: Taint = {}
+    for t in taints:
+        for origin, trace in t.items():
+            if origin not in out or len(trace[0]) < len(out[origin][0]):
+                out[origin] = trace
+    return out
+
+
+def _step(t: Taint, line: int, text: str) -> Taint:
+    if not t:
+        return t
+    out = {}
+    for origin, (steps, clean) in t.items():
+        if steps and steps[-1][0] == line:
+            out[origin] = (steps, clean)
+        elif len(steps) >= MAX_STEPS:
+            out[origin] = (steps[:2] + steps[-(MAX_STEPS - 3) :] + ((line, text),), clean)
+        else:
+            out[origin] = (steps + ((line, text),), clean)
+    return out
+
+
+def _clean(t: Taint, categories: frozenset[str]) -> Taint:
+    return {o: (s, c | categories) for o, (s, c) in t.items()}
+
+
+class FlowBuilder:
+    def __init__(self, ctx, kb: TaintKnowledge, module: str, project_roots: frozenset[str]) -> None:
+        self.ctx = ctx
+        self.kb = kb
+        self.module = module
+        self.path = ctx.path
+        self.roots = project_roots
+        self.graph = FlowGraph()
+        self._edge_keys: set[tuple[str, str]] = set()
+        self.func: str = ""
+        self.cls: str | None = None
+        self._loop_depth = 0
+        self.bases: tuple[str, ...] = ()  # resolved direct bases of the current class
+
+    # -- entry points --------------------------------------------------------------------
+    def build(self, tree: ast.Module) -> FlowGraph:
+        self._function(tree, (), None, "<module>")
+        return self.graph
+
+    def _function(self, node: ast.AST, scope: tuple[str, ...], cls: str | None, name: str) -> None:
+        qual = ".".join((self.module, *scope, name)) if name != "<module>" else f"{self.module}.<module>"
+        saved = (self.func, self.cls, self.ctx.scope)
+        self.func, self.cls = qual, cls
+        inner_scope = (*scope, name) if name != "<module>" else ()
+        self.ctx.scope = inner_scope
+        env: dict[str, Taint] = {}
+        body: list[ast.stmt]
+        if isinstance(node, _FUNCS):
+            params = _param_names(node.args)
+            decorators = [self._decorator_name(d) for d in node.decorator_list]
+            self.graph.functions[qual] = {
+                "params": params,
+                "cls": f"{self.module}.{'.'.join(scope)}" if cls else None,
+                "line": node.lineno,
+                "decorators": [d for d in decorators if d],
+            }
+            kind = next((k for d in decorators if d and (k := self.kb.decorator_source(d))), None)
+            for p in params:
+                origin = f"param:{qual}:{p}"
+                if kind is not None and p not in ("self", "cls"):
+                    origin = self._source(node, kind, f"parameter {p!r} of {name}()", key=f":{p}")
+                env[p.lstrip("*")] = {origin: ((), frozenset())}
+            body = node.body
+        else:
+            body = node.body  # the module
+        self._block(body, env, scope=inner_scope)
+        self.func, self.cls, self.ctx.scope = saved
+
+    def _decorator_name(self, node: ast.AST) -> str | None:
+        target = node.func if isinstance(node, ast.Call) else node
+        return self.ctx.qualname(target)
+
+    # -- statements ----------------------------------------------------------------------
+    def _block(self, body: list[ast.stmt], env: dict[str, Taint], scope: tuple[str, ...]) -> None:
+        for stmt in body:
+            self._stmt(stmt, env, scope)
+
+    def _stmt(self, node: ast.stmt, env: dict[str, Taint], scope: tuple[str, ...]) -> None:
+        self.ctx.stmt = node
+        if isinstance(node, _FUNCS):
+            self._function(node, scope, self.cls if scope and self._in_class(scope) else None, node.name)
+            self.ctx.scope = scope
+            env.pop(node.name, None)
+        elif isinstance(node, ast.ClassDef):
+            saved, saved_bases = self.cls, self.bases
+            self.cls = node.name
+            self.bases = tuple(b for b in (self.ctx.qualname(base) for base in node.bases) if b)
+            inner = (*scope, node.name)
+            for stmt in node.body:
+                if isinstance(stmt, _FUNCS):
+                    self._function(stmt, inner, node.name, stmt.name)
+                    self.ctx.scope = scope
+                elif isinstance(stmt, ast.ClassDef):
+                    self._stmt(stmt, {}, inner)
+            self.cls, self.bases = saved, saved_bases
+        elif isinstance(node, ast.Assign):
+            value = self.expr(node.value, env)
+            for target in node.targets:
+                self._assign(target, value, env, node.lineno, node.value)
+        elif isinstance(node, ast.AnnAssign):
+            if node.value is not None:
+                self._assign(node.target, self.expr(node.value, env), env, node.lineno, node.value)
+        elif isinstance(node, ast.AugAssign):
+            value = self.expr(node.value, env)
+            current = self.expr(node.target, env) if isinstance(node.target, ast.Name) else {}
+            self._assign(node.target, _union(current, value), env, node.lineno, None)
+        elif isinstance(node, ast.Return):
+            if node.value is not None:
+                self._flow(self.expr(node.value, env), f"ret:{self.func}", node.lineno, "returned")
+        elif isinstance(node, ast.Expr):
+            value = self.expr(node.value, env)
+            if isinstance(node.value, (ast.Yield, ast.YieldFrom)):
+                self._flow(value, f"ret:{self.func}", node.lineno, "yielded")
+        elif isinstance(node, (ast.If, ast.While)):
+            self.expr(node.test, env)
+            self._branches(env, [node.body, node.orelse], scope, loop=isinstance(node, ast.While))
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            iterable = self.expr(node.iter, env)
+            self._assign(node.target, iterable, env, node.lineno, None)
+            self._branches(env, [node.body, node.orelse], scope, loop=True)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                value = self.expr(item.context_expr, env)
+                if item.optional_vars is not None:
+                    self._assign(item.optional_vars, value, env, node.lineno, None)
+            self._block(node.body, env, scope)
+        elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+            self._branches(
+                env,
+                [node.body + node.orelse, *(h.body for h in node.handlers)],
+                scope,
+            )
+            self._block(node.finalbody, env, scope)
+        elif type(node).__name__ == "Match":
+            subject = self.expr(node.subject, env)
+            for case in node.cases:
+                for sub in ast.walk(case.pattern):
+                    name = getattr(sub, "name", None)
+                    if isinstance(name, str):
+                        env[name] = subject
+            self._branches(env, [c.body for c in node.cases] + [[]], scope)
+        else:
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.expr):
+                    self.expr(child, env)
+
+    def _in_class(self, scope: tuple[str, ...]) -> bool:
+        return self.cls is not None and scope and scope[-1] == self.cls
+
+    def _branches(self, env, bodies, scope, loop: bool = False) -> None:
+        # A loop body runs twice so that values carried around the loop are seen;
+        # nested loops run once past depth 2, keeping the cost linear.
+        passes = 2 if loop and self._loop_depth < 2 else 1
+        self._loop_depth += loop
+        results = []
+        for body in bodies:
+            branch = dict(env)
+            for _ in range(passes):
+                self._block(body, branch, scope)
+            results.append(branch)
+        self._loop_depth -= loop
+        merged: dict[str, Taint] = {}
+        for branch in results:
+            for name, t in branch.items():
+                merged[name] = _union(merged.get(name, {}), t)
+        env.clear()
+        env.update(merged)
+
+    def _assign(self, target, value: Taint, env, line: int, value_node) -> None:
+        if isinstance(target, ast.Name):
+            env[target.id] = _step(value, line, f"assigned to {target.id}")
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            elements = value_node.elts if isinstance(value_node, (ast.Tuple, ast.List)) else None
+            for i, element in enumerate(target.elts):
+                part = value
+                if elements is not None and len(elements) == len(target.elts):
+                    part = self.expr(elements[i], env)
+                self._assign(element, part, env, line, None)
+        elif isinstance(target, ast.Starred):
+            self._assign(target.value, value, env, line, None)
+        elif isinstance(target, ast.Attribute):
+            base = target.value
+            if isinstance(base, ast.Name) and base.id == "self" and self.cls is not None:
+                self._flow(value, self._field(target.attr), line, f"stored in self.{target.attr}")
+                env[f"self.{target.attr}"] = _step(value, line, f"stored in self.{target.attr}")
+            elif isinstance(base, ast.Name) and value:
+                env[base.id] = _union(env.get(base.id, {}), _step(value, line, f"stored in {base.id}"))
+        elif isinstance(target, ast.Subscript):
+            base = target.value
+            qual = self.ctx.qualname(base) if value else None
+            if qual is not None:
+                # obj[key] = value is obj.__setitem__(key, value): a sink when listed so
+                # (session["user"] = ..., response.headers["X"] = ...).
+                for spec in self.kb.sinks.get(f"{qual}.__setitem__", ()):
+                    if 1 in spec.args:
+                        self._sink(target, spec.category, qual, value, f"{qual}[...]")
+            if isinstance(base, ast.Name) and value:
+                env[base.id] = _union(env.get(base.id, {}), _step(value, line, f"stored in {base.id}[...]"))
+
+    def _field(self, attr: str) -> str:
+        scope = self.func.rsplit(".", 1)[0]  # module.Class
+        return f"field:{scope}:{attr}"
+
+    # -- graph building --------------------------------------------------------------------
+    def _source(self, node: ast.AST, kind: str, desc: str, key: str = "") -> str:
+        line, col = getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+        origin = f"src:{self.path}:{line}:{col}{key}"
+        self.graph.sources.setdefault(origin, {"kind": kind, "line": line, "desc": desc})
+        return origin
+
+    def _flow(self, taint: Taint, target: str, line: int, text: str) -> None:
+        for origin, (steps, clean) in taint.items():
+            key = (origin, target)
+            if key in self._edge_keys:
+                continue
+            self._edge_keys.add(key)
+            path = list(steps)
+            if not path or path[-1][0] != line:
+                path.append((line, text))
+            self.graph.edges.append([origin, target, [list(s) for s in path], sorted(clean)])
+
+    def _sink(self, node: ast.AST, category: str, callee: str, taint: Taint, what: str) -> None:
+        if not taint:
+            return
+        stmt = self.ctx.stmt
+        line = node.lineno
+        sink_id = f"sink:{self.path}:{line}:{node.col_offset}:{category}"
+        if sink_id not in self.graph.sinks:
+            from redline.engine import statement_span
+
+            start, end = statement_span(stmt) if stmt is not None else (line, line)
+            self.graph.sinks[sink_id] = {
+                "category": category,
+                "rule": CATEGORIES[category],
+                "line": line,
+                "col": node.col_offset,
+                "end_line": node.end_lineno or line,
+                "end_col": node.end_col_offset,
+                "callee": callee,
+                "what": what,
+                "scope": ".".join(self.ctx.scope) or "<module>",
+                "stmt": [start, end],
+            }
+        self._flow(taint, sink_id, line, f"reaches {what}")
+
+    # -- expressions -----------------------------------------------------------------------
+    def expr(self, node: ast.AST | None, env: dict[str, Taint]) -> Taint:
+        if node is None or isinstance(node, _CLEAN_EXPRS):
+            return {}
+        if isinstance(node, ast.Name):
+            found = env.get(node.id)
+            if found is not None:
+                return found
+            qual = self.ctx.imports.aliases.get(node.id)
+            if qual is not None:
+                kind = self.kb.attribute_source(qual)
+                if kind is not None:
+                    return {self._source(node, kind, qual): ((), frozenset())}
+            return {}
+        if isinstance(node, ast.Attribute):
+            return self._attribute(node, env)
+        if isinstance(node, ast.Call):
+            return self._call(node, env)
+        if isinstance(node, ast.Subscript):
+            self.expr(node.slice, env)
+            return self.expr(node.value, env)
+        if isinstance(node, ast.Dict):
+            return self._dict(node, env)
+        if isinstance(node, ast.NamedExpr):
+            value = self.expr(node.value, env)
+            self._assign(node.target, value, env, node.lineno, None)
+            return value
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            inner = dict(env)
+            for gen in node.generators:
+                self._assign(gen.target, self.expr(gen.iter, inner), inner, node.lineno, None)
+                for cond in gen.ifs:
+                    self.expr(cond, inner)
+            if isinstance(node, ast.DictComp):
+                return _union(self.expr(node.key, inner), self.expr(node.value, inner))
+            return self.expr(node.elt, inner)
+        if isinstance(node, ast.IfExp):
+            self.expr(node.test, env)
+            return _union(self.expr(node.body, env), self.expr(node.orelse, env))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            self.expr(node.operand, env)
+            return {}
+        parts = [self.expr(child, env) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr)]
+        return _union(*parts) if parts else {}
+
+    def _attribute(self, node: ast.Attribute, env) -> Taint:
+        base = node.value
+        if isinstance(base, ast.Name) and base.id == "self" and self.cls is not None:
+            for parent in self.bases:  # self.path in a BaseHTTPRequestHandler subclass
+                kind = self.kb.attribute_source(f"{parent}.{node.attr}")
+                if kind is not None:
+                    return {self._source(node, kind, f"{parent}.{node.attr}"): ((), frozenset())}
+            local = env.get(f"self.{node.attr}", {})
+            return _union(local, {self._field(node.attr): ((), frozenset())})
+        qual = self.ctx.qualname(node)
+        if qual is not None:
+            kind = self.kb.attribute_source(qual)
+            if kind is not None:
+                return {self._source(node, kind, qual): ((), frozenset())}
+        return self.expr(base, env)
+
+    def _dict(self, node: ast.Dict, env) -> Taint:
+        values = {}
+        role = None
+        for key, value in zip(node.keys, node.values, strict=True):
+            t = self.expr(value, env)
+            if key is None:
+                values["**"] = t
+                continue
+            self.expr(key, env)
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                values[key.value] = t
+                if key.value == "role" and isinstance(value, ast.Constant):
+                    role = value.value
+        if role == "system" and values.get("content"):
+            self._sink(node, "prompt-injection", "dict", values["content"], "a system message")
+        return _union(*values.values()) if values else {}
+
+    def _call(self, node: ast.Call, env) -> Taint:
+        func = node.func
+        receiver: Taint = {}
+        if isinstance(func, ast.Attribute):
+            receiver = self.expr(func.value, env)
+        args = [self.expr(a.value if isinstance(a, ast.Starred) else a, env) for a in node.args]
+        kwargs = {kw.arg or "**": self.expr(kw.value, env) for kw in node.keywords}
+        qual = self.ctx.qualname(func)
+        method_call = False
+        if (
+            qual is None
+            and isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in ("self", "cls")
+            and self.cls is not None
+        ):
+            qual = f"{self.func.rsplit('.', 1)[0]}.{func.attr}"
+            method_call = True
+        everything = _union(receiver, *args, *kwargs.values())
+        if isinstance(func, ast.Attribute) and func.attr in _MUTATORS and (args or kwargs):
+            added = _union(*args, *kwargs.values())
+            if added:  # items.append(x): the container now holds x
+                self._assign(func.value, _union(receiver, added), env, node.lineno, None)
+        if qual is None:
+            # A method of some value we cannot type. Its result carries the value's taint;
+            # arguments count only for methods that build their result from them
+            # (str.format, "".join, replace...): a getter's key does not taint what it reads.
+            if isinstance(func, ast.Attribute) and (
+                func.attr in BUILDERS or isinstance(func.value, (ast.Constant, ast.JoinedStr))
+            ):
+                return everything
+            return receiver
+        kb = self.kb
+        specs = kb.sinks.get(qual)
+        if specs:
+            for spec in specs:
+                self._check_sink(node, qual, spec, receiver, args, kwargs)
+        if method_call:  # self.send_header(...) inherited from a library base class
+            for parent in self.bases:
+                inherited = f"{parent}.{func.attr}"
+                for spec in kb.sinks.get(inherited, ()):
+                    self._check_sink(node, inherited, spec, receiver, args, kwargs)
+        cats = kb.sanitizers.get(qual)
+        if cats is not None:
+            return _clean(everything, cats) if cats else {}
+        if qual in kb.non_propagating:
+            return {}
+        kind = kb.source_calls.get(qual)
+        if kind is not None:
+            return {self._source(node, kind, f"{qual}()"): ((), frozenset())}
+        top = qual.split(".", 1)[0]
+        if not method_call and (top not in self.roots or qual in BUILTIN_NAMES):
+            return _step(everything, node.lineno, f"through {qual}()")
+        # A call into the project: resolved when the graphs are joined.
+        # Nested calls can start at the same place (Job(x).start()): the end tells them apart.
+        site = f"call:{self.path}:{node.lineno}:{node.col_offset}:{node.end_lineno}:{node.end_col_offset}"
+        head = func
+        while isinstance(head, ast.Attribute):
+            head = head.value
+        on_object = method_call or (
+            isinstance(func, ast.Attribute)
+            and isinstance(head, ast.Name)
+            and (head.id == "self" or self.ctx.variable_type(head.id) is not None)
+        )
+        self.graph.sites[site] = {"callee": qual, "line": node.lineno, "method": on_object}
+        if receiver and isinstance(func, ast.Attribute):
+            self._flow(receiver, f"arg:{site}:self", node.lineno, f"receiver of {qual}()")
+        for i, t in enumerate(args):
+            self._flow(t, f"arg:{site}:{i}", node.lineno, f"passed to {qual}()")
+        for name, t in kwargs.items():
+            self._flow(t, f"arg:{site}:{name}", node.lineno, f"passed to {qual}({name}=)")
+        return {site: (((node.lineno, f"returned by {qual}()"),), frozenset())}
+
+    def _check_sink(self, node: ast.Call, qual: str, spec, receiver, args, kwargs) -> None:
+        if spec.requires_kwarg is not None:
+            kw = next((k for k in node.keywords if k.arg == spec.requires_kwarg), None)
+            if kw is None or (isinstance(kw.value, ast.Constant) and kw.value.value in (False, None, 0)):
+                return
+        for name, literal in spec.unless_kwarg:
+            kw = next((k for k in node.keywords if k.arg == name), None)
+            if kw is not None and isinstance(kw.value, ast.Constant) and kw.value.value == literal:
+                return
+        tainted: Taint = {}
+        for i in spec.args:
+            if i < len(args):
+                tainted = _union(tainted, args[i])
+        for name in spec.kwargs:
+            if name in kwargs:
+                tainted = _union(tainted, kwargs[name])
+        if spec.receiver:
+            tainted = _union(tainted, receiver)
+        if tainted:
+            category = spec.category
+            self._sink(node, category, qual, tainted, f"{qual}()")
+
+
+def _param_names(args: ast.arguments) -> list[str]:
+    names = [a.arg for a in (*args.posonlyargs, *args.args)]
+    if args.vararg:
+        names.append("*" + args.vararg.arg)
+    names += [a.arg for a in args.kwonlyargs]
+    if args.kwarg:
+        names.append("**" + args.kwarg.arg)
+    return names

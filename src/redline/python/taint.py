@@ -1,0 +1,320 @@
+"""Interprocedural taint analysis: the parent half.
+
+Joins the per-module flow graphs (redline.python.flows) into one graph: an
+argument of a call into the project flows to the callee's parameter, the callee's
+return value flows back to the call's result, ``self`` fields connect the methods
+of a class, and an unresolved call passes its arguments' taint to its result.
+Sources (read in code, or parameters of tools and routes, found through the
+class hierarchy) are searched breadth-first to sinks; each sink reached by an
+unsanitized path becomes one finding carrying that path, step by step.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+
+from redline.knowledge.taint import TaintKnowledge
+from redline.model import Confidence, Finding, Location, Severity, TaintStep
+from redline.python.flows import BUILDERS
+
+KIND_LABELS = {
+    "remote": "the HTTP request",
+    "model-output": "model output",
+    "tool-argument": "an agent tool argument",
+    "cli": "the command line",
+    "file": "file contents",
+    "network": "the network",
+}
+_LOCAL_KINDS = frozenset({"cli", "file"})
+MAX_STATES = 2_000_000
+
+
+class Graph:
+    def __init__(self) -> None:
+        # node -> [(target, steps, sanitized categories, call/return marker)]
+        self.adjacency: dict[str, list[tuple[str, tuple, frozenset[str], tuple | None]]] = {}
+        self.sources: dict[str, tuple[str, dict]] = {}  # id -> (path, info)
+        self.sinks: dict[str, tuple[str, dict]] = {}
+        self.functions: dict[str, tuple[str, dict]] = {}
+        self.sites: dict[str, tuple[str, dict]] = {}
+        self.site_keys: dict[str, list[str]] = {}  # call site -> argument keys that carry taint
+
+    def add(
+        self,
+        frm: str,
+        to: str,
+        steps: tuple,
+        clean: frozenset[str] = frozenset(),
+        marker: tuple | None = None,
+    ) -> None:
+        """``marker`` is ("call", site) for argument -> parameter edges and ("ret", site)
+        for return -> call result edges; the search matches them like brackets."""
+        self.adjacency.setdefault(frm, []).append((to, steps, clean, marker))
+
+
+def build(graphs: Iterable[tuple[str, dict]]) -> Graph:
+    g = Graph()
+    for path, flows in graphs:
+        for sid, info in flows["sources"].items():
+            g.sources[sid] = (path, info)
+        for sid, info in flows["sinks"].items():
+            g.sinks[sid] = (path, info)
+        for qual, info in flows["functions"].items():
+            g.functions.setdefault(qual, (path, info))
+        for site, info in flows["sites"].items():
+            g.sites[site] = (path, info)
+        for frm, to, steps, clean in flows["edges"]:
+            g.add(frm, to, tuple((path, line, text) for line, text in steps), frozenset(clean))
+            if to.startswith("arg:"):
+                site, _, key = to[4:].rpartition(":")
+                keys = g.site_keys.setdefault(site, [])
+                if key not in keys:
+                    keys.append(key)
+    return g
+
+
+class Resolver:
+    """Callee names to project functions, through re-exports and class hierarchies."""
+
+    def __init__(self, graph: Graph, index) -> None:
+        self.functions = graph.functions
+        self.index = index
+        self._memo: dict[str, str | None] = {}
+
+    def function(self, name: str) -> str | None:
+        if name not in self._memo:
+            self._memo[name] = None  # recursion guard
+            self._memo[name] = self._function(name, 0)
+        return self._memo[name]
+
+    def _function(self, name: str, depth: int) -> str | None:
+        if name in self.functions:
+            return name
+        if depth > 8:
+            return None
+        found = self.index.definition(name) if self.index is not None else None
+        if found is not None:
+            module, d = found
+            full = f"{module.module}.{d.qualname}"
+            if full in self.functions:
+                return full
+            if d.kind == "class":
+                return self.method(full, "__init__", depth + 1)
+            return None
+        owner, _, attr = name.rpartition(".")
+        if owner:
+            found = self.index.definition(owner) if self.index is not None else None
+            if found is not None and found[1].kind == "class":
+                return self.method(f"{found[0].module}.{found[1].qualname}", attr, depth + 1)
+        return None
+
+    def method(self, cls: str, attr: str, depth: int = 0) -> str | None:
+        candidate = f"{cls}.{attr}"
+        if candidate in self.functions:
+            return candidate
+        if depth > 8:
+            return None
+        for base in self.bases(cls):
+            found = self.method(base, attr, depth + 1)
+            if found:
+                return found
+        return None
+
+    def bases(self, cls: str) -> tuple[str, ...]:
+        found = self.index.definition(cls) if self.index is not None else None
+        if found is None or found[1].kind != "class":
+            return ()
+        return found[1].bases
+
+    def ancestors(self, cls: str) -> list[str]:
+        out: list[str] = []
+        todo = list(self.bases(cls))
+        while todo and len(out) < 64:
+            base = todo.pop(0)
+            if base in out:
+                continue
+            out.append(base)
+            found = self.index.definition(base) if self.index is not None else None
+            if found is not None and found[1].kind == "class":
+                full = f"{found[0].module}.{found[1].qualname}"
+                if full != base:
+                    out.append(full)
+                todo.extend(found[1].bases)
+        return out
+
+
+def link(graph: Graph, index, kb: TaintKnowledge) -> None:
+    """Add the cross-module edges: calls, returns, and class-hierarchy sources."""
+    resolver = Resolver(graph, index)
+    for site, (_path, info) in graph.sites.items():
+        callee = resolver.function(info["callee"])
+        prefix = f"arg:{site}:"
+        keys = graph.site_keys.get(site, ())
+        if callee is None:
+            # Not a project function: arguments flow to the result, except into an
+            # object's method that merely reads with them (cache.get(key)).
+            method = info.get("method") and info["callee"].rpartition(".")[2] not in BUILDERS
+            for key in keys:
+                if not method or key == "self":
+                    graph.add(prefix + key, site, ())
+            continue
+        params = graph.functions[callee][1]["params"]
+        offset = 1 if params and params[0] in ("self", "cls") else 0
+        star_args = next((p for p in params if p.startswith("*") and not p.startswith("**")), None)
+        star_kwargs = next((p for p in params if p.startswith("**")), None)
+        for key in keys:
+            param = None
+            if key == "self":
+                param = params[0] if offset else None
+            elif key.isdigit():
+                i = int(key) + offset
+                plain = [p for p in params if not p.startswith("*")]
+                param = plain[i] if i < len(plain) else star_args
+            elif key == "**":
+                param = star_kwargs
+            elif key in params:
+                param = key
+            else:
+                param = star_kwargs
+            if param is not None:
+                graph.add(prefix + key, f"param:{callee}:{param}", (), marker=("call", site))
+        graph.add(f"ret:{callee}", site, (), marker=("ret", site))
+    # Parameters of methods that override a known source method (tools, node inputs).
+    for qual, (path, info) in graph.functions.items():
+        cls = info.get("cls")
+        if not cls:
+            continue
+        method = qual.rsplit(".", 1)[1]
+        for ancestor in resolver.ancestors(cls):
+            kind = kb.source_methods.get(f"{ancestor}.{method}")
+            named = kb.source_params.get(f"{ancestor}.{method}", {})
+            if kind is None and not named:
+                continue
+            for p in info["params"]:
+                bare = p.lstrip("*")
+                p_kind = named.get(bare) or kind
+                if p_kind is None or bare in ("self", "cls"):
+                    continue
+                sid = f"src:{path}:{info['line']}:0:{bare}"
+                graph.sources[sid] = (
+                    path,
+                    {"kind": p_kind, "line": info["line"], "desc": f"parameter {bare!r} of {ancestor}.{method} override"},
+                )
+                graph.add(sid, f"param:{qual}:{p}", ())
+            break
+
+
+MAX_CONTEXT = 4
+
+
+def search(graph: Graph) -> dict[str, list]:
+    """Breadth-first from every source; the first (shortest) unsanitized path to each sink.
+
+    Calls and returns are matched (context sensitivity up to MAX_CONTEXT nested calls):
+    data passed into a function at one call site comes back out only at that call
+    site, so one caller's tainted argument does not taint every caller's result. Data
+    that entered a function from its own sources, or through a ``self`` field, returns
+    to every caller.
+    """
+    State = tuple  # (node, clean, call stack)
+    prev: dict[State, tuple | None] = {}
+    queue: deque[State] = deque()
+    empty: frozenset[str] = frozenset()
+    for sid in graph.sources:
+        state = (sid, empty, ())
+        prev[state] = None
+        queue.append(state)
+    reached: dict[str, State] = {}
+    sinks = graph.sinks
+    adjacency = graph.adjacency
+    while queue and len(prev) < MAX_STATES:
+        state = queue.popleft()
+        node, clean, stack = state
+        if node in sinks:
+            if sinks[node][1]["category"] not in clean and node not in reached:
+                reached[node] = state
+            continue
+        for to, steps, edge_clean, marker in adjacency.get(node, ()):
+            new_stack = stack
+            if marker is not None:
+                kind, site = marker
+                if kind == "call":
+                    new_stack = (stack + (site,))[-MAX_CONTEXT:]
+                elif stack:
+                    if stack[-1] != site:
+                        continue  # returning to a different caller than the one we came from
+                    new_stack = stack[:-1]
+            elif to.startswith("field:"):
+                new_stack = ()  # a field is shared by every caller
+            nxt = (to, clean | edge_clean if edge_clean else clean, new_stack)
+            if nxt not in prev:
+                prev[nxt] = (state, steps)
+                queue.append(nxt)
+    paths = {}
+    for sink, state in reached.items():
+        steps: list = []
+        cur = state
+        while prev[cur] is not None:
+            before, edge_steps = prev[cur]
+            steps[:0] = edge_steps
+            cur = before
+        paths[sink] = [cur[0], steps]
+    return paths
+
+
+def findings(graphs: list[tuple[str, dict]], index, kb: TaintKnowledge, rules: dict) -> tuple[list[Finding], int]:
+    """Taint findings for the whole project, and how many were suppressed inline."""
+    graph = build(graphs)
+    link(graph, index, kb)
+    out: list[Finding] = []
+    suppressed = 0
+    for sink_id, (source_id, steps) in sorted(search(graph).items()):
+        path, sink = graph.sinks[sink_id]
+        src_path, source = graph.sources[source_id]
+        if sink.get("suppressed"):
+            suppressed += 1
+            continue
+        rule = rules.get(sink["rule"])
+        if rule is None:
+            continue
+        out.append(_finding(rule, path, sink, src_path, source, steps))
+    return out, suppressed
+
+
+def _finding(rule, path: str, sink: dict, src_path: str, source: dict, steps: list) -> Finding:
+    kind = source["kind"]
+    severity = rule.severity
+    if sink["category"] == "path-traversal-write":
+        severity = Severity.HIGH
+    if kind in _LOCAL_KINDS:
+        severity = severity.lower()
+    label = KIND_LABELS.get(kind, kind)
+    message = f"untrusted data from {label} ({source['desc']}) reaches {sink['what']}"
+    trail = [TaintStep(Location(src_path, source["line"]), f"source: {source['desc']} ({label})")]
+    for step_path, line, text in steps:
+        trail.append(TaintStep(Location(step_path, line), text))
+    loc = Location(
+        path,
+        sink.get("shown_line", sink["line"]),
+        sink["col"],
+        sink.get("end_line"),
+        sink.get("end_col"),
+        sink.get("cell"),
+    )
+    return Finding(
+        rule_id=rule.id,
+        title=rule.title,
+        area=rule.area,
+        severity=severity,
+        confidence=Confidence.HIGH if kind not in _LOCAL_KINDS else Confidence.MEDIUM,
+        location=loc,
+        message=message,
+        snippet=sink.get("snippet", ""),
+        cwe=rule.cwe,
+        recommendation=rule.recommendation,
+        scope=sink.get("scope", "<module>"),
+        taint_path=tuple(trail),
+        stmt_start=sink["stmt"][0],
+        stmt_end=sink["stmt"][1],
+    )

@@ -1,0 +1,186 @@
+"""The interprocedural taint analysis across functions, classes and modules."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+from redline.config import Config
+from redline.report import render_text
+from redline.rules import registry
+from redline.scan import ScanOptions, run_scan
+
+
+def project(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+def scan(root: Path, **options):
+    return run_scan([root], Config(), ScanOptions(use_cache=False, jobs=1, **options))
+
+
+def taint_findings(result):
+    return sorted((f.rule_id, f"{f.location.path}:{f.location.line}") for f in result.findings if f.taint_path)
+
+
+WEB = {
+    "app/__init__.py": "",
+    "app/web.py": """
+        from flask import Flask, request
+        from app.helpers import evaluate, Job, tidy
+
+        app = Flask(__name__)
+
+        @app.route("/calc")
+        def calc():
+            return str(evaluate(tidy(request.args["q"])))
+
+        @app.route("/job")
+        def job():
+            Job(request.args["cmd"]).start()
+            return "ok"
+
+        @app.route("/safe")
+        def safe():
+            return tidy("constant")
+        """,
+    "app/helpers.py": """
+        import os
+
+        def tidy(text):
+            return text.strip()
+
+        def evaluate(expression):
+            return eval(expression)
+
+        class Job:
+            def __init__(self, command):
+                self.command = command
+
+            def start(self):
+                os.system(self.command)
+        """,
+}
+
+
+def test_flows_cross_modules_functions_constructors_and_fields(tmp_path):
+    result = scan(project(tmp_path, WEB))
+    assert taint_findings(result) == [("EXEC002", "app/helpers.py:8"), ("INJ002", "app/helpers.py:15")]
+    by_rule = {f.rule_id: f for f in result.findings}
+    steps = [(s.location.path, s.location.line) for s in by_rule["EXEC002"].taint_path]
+    assert steps[0] == ("app/web.py", 9) and steps[-1] == ("app/helpers.py", 8)
+    assert ("app/helpers.py", 5) in steps  # through tidy()
+    assert "EXEC001" not in {f.rule_id for f in result.findings}  # superseded by the proven path
+    assert by_rule["EXEC002"].severity.name == "CRITICAL"
+
+
+def test_a_helper_shared_by_tainted_and_clean_callers_does_not_taint_the_clean_one(tmp_path):
+    files = {
+        "svc.py": """
+            import subprocess
+            from flask import Flask, request
+
+            app = Flask(__name__)
+
+            def clean(value):
+                return value.strip()
+
+            @app.route("/a")
+            def a():
+                return clean(request.args["x"])
+
+            def build():
+                command = clean("ls -l")
+                subprocess.run(command, shell=True)
+            """,
+    }
+    assert taint_findings(scan(project(tmp_path, files))) == []
+
+
+def test_tool_subclasses_through_the_project_hierarchy(tmp_path):
+    files = {
+        "tools/__init__.py": "",
+        "tools/base.py": """
+            from langchain_core.tools import BaseTool
+
+            class ProjectTool(BaseTool):
+                pass
+            """,
+        "tools/shell.py": """
+            import subprocess
+            from tools.base import ProjectTool
+
+            class Shell(ProjectTool):
+                def _run(self, command: str) -> str:
+                    return subprocess.run(command, shell=True, capture_output=True, timeout=5).stdout
+            """,
+    }
+    assert taint_findings(scan(project(tmp_path, files))) == [("INJ002", "tools/shell.py:7")]
+
+
+def test_sanitizers_are_per_category(tmp_path):
+    files = {
+        "app.py": """
+            import shlex
+            import subprocess
+            from flask import Flask, request
+
+            app = Flask(__name__)
+
+            @app.route("/x")
+            def x():
+                name = shlex.quote(request.args["name"])
+                subprocess.run("ls " + name, shell=True, timeout=5)
+                return eval(name)
+            """,
+    }
+    assert taint_findings(scan(project(tmp_path, files))) == [("EXEC002", "app.py:12")]
+
+
+def test_inline_suppression_covers_taint_findings(tmp_path):
+    files = {
+        "app.py": """
+            from flask import Flask, request
+
+            app = Flask(__name__)
+
+            @app.route("/x")
+            def x():
+                return eval(request.args["q"])  # redline: ignore[EXEC002] admin-only debug endpoint
+            """,
+    }
+    result = scan(project(tmp_path, files))
+    assert [f.rule_id for f in result.findings] == ["EXEC001"]
+    assert result.suppressed_count == 1
+
+
+def test_cached_flows_give_the_same_findings(tmp_path):
+    root = project(tmp_path / "p", WEB)
+    cold = run_scan([root], Config(), ScanOptions(cache_dir=tmp_path / "c", jobs=1))
+    warm = run_scan([root], Config(), ScanOptions(cache_dir=tmp_path / "c", jobs=1))
+    assert taint_findings(cold) == taint_findings(warm) != []
+    assert [f.taint_path for f in cold.findings] == [f.taint_path for f in warm.findings]
+
+
+def test_taint_path_in_json_markdown_and_sarif(tmp_path):
+    result = scan(project(tmp_path, WEB))
+    rules = {r.id: r for r in registry.all_rules()}
+    doc = json.loads(render_text("json", result, rules))
+    exec_finding = next(f for f in doc["findings"] if f["rule_id"] == "EXEC002")
+    assert exec_finding["taint_path"][0]["location"]["path"] == "app/web.py"
+    sarif = json.loads(render_text("sarif", result, rules))
+    flows = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "EXEC002"][0]["codeFlows"]
+    locations = flows[0]["threadFlows"][0]["locations"]
+    assert len(locations) == len(exec_finding["taint_path"])
+    assert "app/web.py:9" in render_text("markdown", result, rules)
+
+
+def test_no_taint_rules_selected_means_no_flow_graphs(tmp_path):
+    root = project(tmp_path, WEB)
+    result = run_scan([root], Config(select=("EXEC001",)), ScanOptions(use_cache=False, jobs=1))
+    assert [f.rule_id for f in result.findings] == ["EXEC001"]
