@@ -184,3 +184,21 @@ def test_no_taint_rules_selected_means_no_flow_graphs(tmp_path):
     root = project(tmp_path, WEB)
     result = run_scan([root], Config(select=("EXEC001",)), ScanOptions(use_cache=False, jobs=1))
     assert [f.rule_id for f in result.findings] == ["EXEC001"]
+
+
+def test_cache_reuses_taint_results_and_recomputes_after_edits(tmp_path):
+    root = project(tmp_path / "p", WEB)
+    cache = tmp_path / "c"
+
+    def run():
+        return taint_findings(run_scan([root], Config(), ScanOptions(cache_dir=cache, jobs=1)))
+
+    first = run()
+    assert run() == first  # memoised: same files, same findings
+    (flows_doc,) = cache.glob("*.flows.json")
+    flows_doc.unlink()  # a lost graph document is rebuilt from the sources
+    helpers = root / "app" / "helpers.py"
+    helpers.write_text(helpers.read_text().replace("return eval(expression)", "return expression"))
+    assert run() == [("INJ002", "app/helpers.py:15")]
+    assert flows_doc.exists()
+    assert run() == [("INJ002", "app/helpers.py:15")]

@@ -26,7 +26,7 @@ from redline.model import (
     TaintStep,
 )
 
-FORMAT = 2
+FORMAT = 3
 
 
 def default_dir() -> Path:
@@ -50,27 +50,46 @@ def digest(data: bytes) -> str:
 
 
 class ResultCache:
-    """The cached results of one scan root under one set of settings."""
+    """The cached results of one scan root under one set of settings.
+
+    Two documents: the per-file results with the last taint result (small, read on
+    every scan), and the per-file flow graphs (large, read only when some file
+    changed and the taint analysis must run again).
+    """
 
     def __init__(self, directory: Path, root: str, salt: str) -> None:
         name = hashlib.sha256(f"{root}\0{salt}".encode()).hexdigest()[:32]
         self.path = directory / f"{name}.json"
+        self.flows_path = directory / f"{name}.flows.json"
         self.salt = salt
         self._old: dict[str, dict] = {}
         self._new: dict[str, dict] = {}
+        self._taint_old: dict | None = None
+        self._taint_new: dict | None = None
+        self._flows_old: dict[str, dict] | None = None
+        self._flows_new: dict[str, dict] = {}
+        self._stored = False
         self._loaded = False
+
+    def _read(self, path: Path) -> dict | None:
+        try:
+            with path.open("r", encoding="utf-8") as fh:
+                doc = json.load(fh)
+            if isinstance(doc, dict) and doc.get("format") == FORMAT and doc.get("salt") == self.salt:
+                return doc
+        except (OSError, ValueError, AttributeError, RecursionError):
+            pass  # missing or corrupt: everything is analysed again
+        return None
 
     def _load(self) -> None:
         self._loaded = True
-        try:
-            with self.path.open("r", encoding="utf-8") as fh:
-                doc = json.load(fh)
-            if doc.get("format") == FORMAT and doc.get("salt") == self.salt:
-                entries = doc.get("entries")
-                if isinstance(entries, dict):
-                    self._old = entries
-        except (OSError, ValueError, AttributeError, RecursionError):
-            self._old = {}  # missing or corrupt: everything is analysed again
+        doc = self._read(self.path) or {}
+        entries = doc.get("entries")
+        if isinstance(entries, dict):
+            self._old = entries
+        taint = doc.get("taint")
+        if isinstance(taint, dict):
+            self._taint_old = taint
 
     def lookup(self, task, st: os.stat_result):
         """The cached result for an unchanged file, or None. Reads the file only
@@ -94,32 +113,72 @@ class ResultCache:
             result = result_from_dict(entry["result"])
         except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
             return None
+        result.digest = entry.get("digest", "")
         self._new[task.rel] = entry
         return result
 
+    def flows(self, rel: str, data_digest: str) -> dict | None:
+        """The flow graph stored for a file with this content, or None."""
+        if self._flows_old is None:
+            doc = self._read(self.flows_path) or {}
+            graphs = doc.get("flows")
+            self._flows_old = graphs if isinstance(graphs, dict) else {}
+        entry = self._flows_old.get(rel)
+        if isinstance(entry, dict) and entry.get("digest") == data_digest:
+            graph = entry.get("flows")
+            if isinstance(graph, dict):
+                self._flows_new[rel] = entry
+                return graph
+        return None
+
     def store(self, task, st: os.stat_result, data_digest: str, result) -> None:
+        self._stored = True
+        entry = result_to_dict(result)
+        graph = entry.pop("flows", None)
+        if graph is not None:
+            self._flows_new[task.rel] = {"digest": data_digest, "flows": graph}
         self._new[task.rel] = {
             "id": _identity(task),
             "size": st.st_size,
             "mtime": st.st_mtime_ns,
             "digest": data_digest,
-            "result": result_to_dict(result),
+            "result": entry,
+        }
+
+    def taint(self, key: str) -> dict | None:
+        """The taint result computed last time over exactly the same files."""
+        if not self._loaded:
+            self._load()
+        old = self._taint_old
+        if old is not None and old.get("key") == key:
+            self._taint_new = old
+            return old
+        return None
+
+    def store_taint(self, key: str, findings: list, suppressed: int) -> None:
+        self._taint_new = {
+            "key": key,
+            "findings": [finding_to_dict(f) for f in findings],
+            "suppressed": suppressed,
         }
 
     def save(self) -> None:
         """Write the entries of this scan (files no longer present are dropped)."""
-        if self._new == self._old:
-            return
+        if self._stored or set(self._new) != set(self._old):
+            for rel in self._new:  # keep the graphs of unchanged files
+                if rel not in self._flows_new:
+                    self.flows(rel, self._new[rel].get("digest", ""))
+            self._write(self.flows_path, {"flows": self._flows_new})
+        if self._new != self._old or self._taint_new != self._taint_old:
+            self._write(self.path, {"entries": self._new, "taint": self._taint_new})
+
+    def _write(self, path: Path, body: dict) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(
-                    {"format": FORMAT, "salt": self.salt, "entries": self._new},
-                    fh,
-                    separators=(",", ":"),
-                )
-            os.replace(tmp, self.path)
+                json.dump({"format": FORMAT, "salt": self.salt, **body}, fh, separators=(",", ":"))
+            os.replace(tmp, path)
         except OSError:
             pass  # a read-only or full disk only costs speed
 

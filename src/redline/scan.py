@@ -76,8 +76,6 @@ def run_scan(
         salt = _settings_salt(settings)
         cache = cache_mod.ResultCache(options.cache_dir or cache_mod.default_dir(), str(root), salt)
     results = _analyse_all(tasks, settings, cache, options.jobs, progress)
-    if cache is not None:
-        cache.save()
 
     result = ScanResult(root=str(root), fail_on=config.fail_on)
     result.files_scanned = len(found.files)
@@ -92,20 +90,54 @@ def run_scan(
         result.suppressed_count += r.suppressed
     result.index = ProjectIndex([r.summary for r in results if r.summary is not None])
     if taint_rules:
-        rules = {r.id: r for r in registry.all_rules() if r.id in enabled}
-        graphs = [(r.rel, r.flows) for r in results if r.flows is not None]
-        found_taint, suppressed = taint.findings(graphs, result.index, taint_knowledge(), rules)
+        found_taint, suppressed = _taint(results, tasks, settings, result.index, cache)
         for f in found_taint:
             if f.rule_id in config.severity:
                 f.severity = config.severity[f.rule_id]
         result.findings = supersede(result.findings, found_taint)
         result.suppressed_count += suppressed
+    if cache is not None:
+        cache.save()
     result.skipped.sort(key=lambda s: s.path)
     result.foreign_suppressions.sort(key=lambda s: (s.path, s.line))
     assign_fingerprints(result.findings)
     result.findings.sort(key=Finding.sort_key)
     result.duration_s = time.perf_counter() - started
     return result
+
+
+def _taint(results: list[FileResult], tasks, settings, index, cache) -> tuple[list[Finding], int]:
+    """The project's taint findings; reused from the cache when no file changed."""
+    key = hashlib.sha256(
+        "\0".join(f"{r.rel}:{r.digest}" for r in results).encode()
+    ).hexdigest()
+    if cache is not None:
+        memo = cache.taint(key)
+        if memo is not None:
+            try:
+                return [cache_mod.finding_from_dict(f) for f in memo["findings"]], memo["suppressed"]
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass
+    graphs = []
+    for task, r in zip(tasks, results, strict=True):
+        flows = r.flows
+        if flows is None and r.skipped is None:
+            flows = cache.flows(r.rel, r.digest) if cache is not None and r.digest else None
+            if flows is None:  # a cache hit whose graph was lost: analyse the file again
+                fresh = _worker(task, settings)
+                flows = fresh.flows
+                if cache is not None and fresh.digest and flows is not None:
+                    try:
+                        cache.store(task, os.stat(task.path), fresh.digest, fresh)
+                    except OSError:
+                        pass
+        if flows is not None:
+            graphs.append((r.rel, flows))
+    rules = {r.id: r for r in registry.all_rules() if r.id in settings.rules.enabled}
+    found, suppressed = taint.findings(graphs, index, taint_knowledge(), rules)
+    if cache is not None:
+        cache.store_taint(key, found, suppressed)
+    return found, suppressed
 
 
 def _settings_salt(settings: AnalysisSettings) -> str:
