@@ -84,3 +84,15 @@ def test_fingerprints_survive_moved_code(tmp_path):
     write(tmp_path, "m.py", body + "def g(x):\n    return eval(x)\n" + "def h(x):\n    return eval(x) or eval(x)\n")
     prints = [f.fingerprint for f in run_scan([tmp_path], Config(), ScanOptions(use_cache=False)).findings]
     assert len(set(prints)) == 4  # same code in another scope, and a second occurrence, differ
+
+
+def test_a_name_that_is_a_submodule_and_a_variable_does_not_loop(tmp_path):
+    write(tmp_path, "pkg/__init__.py", "")
+    write(tmp_path, "pkg/component/__init__.py", "from .component import component\n")
+    write(tmp_path, "pkg/component/component.py", "class _Component:\n    def run(self):\n        pass\n\ncomponent = _Component()\n")
+    write(tmp_path, "pkg/use.py", "from pkg.component import component\n\ndef f():\n    component.run()\n    component.missing()\n")
+    result = run_scan([tmp_path], Config(), ScanOptions(use_cache=False))
+    index = result.index
+    assert index.definition("pkg.component.component.component.missing") is None
+    module, d = index.definition("pkg.component.component.run")
+    assert (module.module, d.qualname) == ("pkg.component.component", "_Component.run")

@@ -32,6 +32,14 @@ class ModuleSummary:
     definitions: list[Definition] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)  # module-level name -> class built
 
+    def by_qualname(self) -> dict[str, Definition]:
+        index = self.__dict__.get("_by_qualname")
+        if index is None:
+            index = self.__dict__["_by_qualname"] = {}
+            for d in self.definitions:
+                index.setdefault(d.qualname, d)
+        return index
+
     def to_dict(self) -> dict:
         return {
             "module": self.module,
@@ -91,6 +99,11 @@ def _base_name(node: ast.AST, imports: ImportMap) -> str:
     return "?"
 
 
+_MISSING = object()
+_MAX_REWRITES = 16
+_MAX_DEPTH = 24
+
+
 class ProjectIndex:
     """All modules of the scan, by dotted name and by path.
 
@@ -103,6 +116,7 @@ class ProjectIndex:
         self._by_module: dict[str, ModuleSummary] | None = None
         self._by_path: dict[str, ModuleSummary] = {}
         self._starts: dict[str, list[int]] = {}
+        self._memo: dict[str, object] = {}
 
     def _build(self) -> dict[str, ModuleSummary]:
         by_module: dict[str, ModuleSummary] = {}
@@ -129,19 +143,30 @@ class ProjectIndex:
 
     def definition(self, qualified: str) -> tuple[ModuleSummary, Definition] | None:
         """Find ``pkg.mod.Class.method`` by trying each split between module and definition,
-        following re-exports through imports (``from .impl import run`` in ``pkg/__init__``)."""
+        following re-exports through imports (``from .impl import run`` in ``pkg/__init__``)
+        and module-level instances (``component = _Component()``)."""
+        memo = self._memo.get(qualified, _MISSING)
+        if memo is _MISSING:
+            memo = self._memo[qualified] = self._definition(qualified)
+        return memo
+
+    def _definition(self, qualified: str) -> tuple[ModuleSummary, Definition] | None:
+        by_module = self.by_module
         seen: set[str] = set()
-        while qualified not in seen:
+        # A bounded number of rewrites: a name that is both a submodule and a re-exported
+        # variable (haystack.core.component.component) would otherwise grow forever.
+        for _ in range(_MAX_REWRITES):
+            if qualified in seen or qualified.count(".") > _MAX_DEPTH:
+                return None
             seen.add(qualified)
             parts = qualified.split(".")
             for cut in range(len(parts) - 1, 0, -1):
-                module = self.by_module.get(".".join(parts[:cut]))
+                module = by_module.get(".".join(parts[:cut]))
                 if module is None:
                     continue
-                rest = ".".join(parts[cut:])
-                for d in module.definitions:
-                    if d.qualname == rest:
-                        return module, d
+                found = module.by_qualname().get(".".join(parts[cut:]))
+                if found is not None:
+                    return module, found
                 target = module.imports.get(parts[cut]) or module.variables.get(parts[cut])
                 if target is not None:
                     qualified = ".".join([target, *parts[cut + 1 :]])
