@@ -45,8 +45,8 @@ def test_exit_codes_follow_the_gate(project, tmp_path):
     cache = ["--cache-dir", str(tmp_path / "cache")]
     assert run("scan", str(project), *cache)[0] == 1  # CRITICAL eval >= HIGH
     assert run("scan", str(project), "--fail-on", "never", *cache)[0] == 0
-    assert run("scan", str(project), "--ignore", "EXEC001", *cache)[0] == 0  # NET001 is MEDIUM
-    assert run("scan", str(project), "--ignore", "EXEC001", "--fail-on", "medium", *cache)[0] == 1
+    assert run("scan", str(project), "--ignore", "EXEC", *cache)[0] == 0  # NET001/NET002 are MEDIUM
+    assert run("scan", str(project), "--ignore", "EXEC", "--fail-on", "medium", *cache)[0] == 1
     assert run("scan", str(project / "ok.py"), *cache)[0] == 0
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from redline import suppress
 from redline.cache import digest
 from redline.engine import Dispatch, FileContext, RuleSettings, walk
+from redline.knowledge.taint import CATEGORIES, SUPERSEDES
 from redline.knowledge.taint import load_all as taint_knowledge
 from redline.model import (
     Area,
@@ -107,18 +108,24 @@ def analyse_bytes(task: FileTask, data: bytes, settings: AnalysisSettings) -> Fi
         return Location(task.rel, shown, cell=cell)
 
     enabled = settings.rules.enabled
-    # Taint sinks are potential findings: suppressions may name their rules.
-    potential = [_sink_finding(task.rel, sid, sink) for sid, sink in (flows.sinks.items() if flows else ())]
-    kept, suppressed, meta, result.foreign = suppress.apply(
+    # Taint sinks are potential findings: suppressions may name their rules, or the
+    # pattern rules they supersede (ignore[EXEC001] on an eval covers EXEC002 there).
+    potential = [
+        _sink_finding(task.rel, sid, sink, rule_id)
+        for sid, sink in (flows.sinks.items() if flows else ())
+        for rule_id in (CATEGORIES[sink["category"]], *SUPERSEDES.get(CATEGORIES[sink["category"]], ()))
+    ]
+    kept, _, meta, result.foreign = suppress.apply(
         task.rel, source, findings + potential, enabled, location
     )
     if flows is not None:
-        remaining = {f.fingerprint for f in kept if f.fingerprint.startswith("sink:")}
+        kept_ids = {id(f) for f in kept}
+        gone = {f.fingerprint for f in potential if id(f) not in kept_ids}
         for sid, sink in flows.sinks.items():
-            sink["suppressed"] = sid not in remaining
+            sink["suppressed"] = sid in gone
         result.flows = flows.to_dict()
         kept = [f for f in kept if not f.fingerprint.startswith("sink:")]
-    result.suppressed = suppressed - sum(1 for s in (flows.sinks.values() if flows else ()) if s["suppressed"])
+    result.suppressed = len(findings) - len(kept)
     lines = source_lines(source)
     for m in meta:
         if m.rule_id in enabled:
@@ -157,12 +164,10 @@ def _check(
 
 
 
-def _sink_finding(rel: str, sink_id: str, sink: dict) -> Finding:
+def _sink_finding(rel: str, sink_id: str, sink: dict, rule_id: str) -> Finding:
     """A stand-in finding for a taint sink, so inline suppressions can cover it."""
-    from redline.knowledge.taint import CATEGORIES
-
     f = Finding(
-        rule_id=CATEGORIES[sink["category"]],
+        rule_id=rule_id,
         title="",
         area=Area.INJECTION,
         severity=Severity.LOW,

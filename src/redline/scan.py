@@ -16,9 +16,9 @@ from redline.analysis import AnalysisSettings, FileResult, FileTask, analyse_fil
 from redline.config import Config, enabled_rules
 from redline.discovery import ANALYSED_KINDS, discover
 from redline.engine import RuleSettings
-from redline.knowledge.taint import CATEGORIES
+from redline.knowledge.taint import CATEGORIES, SUPERSEDES
 from redline.knowledge.taint import load_all as taint_knowledge
-from redline.model import Finding, ScanResult, SkippedFile
+from redline.model import Confidence, Finding, ScanResult, SkippedFile
 from redline.python import taint
 from redline.python.index import ProjectIndex
 from redline.python.names import module_name
@@ -208,22 +208,24 @@ def _worker(task: FileTask, settings: AnalysisSettings) -> FileResult:
     return FileResult(task.rel, skipped=SkippedFile(task.rel, reason, parse_failure=True))
 
 
-# A proven taint path replaces the pattern finding on the same line.
-_SUPERSEDES = {
-    "EXEC002": ("EXEC001",),
-    "INJ002": ("INJ001",),
-    "SER003": ("SER001", "SER002"),
-}
-
-
 def supersede(pattern: list[Finding], tainted: list[Finding]) -> list[Finding]:
+    """A taint finding replaces the pattern finding it proves on the same line, unless
+    its evidence is weaker (a public API parameter): then the pattern finding stays."""
+    reported = {(f.location.path, f.location.line, f.rule_id) for f in pattern}
+    kept_taint = []
+    for f in tainted:
+        olds = SUPERSEDES.get(f.rule_id, ())
+        here = [(f.location.path, f.location.line, old) for old in olds]
+        if f.confidence is not Confidence.HIGH and any(k in reported for k in here):
+            continue
+        kept_taint.append(f)
     covered = {
         (f.location.path, f.location.line, old)
-        for f in tainted
-        for old in _SUPERSEDES.get(f.rule_id, ())
+        for f in kept_taint
+        for old in SUPERSEDES.get(f.rule_id, ())
     }
     kept = [f for f in pattern if (f.location.path, f.location.line, f.rule_id) not in covered]
-    return kept + tainted
+    return kept + kept_taint
 
 
 _SPACE = re.compile(r"\s+")

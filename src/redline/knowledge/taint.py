@@ -33,6 +33,18 @@ CATEGORIES: dict[str, str] = {
     "trust-boundary": "AUTH002",
 }
 
+# A proven taint path replaces the pattern finding on the same line.
+SUPERSEDES: dict[str, tuple[str, ...]] = {
+    "EXEC002": ("EXEC001",),
+    "INJ002": ("INJ001",),
+    "SER003": ("SER001", "SER002"),
+}
+# Categories where a public API parameter alone is too weak a source: helpers that
+# fetch a URL or render a page they are given are what such functions are for.
+API_PARAMETER_EXCLUDED = frozenset(
+    {"ssrf", "open-redirect", "xss", "header-injection", "trust-boundary", "prompt-injection"}
+)
+
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _SECTION_KEYS = {
     "sources": {"kind", "attributes", "calls", "decorators", "decorator_names", "methods", "params"},

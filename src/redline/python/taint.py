@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
-from redline.knowledge.taint import TaintKnowledge
+from redline.knowledge.taint import API_PARAMETER_EXCLUDED, TaintKnowledge
 from redline.model import Confidence, Finding, Location, Severity, TaintStep
 from redline.python.flows import BUILDERS
 
 KIND_LABELS = {
+    "api-parameter": "a caller of the public API",
     "remote": "the HTTP request",
     "model-output": "model output",
     "tool-argument": "an agent tool argument",
@@ -26,7 +27,8 @@ KIND_LABELS = {
     "file": "file contents",
     "network": "the network",
 }
-_LOCAL_KINDS = frozenset({"cli", "file"})
+# Sources whose findings are one level lower, at medium confidence.
+_LOCAL_KINDS = frozenset({"cli", "file", "api-parameter"})
 MAX_STATES = 2_000_000
 
 
@@ -147,9 +149,26 @@ class Resolver:
 def link(graph: Graph, index, kb: TaintKnowledge) -> None:
     """Add the cross-module edges: calls, returns, and class-hierarchy sources."""
     resolver = Resolver(graph, index)
-    for site, (_path, info) in graph.sites.items():
+    # Knowledge names the public spelling (langchain.chains.LLMChain.predict); when the
+    # library itself is scanned, calls resolve to where it is defined.
+    source_functions: dict[str, str] = {}
+    for name, kind in kb.source_calls.items():
+        top = name.split(".", 1)[0]
+        if index is not None and any(m == top or m.startswith(top + ".") for m in _roots(index)):
+            target = resolver.function(name)
+            if target is not None:
+                source_functions[target] = kind
+    called: set[str] = set()
+    for site, (path, info) in graph.sites.items():
         callee = resolver.function(info["callee"])
         prefix = f"arg:{site}:"
+        if callee is not None:
+            called.add(callee)
+            kind = source_functions.get(callee)
+            if kind is not None:
+                sid = f"src:{site}"
+                graph.sources[sid] = (path, {"kind": kind, "line": info["line"], "desc": f"{info['callee']}()"})
+                graph.add(sid, site, ())
         keys = graph.site_keys.get(site, ())
         if callee is None:
             # Not a project function: arguments flow to the result, except into an
@@ -203,6 +222,38 @@ def link(graph: Graph, index, kb: TaintKnowledge) -> None:
                 )
                 graph.add(sid, f"param:{qual}:{p}", ())
             break
+    # Entry points of a library: public functions nothing in the project calls take
+    # their arguments from whoever uses the library (weaker evidence: one level lower).
+    for qual, (path, info) in graph.functions.items():
+        if qual in called or not _public(qual):
+            continue
+        for p in info["params"]:
+            bare = p.lstrip("*")
+            if bare in ("self", "cls"):
+                continue
+            sid = f"src:{path}:{info['line']}:api:{bare}"
+            graph.sources[sid] = (
+                path,
+                {"kind": "api-parameter", "line": info["line"], "desc": f"parameter {bare!r} of {qual.rsplit('.', 1)[-1]}()"},
+            )
+            graph.add(sid, f"param:{qual}:{p}", ())
+
+
+def _roots(index) -> set[str]:
+    roots = getattr(index, "_roots", None)
+    if roots is None:
+        roots = index._roots = {m.split(".", 1)[0] for m in index.by_module}
+    return roots
+
+
+def _public(qual: str) -> bool:
+    """Public API: no private module, class or function on the way (dunders are public)."""
+    for part in qual.split("."):
+        if part.startswith("_") and not (part.startswith("__") and part.endswith("__")):
+            return False
+        if part in ("<module>", "tests", "test", "conftest") or part.startswith("test_"):
+            return False
+    return True
 
 
 MAX_CONTEXT = 4
@@ -272,6 +323,8 @@ def findings(graphs: list[tuple[str, dict]], index, kb: TaintKnowledge, rules: d
     for sink_id, (source_id, steps) in sorted(search(graph).items()):
         path, sink = graph.sinks[sink_id]
         src_path, source = graph.sources[source_id]
+        if source["kind"] == "api-parameter" and sink["category"] in API_PARAMETER_EXCLUDED:
+            continue
         if sink.get("suppressed"):
             suppressed += 1
             continue
