@@ -63,6 +63,41 @@ _ALWAYS_SHELL = (
 )
 
 
+_QUOTERS = frozenset({"shlex.quote", "pipes.quote", "shlex.join"})
+
+
+def _quoted_only(ctx, command: ast.AST) -> bool:
+    """Every variable part of the command is wrapped in shlex.quote: mitigated."""
+    variable = []
+    if isinstance(command, ast.JoinedStr):
+        variable = [v.value for v in command.values if isinstance(v, ast.FormattedValue)]
+    elif isinstance(command, ast.BinOp):
+        stack = [command]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, ast.BinOp):
+                stack += [n.left, n.right]
+            elif not is_literal(n):
+                variable.append(n)
+    elif isinstance(command, ast.Call):
+        variable = [command]
+    return bool(variable) and all(
+        isinstance(v, ast.Call) and ctx.qualname(v.func) in _QUOTERS for v in variable
+    )
+
+
+def _report_shell(ctx, node: ast.Call, command: ast.AST, message: str) -> None:
+    if _quoted_only(ctx, command):
+        ctx.report(
+            INJ001,
+            node,
+            message + " (mitigated: every variable part is quoted with shlex.quote)",
+            severity=Severity.LOW,
+        )
+    else:
+        ctx.report(INJ001, node, message)
+
+
 @check(INJ001, calls=_SUBPROCESS)
 def subprocess_shell(ctx, node: ast.Call) -> None:
     shell = keyword(node, "shell")
@@ -72,7 +107,7 @@ def subprocess_shell(ctx, node: ast.Call) -> None:
     if command is None or is_literal(command):
         return
     name = ctx.qualname(node.func)
-    ctx.report(INJ001, node, f"{name}(..., shell=True) runs a command built from variable data")
+    _report_shell(ctx, node, command, f"{name}(..., shell=True) runs a command built from variable data")
 
 
 @check(INJ001, calls=_ALWAYS_SHELL)
@@ -81,7 +116,7 @@ def shell_call(ctx, node: ast.Call) -> None:
     if command is None or is_literal(command):
         return
     name = ctx.qualname(node.func)
-    ctx.report(INJ001, node, f"{name}() passes a command built from variable data to a shell")
+    _report_shell(ctx, node, command, f"{name}() passes a command built from variable data to a shell")
 
 INJ002 = define(
     "INJ002",
