@@ -74,6 +74,8 @@ REDLINE_RULE_CWES: dict[str, tuple[int, ...]] = {
     "INJ010": (79,),    # XSS
     "NET003": (601,),   # open redirect
     "AUTH002": (501,),  # untrusted data stored in the session (trust boundary)
+    "AUTH003": (328,),  # broken hash algorithm (MD5, SHA-1)
+    "AUTH004": (614,),  # cookie without the Secure flag
     "SER001": (502,),   # pickle family (pattern)
     "SER002": (502,),   # yaml.load with an unsafe loader (pattern)
     "SER003": (502,),   # untrusted bytes deserialized (taint)

@@ -111,6 +111,7 @@ def load_all() -> None:
         auth,
         code_execution,
         credentials,
+        crypto,
         filesystem,
         injection,
         llm,
