@@ -76,6 +76,7 @@ REDLINE_RULE_CWES: dict[str, tuple[int, ...]] = {
     "AUTH002": (501,),  # untrusted data stored in the session (trust boundary)
     "AUTH003": (328,),  # broken hash algorithm (MD5, SHA-1)
     "AUTH004": (614,),  # cookie without the Secure flag
+    "AUTH005": (330,),  # non-cryptographic randomness
     "SER001": (502,),   # pickle family (pattern)
     "SER002": (502,),   # yaml.load with an unsafe loader (pattern)
     "SER003": (502,),   # untrusted bytes deserialized (taint)

@@ -119,3 +119,74 @@ def insecure_cookie(ctx, node: ast.Call) -> None:
         ctx.report(AUTH004, node, "cookie set without secure=True is sent over plain HTTP")
     elif httponly is not None and is_const(httponly.value, False):
         ctx.report(AUTH004, node, "cookie set with httponly=False is readable by scripts")
+
+AUTH005 = define(
+    "AUTH005",
+    "insecure-randomness",
+    "Non-cryptographic random numbers",
+    area=Area.AUTH,
+    severity=Severity.LOW,
+    confidence=Confidence.LOW,
+    cwe=330,
+    what="""
+Functions of the `random` module (`random()`, `randint`, `choice`, `getrandbits`,
+`randbytes`...). MEDIUM when the value is stored under a security-sensitive name
+(token, secret, password, key, nonce, salt, session, cookie, otp, csrf).
+""",
+    why="""
+`random` is a Mersenne Twister: after 624 outputs an observer predicts every later
+one, so tokens, reset codes and session ids made with it can be guessed.
+""",
+    example="""
+    import random
+
+    def reset_code():
+        token = str(random.getrandbits(64))
+        return token
+""",
+    use_instead="""
+    import secrets
+
+    def reset_code():
+        token = secrets.token_urlsafe(16)
+        return token
+""",
+    recommendation="Use the secrets module (secrets.token_urlsafe, secrets.randbelow) for anything an attacker must not guess.",
+    references=("https://docs.python.org/3/library/secrets.html",),
+)
+
+_RANDOM = tuple(
+    f"random.{n}"
+    for n in (
+        "random", "randint", "randrange", "choice", "choices", "sample", "shuffle", "uniform",
+        "getrandbits", "randbytes", "normalvariate", "gauss", "triangular", "betavariate",
+        "expovariate", "gammavariate", "lognormvariate", "vonmisesvariate", "paretovariate",
+        "weibullvariate", "binomialvariate",
+    )
+)
+_SECURITY_WORDS = (
+    "token", "secret", "password", "passwd", "key", "nonce", "salt", "session", "cookie",
+    "otp", "csrf", "auth", "remember", "reset", "verification", "api",
+)
+
+
+@check(AUTH005, calls=_RANDOM)
+def insecure_random(ctx, node: ast.Call) -> None:
+    name = ctx.qualname(node.func)
+    stmt = ctx.stmt
+    targets = []
+    if isinstance(stmt, ast.Assign):
+        targets = [ast.unparse(t) for t in stmt.targets]
+    elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
+        targets = [ast.unparse(stmt.target)]
+    sensitive = any(w in t.lower() for t in targets for w in _SECURITY_WORDS)
+    if sensitive:
+        ctx.report(
+            AUTH005,
+            node,
+            f"{name}() is predictable and its value is used as {targets[0]}",
+            severity=Severity.MEDIUM,
+            confidence=Confidence.MEDIUM,
+        )
+    else:
+        ctx.report(AUTH005, node, f"{name}() is predictable; use secrets for security values")
