@@ -23,6 +23,7 @@ Trace = tuple[tuple[tuple[int, str], ...], frozenset[str]]  # steps, sanitized c
 Taint = dict[str, Trace]
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_DBAPI_EXECUTE = frozenset({"execute", "executemany", "executescript"})
 _MUTATORS = frozenset({"append", "extend", "insert", "add", "update", "setdefault", "appendleft"})
 # Methods whose result is built from their arguments as well as from the object.
 BUILDERS = frozenset(
@@ -406,6 +407,13 @@ class FlowBuilder:
             added = _union(*args, *kwargs.values())
             if added:  # items.append(x): the container now holds x
                 self._assign(func.value, _union(receiver, added), env, node.lineno, None)
+        if isinstance(func, ast.Attribute) and func.attr in _DBAPI_EXECUTE and args and not self.kb.sinks.get(qual or ""):
+            # DB-API: any cursor's execute() runs its first argument as SQL, whoever made
+            # the connection (cur = get_connection().cursor(); cur.execute(sql)).
+            receiver_name = (qual or "").rpartition(".")[0]
+            head = func.value.id if isinstance(func.value, ast.Name) else ""
+            if receiver_name.endswith(".cursor") or head in ("cursor", "cur"):
+                self._sink(node, "sql-injection", qual or func.attr, args[0], f"{func.attr}()")
         if qual is None:
             # A method of some value we cannot type. Its result carries the value's taint;
             # arguments count only for methods that build their result from them
