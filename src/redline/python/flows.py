@@ -23,6 +23,9 @@ Trace = tuple[tuple[tuple[int, str], ...], frozenset[str]]  # steps, sanitized c
 Taint = dict[str, Trace]
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# Returned values that Flask does not send as an HTML body.
+_NOT_HTML = (ast.Dict, ast.List, ast.Tuple, ast.Call, ast.Constant)
+_ESCAPED = frozenset({"xss", "header-injection"})
 _DBAPI_EXECUTE = frozenset({"execute", "executemany", "executescript"})
 _MUTATORS = frozenset({"append", "extend", "insert", "add", "update", "setdefault", "appendleft"})
 # Methods whose result is built from their arguments as well as from the object.
@@ -93,6 +96,7 @@ class FlowBuilder:
         self.func: str = ""
         self.cls: str | None = None
         self._loop_depth = 0
+        self.html_view = False
         self.bases: tuple[str, ...] = ()  # resolved direct bases of the current class
 
     # -- entry points --------------------------------------------------------------------
@@ -102,8 +106,8 @@ class FlowBuilder:
 
     def _function(self, node: ast.AST, scope: tuple[str, ...], cls: str | None, name: str) -> None:
         qual = ".".join((self.module, *scope, name)) if name != "<module>" else f"{self.module}.<module>"
-        saved = (self.func, self.cls, self.ctx.scope)
-        self.func, self.cls = qual, cls
+        saved = (self.func, self.cls, self.ctx.scope, self.html_view)
+        self.func, self.cls, self.html_view = qual, cls, False
         inner_scope = (*scope, name) if name != "<module>" else ()
         self.ctx.scope = inner_scope
         env: dict[str, Taint] = {}
@@ -118,6 +122,10 @@ class FlowBuilder:
                 "decorators": [d for d in decorators if d],
             }
             kind = next((k for d in decorators if d and (k := self.kb.decorator_source(d))), None)
+            # A Flask view's returned string is the HTML body of the response.
+            self.html_view = any(d and d.startswith("flask.") for d in decorators) or (
+                "flask" in self._imported_roots and any(_decorator_attr(d) == "route" for d in node.decorator_list)
+            )
             for p in params:
                 origin = f"param:{qual}:{p}"
                 if kind is not None and p not in ("self", "cls"):
@@ -127,7 +135,16 @@ class FlowBuilder:
         else:
             body = node.body  # the module
         self._block(body, env, scope=inner_scope)
-        self.func, self.cls, self.ctx.scope = saved
+        self.func, self.cls, self.ctx.scope, self.html_view = saved
+
+    @property
+    def _imported_roots(self) -> set[str]:
+        roots = self.__dict__.get("_roots_cache")
+        if roots is None:
+            roots = self.__dict__["_roots_cache"] = {
+                v.split(".", 1)[0] for v in self.ctx.imports.aliases.values()
+            }
+        return roots
 
     def _decorator_name(self, node: ast.AST) -> str | None:
         target = node.func if isinstance(node, ast.Call) else node
@@ -169,7 +186,10 @@ class FlowBuilder:
             self._assign(node.target, _union(current, value), env, node.lineno, None)
         elif isinstance(node, ast.Return):
             if node.value is not None:
-                self._flow(self.expr(node.value, env), f"ret:{self.func}", node.lineno, "returned")
+                value = self.expr(node.value, env)
+                self._flow(value, f"ret:{self.func}", node.lineno, "returned")
+                if self.html_view and not isinstance(node.value, _NOT_HTML):
+                    self._sink(node.value, "xss", "return", value, "the HTML response of a Flask view")
         elif isinstance(node, ast.Expr):
             value = self.expr(node.value, env)
             if isinstance(node.value, (ast.Yield, ast.YieldFrom)):
@@ -436,6 +456,8 @@ class FlowBuilder:
         cats = kb.sanitizers.get(qual)
         if cats is not None:
             return _clean(everything, cats) if cats else {}
+        if "escape" in qual.rpartition(".")[2].lower():  # escape_html(), escape_for_html()...
+            return _clean(everything, _ESCAPED)
         if qual in kb.non_propagating:
             return {}
         kind = kb.source_calls.get(qual)
@@ -485,6 +507,11 @@ class FlowBuilder:
         if tainted:
             category = spec.category
             self._sink(node, category, qual, tainted, f"{qual}()")
+
+
+def _decorator_attr(node: ast.AST) -> str | None:
+    target = node.func if isinstance(node, ast.Call) else node
+    return target.attr if isinstance(target, ast.Attribute) else None
 
 
 def _param_names(args: ast.arguments) -> list[str]:
