@@ -197,6 +197,9 @@ class FlowBuilder:
         elif isinstance(node, (ast.If, ast.While)):
             self.expr(node.test, env)
             self._branches(env, [node.body, node.orelse], scope, loop=isinstance(node, ast.While))
+            if isinstance(node, ast.If):
+                for name in _guarded_names(node):
+                    env[name] = {}  # validated: execution only goes on when the check passed
         elif isinstance(node, (ast.For, ast.AsyncFor)):
             iterable = self.expr(node.iter, env)
             self._assign(node.target, iterable, env, node.lineno, None)
@@ -507,6 +510,44 @@ class FlowBuilder:
         if tainted:
             category = spec.category
             self._sink(node, category, qual, tainted, f"{qual}()")
+
+
+_VALIDATORS = frozenset(
+    {
+        "match", "fullmatch", "startswith", "endswith", "is_relative_to", "isidentifier",
+        "isalnum", "isalpha", "isdigit", "isdecimal", "isnumeric", "isascii",
+    }
+)
+
+
+def _guarded_names(node: ast.If) -> list[str]:
+    """Names validated by ``if not check(x): raise/return`` (or ``if x not in ALLOWED``).
+
+    After such a statement the rest of the function only runs with a value that passed
+    the check: an allowlist membership, a regular-expression match, a prefix test."""
+    body = node.body
+    if node.orelse or not body or not isinstance(body[-1], (ast.Raise, ast.Return, ast.Continue)):
+        return []
+    test = node.test
+    names: list[str] = []
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Call):
+        call = test.operand
+        func = call.func
+        method = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if method in _VALIDATORS:
+            candidates = list(call.args)
+            if isinstance(func, ast.Attribute) and method not in ("match", "fullmatch"):
+                candidates.append(func.value)
+            names = [c.id for c in candidates if isinstance(c, ast.Name)]
+    elif (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.NotIn)
+        and isinstance(test.left, ast.Name)
+        and isinstance(test.comparators[0], (ast.Name, ast.Attribute, ast.Set, ast.List, ast.Tuple))
+    ):
+        names = [test.left.id]
+    return names
 
 
 def _decorator_attr(node: ast.AST) -> str | None:
