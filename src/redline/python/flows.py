@@ -528,7 +528,14 @@ def _guarded_names(node: ast.If) -> list[str]:
     body = node.body
     if node.orelse or not body or not isinstance(body[-1], (ast.Raise, ast.Return, ast.Continue)):
         return []
-    test = node.test
+    tests = node.test.values if isinstance(node.test, ast.BoolOp) and isinstance(node.test.op, ast.Or) else [node.test]
+    names: list[str] = []
+    for test in tests:  # if not a(x) or not b(x): raise -> both held afterwards
+        names += _failed_check(test)
+    return names
+
+
+def _failed_check(test: ast.AST) -> list[str]:
     names: list[str] = []
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Call):
         call = test.operand
