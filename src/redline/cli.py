@@ -216,10 +216,16 @@ def cmd_rules(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         rules = [r for r in rules if r.area is area]
-    table = Table("ID", "Name", "Severity", "Area", "CWE", "Title", box=None)
+    table = Table(box=None)
+    for header in ("ID", "Name", "Severity", "Area", "CWE"):
+        table.add_column(header, no_wrap=True)
+    table.add_column("Title")
     for r in rules:
         table.add_row(r.id, r.name, r.severity.name, r.area.slug, r.cwe_id or "-", r.title)
-    Console(highlight=False).print(table)
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=200)  # one rule per line in pipes and files
+    console.print(table)
     return EXIT_CLEAN
 
 
