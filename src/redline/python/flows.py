@@ -97,6 +97,7 @@ class FlowBuilder:
         self.cls: str | None = None
         self._loop_depth = 0
         self.html_view = False
+        self.consts: dict[str, int | str] = {}  # names bound to literals in this function
         self.bases: tuple[str, ...] = ()  # resolved direct bases of the current class
 
     # -- entry points --------------------------------------------------------------------
@@ -106,8 +107,8 @@ class FlowBuilder:
 
     def _function(self, node: ast.AST, scope: tuple[str, ...], cls: str | None, name: str) -> None:
         qual = ".".join((self.module, *scope, name)) if name != "<module>" else f"{self.module}.<module>"
-        saved = (self.func, self.cls, self.ctx.scope, self.html_view)
-        self.func, self.cls, self.html_view = qual, cls, False
+        saved = (self.func, self.cls, self.ctx.scope, self.html_view, self.consts)
+        self.func, self.cls, self.html_view, self.consts = qual, cls, False, {}
         inner_scope = (*scope, name) if name != "<module>" else ()
         self.ctx.scope = inner_scope
         env: dict[str, Taint] = {}
@@ -135,7 +136,7 @@ class FlowBuilder:
         else:
             body = node.body  # the module
         self._block(body, env, scope=inner_scope)
-        self.func, self.cls, self.ctx.scope, self.html_view = saved
+        self.func, self.cls, self.ctx.scope, self.html_view, self.consts = saved
 
     @property
     def _imported_roots(self) -> set[str]:
@@ -145,6 +146,13 @@ class FlowBuilder:
                 v.split(".", 1)[0] for v in self.ctx.imports.aliases.values()
             }
         return roots
+
+    def _fold_condition(self, node: ast.AST) -> bool | None:
+        """The value of a condition built only from literals and names bound to literals."""
+        try:
+            return bool(_fold(node, self.consts, 0))
+        except _NotConstant:
+            return None
 
     def _decorator_name(self, node: ast.AST) -> str | None:
         target = node.func if isinstance(node, ast.Call) else node
@@ -196,6 +204,10 @@ class FlowBuilder:
                 self._flow(value, f"ret:{self.func}", node.lineno, "yielded")
         elif isinstance(node, (ast.If, ast.While)):
             self.expr(node.test, env)
+            decided = self._fold_condition(node.test) if isinstance(node, ast.If) else None
+            if decided is not None:  # a condition fixed in the code: only one branch runs
+                self._block(node.body if decided else node.orelse, env, scope)
+                return
             self._branches(env, [node.body, node.orelse], scope, loop=isinstance(node, ast.While))
             if isinstance(node, ast.If):
                 for name in _guarded_names(node):
@@ -254,7 +266,19 @@ class FlowBuilder:
 
     def _assign(self, target, value: Taint, env, line: int, value_node) -> None:
         if isinstance(target, ast.Name):
-            env[target.id] = _step(value, line, f"assigned to {target.id}")
+            name = target.id
+            prefix = name + "["
+            for stale in [k for k in env if k.startswith(prefix)]:
+                del env[stale]
+            env[name] = _step(value, line, f"assigned to {name}")
+            self.consts.pop(name, None)
+            if isinstance(value_node, ast.Constant) and isinstance(value_node.value, (int, str)):
+                self.consts[name] = value_node.value
+            elif isinstance(value_node, ast.Dict):
+                for k, v in zip(value_node.keys, value_node.values, strict=True):
+                    key = _item_key(name, k) if k is not None else None
+                    if key is not None:
+                        env[key] = self.expr(v, env)
         elif isinstance(target, (ast.Tuple, ast.List)):
             elements = value_node.elts if isinstance(value_node, (ast.Tuple, ast.List)) else None
             for i, element in enumerate(target.elts):
@@ -280,8 +304,12 @@ class FlowBuilder:
                 for spec in self.kb.sinks.get(f"{qual}.__setitem__", ()):
                     if 1 in spec.args:
                         self._sink(target, spec.category, qual, value, f"{qual}[...]")
-            if isinstance(base, ast.Name) and value:
-                env[base.id] = _union(env.get(base.id, {}), _step(value, line, f"stored in {base.id}[...]"))
+            if isinstance(base, ast.Name):
+                key = _item_key(base.id, target.slice)
+                if key is not None:  # m["a"] = x: remembered per key, strong update
+                    env[key] = _step(value, line, f"stored in {key}")
+                if value:
+                    env[base.id] = _union(env.get(base.id, {}), _step(value, line, f"stored in {base.id}[...]"))
 
     def _field(self, attr: str) -> str:
         scope = self.func.rsplit(".", 1)[0]  # module.Class
@@ -349,6 +377,10 @@ class FlowBuilder:
             return self._call(node, env)
         if isinstance(node, ast.Subscript):
             self.expr(node.slice, env)
+            if isinstance(node.value, ast.Name):
+                key = _item_key(node.value.id, node.slice)
+                if key is not None and key in env:
+                    return env[key]
             return self.expr(node.value, env)
         if isinstance(node, ast.Dict):
             return self._dict(node, env)
@@ -367,6 +399,9 @@ class FlowBuilder:
             return self.expr(node.elt, inner)
         if isinstance(node, ast.IfExp):
             self.expr(node.test, env)
+            decided = self._fold_condition(node.test)
+            if decided is not None:  # "x" if 7 * 18 + num > 200 else param
+                return self.expr(node.body if decided else node.orelse, env)
             return _union(self.expr(node.body, env), self.expr(node.orelse, env))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             self.expr(node.operand, env)
@@ -426,6 +461,15 @@ class FlowBuilder:
             qual = f"{self.func.rsplit('.', 1)[0]}.{func.attr}"
             method_call = True
         everything = _union(receiver, *args, *kwargs.values())
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "get"
+            and isinstance(func.value, ast.Name)
+            and node.args
+        ):
+            key = _item_key(func.value.id, node.args[0])
+            if key is not None and key in env:
+                return _union(env[key], *args[1:2])
         if isinstance(func, ast.Attribute) and func.attr in _MUTATORS and (args or kwargs):
             added = _union(*args, *kwargs.values())
             if added:  # items.append(x): the container now holds x
@@ -555,6 +599,65 @@ def _failed_check(test: ast.AST) -> list[str]:
     ):
         names = [test.left.id]
     return names
+
+
+def _item_key(name: str, key: ast.AST) -> str | None:
+    if isinstance(key, ast.Constant) and isinstance(key.value, (str, int)) and not isinstance(key.value, bool):
+        return f"{name}[{key.value!r}]"
+    return None
+
+
+class _NotConstant(Exception):
+    pass
+
+
+_ARITHMETIC = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Mod: lambda a, b: a % b,
+    ast.FloorDiv: lambda a, b: a // b,
+}
+_COMPARISONS = {
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Eq: lambda a, b: a == b,
+    ast.NotEq: lambda a, b: a != b,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+}
+
+
+def _fold(node: ast.AST, consts: dict, depth: int):
+    """Evaluate small integer/string expressions without executing anything."""
+    if depth > 20:
+        raise _NotConstant
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, str)):
+        return node.value
+    if isinstance(node, ast.Name) and node.id in consts:
+        return consts[node.id]
+    if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
+        left, right = _fold(node.left, consts, depth + 1), _fold(node.right, consts, depth + 1)
+        if not (isinstance(left, int) and isinstance(right, int)) or abs(left) > 1 << 64 or abs(right) > 1 << 64:
+            raise _NotConstant
+        if isinstance(node.op, (ast.Mod, ast.FloorDiv)) and right == 0:
+            raise _NotConstant
+        return _ARITHMETIC[type(node.op)](left, right)
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARISONS:
+        left, right = _fold(node.left, consts, depth + 1), _fold(node.comparators[0], consts, depth + 1)
+        if type(left) is not type(right) and not isinstance(node.ops[0], (ast.Eq, ast.NotEq)):
+            raise _NotConstant
+        if isinstance(node.ops[0], (ast.In, ast.NotIn)) and not isinstance(right, str):
+            raise _NotConstant
+        return _COMPARISONS[type(node.ops[0])](left, right)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return not _fold(node.operand, consts, depth + 1)
+    if isinstance(node, ast.BoolOp):
+        values = [bool(_fold(v, consts, depth + 1)) for v in node.values]
+        return all(values) if isinstance(node.op, ast.And) else any(values)
+    raise _NotConstant
 
 
 def _decorator_attr(node: ast.AST) -> str | None:
