@@ -83,6 +83,16 @@ class TaintKnowledge:
             kind = self.source_decorator_names.get(name.rpartition(".")[2])
         return kind
 
+    def object_source(self, name: str) -> str | None:
+        """The kind when ``name`` is an object some of whose attributes are sources
+        (``flask.request`` passed whole to a helper carries its query parameters)."""
+        objects = self.__dict__.get("_objects")
+        if objects is None:
+            objects = self.__dict__["_objects"] = {}
+            for attr, kind in self.source_attributes.items():
+                objects.setdefault(attr.rpartition(".")[0], kind)
+        return objects.get(name)
+
     def attribute_source(self, name: str) -> str | None:
         """The source kind when ``name`` is a source attribute or lies below one."""
         probe = name

@@ -367,7 +367,7 @@ class FlowBuilder:
                 return found
             qual = self.ctx.imports.aliases.get(node.id)
             if qual is not None:
-                kind = self.kb.attribute_source(qual)
+                kind = self.kb.attribute_source(qual) or self.kb.object_source(qual)
                 if kind is not None:
                     return {self._source(node, kind, qual): ((), frozenset())}
             return {}
