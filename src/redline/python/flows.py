@@ -210,8 +210,9 @@ class FlowBuilder:
                 return
             self._branches(env, [node.body, node.orelse], scope, loop=isinstance(node, ast.While))
             if isinstance(node, ast.If):
-                for name in _guarded_names(node):
-                    env[name] = {}  # validated: execution only goes on when the check passed
+                for name, categories in _guarded_names(node):
+                    # validated: execution only goes on when the check passed
+                    env[name] = _clean(env.get(name, {}), categories) if categories else {}
         elif isinstance(node, (ast.For, ast.AsyncFor)):
             iterable = self.expr(node.iter, env)
             self._assign(node.target, iterable, env, node.lineno, None)
@@ -564,7 +565,10 @@ _VALIDATORS = frozenset(
 )
 
 
-def _guarded_names(node: ast.If) -> list[str]:
+_PATH_CATEGORIES = frozenset({"path-traversal", "path-traversal-write"})
+
+
+def _guarded_names(node: ast.If) -> list[tuple[str, frozenset[str] | None]]:
     """Names validated by ``if not check(x): raise/return`` (or ``if x not in ALLOWED``).
 
     After such a statement the rest of the function only runs with a value that passed
@@ -573,9 +577,20 @@ def _guarded_names(node: ast.If) -> list[str]:
     if node.orelse or not body or not isinstance(body[-1], (ast.Raise, ast.Return, ast.Continue)):
         return []
     tests = node.test.values if isinstance(node.test, ast.BoolOp) and isinstance(node.test.op, ast.Or) else [node.test]
-    names: list[str] = []
+    names: list[tuple[str, frozenset[str] | None]] = []
     for test in tests:  # if not a(x) or not b(x): raise -> both held afterwards
-        names += _failed_check(test)
+        names += [(n, None) for n in _failed_check(test)]
+        # if ".." in path: raise -> the path cannot climb out of its directory
+        if (
+            isinstance(test, ast.Compare)
+            and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.In)
+            and isinstance(test.left, ast.Constant)
+            and isinstance(test.left.value, str)
+            and ".." in test.left.value
+            and isinstance(test.comparators[0], ast.Name)
+        ):
+            names.append((test.comparators[0].id, _PATH_CATEGORIES))
     return names
 
 
