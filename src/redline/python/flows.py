@@ -212,7 +212,13 @@ class FlowBuilder:
             if isinstance(node, ast.If):
                 for name, categories in _guarded_names(node):
                     # validated: execution only goes on when the check passed
-                    env[name] = _clean(env.get(name, {}), categories) if categories else {}
+                    checked = env.get(name, {})
+                    env[name] = _clean(checked, categories) if categories else {}
+                    if categories is _URL_CATEGORIES and checked:
+                        # url = urlparse(target): the check also vouches for target
+                        for other, t in list(env.items()):
+                            if t and set(t) <= set(checked):
+                                env[other] = _clean(t, categories)
         elif isinstance(node, (ast.For, ast.AsyncFor)):
             iterable = self.expr(node.iter, env)
             self._assign(node.target, iterable, env, node.lineno, None)
@@ -566,6 +572,17 @@ _VALIDATORS = frozenset(
 
 
 _PATH_CATEGORIES = frozenset({"path-traversal", "path-traversal-write"})
+_URL_CATEGORIES = frozenset({"open-redirect", "ssrf"})
+_QUOTE_CATEGORIES = frozenset({"xpath-injection", "sql-injection", "cypher-injection"})
+# Characters whose presence makes a check reject the value, and what that rules out.
+_REJECTED_MARKERS = (
+    ("..", _PATH_CATEGORIES),
+    ("'", _QUOTE_CATEGORIES),
+    ('"', _QUOTE_CATEGORIES),
+    ("<", frozenset({"xss"})),
+    ("(", frozenset({"ldap-injection"})),
+    ("*", frozenset({"ldap-injection"})),
+)
 
 
 def _guarded_names(node: ast.If) -> list[tuple[str, frozenset[str] | None]]:
@@ -580,17 +597,31 @@ def _guarded_names(node: ast.If) -> list[tuple[str, frozenset[str] | None]]:
     names: list[tuple[str, frozenset[str] | None]] = []
     for test in tests:  # if not a(x) or not b(x): raise -> both held afterwards
         names += [(n, None) for n in _failed_check(test)]
-        # if ".." in path: raise -> the path cannot climb out of its directory
+        # if ".." in path: raise -> the path cannot climb out of its directory;
+        # if "'" in value: raise -> the value cannot close a quoted literal.
         if (
             isinstance(test, ast.Compare)
             and len(test.ops) == 1
             and isinstance(test.ops[0], ast.In)
             and isinstance(test.left, ast.Constant)
             and isinstance(test.left.value, str)
-            and ".." in test.left.value
             and isinstance(test.comparators[0], ast.Name)
         ):
-            names.append((test.comparators[0].id, _PATH_CATEGORIES))
+            categories = frozenset().union(
+                *(cats for marker, cats in _REJECTED_MARKERS if marker in test.left.value)
+            )
+            if categories:
+                names.append((test.comparators[0].id, categories))
+        # if url.netloc not in ALLOWED: return -> the URL's host is allowlisted
+        if (
+            isinstance(test, ast.Compare)
+            and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.NotIn)
+            and isinstance(test.left, ast.Attribute)
+            and test.left.attr in ("netloc", "hostname", "host")
+            and isinstance(test.left.value, ast.Name)
+        ):
+            names.append((test.left.value.id, _URL_CATEGORIES))
     return names
 
 
