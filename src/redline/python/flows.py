@@ -26,6 +26,16 @@ _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 # Returned values that Flask does not send as an HTML body.
 _NOT_HTML = (ast.Dict, ast.List, ast.Tuple, ast.Call, ast.Constant)
 _ESCAPED = frozenset({"xss", "header-injection"})
+# (method, module imports ldap3, module imports ldap) -> position of the filter argument
+_LDAP_FILTER_ARG = {
+    ("search", True, False): 1,
+    ("search", True, True): 1,
+    ("search_s", False, True): 2,
+    ("search_s", True, True): 2,
+    ("search_st", False, True): 2,
+    ("search_ext_s", False, True): 2,
+    ("search", False, True): 2,
+}
 _DBAPI_EXECUTE = frozenset({"execute", "executemany", "executescript"})
 _MUTATORS = frozenset({"append", "extend", "insert", "add", "update", "setdefault", "appendleft"})
 # Methods whose result is built from their arguments as well as from the object.
@@ -488,6 +498,12 @@ class FlowBuilder:
             head = func.value.id if isinstance(func.value, ast.Name) else ""
             if receiver_name.endswith(".cursor") or head in ("cursor", "cur"):
                 self._sink(node, "sql-injection", qual or func.attr, args[0], f"{func.attr}()")
+        if isinstance(func, ast.Attribute) and not self.kb.sinks.get(qual or ""):
+            # LDAP searches on a connection made elsewhere: ldap3's search(base, filter),
+            # python-ldap's search_s(base, scope, filter).
+            position = _LDAP_FILTER_ARG.get((func.attr, "ldap3" in self._imported_roots, "ldap" in self._imported_roots))
+            if position is not None and len(args) > position:
+                self._sink(node, "ldap-injection", qual or func.attr, args[position], f"{func.attr}()")
         if qual is None:
             # A method of some value we cannot type. Its result carries the value's taint;
             # arguments count only for methods that build their result from them
