@@ -36,6 +36,10 @@ _LDAP_FILTER_ARG = {
     ("search_ext_s", False, True): 2,
     ("search", False, True): 2,
 }
+_SHELLS = frozenset({"sh", "bash", "zsh", "dash", "/bin/sh", "/bin/bash", "cmd", "cmd.exe", "powershell", "pwsh"})
+_SUBPROCESS_CALLS = frozenset(
+    f"subprocess.{n}" for n in ("run", "call", "check_call", "check_output", "Popen")
+)
 _DBAPI_EXECUTE = frozenset({"execute", "executemany", "executescript"})
 _MUTATORS = frozenset({"append", "extend", "insert", "add", "update", "setdefault", "appendleft"})
 # Methods whose result is built from their arguments as well as from the object.
@@ -108,6 +112,7 @@ class FlowBuilder:
         self._loop_depth = 0
         self.html_view = False
         self.consts: dict[str, int | str] = {}  # names bound to literals in this function
+        self.shell_lists: set[str] = set()  # list variables whose first item is a shell
         self.bases: tuple[str, ...] = ()  # resolved direct bases of the current class
 
     # -- entry points --------------------------------------------------------------------
@@ -117,8 +122,8 @@ class FlowBuilder:
 
     def _function(self, node: ast.AST, scope: tuple[str, ...], cls: str | None, name: str) -> None:
         qual = ".".join((self.module, *scope, name)) if name != "<module>" else f"{self.module}.<module>"
-        saved = (self.func, self.cls, self.ctx.scope, self.html_view, self.consts)
-        self.func, self.cls, self.html_view, self.consts = qual, cls, False, {}
+        saved = (self.func, self.cls, self.ctx.scope, self.html_view, self.consts, self.shell_lists)
+        self.func, self.cls, self.html_view, self.consts, self.shell_lists = qual, cls, False, {}, set()
         inner_scope = (*scope, name) if name != "<module>" else ()
         self.ctx.scope = inner_scope
         env: dict[str, Taint] = {}
@@ -146,7 +151,7 @@ class FlowBuilder:
         else:
             body = node.body  # the module
         self._block(body, env, scope=inner_scope)
-        self.func, self.cls, self.ctx.scope, self.html_view, self.consts = saved
+        self.func, self.cls, self.ctx.scope, self.html_view, self.consts, self.shell_lists = saved
 
     @property
     def _imported_roots(self) -> set[str]:
@@ -156,6 +161,13 @@ class FlowBuilder:
                 v.split(".", 1)[0] for v in self.ctx.imports.aliases.values()
             }
         return roots
+
+    def _runs_shell(self, argv: ast.AST) -> bool:
+        """["sh", "-c", cmd], or a list that had a shell appended: its command is shell code."""
+        if isinstance(argv, (ast.List, ast.Tuple)):
+            first = argv.elts[0] if argv.elts else None
+            return isinstance(first, ast.Constant) and first.value in _SHELLS
+        return isinstance(argv, ast.Name) and argv.id in self.shell_lists
 
     def _fold_condition(self, node: ast.AST) -> bool | None:
         """The value of a condition built only from literals and names bound to literals."""
@@ -487,6 +499,13 @@ class FlowBuilder:
             key = _item_key(func.value.id, node.args[0])
             if key is not None and key in env:
                 return _union(env[key], *args[1:2])
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in ("append", "insert")
+            and isinstance(func.value, ast.Name)
+            and any(isinstance(a, ast.Constant) and a.value in _SHELLS for a in node.args)
+        ):
+            self.shell_lists.add(func.value.id)  # argv.append("sh"): the list runs a shell
         if isinstance(func, ast.Attribute) and func.attr in _MUTATORS and (args or kwargs):
             added = _union(*args, *kwargs.values())
             if added:  # items.append(x): the container now holds x
@@ -514,6 +533,8 @@ class FlowBuilder:
                 return everything
             return receiver
         kb = self.kb
+        if qual in _SUBPROCESS_CALLS and node.args and self._runs_shell(node.args[0]):
+            self._sink(node, "command-injection", qual, args[0], f"{qual}() through a shell (-c)")
         specs = kb.sinks.get(qual)
         if specs:
             for spec in specs:
