@@ -45,15 +45,15 @@ import argparse
 import csv
 import datetime as dt
 import json
-import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
-import time
 from collections import defaultdict
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from procs import run_killable  # noqa: E402
 
 # --------------------------------------------------------------------------- mappings
 
@@ -135,24 +135,6 @@ WORK = HERE / ".work"
 
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
-
-
-def run_killable(cmd: list[str], timeout: float) -> tuple[int | None, str, float]:
-    """Run cmd in its own process group; kill the group on timeout.
-    Returns (exit code, or None on timeout; stderr; seconds)."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
-    try:
-        _, err = proc.communicate(timeout=timeout)
-        return proc.returncode, err, time.perf_counter() - t0
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        _, err = proc.communicate()
-        return None, err, time.perf_counter() - t0
 
 
 def test_of(path: str) -> str | None:

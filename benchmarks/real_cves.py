@@ -33,13 +33,13 @@ import argparse
 import datetime as dt
 import importlib.util
 import json
-import os
 import shlex
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from procs import run_killable  # noqa: E402
 
 # --------------------------------------------------------------------------- mapping
 
@@ -158,24 +158,6 @@ def fetch(bench: Path, trees: Path, needed: list[str]) -> bool:
     if proc.returncode != 0:
         log("fetch: fetch.sh reported failures, but every tree the cases need is present")
     return True
-
-
-def run_killable(cmd: list[str], timeout: float) -> tuple[int | None, str, float]:
-    """Run cmd in its own process group; on timeout kill the whole group (redline's
-    worker processes included). Returns (exit code or None on timeout, stderr, seconds)."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
-    try:
-        _, err = proc.communicate(timeout=timeout)
-        return proc.returncode, err, time.perf_counter() - t0
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        _, err = proc.communicate()
-        return None, err, time.perf_counter() - t0
 
 
 def scan(redline: list[str], tree: Path, report: Path, timeout: float) -> dict:

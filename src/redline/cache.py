@@ -24,6 +24,7 @@ from redline.model import (
     Severity,
     SkippedFile,
     TaintStep,
+    location_dict,
 )
 
 FORMAT = 3
@@ -187,17 +188,6 @@ def _identity(task) -> str:
     return f"{task.kind}:{task.module}:{int(task.is_package)}"
 
 
-def _location(loc: Location) -> dict:
-    return {
-        "path": loc.path,
-        "line": loc.line,
-        "column": loc.column,
-        "end_line": loc.end_line,
-        "end_column": loc.end_column,
-        "cell": loc.cell,
-    }
-
-
 def finding_to_dict(f: Finding) -> dict:
     return {
         "rule_id": f.rule_id,
@@ -205,14 +195,14 @@ def finding_to_dict(f: Finding) -> dict:
         "area": f.area.slug,
         "severity": f.severity.name,
         "confidence": f.confidence.name,
-        "location": _location(f.location),
+        "location": location_dict(f.location),
         "message": f.message,
         "snippet": f.snippet,
         "cwe": f.cwe,
         "recommendation": f.recommendation,
         "scope": f.scope,
         "taint_path": [
-            {"location": _location(s.location), "description": s.description} for s in f.taint_path
+            {"location": location_dict(s.location), "description": s.description} for s in f.taint_path
         ],
         "fingerprint": f.fingerprint,
         "stmt_start": f.stmt_start,

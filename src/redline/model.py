@@ -105,6 +105,18 @@ class Location:
     cell: int | None = None  # notebook code cell (1-based), when the file is a notebook
 
 
+def location_dict(loc: Location) -> dict:
+    """A location as plain data (the JSON report and the cache share this shape)."""
+    return {
+        "path": loc.path,
+        "line": loc.line,
+        "column": loc.column,
+        "end_line": loc.end_line,
+        "end_column": loc.end_column,
+        "cell": loc.cell,
+    }
+
+
 @dataclass(frozen=True)
 class TaintStep:
     location: Location

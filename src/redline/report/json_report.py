@@ -22,6 +22,7 @@ from redline.model import (
     ScanResult,
     SkippedFile,
     TaintStep,
+    location_dict,
 )
 from redline.report import severities_desc, verdict
 
@@ -30,14 +31,7 @@ TOOL_NAME = "redline"
 
 
 def location(loc: Location) -> dict[str, Any]:
-    return {
-        "path": loc.path,
-        "line": loc.line,
-        "column": loc.column,
-        "end_line": loc.end_line,
-        "end_column": loc.end_column,
-        "cell": loc.cell,
-    }
+    return location_dict(loc)
 
 
 def taint_step(step: TaintStep) -> dict[str, Any]:
