@@ -180,9 +180,16 @@ def test_taint_path_in_json_markdown_and_sarif(tmp_path):
     assert "app/web.py:9" in render_text("markdown", result, rules)
 
 
-def test_no_taint_rules_selected_means_no_flow_graphs(tmp_path):
+def test_no_taint_rules_selected_means_no_flow_graphs(tmp_path, monkeypatch):
+    import redline.analysis
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a flow graph was built although no taint rule is enabled")
+
+    monkeypatch.setattr(redline.analysis, "FlowBuilder", refuse)
     root = project(tmp_path, WEB)
     result = run_scan([root], Config(select=("EXEC001",)), ScanOptions(use_cache=False, jobs=1))
+    assert not result.skipped  # a builder call would have skipped the files
     assert [f.rule_id for f in result.findings] == ["EXEC001"]
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from redline.model import Confidence, Finding, Location, Rule, Severity, mask_secret
 from redline.python.names import ImportMap, dotted, fold_builtins
 from redline.python.parsing import source_lines
-from redline.rules.registry import CHECKS, Check, load_all
+from redline.rules.registry import CHECKS, load_all
 
 _SCOPE_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
 CheckFn = Callable[["FileContext", ast.AST], None]
@@ -44,11 +44,6 @@ class Dispatch:
         self.wants_calls = bool(self.by_call)
         self.by_type = dict(self.by_type)
         self.by_call = dict(self.by_call)
-
-
-def checks_for(rule_ids: Iterable[str]) -> list[Check]:
-    ids = set(rule_ids)
-    return [c for c in CHECKS if any(r.id in ids for r in c.rules)]
 
 
 class FileContext:
@@ -139,9 +134,6 @@ class FileContext:
         types.pop(key, None)
 
     # -- reporting ---------------------------------------------------------------------
-    def enabled(self, rule: Rule) -> bool:
-        return rule.id in self.settings.enabled
-
     def report(
         self,
         rule: Rule,

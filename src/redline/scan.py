@@ -209,21 +209,18 @@ def _worker(task: FileTask, settings: AnalysisSettings) -> FileResult:
 
 
 def supersede(pattern: list[Finding], tainted: list[Finding]) -> list[Finding]:
-    """A taint finding replaces the pattern finding it proves on the same line, unless
-    its evidence is weaker (a public API parameter): then the pattern finding stays."""
+    """A taint finding replaces the pattern finding it proves on the same line. Weaker
+    evidence (medium confidence: a command-line or public-API source) does not: there
+    the pattern finding stays and the taint finding is dropped as a duplicate."""
     reported = {(f.location.path, f.location.line, f.rule_id) for f in pattern}
+    covered: set[tuple[str, int, str]] = set()
     kept_taint = []
     for f in tainted:
-        olds = SUPERSEDES.get(f.rule_id, ())
-        here = [(f.location.path, f.location.line, old) for old in olds]
-        if f.confidence is not Confidence.HIGH and any(k in reported for k in here):
+        here = {(f.location.path, f.location.line, old) for old in SUPERSEDES.get(f.rule_id, ())}
+        if f.confidence is not Confidence.HIGH and here & reported:
             continue
+        covered |= here
         kept_taint.append(f)
-    covered = {
-        (f.location.path, f.location.line, old)
-        for f in kept_taint
-        for old in SUPERSEDES.get(f.rule_id, ())
-    }
     kept = [f for f in pattern if (f.location.path, f.location.line, f.rule_id) not in covered]
     return kept + kept_taint
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from redline.engine import statement_span
 from redline.knowledge.taint import CATEGORIES, TaintKnowledge
 from redline.python.names import BUILTIN_NAMES
 
@@ -369,8 +370,6 @@ class FlowBuilder:
         line = node.lineno
         sink_id = f"sink:{self.path}:{line}:{node.col_offset}:{category}"
         if sink_id not in self.graph.sinks:
-            from redline.engine import statement_span
-
             start, end = statement_span(stmt) if stmt is not None else (line, line)
             self.graph.sinks[sink_id] = {
                 "category": category,
@@ -596,8 +595,7 @@ class FlowBuilder:
         if spec.receiver:
             tainted = _union(tainted, receiver)
         if tainted:
-            category = spec.category
-            self._sink(node, category, qual, tainted, f"{qual}()")
+            self._sink(node, spec.category, qual, tainted, f"{qual}()")
 
 
 _VALIDATORS = frozenset(

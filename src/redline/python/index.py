@@ -133,6 +133,14 @@ class ProjectIndex:
         return self._by_module if self._by_module is not None else self._build()
 
     @property
+    def roots(self) -> frozenset[str]:
+        """Top-level names of the scanned modules (``pkg`` for ``pkg.sub.mod``)."""
+        roots = self.__dict__.get("_roots")
+        if roots is None:
+            roots = self.__dict__["_roots"] = frozenset(m.split(".", 1)[0] for m in self.by_module)
+        return roots
+
+    @property
     def by_path(self) -> dict[str, ModuleSummary]:
         if self._by_module is None:
             self._build()
@@ -186,11 +194,3 @@ class ProjectIndex:
             if d.line <= line <= d.end_line:
                 best = d  # later starts are nested deeper
         return best
-
-    def subclasses(self, qualified: str) -> list[str]:
-        out = []
-        for s in self.by_module.values():
-            for d in s.definitions:
-                if d.kind == "class" and qualified in d.bases:
-                    out.append(f"{s.module}.{d.qualname}")
-        return out

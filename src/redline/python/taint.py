@@ -153,8 +153,7 @@ def link(graph: Graph, index, kb: TaintKnowledge) -> None:
     # library itself is scanned, calls resolve to where it is defined.
     source_functions: dict[str, str] = {}
     for name, kind in kb.source_calls.items():
-        top = name.split(".", 1)[0]
-        if index is not None and any(m == top or m.startswith(top + ".") for m in _roots(index)):
+        if index is not None and name.split(".", 1)[0] in index.roots:
             target = resolver.function(name)
             if target is not None:
                 source_functions[target] = kind
@@ -237,13 +236,6 @@ def link(graph: Graph, index, kb: TaintKnowledge) -> None:
                 {"kind": "api-parameter", "line": info["line"], "desc": f"parameter {bare!r} of {qual.rsplit('.', 1)[-1]}()"},
             )
             graph.add(sid, f"param:{qual}:{p}", ())
-
-
-def _roots(index) -> set[str]:
-    roots = getattr(index, "_roots", None)
-    if roots is None:
-        roots = index._roots = {m.split(".", 1)[0] for m in index.by_module}
-    return roots
 
 
 def _public(qual: str) -> bool:
