@@ -135,7 +135,7 @@ def _broken_symlink(root: Path) -> None:
 def _huge(root: Path) -> None:
     line = b"x = 1  # " + b"a" * 90 + b"\n"
     with (root / "huge.py").open("wb") as fh:
-        fh.write(b"eval(x)\n")
+        fh.write(b"eval(y)\n")
         fh.write(line * (20_000_000 // len(line) + 1))
 
 
@@ -171,14 +171,14 @@ CASES: dict[str, Case] = {
         {},
     ),
     "latin1-no-coding": Case(
-        _write("latin.py", "s = 'caf\u00e9'\neval(s)\n".encode("latin-1")),
+        _write("latin.py", "s = 'caf\u00e9'\neval(s + t)\n".encode("latin-1")),
         {"latin.py": (r"^undecodable bytes .*no valid coding line", True)},
         {},
     ),
     "latin1-with-coding": Case(
         _write(
             "latin_declared.py",
-            "# -*- coding: latin-1 -*-\ns = 'caf\u00e9'\neval(s)\n".encode("latin-1"),
+            "# -*- coding: latin-1 -*-\ns = 'caf\u00e9'\neval(s + t)\n".encode("latin-1"),
         ),
         {},
         {"latin_declared.py": (3, None)},
@@ -427,11 +427,11 @@ def test_form_feed_snippet(tmp_path: Path) -> None:
     root = tmp_path / "tree"
     root.mkdir()
     (root / "formfeed.py").write_text(FORM_FEED, encoding="utf-8", newline="")
-    (root / "sep.py").write_text('s = "a\u2028b"\neval(s)\n', encoding="utf-8")
+    (root / "sep.py").write_text('s = "a\u2028b"\neval(s + t)\n', encoding="utf-8")
     result = scan(root)
     assert sorted((f.location.path, f.location.line, f.snippet) for f in result.findings) == [
         ("formfeed.py", 4, "eval(x)"),
-        ("sep.py", 2, "eval(s)"),
+        ("sep.py", 2, "eval(s + t)"),
     ]
 
 

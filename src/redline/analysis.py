@@ -124,6 +124,8 @@ def analyse_bytes(task: FileTask, data: bytes, settings: AnalysisSettings) -> Fi
         for sid, sink in flows.sinks.items():
             sink["suppressed"] = sid in gone
         result.flows = flows.to_dict()
+        if cell_of_line is not None:  # the lines pattern findings are reported on
+            result.flows["safe"] = [[*_shown(cell_of_line, line), col, cat] for line, col, cat in result.flows["safe"]]
         kept = [f for f in kept if not f.fingerprint.startswith("sink:")]
     result.suppressed = len(findings) - len(kept)
     lines = source_lines(source)
@@ -162,6 +164,11 @@ def _check(
     return ctx.findings, summary, flows
 
 
+
+
+def _shown(cell_of_line, line: int) -> tuple[int, int]:
+    cell, shown = cell_of_line(line)
+    return shown, cell
 
 
 def _sink_finding(rel: str, sink_id: str, sink: dict, rule_id: str) -> Finding:

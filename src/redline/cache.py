@@ -156,11 +156,12 @@ class ResultCache:
             return old
         return None
 
-    def store_taint(self, key: str, findings: list, suppressed: int) -> None:
+    def store_taint(self, key: str, findings: list, suppressed: int, safe: set[tuple]) -> None:
         self._taint_new = {
             "key": key,
             "findings": [finding_to_dict(f) for f in findings],
             "suppressed": suppressed,
+            "safe": sorted(safe, key=repr),
         }
 
     def save(self) -> None:

@@ -90,11 +90,11 @@ def run_scan(
         result.suppressed_count += r.suppressed
     result.index = ProjectIndex([r.summary for r in results if r.summary is not None])
     if taint_rules:
-        found_taint, suppressed = _taint(results, tasks, settings, result.index, cache)
+        found_taint, suppressed, safe = _taint(results, tasks, settings, result.index, cache)
         for f in found_taint:
             if f.rule_id in config.severity:
                 f.severity = config.severity[f.rule_id]
-        result.findings = supersede(result.findings, found_taint)
+        result.findings = supersede(result.findings, found_taint, safe)
         result.suppressed_count += suppressed
     if cache is not None:
         cache.save()
@@ -106,8 +106,9 @@ def run_scan(
     return result
 
 
-def _taint(results: list[FileResult], tasks, settings, index, cache) -> tuple[list[Finding], int]:
-    """The project's taint findings; reused from the cache when no file changed."""
+def _taint(results: list[FileResult], tasks, settings, index, cache) -> tuple[list[Finding], int, set[tuple]]:
+    """The project's taint findings, suppressed count and sink calls proven safe;
+    reused from the cache when no file changed."""
     key = hashlib.sha256(
         "\0".join(f"{r.rel}:{r.digest}" for r in results).encode()
     ).hexdigest()
@@ -115,7 +116,11 @@ def _taint(results: list[FileResult], tasks, settings, index, cache) -> tuple[li
         memo = cache.taint(key)
         if memo is not None:
             try:
-                return [cache_mod.finding_from_dict(f) for f in memo["findings"]], memo["suppressed"]
+                return (
+                    [cache_mod.finding_from_dict(f) for f in memo["findings"]],
+                    memo["suppressed"],
+                    {tuple(k) for k in memo["safe"]},
+                )
             except (KeyError, TypeError, ValueError, AttributeError):
                 pass
     graphs = []
@@ -134,10 +139,10 @@ def _taint(results: list[FileResult], tasks, settings, index, cache) -> tuple[li
         if flows is not None:
             graphs.append((r.rel, flows))
     rules = {r.id: r for r in registry.all_rules() if r.id in settings.rules.enabled}
-    found, suppressed = taint.findings(graphs, index, taint_knowledge(), rules)
+    found, suppressed, safe = taint.findings(graphs, index, taint_knowledge(), rules)
     if cache is not None:
-        cache.store_taint(key, found, suppressed)
-    return found, suppressed
+        cache.store_taint(key, found, suppressed, safe)
+    return found, suppressed, safe
 
 
 def _settings_salt(settings: AnalysisSettings) -> str:
@@ -208,10 +213,27 @@ def _worker(task: FileTask, settings: AnalysisSettings) -> FileResult:
     return FileResult(task.rel, skipped=SkippedFile(task.rel, reason, parse_failure=True))
 
 
-def supersede(pattern: list[Finding], tainted: list[Finding]) -> list[Finding]:
+_VERDICT_RULES = {
+    category: SUPERSEDES[rule] for category, rule in CATEGORIES.items() if rule in SUPERSEDES
+}
+
+
+def supersede(pattern: list[Finding], tainted: list[Finding], safe: set[tuple] = frozenset()) -> list[Finding]:
     """A taint finding replaces the pattern finding it proves on the same line. Weaker
     evidence (medium confidence: a command-line or public-API source) does not: there
-    the pattern finding stays and the taint finding is dropped as a duplicate."""
+    the pattern finding stays and the taint finding is dropped as a duplicate. A pattern
+    finding on a sink call proven to receive only constants or sanitized data goes."""
+    if safe:
+        settled = {
+            (path, line, cell, col, rule)
+            for path, line, cell, col, category in safe
+            for rule in _VERDICT_RULES.get(category, ())
+        }
+        pattern = [
+            f
+            for f in pattern
+            if (f.location.path, f.location.line, f.location.cell, f.location.column, f.rule_id) not in settled
+        ]
     reported = {(f.location.path, f.location.line, f.rule_id) for f in pattern}
     covered: set[tuple[str, int, str]] = set()
     kept_taint = []

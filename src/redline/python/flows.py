@@ -16,10 +16,21 @@ import ast
 from dataclasses import dataclass, field
 
 from redline.engine import statement_span
-from redline.knowledge.taint import CATEGORIES, TaintKnowledge
+from redline.knowledge.taint import CATEGORIES, SUPERSEDES, TaintKnowledge
 from redline.python.names import BUILTIN_NAMES
 
 MAX_STEPS = 12
+# The origin of data the code does not show: a global or closure variable, the result
+# of a library call, a file read. Never a source; it only decides whether a sink is
+# provably fed by constants or sanitized values (then its pattern finding is dropped).
+UNKNOWN = "?"
+_UNKNOWN: dict = {UNKNOWN: ((), frozenset())}
+# Categories whose pattern rules (EXEC001, INJ001, SER001...) a verdict can settle.
+VERDICT_CATEGORIES = frozenset(c for c, rule in CATEGORIES.items() if rule in SUPERSEDES)
+# Builtins whose result is not computed from their arguments alone.
+_IMPURE_BUILTINS = frozenset(
+    {"open", "input", "getattr", "vars", "globals", "locals", "__import__", "eval", "exec", "compile"}
+)
 Trace = tuple[tuple[tuple[int, str], ...], frozenset[str]]  # steps, sanitized categories
 Taint = dict[str, Trace]
 
@@ -61,6 +72,8 @@ class FlowGraph:
     edges: list[list] = field(default_factory=list)  # [from, to, steps, clean]
     sites: dict[str, dict] = field(default_factory=dict)  # call id -> {callee, line, method}
     functions: dict[str, dict] = field(default_factory=dict)  # qual -> {params, cls, line}
+    # Sink calls whose data is provably constant or sanitized here: "line:col:category".
+    safe: dict[str, bool] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -69,7 +82,19 @@ class FlowGraph:
             "edges": self.edges,
             "sites": self.sites,
             "functions": self.functions,
+            "safe": self.safe_sites(),
         }
+
+    def safe_sites(self) -> list[list]:
+        """[line, col, category] of sink calls proven safe in this module alone (a sink
+        with data of any origin is registered and decided by the whole-project search)."""
+        registered = {(s["line"], s["col"]) for s in self.sinks.values()}
+        out = []
+        for key, ok in self.safe.items():
+            line, col, category = key.split(":", 2)
+            if ok and (int(line), int(col)) not in registered:
+                out.append([int(line), int(col), category])
+        return sorted(out)
 
 
 def _union(*taints: Taint) -> Taint:
@@ -86,7 +111,7 @@ def _step(t: Taint, line: int, text: str) -> Taint:
         return t
     out = {}
     for origin, (steps, clean) in t.items():
-        if steps and steps[-1][0] == line:
+        if origin == UNKNOWN or (steps and steps[-1][0] == line):
             out[origin] = (steps, clean)
         elif len(steps) >= MAX_STEPS:
             out[origin] = (steps[:2] + steps[-(MAX_STEPS - 3) :] + ((line, text),), clean)
@@ -115,9 +140,11 @@ class FlowBuilder:
         self.consts: dict[str, int | str] = {}  # names bound to literals in this function
         self.shell_lists: set[str] = set()  # list variables whose first item is a shell
         self.bases: tuple[str, ...] = ()  # resolved direct bases of the current class
+        self.known_names: frozenset[str] = frozenset()  # functions, classes, literal globals
 
     # -- entry points --------------------------------------------------------------------
     def build(self, tree: ast.Module) -> FlowGraph:
+        self.known_names = _known_names(tree)
         self._function(tree, (), None, "<module>")
         return self.graph
 
@@ -358,16 +385,23 @@ class FlowBuilder:
             if key in self._edge_keys:
                 continue
             self._edge_keys.add(key)
+            if origin == UNKNOWN:
+                self.graph.edges.append([origin, target, [], sorted(clean)])
+                continue
             path = list(steps)
             if not path or path[-1][0] != line:
                 path.append((line, text))
             self.graph.edges.append([origin, target, [list(s) for s in path], sorted(clean)])
 
     def _sink(self, node: ast.AST, category: str, callee: str, taint: Taint, what: str) -> None:
+        line = node.lineno
+        if category in VERDICT_CATEGORIES:
+            key = f"{line}:{node.col_offset}:{category}"
+            safe = all(category in clean for _, clean in taint.values())
+            self.graph.safe[key] = self.graph.safe.get(key, True) and safe
         if not taint:
             return
         stmt = self.ctx.stmt
-        line = node.lineno
         sink_id = f"sink:{self.path}:{line}:{node.col_offset}:{category}"
         if sink_id not in self.graph.sinks:
             start, end = statement_span(stmt) if stmt is not None else (line, line)
@@ -398,7 +432,10 @@ class FlowBuilder:
                 kind = self.kb.attribute_source(qual) or self.kb.object_source(qual)
                 if kind is not None:
                     return {self._source(node, kind, qual): ((), frozenset())}
-            return {}
+                return _UNKNOWN
+            if node.id in self.known_names or node.id in BUILTIN_NAMES:
+                return {}
+            return _UNKNOWN  # a global or closure variable: whatever it holds
         if isinstance(node, ast.Attribute):
             return self._attribute(node, env)
         if isinstance(node, ast.Call):
@@ -554,8 +591,11 @@ class FlowBuilder:
         if kind is not None:
             return {self._source(node, kind, f"{qual}()"): ((), frozenset())}
         top = qual.split(".", 1)[0]
-        if not method_call and (top not in self.roots or qual in BUILTIN_NAMES):
+        if qual in BUILTIN_NAMES and qual not in _IMPURE_BUILTINS:
             return _step(everything, node.lineno, f"through {qual}()")
+        if not method_call and (top not in self.roots or qual in BUILTIN_NAMES):
+            # a library call: its result carries its arguments, and data of its own
+            return _step(_union(everything, _UNKNOWN), node.lineno, f"through {qual}()")
         # A call into the project: resolved when the graphs are joined.
         # Nested calls can start at the same place (Job(x).start()): the end tells them apart.
         site = f"call:{self.path}:{node.lineno}:{node.col_offset}:{node.end_lineno}:{node.end_col_offset}"
@@ -594,8 +634,7 @@ class FlowBuilder:
                 tainted = _union(tainted, kwargs[name])
         if spec.receiver:
             tainted = _union(tainted, receiver)
-        if tainted:
-            self._sink(node, spec.category, qual, tainted, f"{qual}()")
+        self._sink(node, spec.category, qual, tainted, f"{qual}()")
 
 
 _VALIDATORS = frozenset(
@@ -739,6 +778,38 @@ def _fold(node: ast.AST, consts: dict, depth: int):
         values = [bool(_fold(v, consts, depth + 1)) for v in node.values]
         return all(values) if isinstance(node.op, ast.And) else any(values)
     raise _NotConstant
+
+
+def _known_names(tree: ast.Module) -> frozenset[str]:
+    """Names that hold no data: functions and classes defined anywhere in the module, and
+    module-level variables only ever bound to literals."""
+    names: set[str] = set()
+    literal: dict[str, bool] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (*_FUNCS, ast.ClassDef)):
+            names.add(node.name)
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            is_literal = stmt.value is not None and _is_literal(stmt.value)
+            for t in targets:
+                if isinstance(t, ast.Name):
+                    literal[t.id] = literal.get(t.id, True) and is_literal
+        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+            literal[stmt.target.id] = False
+    return frozenset(names | {n for n, ok in literal.items() if ok})
+
+
+def _is_literal(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return all(_is_literal(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(k is not None and _is_literal(k) for k in node.keys) and all(_is_literal(v) for v in node.values)
+    if isinstance(node, ast.BinOp):
+        return _is_literal(node.left) and _is_literal(node.right)
+    return False
 
 
 def _decorator_attr(node: ast.AST) -> str | None:

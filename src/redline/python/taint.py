@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from redline.knowledge.taint import API_PARAMETER_EXCLUDED, TaintKnowledge
 from redline.model import Confidence, Finding, Location, Severity, TaintStep
-from redline.python.flows import BUILDERS
+from redline.python.flows import BUILDERS, UNKNOWN, VERDICT_CATEGORIES
 
 KIND_LABELS = {
     "api-parameter": "a caller of the public API",
@@ -41,6 +41,8 @@ class Graph:
         self.functions: dict[str, tuple[str, dict]] = {}
         self.sites: dict[str, tuple[str, dict]] = {}
         self.site_keys: dict[str, list[str]] = {}  # call site -> argument keys that carry taint
+        self.safe: set[tuple] = set()  # (path, line, cell, col, category) proven safe in a module
+        self.called: set[str] = set()  # project functions called from the project
 
     def add(
         self,
@@ -66,6 +68,9 @@ def build(graphs: Iterable[tuple[str, dict]]) -> Graph:
             g.functions.setdefault(qual, (path, info))
         for site, info in flows["sites"].items():
             g.sites[site] = (path, info)
+        for entry in flows.get("safe", ()):
+            line, cell, col, category = entry if len(entry) == 4 else (entry[0], None, *entry[1:])
+            g.safe.add((path, line, cell, col, category))
         for frm, to, steps, clean in flows["edges"]:
             g.add(frm, to, tuple((path, line, text) for line, text in steps), frozenset(clean))
             if to.startswith("arg:"):
@@ -157,10 +162,13 @@ def link(graph: Graph, index, kb: TaintKnowledge) -> None:
             target = resolver.function(name)
             if target is not None:
                 source_functions[target] = kind
-    called: set[str] = set()
+    called = graph.called
     for site, (path, info) in graph.sites.items():
         callee = resolver.function(info["callee"])
         prefix = f"arg:{site}:"
+        if callee is None or (callee.endswith(".__init__") and not info["callee"].endswith(".__init__")):
+            # an unknown function's result, or a new object: data the code does not show
+            graph.add(UNKNOWN, site, ())
         if callee is not None:
             called.add(callee)
             kind = source_functions.get(callee)
@@ -306,10 +314,65 @@ def search(graph: Graph) -> dict[str, list]:
     return paths
 
 
-def findings(graphs: list[tuple[str, dict]], index, kb: TaintKnowledge, rules: dict) -> tuple[list[Finding], int]:
-    """Taint findings for the whole project, and how many were suppressed inline."""
+def unknown_reach(graph: Graph) -> set[str]:
+    """Sinks of the verdict categories that data of any origin may reach unsanitized:
+    sources, data the code does not show (library results, globals), ``self`` fields,
+    and parameters of functions that code outside the project may call (public or
+    never called here). A registered sink not in this set is fed only by constants or
+    sanitized values. Context-insensitive: over-approximates, which is the safe side."""
+    roots: set[str] = {UNKNOWN, *graph.sources}
+    for qual, (_, info) in graph.functions.items():
+        if qual not in graph.called or _public(qual):
+            roots.update(f"param:{qual}:{p}" for p in info["params"])
+    empty: frozenset[str] = frozenset()
+    seen: set[tuple[str, frozenset[str]]] = set()
+    todo = []
+    for node in roots:
+        seen.add((node, empty))
+        todo.append((node, empty))
+    for node in graph.adjacency:
+        if node.startswith("field:") and (node, empty) not in seen:
+            seen.add((node, empty))
+            todo.append((node, empty))
+    sinks = graph.sinks
+    reached: set[str] = set()
+    while todo and len(seen) < MAX_STATES:
+        node, clean = todo.pop()
+        if node in sinks:
+            if sinks[node][1]["category"] not in clean:
+                reached.add(node)
+            continue
+        for to, _, edge_clean, _ in graph.adjacency.get(node, ()):
+            nxt = (to, clean | edge_clean if edge_clean else clean)
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return reached
+
+
+def safe_sinks(graph: Graph) -> set[tuple]:
+    """(path, line, cell, col, category) of sink calls proven to receive only constants
+    or sanitized data: their pattern findings (EXEC001 on an eval...) are dropped."""
+    decided = [(sid, path, sink) for sid, (path, sink) in graph.sinks.items() if sink["category"] in VERDICT_CATEGORIES]
+    if not decided:
+        return set(graph.safe)
+    reached = unknown_reach(graph)
+    out = set(graph.safe)
+    unsafe = set()
+    for sid, path, sink in decided:
+        key = (path, sink.get("shown_line", sink["line"]), sink.get("cell"), sink["col"], sink["category"])
+        (unsafe if sid in reached else out).add(key)
+    return out - unsafe
+
+
+def findings(
+    graphs: list[tuple[str, dict]], index, kb: TaintKnowledge, rules: dict
+) -> tuple[list[Finding], int, set[tuple]]:
+    """Taint findings for the whole project, how many were suppressed inline, and the
+    sink calls proven safe."""
     graph = build(graphs)
     link(graph, index, kb)
+    safe = safe_sinks(graph)
     out: list[Finding] = []
     suppressed = 0
     for sink_id, (source_id, steps) in sorted(search(graph).items()):
@@ -324,7 +387,7 @@ def findings(graphs: list[tuple[str, dict]], index, kb: TaintKnowledge, rules: d
         if rule is None:
             continue
         out.append(_finding(rule, path, sink, src_path, source, steps))
-    return out, suppressed
+    return out, suppressed, safe
 
 
 def _finding(rule, path: str, sink: dict, src_path: str, source: dict, steps: list) -> Finding:
