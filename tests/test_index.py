@@ -47,7 +47,9 @@ def test_index_modules_definitions_and_reexports(tmp_path):
     assert index.enclosing("src/agentkit/runner.py", 7).qualname == "Runner.run.inner"
     assert index.enclosing("src/agentkit/runner.py", 8).qualname == "Runner.run"
     assert index.enclosing("src/agentkit/runner.py", 1) is None
-    assert index.roots == {"agentkit", "tool"}
+    # scripts/tool.py is also scripts.tool: its directory is a namespace package
+    assert index.roots == {"agentkit", "tool", "scripts"}
+    assert index.definition("scripts.tool") is None and "scripts.tool" not in index.by_module
 
 
 def test_aliases_resolve_to_qualified_names(tmp_path):

@@ -21,7 +21,7 @@ from redline.knowledge.taint import load_all as taint_knowledge
 from redline.model import Confidence, Finding, ScanResult, SkippedFile
 from redline.python import taint
 from redline.python.index import ProjectIndex
-from redline.python.names import module_name
+from redline.python.names import module_name, namespace_name
 from redline.rules import registry
 
 TAINT_RULES = frozenset(CATEGORIES.values())
@@ -68,7 +68,7 @@ def run_scan(
         rules=RuleSettings(enabled=enabled, severity=dict(config.severity)),
         sandbox_files=config.sandbox_files,
         taint=bool(taint_rules),
-        project_roots=frozenset(t.module.split(".", 1)[0] for t in tasks) if taint_rules else frozenset(),
+        project_roots=_project_roots(tasks) if taint_rules else frozenset(),
     )
 
     cache = None
@@ -104,6 +104,13 @@ def run_scan(
     result.findings.sort(key=Finding.sort_key)
     result.duration_s = time.perf_counter() - started
     return result
+
+
+def _project_roots(tasks: list[FileTask]) -> frozenset[str]:
+    """Top-level names under which project code is imported, namespace packages included."""
+    roots = {t.module.split(".", 1)[0] for t in tasks}
+    roots.update(name.split(".", 1)[0] for t in tasks if (name := namespace_name(t.rel)))
+    return frozenset(roots)
 
 
 def _taint(results: list[FileResult], tasks, settings, index, cache) -> tuple[list[Finding], int, set[tuple]]:
@@ -250,12 +257,16 @@ def supersede(pattern: list[Finding], tainted: list[Finding], safe: set[tuple] =
 _SPACE = re.compile(r"\s+")
 
 
+def identity(f: Finding) -> tuple[str, str, str, str]:
+    """rule + path + enclosing scope + normalised code: what a finding is, wherever it sits."""
+    return (f.rule_id, f.location.path, f.scope, _SPACE.sub(" ", f.snippet).strip())
+
+
 def assign_fingerprints(findings: list[Finding]) -> None:
     """rule + path + enclosing scope + normalised code + occurrence index; no line numbers."""
     seen: Counter[tuple[str, str, str, str]] = Counter()
     for f in sorted(findings, key=lambda f: (f.location.path, f.location.line, f.location.column)):
-        code = _SPACE.sub(" ", f.snippet).strip()
-        key = (f.rule_id, f.location.path, f.scope, code)
+        key = identity(f)
         index = seen[key]
         seen[key] += 1
         raw = "\0".join((*key, str(index)))

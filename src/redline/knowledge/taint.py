@@ -75,6 +75,7 @@ class TaintKnowledge:
     sinks: dict[str, list[SinkSpec]] = field(default_factory=dict)
     sanitizers: dict[str, frozenset[str]] = field(default_factory=dict)  # empty set: all
     non_propagating: set[str] = field(default_factory=set)
+    pure: set[str] = field(default_factory=set)  # results computed from the arguments alone
     libraries: list[str] = field(default_factory=list)
 
     def decorator_source(self, name: str) -> str | None:
@@ -192,9 +193,13 @@ def _add(section: str, entry: dict, where: str, kb: TaintKnowledge) -> None:
         for n in calls:
             kb.sanitizers[n] = kb.sanitizers.get(n, frozenset()) | frozenset(cats) if cats else frozenset()
     else:  # propagators
-        if entry.get("propagate", True) is not False:
-            raise KnowledgeError(f"{where}: only propagate = false is meaningful")
-        kb.non_propagating.update(calls)
+        mode = entry.get("propagate", True)
+        if mode is False:
+            kb.non_propagating.update(calls)
+        elif mode == "arguments":
+            kb.pure.update(calls)
+        else:
+            raise KnowledgeError(f'{where}: propagate must be false or "arguments"')
     if not calls and section in ("sanitizers", "propagators"):
         raise KnowledgeError(f"{where}: needs calls")
 

@@ -52,6 +52,10 @@ _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "/bin/sh", "/bin/bash", "cmd",
 _SUBPROCESS_CALLS = frozenset(
     f"subprocess.{n}" for n in ("run", "call", "check_call", "check_output", "Popen")
 )
+_YAML_LOADS = frozenset({"yaml.load", "yaml.load_all"})
+_UNSAFE_YAML_LOADERS = frozenset(
+    f"yaml.{p}{n}" for p in ("", "loader.", "cyaml.") for n in ("Loader", "UnsafeLoader", "FullLoader", "CLoader", "CUnsafeLoader", "CFullLoader")
+)
 _DBAPI_EXECUTE = frozenset({"execute", "executemany", "executescript"})
 _MUTATORS = frozenset({"append", "extend", "insert", "add", "update", "setdefault", "appendleft"})
 # Methods whose result is built from their arguments as well as from the object.
@@ -204,6 +208,23 @@ class FlowBuilder:
         except _NotConstant:
             return None
 
+    def _fold_match(self, node) -> ast.AST | None:
+        """The case that runs when the subject is a constant and the patterns are
+        literals (or a final wildcard); None when that cannot be decided."""
+        try:
+            subject = _fold(node.subject, self.consts, 0)
+        except _NotConstant:
+            return None
+        for case in node.cases:
+            if case.guard is not None:
+                return None
+            verdict = _literal_match(case.pattern, subject)
+            if verdict is None:
+                return None
+            if verdict:
+                return case
+        return None
+
     def _decorator_name(self, node: ast.AST) -> str | None:
         target = node.func if isinstance(node, ast.Call) else node
         return self.ctx.qualname(target)
@@ -288,6 +309,10 @@ class FlowBuilder:
             self._block(node.finalbody, env, scope)
         elif type(node).__name__ == "Match":
             subject = self.expr(node.subject, env)
+            chosen = self._fold_match(node)
+            if chosen is not None:  # match on a value fixed in the code: one case runs
+                self._block(chosen.body, env, scope)
+                return
             for case in node.cases:
                 for sub in ast.walk(case.pattern):
                     name = getattr(sub, "name", None)
@@ -331,6 +356,14 @@ class FlowBuilder:
             self.consts.pop(name, None)
             if isinstance(value_node, ast.Constant) and isinstance(value_node.value, (int, str)):
                 self.consts[name] = value_node.value
+            elif isinstance(value_node, (ast.BinOp, ast.Subscript)) and not value:
+                try:  # num = 7 * 6; guess = "ABC"[1]
+                    folded = _fold(value_node, self.consts, 0)
+                except _NotConstant:
+                    pass
+                else:
+                    if isinstance(folded, (int, str)) and not isinstance(folded, bool):
+                        self.consts[name] = folded
             elif isinstance(value_node, ast.Dict):
                 for k, v in zip(value_node.keys, value_node.values, strict=True):
                     key = _item_key(name, k) if k is not None else None
@@ -512,6 +545,8 @@ class FlowBuilder:
         receiver: Taint = {}
         if isinstance(func, ast.Attribute):
             receiver = self.expr(func.value, env)
+            if receiver is _UNKNOWN and self.ctx.qualname(func.value) is not None:
+                receiver = {}  # base64.b64decode(x), helpers.utils.escape(x): a module is no data
         args = [self.expr(a.value if isinstance(a, ast.Starred) else a, env) for a in node.args]
         kwargs = {kw.arg or "**": self.expr(kw.value, env) for kw in node.keywords}
         qual = self.ctx.qualname(func)
@@ -526,15 +561,22 @@ class FlowBuilder:
             qual = f"{self.func.rsplit('.', 1)[0]}.{func.attr}"
             method_call = True
         everything = _union(receiver, *args, *kwargs.values())
-        if (
-            isinstance(func, ast.Attribute)
-            and func.attr == "get"
-            and isinstance(func.value, ast.Name)
-            and node.args
-        ):
-            key = _item_key(func.value.id, node.args[0])
-            if key is not None and key in env:
-                return _union(env[key], *args[1:2])
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and node.args:
+            holder = func.value.id
+            if func.attr == "get":
+                # conf.get("section", "option") after conf.set("section", "option", v)
+                key = _path_key(holder, node.args) if len(node.args) > 1 else None
+                if key is not None and key in env:
+                    return env[key]
+                key = _item_key(holder, node.args[0])
+                if key is not None and key in env:
+                    return _union(env[key], *args[1:2])
+            elif func.attr == "set" and len(node.args) > 1 and not node.keywords:
+                key = _path_key(holder, node.args[:-1])
+                if key is not None:  # a keyed store: remembered per key, strong update
+                    env[key] = _step(args[-1], node.lineno, f"stored in {holder}")
+                    if args[-1]:
+                        env[holder] = _union(env.get(holder, {}), env[key])
         if (
             isinstance(func, ast.Attribute)
             and func.attr in ("append", "insert")
@@ -569,6 +611,10 @@ class FlowBuilder:
                 return everything
             return receiver
         kb = self.kb
+        if qual in _YAML_LOADS and node.args:
+            loader = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "Loader"), None)
+            if loader is not None and self.ctx.qualname(loader) in _UNSAFE_YAML_LOADERS:
+                self._sink(node, "deserialization", qual, args[0], f"{qual}() with an object-constructing Loader")
         if qual in _SUBPROCESS_CALLS and node.args and self._runs_shell(node.args[0]):
             self._sink(node, "command-injection", qual, args[0], f"{qual}() through a shell (-c)")
         specs = kb.sinks.get(qual)
@@ -587,6 +633,8 @@ class FlowBuilder:
             return _clean(everything, _ESCAPED)
         if qual in kb.non_propagating:
             return {}
+        if qual in kb.pure:  # base64.b64decode(x): only what x holds
+            return _step(everything, node.lineno, f"through {qual}()")
         kind = kb.source_calls.get(qual)
         if kind is not None:
             return {self._source(node, kind, f"{qual}()"): ((), frozenset())}
@@ -721,6 +769,16 @@ def _failed_check(test: ast.AST) -> list[str]:
     return names
 
 
+def _path_key(name: str, keys: list[ast.expr]) -> str | None:
+    """``name[('a', 'b')]`` for constant keys: conf.set("a", "b", v) / conf.get("a", "b")."""
+    parts = []
+    for k in keys:
+        if not isinstance(k, ast.Constant) or not isinstance(k.value, (str, int)) or isinstance(k.value, bool):
+            return None
+        parts.append(k.value)
+    return f"{name}[{tuple(parts)!r}]"
+
+
 def _item_key(name: str, key: ast.AST) -> str | None:
     if isinstance(key, ast.Constant) and isinstance(key.value, (str, int)) and not isinstance(key.value, bool):
         return f"{name}[{key.value!r}]"
@@ -774,6 +832,11 @@ def _fold(node: ast.AST, consts: dict, depth: int):
         return _COMPARISONS[type(node.ops[0])](left, right)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         return not _fold(node.operand, consts, depth + 1)
+    if isinstance(node, ast.Subscript):  # "ABC"[1]
+        value, index = _fold(node.value, consts, depth + 1), _fold(node.slice, consts, depth + 1)
+        if not isinstance(value, str) or type(index) is not int or not -len(value) <= index < len(value):
+            raise _NotConstant
+        return value[index]
     if isinstance(node, ast.BoolOp):
         values = [bool(_fold(v, consts, depth + 1)) for v in node.values]
         return all(values) if isinstance(node.op, ast.And) else any(values)
@@ -810,6 +873,18 @@ def _is_literal(node: ast.AST) -> bool:
     if isinstance(node, ast.BinOp):
         return _is_literal(node.left) and _is_literal(node.right)
     return False
+
+
+def _literal_match(pattern: ast.AST, subject) -> bool | None:
+    kind = type(pattern).__name__
+    if kind == "MatchValue" and isinstance(pattern.value, ast.Constant):
+        return pattern.value.value == subject
+    if kind == "MatchOr":
+        results = [_literal_match(p, subject) for p in pattern.patterns]
+        return None if None in results else any(results)
+    if kind == "MatchAs" and pattern.pattern is None and pattern.name is None:
+        return True  # case _:
+    return None
 
 
 def _decorator_attr(node: ast.AST) -> str | None:

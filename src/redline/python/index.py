@@ -11,7 +11,7 @@ import ast
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from redline.python.names import ImportMap, statement_bodies
+from redline.python.names import ImportMap, namespace_name, statement_bodies
 
 
 @dataclass(frozen=True)
@@ -117,14 +117,26 @@ class ProjectIndex:
         self._by_path: dict[str, ModuleSummary] = {}
         self._starts: dict[str, list[int]] = {}
         self._memo: dict[str, object] = {}
+        self._namespace: dict[str, ModuleSummary] = {}
 
     def _build(self) -> dict[str, ModuleSummary]:
         by_module: dict[str, ModuleSummary] = {}
+        summaries = []
         for raw in self._raw:
             s = raw if isinstance(raw, ModuleSummary) else ModuleSummary.from_dict(raw)
+            summaries.append(s)
             by_module.setdefault(s.module, s)
             self._by_path[s.path] = s
             self._starts[s.path] = [d.line for d in s.definitions]
+        # A loose file in a directory without __init__.py (helpers/utils.py, module
+        # "utils") is also importable as helpers.utils: directories are namespace packages.
+        self._namespace = {
+            alias: s
+            for s in summaries
+            if s.module == s.path.rpartition("/")[2][:-3]
+            and (alias := namespace_name(s.path)) is not None
+            and alias not in by_module
+        }
         self._by_module = by_module
         return by_module
 
@@ -137,7 +149,9 @@ class ProjectIndex:
         """Top-level names of the scanned modules (``pkg`` for ``pkg.sub.mod``)."""
         roots = self.__dict__.get("_roots")
         if roots is None:
-            roots = self.__dict__["_roots"] = frozenset(m.split(".", 1)[0] for m in self.by_module)
+            roots = self.__dict__["_roots"] = frozenset(
+                m.split(".", 1)[0] for m in (*self.by_module, *self._namespace)
+            )
         return roots
 
     @property
@@ -169,7 +183,8 @@ class ProjectIndex:
             seen.add(qualified)
             parts = qualified.split(".")
             for cut in range(len(parts) - 1, 0, -1):
-                module = by_module.get(".".join(parts[:cut]))
+                name = ".".join(parts[:cut])
+                module = by_module.get(name) or self._namespace.get(name)
                 if module is None:
                     continue
                 found = module.by_qualname().get(".".join(parts[cut:]))

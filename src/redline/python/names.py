@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import sys
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 
@@ -37,6 +38,23 @@ def module_name(rel_path: str, package_dirs: frozenset[str], root_name: str = ""
     if not parts:  # a top-level __init__.py of a root whose name is not an identifier
         parts.append(rel_path.rpartition("/")[0].rpartition("/")[2] or "__init__")
     return ".".join(reversed(parts)), is_package
+
+
+STDLIB_MODULES = frozenset(sys.stdlib_module_names)
+
+
+def namespace_name(rel_path: str) -> str | None:
+    """The name a file has when its directories are namespace packages (PEP 420):
+    ``helpers/utils.py`` imported as ``helpers.utils`` from the project root. None for
+    top-level files and paths that are not identifiers."""
+    if "/" not in rel_path or not rel_path.endswith(".py"):
+        return None
+    parts = rel_path[:-3].split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    if not all(p.isidentifier() for p in parts) or parts[0] in STDLIB_MODULES:
+        return None
+    return ".".join(parts)
 
 
 class ImportMap:

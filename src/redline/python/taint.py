@@ -268,15 +268,34 @@ def search(graph: Graph) -> dict[str, list]:
     that entered a function from its own sources, or through a ``self`` field, returns
     to every caller.
     """
-    State = tuple  # (node, clean, call stack)
-    prev: dict[State, tuple | None] = {}
-    queue: deque[State] = deque()
+    reached, prev = _bfs(graph, [(sid, ()) for sid in graph.sources])
+    paths = {}
+    for sink, state in reached.items():
+        steps: list = []
+        cur = state
+        while prev[cur] is not None:
+            before, edge_steps = prev[cur]
+            steps[:0] = edge_steps
+            cur = before
+        paths[sink] = [cur[0], steps]
+    return paths
+
+
+_OUTSIDE = ("<outside>",)  # the call stack of a parameter whose callers are not all known
+
+
+def _bfs(graph: Graph, starts: list[tuple[str, tuple]]) -> tuple[dict[str, tuple], dict[tuple, tuple | None]]:
+    """States (node, sanitized categories, call stack) reachable from ``starts``; the
+    first state that reaches each sink unsanitized, and how every state was reached."""
+    prev: dict[tuple, tuple | None] = {}
+    queue: deque[tuple] = deque()
     empty: frozenset[str] = frozenset()
-    for sid in graph.sources:
-        state = (sid, empty, ())
-        prev[state] = None
-        queue.append(state)
-    reached: dict[str, State] = {}
+    for node, stack in starts:
+        state = (node, empty, stack)
+        if state not in prev:
+            prev[state] = None
+            queue.append(state)
+    reached: dict[str, tuple] = {}
     sinks = graph.sinks
     adjacency = graph.adjacency
     while queue and len(prev) < MAX_STATES:
@@ -302,16 +321,7 @@ def search(graph: Graph) -> dict[str, list]:
             if nxt not in prev:
                 prev[nxt] = (state, steps)
                 queue.append(nxt)
-    paths = {}
-    for sink, state in reached.items():
-        steps: list = []
-        cur = state
-        while prev[cur] is not None:
-            before, edge_steps = prev[cur]
-            steps[:0] = edge_steps
-            cur = before
-        paths[sink] = [cur[0], steps]
-    return paths
+    return reached, prev
 
 
 def unknown_reach(graph: Graph) -> set[str]:
@@ -319,35 +329,15 @@ def unknown_reach(graph: Graph) -> set[str]:
     sources, data the code does not show (library results, globals), ``self`` fields,
     and parameters of functions that code outside the project may call (public or
     never called here). A registered sink not in this set is fed only by constants or
-    sanitized values. Context-insensitive: over-approximates, which is the safe side."""
-    roots: set[str] = {UNKNOWN, *graph.sources}
+    sanitized values. Calls and returns are matched as in ``search``; where the bounds
+    cut a context, data returns to every caller (the safe side)."""
+    starts: list[tuple[str, tuple]] = [(UNKNOWN, ()), *((sid, ()) for sid in graph.sources)]
     for qual, (_, info) in graph.functions.items():
         if qual not in graph.called or _public(qual):
-            roots.update(f"param:{qual}:{p}" for p in info["params"])
-    empty: frozenset[str] = frozenset()
-    seen: set[tuple[str, frozenset[str]]] = set()
-    todo = []
-    for node in roots:
-        seen.add((node, empty))
-        todo.append((node, empty))
-    for node in graph.adjacency:
-        if node.startswith("field:") and (node, empty) not in seen:
-            seen.add((node, empty))
-            todo.append((node, empty))
-    sinks = graph.sinks
-    reached: set[str] = set()
-    while todo and len(seen) < MAX_STATES:
-        node, clean = todo.pop()
-        if node in sinks:
-            if sinks[node][1]["category"] not in clean:
-                reached.add(node)
-            continue
-        for to, _, edge_clean, _ in graph.adjacency.get(node, ()):
-            nxt = (to, clean | edge_clean if edge_clean else clean)
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return reached
+            # what an outside caller passes returns to that caller, not to the project's
+            starts.extend((f"param:{qual}:{p}", _OUTSIDE) for p in info["params"])
+    starts.extend((node, ()) for node in graph.adjacency if node.startswith("field:"))
+    return set(_bfs(graph, starts)[0])
 
 
 def safe_sinks(graph: Graph) -> set[tuple]:
