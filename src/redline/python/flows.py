@@ -609,6 +609,10 @@ class FlowBuilder:
                 func.attr in BUILDERS or isinstance(func.value, (ast.Constant, ast.JoinedStr))
             ):
                 return everything
+            if isinstance(func, ast.Attribute) and not func.attr.startswith("__") and _carries(args, kwargs):
+                # Perhaps a project method (thing.do(x) on an object made elsewhere):
+                # resolved by name when the graphs are joined.
+                return _union(receiver, self._site(node, f"*.{func.attr}", True, receiver, args, kwargs))
             return receiver
         kb = self.kb
         if qual in _YAML_LOADS and node.args:
@@ -644,9 +648,6 @@ class FlowBuilder:
         if not method_call and (top not in self.roots or qual in BUILTIN_NAMES):
             # a library call: its result carries its arguments, and data of its own
             return _step(_union(everything, _UNKNOWN), node.lineno, f"through {qual}()")
-        # A call into the project: resolved when the graphs are joined.
-        # Nested calls can start at the same place (Job(x).start()): the end tells them apart.
-        site = f"call:{self.path}:{node.lineno}:{node.col_offset}:{node.end_lineno}:{node.end_col_offset}"
         head = func
         while isinstance(head, ast.Attribute):
             head = head.value
@@ -655,14 +656,21 @@ class FlowBuilder:
             and isinstance(head, ast.Name)
             and (head.id == "self" or self.ctx.variable_type(head.id) is not None)
         )
+        return self._site(node, qual, on_object, receiver if isinstance(func, ast.Attribute) else {}, args, kwargs)
+
+    def _site(self, node: ast.Call, qual: str, on_object: bool, receiver, args, kwargs) -> Taint:
+        """A call into the project, resolved when the graphs are joined.
+        Nested calls can start at the same place (Job(x).start()): the end tells them apart."""
+        site = f"call:{self.path}:{node.lineno}:{node.col_offset}:{node.end_lineno}:{node.end_col_offset}"
         self.graph.sites[site] = {"callee": qual, "line": node.lineno, "method": on_object}
-        if receiver and isinstance(func, ast.Attribute):
-            self._flow(receiver, f"arg:{site}:self", node.lineno, f"receiver of {qual}()")
+        shown = qual.removeprefix("*.")
+        if receiver:
+            self._flow(receiver, f"arg:{site}:self", node.lineno, f"receiver of {shown}()")
         for i, t in enumerate(args):
-            self._flow(t, f"arg:{site}:{i}", node.lineno, f"passed to {qual}()")
+            self._flow(t, f"arg:{site}:{i}", node.lineno, f"passed to {shown}()")
         for name, t in kwargs.items():
-            self._flow(t, f"arg:{site}:{name}", node.lineno, f"passed to {qual}({name}=)")
-        return {site: (((node.lineno, f"returned by {qual}()"),), frozenset())}
+            self._flow(t, f"arg:{site}:{name}", node.lineno, f"passed to {shown}({name}=)")
+        return {site: (((node.lineno, f"returned by {shown}()"),), frozenset())}
 
     def _check_sink(self, node: ast.Call, qual: str, spec, receiver, args, kwargs) -> None:
         if spec.requires_kwarg is not None:
@@ -767,6 +775,11 @@ def _failed_check(test: ast.AST) -> list[str]:
     ):
         names = [test.left.id]
     return names
+
+
+def _carries(args: list[Taint], kwargs: dict[str, Taint]) -> bool:
+    """Whether an argument holds data of a known origin (more than unknown data)."""
+    return any(len(t) > 1 or (t and UNKNOWN not in t) for t in (*args, *kwargs.values()))
 
 
 def _path_key(name: str, keys: list[ast.expr]) -> str | None:

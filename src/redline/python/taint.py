@@ -30,6 +30,7 @@ KIND_LABELS = {
 # Sources whose findings are one level lower, at medium confidence.
 _LOCAL_KINDS = frozenset({"cli", "file", "api-parameter"})
 MAX_STATES = 2_000_000
+MAX_DUCK_CALLEES = 4  # project methods a call on an untyped object may reach by name
 
 
 class Graph:
@@ -116,6 +117,12 @@ class Resolver:
                 return self.method(f"{found[0].module}.{found[1].qualname}", attr, depth + 1)
         return None
 
+    def is_function(self, name: str) -> bool:
+        """Whether ``name`` is a project function (not a class): what it returns is
+        typed by nothing redline knows."""
+        found = self.index.definition(name) if self.index is not None and name else None
+        return found is not None and found[1].kind != "class"
+
     def method(self, cls: str, attr: str, depth: int = 0) -> str | None:
         candidate = f"{cls}.{attr}"
         if candidate in self.functions:
@@ -163,49 +170,78 @@ def link(graph: Graph, index, kb: TaintKnowledge) -> None:
             if target is not None:
                 source_functions[target] = kind
     called = graph.called
+    by_name: dict[str, list[str]] = {}
+    for qual, (_, info) in graph.functions.items():
+        if info.get("cls"):
+            by_name.setdefault(qual.rpartition(".")[2], []).append(qual)
     for site, (path, info) in graph.sites.items():
-        callee = resolver.function(info["callee"])
+        name = info["callee"]
+        if info.get("method") and resolver.function(name) is None and resolver.is_function(name.rpartition(".")[0]):
+            name = "*." + name.rpartition(".")[2]  # thing = make_thing(); thing.do(x)
+        if name.startswith("*."):
+            # a method of an object of unknown type: every project method of that name,
+            # when there are few (thing.doSomething(x) with Thing1/Thing2 in the project)
+            candidates = by_name.get(name[2:], [])
+            callees = candidates if 0 < len(candidates) <= MAX_DUCK_CALLEES else []
+            if not callees:
+                graph.add(UNKNOWN, site, ())
+        else:
+            callee = resolver.function(name)
+            callees = [callee] if callee is not None else []
+            if callee is None or (callee.endswith(".__init__") and not name.endswith(".__init__")):
+                # an unknown function's result, or a new object: data the code does not show
+                graph.add(UNKNOWN, site, ())
         prefix = f"arg:{site}:"
-        if callee is None or (callee.endswith(".__init__") and not info["callee"].endswith(".__init__")):
-            # an unknown function's result, or a new object: data the code does not show
-            graph.add(UNKNOWN, site, ())
-        if callee is not None:
-            called.add(callee)
-            kind = source_functions.get(callee)
-            if kind is not None:
-                sid = f"src:{site}"
-                graph.sources[sid] = (path, {"kind": kind, "line": info["line"], "desc": f"{info['callee']}()"})
-                graph.add(sid, site, ())
         keys = graph.site_keys.get(site, ())
-        if callee is None:
+        if not callees:
             # Not a project function: arguments flow to the result, except into an
             # object's method that merely reads with them (cache.get(key)).
-            method = info.get("method") and info["callee"].rpartition(".")[2] not in BUILDERS
+            method = info.get("method") and name.rpartition(".")[2] not in BUILDERS
             for key in keys:
                 if not method or key == "self":
                     graph.add(prefix + key, site, ())
             continue
-        params = graph.functions[callee][1]["params"]
-        offset = 1 if params and params[0] in ("self", "cls") else 0
-        star_args = next((p for p in params if p.startswith("*") and not p.startswith("**")), None)
-        star_kwargs = next((p for p in params if p.startswith("**")), None)
-        for key in keys:
-            param = None
-            if key == "self":
-                param = params[0] if offset else None
-            elif key.isdigit():
-                i = int(key) + offset
-                plain = [p for p in params if not p.startswith("*")]
-                param = plain[i] if i < len(plain) else star_args
-            elif key == "**":
-                param = star_kwargs
-            elif key in params:
-                param = key
-            else:
-                param = star_kwargs
-            if param is not None:
-                graph.add(prefix + key, f"param:{callee}:{param}", (), marker=("call", site))
-        graph.add(f"ret:{callee}", site, (), marker=("ret", site))
+        for callee in callees:
+            called.add(callee)
+            kind = source_functions.get(callee)
+            if kind is not None:
+                sid = f"src:{site}"
+                graph.sources[sid] = (path, {"kind": kind, "line": info["line"], "desc": f"{name}()"})
+                graph.add(sid, site, ())
+            _bind_arguments(graph, site, callee, keys)
+    _entry_sources(graph, resolver, kb)
+
+
+def _bind_arguments(graph: Graph, site: str, callee: str, keys) -> None:
+    """Arguments of a call site to the callee's parameters, its return to the site."""
+    prefix = f"arg:{site}:"
+    params = graph.functions[callee][1]["params"]
+    offset = 1 if params and params[0] in ("self", "cls") else 0
+    star_args = next((p for p in params if p.startswith("*") and not p.startswith("**")), None)
+    star_kwargs = next((p for p in params if p.startswith("**")), None)
+    plain = [p for p in params if not p.startswith("*")]
+    for key in keys:
+        param = None
+        if key == "self":
+            param = params[0] if offset else None
+        elif key.isdigit():
+            i = int(key) + offset
+            param = plain[i] if i < len(plain) else star_args
+        elif key == "**":
+            param = star_kwargs
+        elif key in params:
+            param = key
+        else:
+            param = star_kwargs
+        if param is not None:
+            graph.add(prefix + key, f"param:{callee}:{param}", (), marker=("call", site))
+    graph.add(f"ret:{callee}", site, (), marker=("ret", site))
+
+
+def _entry_sources(graph: Graph, resolver: Resolver, kb: TaintKnowledge) -> None:
+    """Sources that are parameters: overrides of known source methods, and the public
+    functions of a library that nothing in the project calls."""
+    called = graph.called
     # Parameters of methods that override a known source method (tools, node inputs).
     for qual, (path, info) in graph.functions.items():
         cls = info.get("cls")
