@@ -67,6 +67,7 @@ BUILDERS = frozenset(
     }
 )
 _CLEAN_EXPRS = (ast.Compare, ast.Constant, ast.Lambda)
+_NO = object()
 
 
 @dataclass
@@ -333,11 +334,19 @@ class FlowBuilder:
         passes = 2 if loop and self._loop_depth < 2 else 1
         self._loop_depth += loop
         results = []
+        before = self.consts
+        agreed: dict | None = None
         for body in bodies:
             branch = dict(env)
+            self.consts = dict(before)
             for _ in range(passes):
                 self._block(body, branch, scope)
             results.append(branch)
+            # a name is a known literal after the branches only if it is in every branch
+            agreed = self.consts if agreed is None else {k: v for k, v in agreed.items() if self.consts.get(k, _NO) == v}
+        self.consts = agreed if agreed is not None else before
+        if loop:  # the body may not run at all
+            self.consts = {k: v for k, v in self.consts.items() if before.get(k, _NO) == v}
         self._loop_depth -= loop
         merged: dict[str, Taint] = {}
         for branch in results:
