@@ -68,6 +68,7 @@ BUILDERS = frozenset(
 )
 _CLEAN_EXPRS = (ast.Compare, ast.Constant, ast.Lambda)
 _NO = object()
+_LEN = "#len"  # consts key suffix: the length of a list whose items are followed
 
 
 @dataclass
@@ -325,6 +326,42 @@ class FlowBuilder:
                 if isinstance(child, ast.expr):
                     self.expr(child, env)
 
+    def _list_method(self, node: ast.Call, name: str, args: list[Taint], env) -> tuple[bool, Taint]:
+        """append/pop/insert on a list whose items are known one by one."""
+        n = self.consts[name + _LEN]
+        method = node.func.attr
+        index = None
+        if node.args and isinstance(node.args[0], ast.Constant) and type(node.args[0].value) is int:
+            index = node.args[0].value
+        if node.keywords:
+            pass
+        elif method == "append" and len(args) == 1:
+            env[f"{name}[{n}]"] = args[0]
+            env[name] = _union(env.get(name, {}), _step(args[0], node.lineno, f"stored in {name}"))
+            self.consts[name + _LEN] = n + 1
+            return True, {}
+        elif method == "pop" and (not node.args or index is not None) and n:
+            i = (n - 1 if index is None else index) % n if (index is None or -n <= index < n) else None
+            if i is not None:
+                taken = env.pop(f"{name}[{i}]", {})
+                for j in range(i + 1, n):
+                    env[f"{name}[{j - 1}]"] = env.pop(f"{name}[{j}]", {})
+                self.consts[name + _LEN] = n - 1
+                return True, taken
+        elif method == "insert" and len(args) == 2 and index is not None and 0 <= index <= n:
+            for j in range(n - 1, index - 1, -1):
+                env[f"{name}[{j + 1}]"] = env.pop(f"{name}[{j}]", {})
+            env[f"{name}[{index}]"] = args[1]
+            env[name] = _union(env.get(name, {}), _step(args[1], node.lineno, f"stored in {name}"))
+            self.consts[name + _LEN] = n + 1
+            return True, {}
+        self._forget_list(name, env)
+        return False, {}
+
+    def _forget_list(self, name: str, env) -> None:
+        self.consts.pop(name + _LEN, None)
+        _forget_items(env, name)
+
     def _in_class(self, scope: tuple[str, ...]) -> bool:
         return self.cls is not None and scope and scope[-1] == self.cls
 
@@ -336,6 +373,7 @@ class FlowBuilder:
         results = []
         before = self.consts
         agreed: dict | None = None
+        lengths = {k for k in before if k.endswith(_LEN)}
         for body in bodies:
             branch = dict(env)
             self.consts = dict(before)
@@ -343,6 +381,7 @@ class FlowBuilder:
                 self._block(body, branch, scope)
             results.append(branch)
             # a name is a known literal after the branches only if it is in every branch
+            lengths.update(k for k in self.consts if k.endswith(_LEN))
             agreed = self.consts if agreed is None else {k: v for k, v in agreed.items() if self.consts.get(k, _NO) == v}
         self.consts = agreed if agreed is not None else before
         if loop:  # the body may not run at all
@@ -354,6 +393,8 @@ class FlowBuilder:
                 merged[name] = _union(merged.get(name, {}), t)
         env.clear()
         env.update(merged)
+        for key in lengths - set(self.consts):  # branches disagree on a list's length
+            _forget_items(env, key[: -len(_LEN)])
 
     def _assign(self, target, value: Taint, env, line: int, value_node) -> None:
         if isinstance(target, ast.Name):
@@ -363,6 +404,12 @@ class FlowBuilder:
                 del env[stale]
             env[name] = _step(value, line, f"assigned to {name}")
             self.consts.pop(name, None)
+            self.consts.pop(name + _LEN, None)
+            if isinstance(value_node, ast.List) and not any(isinstance(e, ast.Starred) for e in value_node.elts):
+                # a list built here: its items are followed one by one (append, pop, [i])
+                self.consts[name + _LEN] = len(value_node.elts)
+                for i, element in enumerate(value_node.elts):
+                    env[f"{name}[{i}]"] = self.expr(element, env)
             if isinstance(value_node, ast.Constant) and isinstance(value_node.value, (int, str)):
                 self.consts[name] = value_node.value
             elif isinstance(value_node, (ast.BinOp, ast.Subscript)) and not value:
@@ -593,6 +640,13 @@ class FlowBuilder:
             and any(isinstance(a, ast.Constant) and a.value in _SHELLS for a in node.args)
         ):
             self.shell_lists.add(func.value.id)  # argv.append("sh"): the list runs a shell
+        for a in node.args:  # a list handed to a call may be changed there
+            if isinstance(a, ast.Name) and a.id + _LEN in self.consts:
+                self._forget_list(a.id, env)
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id + _LEN in self.consts:
+            handled, result = self._list_method(node, func.value.id, args, env)
+            if handled:
+                return result
         if isinstance(func, ast.Attribute) and func.attr in _MUTATORS and (args or kwargs):
             added = _union(*args, *kwargs.values())
             if added:  # items.append(x): the container now holds x
@@ -784,6 +838,12 @@ def _failed_check(test: ast.AST) -> list[str]:
     ):
         names = [test.left.id]
     return names
+
+
+def _forget_items(env: dict, name: str) -> None:
+    prefix = name + "["
+    for key in [k for k in env if k.startswith(prefix) and k[len(prefix) : -1].lstrip("-").isdigit()]:
+        del env[key]
 
 
 def _carries(args: list[Taint], kwargs: dict[str, Taint]) -> bool:
