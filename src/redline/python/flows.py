@@ -52,6 +52,12 @@ _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "/bin/sh", "/bin/bash", "cmd",
 _SUBPROCESS_CALLS = frozenset(
     f"subprocess.{n}" for n in ("run", "call", "check_call", "check_output", "Popen")
 )
+_GRAPH_SESSIONS = frozenset({"session", "neo4j_session", "graph_session", "tx", "transaction"})
+# Programs whose arguments turn into options or commands when they start with "-" or
+# name a helper protocol (git ext::, ssh -oProxyCommand, tar --to-command...).
+_OPTION_PROGRAMS = frozenset(
+    {"git", "ssh", "scp", "rsync", "curl", "wget", "tar", "zip", "unzip", "find", "xargs", "hg", "svn", "sendmail", "psql", "mysql"}
+)
 _YAML_LOADS = frozenset({"yaml.load", "yaml.load_all"})
 _UNSAFE_YAML_LOADERS = frozenset(
     f"yaml.{p}{n}" for p in ("", "loader.", "cyaml.") for n in ("Loader", "UnsafeLoader", "FullLoader", "CLoader", "CUnsafeLoader", "CFullLoader")
@@ -69,6 +75,8 @@ BUILDERS = frozenset(
 _CLEAN_EXPRS = (ast.Compare, ast.Constant, ast.Lambda)
 _NO = object()
 _LEN = "#len"  # consts key suffix: the length of a list whose items are followed
+_PREFIXED = "#prefixed"  # consts key suffix: the value starts with text fixed in the code
+_PATH_JOINS = frozenset({"os.path.join", "posixpath.join", "ntpath.join"})
 
 
 @dataclass
@@ -326,6 +334,43 @@ class FlowBuilder:
                 if isinstance(child, ast.expr):
                     self.expr(child, env)
 
+    def _argument_injection(self, node: ast.Call, qual: str, argv: ast.List | ast.Tuple, env) -> None:
+        """["git", "clone", url]: an untrusted item of a program that takes options
+        anywhere can be an option (--upload-pack=...), unless "--" comes before it."""
+        program = argv.elts[0] if argv.elts else None
+        if not (isinstance(program, ast.Constant) and isinstance(program.value, str)):
+            return
+        name = program.value.rpartition("/")[2]
+        if name not in _OPTION_PROGRAMS:
+            return
+        for item in argv.elts[1:]:
+            if isinstance(item, ast.Constant):
+                if item.value == "--":
+                    return
+                continue
+            if isinstance(item, ast.Starred):
+                item = item.value
+            if self._fixed_start(item, env):
+                continue  # os.path.join(root, name), f"https://{host}": cannot start with "-"
+            taint = self.expr(item, env)
+            if taint:
+                self._sink(item, "command-injection", qual, taint, f"an argument of {name} (option injection)")
+
+    def _fixed_start(self, node: ast.AST, env) -> bool:
+        """Whether a value begins with text fixed in the code (not an option dash)."""
+        if isinstance(node, ast.Name):
+            return node.id + _PREFIXED in self.consts
+        if isinstance(node, ast.JoinedStr):
+            first = node.values[0] if node.values else None
+            return isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value[:1] not in ("", "-")
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left = node.left
+            return (isinstance(left, ast.Constant) and isinstance(left.value, str) and left.value[:1] not in ("", "-")) or self._fixed_start(left, env)
+        if isinstance(node, ast.Call) and node.args and self.ctx.qualname(node.func) in _PATH_JOINS:
+            first = node.args[0]  # a directory from configuration or the code
+            return set(self.expr(first, env)) <= {UNKNOWN} or self._fixed_start(first, env)
+        return False
+
     def _list_method(self, node: ast.Call, name: str, args: list[Taint], env) -> tuple[bool, Taint]:
         """append/pop/insert on a list whose items are known one by one."""
         n = self.consts[name + _LEN]
@@ -405,6 +450,9 @@ class FlowBuilder:
             env[name] = _step(value, line, f"assigned to {name}")
             self.consts.pop(name, None)
             self.consts.pop(name + _LEN, None)
+            self.consts.pop(name + _PREFIXED, None)
+            if value_node is not None and self._fixed_start(value_node, env):
+                self.consts[name + _PREFIXED] = True
             if isinstance(value_node, ast.List) and not any(isinstance(e, ast.Starred) for e in value_node.elts):
                 # a list built here: its items are followed one by one (append, pop, [i])
                 self.consts[name + _LEN] = len(value_node.elts)
@@ -658,6 +706,19 @@ class FlowBuilder:
             head = func.value.id if isinstance(func.value, ast.Name) else ""
             if receiver_name.endswith(".cursor") or head in ("cursor", "cur"):
                 self._sink(node, "sql-injection", qual or func.attr, args[0], f"{func.attr}()")
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in ("run", "execute_query")
+            and args
+            and not self.kb.sinks.get(qual or "")
+            and (
+                (qual or "").rpartition(".")[0].endswith((".session", ".begin_transaction"))
+                or (isinstance(func.value, ast.Name) and func.value.id in _GRAPH_SESSIONS)
+            )
+        ):
+            # Neo4j: a session made elsewhere runs its first argument as Cypher
+            # (with driver.session() as session: session.run(query)).
+            self._sink(node, "cypher-injection", qual or func.attr, args[0], f"{func.attr}() of a graph session")
         if isinstance(func, ast.Attribute) and not self.kb.sinks.get(qual or ""):
             # LDAP searches on a connection made elsewhere: ldap3's search(base, filter),
             # python-ldap's search_s(base, scope, filter).
@@ -682,6 +743,8 @@ class FlowBuilder:
             loader = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "Loader"), None)
             if loader is not None and self.ctx.qualname(loader) in _UNSAFE_YAML_LOADERS:
                 self._sink(node, "deserialization", qual, args[0], f"{qual}() with an object-constructing Loader")
+        if qual in _SUBPROCESS_CALLS and node.args and isinstance(node.args[0], (ast.List, ast.Tuple)):
+            self._argument_injection(node, qual, node.args[0], env)
         if qual in _SUBPROCESS_CALLS and node.args and self._runs_shell(node.args[0]):
             self._sink(node, "command-injection", qual, args[0], f"{qual}() through a shell (-c)")
         specs = kb.sinks.get(qual)
