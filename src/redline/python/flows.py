@@ -491,13 +491,16 @@ class FlowBuilder:
                 env[base.id] = _union(env.get(base.id, {}), _step(value, line, f"stored in {base.id}"))
         elif isinstance(target, ast.Subscript):
             base = target.value
-            qual = self.ctx.qualname(base) if value else None
-            if qual is not None:
+            qual = self.ctx.qualname(base)
+            specs = self.kb.sinks.get(f"{qual}.__setitem__", ()) if qual is not None else ()
+            if specs:
                 # obj[key] = value is obj.__setitem__(key, value): a sink when listed so
                 # (session["user"] = ..., response.headers["X"] = ...).
-                for spec in self.kb.sinks.get(f"{qual}.__setitem__", ()):
-                    if 1 in spec.args:
-                        self._sink(target, spec.category, qual, value, f"{qual}[...]")
+                key_taint = self.expr(target.slice, env) if any(0 in spec.args for spec in specs) else {}
+                for spec in specs:
+                    tainted = _union(value if 1 in spec.args else {}, key_taint if 0 in spec.args else {})
+                    if tainted:
+                        self._sink(target, spec.category, qual, tainted, f"{qual}[...]")
             if isinstance(base, ast.Name):
                 key = _item_key(base.id, target.slice)
                 if key is not None:  # m["a"] = x: remembered per key, strong update
