@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from redline.config import Config
-from redline.discovery import ANALYSED_KINDS, classify, discover
+from redline.discovery import ANALYSED_KINDS, PYTHON_KINDS, classify, discover
 from redline.python.names import ImportMap, module_name
 from redline.scan import ScanOptions, run_scan
 
@@ -285,7 +285,8 @@ def test_kinds_in_a_tree(tmp_path: Path) -> None:
         "run": "python",
         "tool": "python",
     }
-    assert {"python", "notebook"} == ANALYSED_KINDS
+    assert {"python", "notebook"} == PYTHON_KINDS
+    assert {"yaml", "json", "toml", "env", "markdown", "dockerfile"} <= ANALYSED_KINDS - PYTHON_KINDS
 
 
 # -- explicit paths --------------------------------------------------------------------

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from redline import suppress
 from redline.cache import digest
+from redline.discovery import TEXT_KINDS
 from redline.engine import Dispatch, FileContext, RuleSettings, walk
 from redline.knowledge.taint import CATEGORIES, SUPERSEDES
 from redline.knowledge.taint import load_all as taint_knowledge
@@ -35,6 +36,8 @@ from redline.python.parsing import (
     parse,
     source_lines,
 )
+from redline.text.secret_values import redact
+from redline.text.secrets import scan_text
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ def is_sandbox_file(rel: str, patterns: tuple[str, ...]) -> bool:
 
 
 def analyse_bytes(task: FileTask, data: bytes, settings: AnalysisSettings) -> FileResult:
+    if task.kind in TEXT_KINDS:
+        return _analyse_text(task, data, settings)
     result = FileResult(task.rel)
     cell_of_line = None
     try:
@@ -95,7 +100,7 @@ def analyse_bytes(task: FileTask, data: bytes, settings: AnalysisSettings) -> Fi
         result.skipped = SkippedFile(task.rel, str(exc), parse_failure=True)
         return result
     try:
-        findings, summary, flows = _check(task, source, tree, settings, cell_of_line)
+        findings, summary, flows, known = _check(task, source, tree, settings, cell_of_line)
         result.summary = summary.to_dict()
     except RecursionError:
         result.skipped = SkippedFile(task.rel, "too deeply nested to analyse", parse_failure=True)
@@ -134,7 +139,20 @@ def analyse_bytes(task: FileTask, data: bytes, settings: AnalysisSettings) -> Fi
             if 0 < m.stmt_start <= len(lines):
                 m.snippet = lines[m.stmt_start - 1].strip()
             kept.append(m)
+    for f in kept:  # no secret reaches a report or the cache, whichever rule saw its line
+        f.snippet, f.message = redact(f.snippet, known), redact(f.message, known)
     result.findings = kept
+    return result
+
+
+def _analyse_text(task: FileTask, data: bytes, settings: AnalysisSettings) -> FileResult:
+    """A configuration or text file: only the secret scanner reads it."""
+    result = FileResult(task.rel)
+    if b"\x00" in data[:8192]:
+        return result  # binary data under a text name: nothing to read
+    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
+    rules = settings.rules
+    result.findings = scan_text(task.rel, text, task.kind, rules.enabled, rules.severity)
     return result
 
 
@@ -156,12 +174,12 @@ def _check(
         flows = FlowBuilder(ctx, taint_knowledge(), task.module, settings.project_roots).build(tree)
         for sink in flows.sinks.values():
             line = sink["line"]
-            sink["snippet"] = ctx.lines[line - 1].strip() if 0 < line <= len(ctx.lines) else ""
+            sink["snippet"] = redact(ctx.lines[line - 1].strip(), ctx.secrets) if 0 < line <= len(ctx.lines) else ""
             if cell_of_line is not None:
                 sink["cell"], sink["shown_line"] = cell_of_line(line)
     summary = summarise(tree, imports, task.rel)
     summary.variables = ctx.module_variables()
-    return ctx.findings, summary, flows
+    return ctx.findings, summary, flows, ctx.secrets
 
 
 

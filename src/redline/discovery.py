@@ -45,7 +45,10 @@ _BY_SUFFIX = {
 _LOCK_FILES = frozenset(
     {"poetry.lock", "uv.lock", "pdm.lock", "pipfile.lock", "pylock.toml", "requirements.lock"}
 )
-ANALYSED_KINDS = frozenset({"python", "notebook"})
+PYTHON_KINDS = frozenset({"python", "notebook"})
+# Read as text by the secret scanner (redline.text).
+TEXT_KINDS = frozenset({"yaml", "json", "toml", "env", "ini", "jinja", "shell", "markdown", "dockerfile"})
+ANALYSED_KINDS = PYTHON_KINDS | TEXT_KINDS
 
 
 def classify(name: str) -> str | None:

@@ -65,6 +65,7 @@ class FileContext:
         self.settings = settings
         self.sandboxed = sandboxed
         self.findings: list[Finding] = []
+        self.secrets: set[str] = set()  # values reported as secrets: masked in every output
         self.scope: tuple[str, ...] = ()
         self.stmt: ast.stmt | None = None
         # Per-scope variable -> qualified name of the class it was constructed from.
@@ -150,6 +151,7 @@ class FileContext:
         col = getattr(node, "col_offset", 0)
         snippet = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
         if secret:
+            self.secrets.add(secret)
             masked = mask_secret(secret)
             snippet = snippet.replace(secret, masked)
             message = message.replace(secret, masked)

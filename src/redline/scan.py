@@ -14,7 +14,7 @@ from pathlib import Path
 from redline import cache as cache_mod
 from redline.analysis import AnalysisSettings, FileResult, FileTask, analyse_file
 from redline.config import Config, enabled_rules
-from redline.discovery import ANALYSED_KINDS, discover
+from redline.discovery import ANALYSED_KINDS, PYTHON_KINDS, discover
 from redline.engine import RuleSettings
 from redline.knowledge.taint import CATEGORIES, SUPERSEDES
 from redline.knowledge.taint import load_all as taint_knowledge
@@ -60,15 +60,17 @@ def run_scan(
     package_dirs = frozenset(found.package_dirs)
     tasks = []
     for f in found.files:
-        if f.kind in ANALYSED_KINDS:
+        if f.kind in PYTHON_KINDS:
             module, is_package = module_name(f.rel, package_dirs, root.name)
             tasks.append(FileTask(str(f.path), f.rel, f.kind, module, is_package))
+        elif f.kind in ANALYSED_KINDS:  # read as text: secrets in configuration files
+            tasks.append(FileTask(str(f.path), f.rel, f.kind, "", False))
     taint_rules = enabled & TAINT_RULES
     settings = AnalysisSettings(
         rules=RuleSettings(enabled=enabled, severity=dict(config.severity)),
         sandbox_files=config.sandbox_files,
         taint=bool(taint_rules),
-        project_roots=_project_roots(tasks) if taint_rules else frozenset(),
+        project_roots=_project_roots([t for t in tasks if t.module]) if taint_rules else frozenset(),
     )
 
     cache = None
@@ -133,7 +135,7 @@ def _taint(results: list[FileResult], tasks, settings, index, cache) -> tuple[li
     graphs = []
     for task, r in zip(tasks, results, strict=True):
         flows = r.flows
-        if flows is None and r.skipped is None:
+        if flows is None and r.skipped is None and task.kind in PYTHON_KINDS:
             flows = cache.flows(r.rel, r.digest) if cache is not None and r.digest else None
             if flows is None:  # a cache hit whose graph was lost: analyse the file again
                 fresh = _worker(task, settings)

@@ -36,7 +36,13 @@ class SecretKnowledge:
     min_length_token: int
     placeholders: frozenset[str]
     placeholder_re: re.Pattern[str]
-    providers: tuple[tuple[str, re.Pattern[str]], ...]
+    providers: tuple[tuple[str, re.Pattern[str], str], ...]  # name, pattern, severity
+    any_provider: re.Pattern[str]
+    scheme_prefixed: frozenset[str]
+    token_qualifiers: frozenset[str]
+    min_entropy_password: float
+    min_entropy_token: float
+    leaks: dict[str, frozenset[str]]
 
 
 def _strings(data: dict, key: str, where: str) -> frozenset[str]:
@@ -44,6 +50,13 @@ def _strings(data: dict, key: str, where: str) -> frozenset[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise KnowledgeError(f"knowledge/secrets.toml: {where}.{key} must be a list of strings")
     return frozenset(v.lower() for v in value)
+
+
+def _exact(data: dict, key: str) -> frozenset[str]:
+    value = data.get(key)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise KnowledgeError(f"knowledge/secrets.toml: leaks.{key} must be a list of strings")
+    return frozenset(value)
 
 
 @cache
@@ -54,7 +67,13 @@ def secrets() -> SecretKnowledge:
         placeholder_re = re.compile(
             "|".join(f"(?:{p})" for p in values["placeholder_patterns"]), re.IGNORECASE
         )
-        compiled = tuple((p["name"], re.compile(p["pattern"])) for p in providers)
+        compiled = tuple(
+            (p["name"], re.compile(p["pattern"]), p.get("severity", "CRITICAL").upper()) for p in providers
+        )
+        leaks = data["leaks"]
+        bad = [name for name, _, sev in compiled if sev not in ("CRITICAL", "HIGH", "MEDIUM", "LOW")]
+        if bad:
+            raise KnowledgeError(f"knowledge/secrets.toml: bad severity for {bad}")
         return SecretKnowledge(
             terminal=_strings(names, "terminal", "names"),
             key_qualifiers=_strings(names, "key_qualifiers", "names"),
@@ -65,6 +84,12 @@ def secrets() -> SecretKnowledge:
             placeholders=_strings(values, "placeholders", "values"),
             placeholder_re=placeholder_re,
             providers=compiled,
+            any_provider=re.compile("|".join(f"(?:{p['pattern']})" for p in providers)),
+            scheme_prefixed=_strings(names, "scheme_prefixed", "names"),
+            token_qualifiers=_strings(names, "token_qualifiers", "names"),
+            min_entropy_password=float(values["min_entropy_password"]),
+            min_entropy_token=float(values["min_entropy_token"]),
+            leaks={key: _exact(leaks, key) for key in leaks},
         )
     except (KeyError, TypeError, re.error) as exc:
         raise KnowledgeError(f"knowledge/secrets.toml: invalid ({exc!r})") from None

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
+from dataclasses import dataclass
 
-from redline.knowledge import secrets
 from redline.model import Area, Confidence, Severity
 from redline.rules.common import argument, string_value
 from redline.rules.registry import check, define
+from redline.text.secret_values import (
+    credential_kind,
+    is_placeholder,
+    is_test_path,
+    provider_hits,
+    provider_of,
+    redact,
+    secret_value,
+)
 
 CRED001 = define(
     "CRED001",
@@ -48,85 +59,83 @@ abused within hours; database passwords in code are shared by every environment.
     references=("https://cwe.mitre.org/data/definitions/798.html",),
 )
 
-_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
-_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
-_IDENTIFIER_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+_GETENV_NAMES = ("get_env_var", "getenv", "get_env", "env_var", "environ.get")
 
 
-def name_words(name: str) -> list[str]:
-    return [w.lower() for w in _WORDS.findall(name)]
+def report(
+    ctx,
+    rule,
+    node,
+    message: str,
+    *,
+    severity: Severity | None = None,
+    confidence: Confidence | None = None,
+    secret: str | None = None,
+) -> None:
+    """``ctx.report`` for the credential rules: one severity lower in tests and
+    fixtures, and the secret masked in the snippet however the source spells it."""
+    severity = severity or rule.severity
+    if is_test_path(ctx.path):
+        severity = severity.lower()
+    before = len(ctx.findings)
+    ctx.report(rule, node, message, severity=severity, confidence=confidence, secret=secret)
+    if len(ctx.findings) > before:
+        f = ctx.findings[-1]
+        known = {secret} if secret else set()
+        raw = _raw_literal(ctx, node)
+        if raw and secret:
+            known.add(raw)
+        f.snippet = redact(f.snippet, known)
+        f.message = redact(f.message, known)
 
 
-def credential_kind(name: str) -> str | None:
-    """The credential word that a name ends with (``password``, ``token``...), or None."""
-    words = name_words(name)
-    if not words:
+_QUOTED = re.compile(r"^[rRbBuUfF]{0,2}('\'\'|\"\"\"|'|\")(.*)\1$", re.DOTALL)
+
+
+def _raw_literal(ctx, node) -> str | None:
+    """The text between the quotes of a one-line string literal, as written."""
+    line, end_line = getattr(node, "lineno", 0), getattr(node, "end_lineno", 0)
+    if not isinstance(node, ast.Constant) or line != end_line or not 0 < line <= len(ctx.lines):
         return None
-    k = secrets()
-    last = words[-1]
-    if last == "key":
-        if len(words) < 2 or words[-2] not in k.key_qualifiers:
-            return None
-        last = words[-2] + "key"
-    elif len(words) >= 2 and words[-2] + last in k.terminal:
-        last = words[-2] + last  # api_key spelled apiKey -> "apikey"
-    elif last not in k.terminal:
-        return None
-    if any(w in k.not_secret_modifiers for w in words[:-1]):
-        return None
-    return last
+    raw = ctx.lines[line - 1].encode()[node.col_offset : node.end_col_offset].decode(errors="replace")
+    m = _QUOTED.match(raw)
+    return m.group(2) if m and m.group(2) else None
 
 
-def is_placeholder(value: str, name: str) -> bool:
-    k = secrets()
-    lowered = value.lower()
-    return lowered in k.placeholders or lowered == name.lower() or bool(k.placeholder_re.search(value))
-
-
-def secret_value(value: str, name: str, kind: str) -> bool:
-    """Whether a literal looks like a real secret rather than a placeholder or a label."""
-    k = secrets()
-    stripped = value.strip()
-    minimum = k.min_length if kind in k.short_ok else k.min_length_token
-    if len(stripped) < minimum or any(c.isspace() for c in stripped):
-        return False
-    if is_placeholder(stripped, name):
-        return False
-    if _ENV_NAME.match(stripped) or _IDENTIFIER_PATH.match(stripped):
-        return False  # the name of an environment variable or a settings attribute
-    if stripped.startswith(("/", "./", "~/", "http://", "https://")) or "://" in stripped:
-        return False  # paths and URLs (URLs with credentials are a separate rule)
-    return True
-
-
-def provider_of(value: str) -> str | None:
-    for label, pattern in secrets().providers:
-        if pattern.search(value):
-            return label
-    return None
+def _literal(node: ast.AST | None) -> ast.AST | None:
+    """The literal a value falls back to: ``x or "lit"``, ``Field(default="lit")``."""
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+        return node.values[-1]
+    if isinstance(node, ast.Call) and not node.args:
+        for kw in node.keywords:
+            if kw.arg == "default":
+                return kw.value
+    return node
 
 
 def _report(ctx, node: ast.AST, name: str, value_node: ast.AST | None, where: str) -> None:
+    value_node = _literal(value_node)
     value = string_value(value_node)
     if value is None:
         return
     kind = credential_kind(name)
-    provider = provider_of(value)
-    if provider is not None and is_placeholder(value, name):
-        provider = None
-    if provider is None and (kind is None or not secret_value(value, name, kind)):
+    hit = provider_of(value)
+    if hit is not None and is_placeholder(value, name):
+        hit = None
+    if hit is None and (kind is None or not secret_value(value, name, kind)):
         return
-    if provider:
-        ctx.report(
+    if hit:
+        report(
+            ctx,
             CRED001,
             value_node or node,
-            f"{provider} hardcoded in {where} {name!r}",
-            severity=Severity.CRITICAL,
+            f"{hit.label} hardcoded in {where} {name!r}",
+            severity=hit.severity,
             confidence=Confidence.HIGH,
             secret=value,
         )
     else:
-        ctx.report(CRED001, value_node or node, f"literal credential in {where} {name!r}", secret=value)
+        report(ctx, CRED001, value_node or node, f"literal credential in {where} {name!r}", secret=value)
 
 
 def _target_name(target: ast.AST) -> str | None:
@@ -193,3 +202,92 @@ def environment_fallback(ctx, node: ast.Call) -> None:
     name = string_value(argument(node, 0, "key"))
     if name:
         _report(ctx, node, name, argument(node, 1, "default"), "fallback for environment variable")
+
+
+def _is_env_getter(ctx, func: ast.AST) -> bool:
+    qual = ctx.qualname(func) or ""
+    if qual.startswith("os."):
+        return False  # os.getenv/os.environ.get: environment_fallback above
+    spelled = qual or (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
+    return spelled.endswith(_GETENV_NAMES)
+
+
+@check(CRED001, nodes=(ast.Call,))
+def env_helper_fallback(ctx, node: ast.Call) -> None:
+    """``get_env_var("KEY", "literal")`` and ``partial(get_env_var, "KEY", "literal")``:
+    the literal is what runs wherever the variable is not set."""
+    args = node.args
+    if ctx.qualname(node.func) == "functools.partial" and args and _is_env_getter(ctx, args[0]):
+        args = args[1:]
+        default = args[1] if len(args) > 1 else argument(node, 99, "default")
+    elif _is_env_getter(ctx, node.func):
+        default = argument(node, 1, "default")
+    else:
+        return
+    name = string_value(args[0]) if args else None
+    if name and default is not None:
+        _report(ctx, node, name, default, "fallback for environment variable")
+
+
+@check(CRED001, nodes=(ast.Constant,))
+def provider_literal(ctx, node: ast.Constant) -> None:
+    """A provider-shaped key in any string literal (f-string parts and docstrings
+    included) that no named check above has reported."""
+    if not isinstance(node.value, str) or len(node.value) < 16:
+        return
+    for hit in provider_hits(node.value):
+        if not _reported_at(ctx, node):
+            report(
+                ctx,
+                CRED001,
+                node,
+                f"{hit.label} in a string literal",
+                severity=hit.severity,
+                confidence=Confidence.HIGH,
+                secret=hit.text,
+            )
+        return
+
+
+def _reported_at(ctx, node: ast.AST) -> bool:
+    line, col = node.lineno, node.col_offset
+    return any(
+        f.rule_id == CRED001.id and f.location.column == col and f.location.line == ctx_line(ctx, line)
+        for f in ctx.findings
+    )
+
+
+def ctx_line(ctx, line: int) -> int:
+    """The line a finding on source line ``line`` is shown at (notebook cells differ)."""
+    cell_of_line = getattr(ctx, "_cell_of_line", None)
+    return cell_of_line(line)[1] if cell_of_line is not None else line
+
+
+@check(CRED001, nodes=(ast.Module,))
+def provider_in_comment(ctx, node: ast.Module) -> None:
+    """A provider-shaped key pasted into a comment."""
+    source = "\n".join(ctx.lines)
+    if not provider_hits(source):
+        return
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source + "\n").readline))
+    except (tokenize.TokenError, SyntaxError):
+        return
+    for tok in tokens:
+        if tok.type != tokenize.COMMENT:
+            continue
+        for hit in provider_hits(tok.string):
+            line, col = tok.start
+            at = _At(line, col + hit.start, line, col + hit.end)
+            report(ctx, CRED001, at, f"{hit.label} in a comment", severity=hit.severity,
+                   confidence=Confidence.HIGH, secret=hit.text)
+
+
+@dataclass(frozen=True)
+class _At:
+    """A position that is not an AST node (a comment)."""
+
+    lineno: int
+    col_offset: int
+    end_lineno: int
+    end_col_offset: int

@@ -110,6 +110,7 @@ def load_all() -> None:
     from redline.rules import (  # noqa: F401
         auth,
         code_execution,
+        connections,
         credentials,
         crypto,
         filesystem,

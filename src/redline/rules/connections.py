@@ -1,0 +1,308 @@
+"""Checklist area 5, connection checks: credentials inside connection URIs, static AWS
+keys instead of the default credential chain, and secrets in URL query strings."""
+
+from __future__ import annotations
+
+import ast
+import re
+import weakref
+
+from redline.model import Area, Confidence, Severity
+from redline.rules.common import string_value
+from redline.rules.credentials import report
+from redline.rules.registry import check, define
+from redline.text.secret_values import (
+    credential_kind,
+    provider_of,
+    real_uri_password,
+    secret_value,
+    uri_passwords,
+)
+
+AUTH006 = define(
+    "AUTH006",
+    "credentials-in-connection-uri",
+    "Password embedded in a connection URI",
+    area=Area.AUTH,
+    severity=Severity.HIGH,
+    confidence=Confidence.HIGH,
+    cwe=798,
+    what="""
+A password written into a connection URI (`postgresql://user:password@host`,
+`mongodb+srv://`, `redis://:password@`, `amqp://`, `bolt://`/`neo4j://`), in Python
+strings and in configuration files. A URI whose password is interpolated from a
+variable (`f"postgresql://{user}:{password}@{host}"`) is reported at MEDIUM: the
+secret is no longer in the code, but the URI that carries it is logged, shown in
+error messages and copied into settings dumps. Placeholders (`${DB_PASSWORD}`,
+`<password>`, `user:password@`) are not reported.
+""",
+    why="""
+Connection URIs travel: into logs and tracebacks, into `to_dict()` snapshots, into
+admin pages and crash reports. A password inside one leaks with it, and a literal one
+is in every copy of the repository. Drivers take the password separately (`password=`
+for PostgreSQL, `auth=(user, password)` for Neo4j) so that it stays out of the URI.
+""",
+    example="""
+    import psycopg2
+
+    conn = psycopg2.connect("postgresql://app:Wint3r-2024-prod@db.internal:5432/app")
+""",
+    use_instead="""
+    import os
+
+    import psycopg2
+
+    conn = psycopg2.connect(host="db.internal", dbname="app", user="app",
+                            password=os.environ["PGPASSWORD"])
+""",
+    recommendation=(
+        "Keep passwords out of connection URIs: pass them separately (password=..., Neo4j "
+        "auth=(user, password)) from the environment or a secrets manager, and rotate any "
+        "password that was committed."
+    ),
+    references=("https://cwe.mitre.org/data/definitions/798.html",),
+)
+
+AUTH007 = define(
+    "AUTH007",
+    "static-aws-keys",
+    "Hardcoded AWS access keys passed to boto3",
+    area=Area.AUTH,
+    severity=Severity.HIGH,
+    confidence=Confidence.HIGH,
+    cwe=798,
+    what="""
+`aws_access_key_id`, `aws_secret_access_key` or `aws_session_token` given to a
+`boto3`/`botocore`/`aioboto3` client, resource or session as a string literal, or as
+a variable of the module bound to one.
+""",
+    why="""
+Long-lived access keys in code work from anywhere until someone notices and rotates
+them, and they are usually broader than the code needs. An IAM role (instance
+profile, ECS task role, IRSA) or the default credential chain gives short-lived,
+scoped credentials and keeps them out of the repository.
+""",
+    example="""
+    import boto3
+
+    s3 = boto3.client("s3", aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+                      aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+""",
+    use_instead="""
+    import boto3
+
+    s3 = boto3.client("s3")  # IAM role or the default credential chain
+""",
+    recommendation=(
+        "Drop explicit keys: let boto3 use the default credential chain with an IAM role "
+        "(instance profile, task role, IRSA) or AWS SSO; rotate the committed keys."
+    ),
+    references=(
+        "https://boto3.amazonaws.com/v1/documentation/api/latest/guide/credentials.html",
+        "https://cwe.mitre.org/data/definitions/798.html",
+    ),
+)
+
+AUTH008 = define(
+    "AUTH008",
+    "credential-in-query-string",
+    "API key or token sent in the URL query string",
+    area=Area.AUTH,
+    severity=Severity.MEDIUM,
+    confidence=Confidence.MEDIUM,
+    cwe=598,
+    what="""
+An API key, token or password put in an outgoing request's URL: `params={"api_key":
+key}` on an HTTP client call, or `?token={token}` / `&api_key=` built into a URL with
+an f-string or concatenation.
+""",
+    why="""
+URLs are written to access logs, proxy logs, browser history, tracing spans and error
+reports; a credential in the query string is copied everywhere the URL goes. Headers
+(`Authorization: Bearer ...`, `X-API-Key`) are not logged by default.
+""",
+    example="""
+    import requests
+
+    def search(query, api_key):
+        return requests.get("https://api.example.com/search",
+                            params={"q": query, "api_key": api_key}, timeout=10)
+""",
+    use_instead="""
+    import requests
+
+    def search(query, api_key):
+        return requests.get("https://api.example.com/search", params={"q": query},
+                            headers={"Authorization": f"Bearer {api_key}"}, timeout=10)
+""",
+    recommendation=(
+        "Send credentials in a header (Authorization: Bearer ..., X-API-Key); if a provider "
+        "only accepts query keys, keep those URLs out of logs and traces."
+    ),
+    references=("https://cwe.mitre.org/data/definitions/598.html",),
+)
+
+_NEO4J = ("bolt", "neo4j", "bolt+s", "bolt+ssc", "neo4j+s", "neo4j+ssc")
+_SLOT = "\x00"  # stands for an interpolated value when an f-string is read as text
+_URI_SLOTS = re.compile(
+    r"\b(?P<scheme>[A-Za-z][A-Za-z0-9+.-]{1,30})://(?P<user>[^\s:/@'\"]{0,100}):(?P<password>[^\s@/'\"]{1,200})@"
+)
+_QUERY_KEY = re.compile(r"[?&](?P<key>[A-Za-z_][A-Za-z0-9_.-]{0,60})=$")
+_QUERY_LITERAL = re.compile(r"[?&](?P<key>[A-Za-z_][A-Za-z0-9_.-]{0,60})=(?P<value>[^&#\s'\"]+)")
+# Query parameter names that carry credentials even without a credential word.
+_QUERY_NAMES = frozenset({"key", "apikey", "api_key", "api-key", "access_token", "token", "auth", "sig"})
+_HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"})
+_AWS_KEYWORDS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+_AWS_CALLS = ("boto3.", "botocore.", "aioboto3.", "aiobotocore.")
+
+
+def _neo4j_advice(scheme: str) -> str:
+    return "; pass auth=(user, password) to GraphDatabase.driver instead" if scheme in _NEO4J else ""
+
+
+def _is_docstring(ctx, node: ast.AST) -> bool:
+    stmt = ctx.stmt
+    return isinstance(stmt, ast.Expr) and stmt.value is node
+
+
+@check(AUTH006, nodes=(ast.Constant,))
+def uri_literal(ctx, node: ast.Constant) -> None:
+    if not isinstance(node.value, str) or "://" not in node.value or _is_docstring(ctx, node):
+        return
+    for uri in uri_passwords(node.value):
+        severity = Severity.MEDIUM if uri.loopback else None
+        report(
+            ctx,
+            AUTH006,
+            node,
+            f"password written into a {uri.scheme}:// URI{_neo4j_advice(uri.scheme)}",
+            severity=severity,
+            secret=uri.password,
+        )
+        return
+
+
+@check(AUTH006, nodes=(ast.JoinedStr,))
+def uri_fstring(ctx, node: ast.JoinedStr) -> None:
+    text = "".join(
+        v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else _SLOT for v in node.values
+    )
+    if "://" not in text or "@" not in text:
+        return
+    for m in _URI_SLOTS.finditer(text):
+        password, scheme = m["password"], m["scheme"].lower()
+        if _SLOT in password:
+            report(
+                ctx,
+                AUTH006,
+                node,
+                f"password interpolated into a {scheme}:// URI{_neo4j_advice(scheme)}",
+                severity=Severity.MEDIUM,
+                confidence=Confidence.MEDIUM,
+            )
+        elif text[m.end() : m.end() + 1] in (_SLOT, "") and real_uri_password(password, m["user"]):
+            # host interpolated: the literal piece alone was not a whole URI
+            report(ctx, AUTH006, node, f"password written into a {scheme}:// URI", secret=password)
+        return
+
+
+# -- AUTH007 ---------------------------------------------------------------------------
+
+_MODULE_LITERALS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@check(AUTH007, nodes=(ast.Module,))
+def module_literals(ctx, node: ast.Module) -> None:
+    """Remember the module's ``NAME = "literal"`` bindings for the calls below."""
+    found: dict[str, str] = {}
+    for stmt in node.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            value = string_value(stmt.value)
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for t in targets:
+                if isinstance(t, ast.Name) and value is not None:
+                    found[t.id] = value
+    _MODULE_LITERALS[ctx] = found
+
+
+@check(AUTH007, nodes=(ast.Call,))
+def static_aws_keys(ctx, node: ast.Call) -> None:
+    keywords = [kw for kw in node.keywords if kw.arg in _AWS_KEYWORDS]
+    if not keywords:
+        return
+    qual = ctx.qualname(node.func) or ""
+    if not qual.startswith(_AWS_CALLS):
+        return
+    literals = _MODULE_LITERALS.get(ctx, {})
+    for kw in keywords:
+        value = string_value(kw.value)
+        if value is None and isinstance(kw.value, ast.Name):
+            value = literals.get(kw.value.id)
+        if value and (provider_of(value) or secret_value(value, kw.arg, "token")):
+            report(ctx, AUTH007, node, f"static AWS credential {kw.arg} passed to {qual}", secret=value)
+            return
+
+
+# -- AUTH008 ---------------------------------------------------------------------------
+
+
+def _query_credential(name: str) -> bool:
+    return name.lower() in _QUERY_NAMES or credential_kind(name) is not None
+
+
+@check(AUTH008, nodes=(ast.Call,))
+def params_keyword(ctx, node: ast.Call) -> None:
+    func = node.func
+    if not isinstance(func, ast.Attribute) or func.attr not in _HTTP_METHODS:
+        return
+    for kw in node.keywords:
+        if kw.arg != "params" or not isinstance(kw.value, ast.Dict):
+            continue
+        for key, value in zip(kw.value.keys, kw.value.values, strict=True):
+            name = string_value(key)
+            if name and _query_credential(name) and _carries_value(value):
+                report(ctx, AUTH008, key, f"{name!r} sent as a URL query parameter")
+                return
+
+
+def _carries_value(value: ast.AST) -> bool:
+    literal = string_value(value)
+    if literal is None:
+        return not isinstance(value, ast.Constant)  # None, numbers: nothing secret
+    return secret_value(literal, "api_key", "token")
+
+
+@check(AUTH008, nodes=(ast.JoinedStr,))
+def query_fstring(ctx, node: ast.JoinedStr) -> None:
+    values = node.values
+    for i, part in enumerate(values[:-1]):
+        if not (isinstance(part, ast.Constant) and isinstance(part.value, str)):
+            continue
+        m = _QUERY_KEY.search(part.value)
+        if m and isinstance(values[i + 1], ast.FormattedValue) and _query_credential(m["key"]):
+            report(ctx, AUTH008, node, f"{m['key']!r} built into a URL query string")
+            return
+
+
+@check(AUTH008, nodes=(ast.BinOp,))
+def query_concatenation(ctx, node: ast.BinOp) -> None:
+    if not isinstance(node.op, ast.Add) or isinstance(node.right, ast.Constant):
+        return
+    left = node.left
+    text = string_value(left)
+    if text is None and isinstance(left, ast.BinOp) and isinstance(left.op, ast.Add):
+        text = string_value(left.right)
+    m = _QUERY_KEY.search(text or "")
+    if m and _query_credential(m["key"]):
+        report(ctx, AUTH008, node, f"{m['key']!r} concatenated into a URL query string")
+
+
+@check(AUTH008, nodes=(ast.Constant,))
+def query_literal(ctx, node: ast.Constant) -> None:
+    text = node.value
+    if not isinstance(text, str) or "=" not in text or "?" not in text or _is_docstring(ctx, node):
+        return
+    for m in _QUERY_LITERAL.finditer(text):
+        if _query_credential(m["key"]) and secret_value(m["value"], m["key"], "token"):
+            report(ctx, AUTH008, node, f"{m['key']!r} written into a URL query string", secret=m["value"])
+            return

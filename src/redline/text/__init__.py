@@ -1,0 +1,1 @@
+"""Analysers of files other than Python source: secrets in configuration and text."""

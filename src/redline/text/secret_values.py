@@ -1,0 +1,204 @@
+"""What a secret looks like, on plain strings: credential names, placeholder and
+low-entropy values, provider key shapes, passwords inside URIs, and redaction.
+
+Shared by the Python rules and the text-file analyser; the knowledge itself is data
+in ``knowledge/secrets.toml``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from redline.knowledge import secrets
+from redline.model import Severity, mask_secret
+
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_IDENTIFIER_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+_LABEL = re.compile(r"^[a-z]+([_.-][a-z]+)*$")  # openai_api_key, x-api-key: names, not secrets
+_TEST_DIRS = frozenset({"test", "tests", "testing", "fixtures", "__fixtures__", "testdata", "test_data"})
+# scheme://user:password@host -- the password part, whatever the scheme.
+_URI = re.compile(
+    r"\b(?P<scheme>[A-Za-z][A-Za-z0-9+.-]{1,30})://(?P<user>[^\s:/@'\"`<>]{0,100}):"
+    r"(?P<password>[^\s@/'\"`<>]{1,200})@(?P<host>[^\s/'\"`?#<>:,;]{1,255})"
+)
+_LOOPBACK = ("localhost", "127.0.0.1", "0.0.0.0", "::1", "[::1]", "host.docker.internal")
+# Passwords that documentation and tutorials put in example URIs.
+_EXAMPLE_PASSWORDS = frozenset({"tiger", "pass", "pwd", "pw", "passw0rd", "p@ssw0rd", "mysecretpassword"})
+
+
+def name_words(name: str) -> list[str]:
+    return [w.lower() for w in _WORDS.findall(name)]
+
+
+def credential_kind(name: str, *, strict: bool = False) -> str | None:
+    """The credential word a name ends with (``password``, ``token``, ``apikey``...), or None.
+
+    ``strict`` (for leaks) also requires a qualifier before a bare ``token``: in AI code
+    ``token`` is more often a piece of model output than a credential.
+    """
+    words = name_words(name)
+    if not words:
+        return None
+    k = secrets()
+    last = words[-1]
+    if last == "key":
+        if len(words) < 2 or words[-2] not in k.key_qualifiers:
+            return None
+        last = words[-2] + "key"
+    elif len(words) >= 2 and words[-2] + last in k.terminal:
+        last = words[-2] + last  # api_key spelled apiKey -> "apikey"
+    elif last not in k.terminal:
+        return None
+    if any(w in k.not_secret_modifiers for w in words[:-1]):
+        return None
+    if strict and last == "token" and (len(words) < 2 or words[-2] not in k.token_qualifiers):
+        return None
+    return last
+
+
+def entropy(value: str) -> float:
+    """Shannon entropy in bits per character."""
+    if not value:
+        return 0.0
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
+
+
+def is_placeholder(value: str, name: str = "") -> bool:
+    k = secrets()
+    lowered = value.lower().strip()
+    return (
+        lowered in k.placeholders
+        or (bool(name) and lowered == name.lower())
+        or bool(k.placeholder_re.search(value.strip()))
+    )
+
+
+def secret_value(value: str, name: str, kind: str) -> bool:
+    """Whether a literal given to a credential name looks like a real secret rather
+    than a placeholder, a label, a path or an environment-variable name."""
+    k = secrets()
+    stripped = value.strip()
+    if kind in k.scheme_prefixed:  # Authorization: "Bearer <token>"
+        scheme, _, rest = stripped.partition(" ")
+        if not rest or scheme.lower() not in ("bearer", "token", "basic", "apikey", "key"):
+            return False
+        stripped, kind = rest.strip(), "token"
+    password_like = kind in k.short_ok
+    minimum = k.min_length if password_like else k.min_length_token
+    if len(stripped) < minimum or any(c.isspace() for c in stripped):
+        return False
+    if is_placeholder(stripped, name):
+        return False
+    if _ENV_NAME.match(stripped) and ("_" in stripped or stripped.isalpha()) or _IDENTIFIER_PATH.match(stripped):
+        return False  # the name of an environment variable or a settings attribute
+    if stripped.startswith(("/", "./", "~/", "http://", "https://")) or "://" in stripped:
+        return False  # paths and URLs (URLs with credentials are a separate rule)
+    if not password_like and _LABEL.match(stripped):
+        return False  # a header or field name: "x-api-key", "openai_api_key"
+    if "{" in stripped and "}" in stripped:
+        return False  # a format template
+    threshold = k.min_entropy_password if password_like else k.min_entropy_token
+    return entropy(stripped) >= threshold
+
+
+@dataclass(frozen=True)
+class ProviderHit:
+    label: str
+    severity: Severity
+    start: int
+    end: int
+    text: str
+
+
+def provider_hits(text: str) -> list[ProviderHit]:
+    """Provider-shaped keys in ``text`` that are not placeholders."""
+    k = secrets()
+    if not k.any_provider.search(text):
+        return []
+    hits: list[ProviderHit] = []
+    taken: list[tuple[int, int]] = []
+    for label, pattern, severity in k.providers:
+        for m in pattern.finditer(text):
+            if any(s < m.end() and m.start() < e for s, e in taken):
+                continue
+            if is_placeholder(m.group(0)) or _filler(m.group(0)):
+                continue
+            taken.append((m.start(), m.end()))
+            hits.append(ProviderHit(label, Severity[severity], m.start(), m.end(), m.group(0)))
+    hits.sort(key=lambda h: h.start)
+    return hits
+
+
+def _filler(token: str) -> bool:
+    """A documentation key made of one repeated character after its prefix."""
+    body = re.sub(r"^[A-Za-z]+[-_]", "", token)
+    return len(body) >= 8 and Counter(body).most_common(1)[0][1] > len(body) * 0.6
+
+
+def provider_of(value: str) -> ProviderHit | None:
+    hits = provider_hits(value)
+    return hits[0] if hits else None
+
+
+@dataclass(frozen=True)
+class UriPassword:
+    scheme: str
+    user: str
+    password: str
+    host: str
+    start: int  # of the password in the text
+    end: int
+
+    @property
+    def loopback(self) -> bool:
+        return self.host.lower().startswith(_LOOPBACK)
+
+
+def uri_passwords(text: str) -> list[UriPassword]:
+    """Passwords written into ``scheme://user:password@host`` URIs, placeholders excluded."""
+    if "://" not in text or "@" not in text:
+        return []
+    out = []
+    for m in _URI.finditer(text):
+        password = m["password"]
+        if not real_uri_password(password, m["user"]):
+            continue
+        out.append(UriPassword(m["scheme"].lower(), m["user"], password, m["host"], m.start("password"), m.end("password")))
+    return out
+
+
+def real_uri_password(password: str, user: str = "") -> bool:
+    lowered = password.lower()
+    if lowered in _EXAMPLE_PASSWORDS or lowered == user.lower() or password.isdigit() and len(password) <= 5:
+        return False  # scott:tiger, user:user, host:port@ shapes
+    if any(c in password for c in "{}$*<>[]") or "%s" in password or "%(" in password:
+        return False  # templates, format fields, masks
+    return not is_placeholder(password, "password") and len(password) >= 3
+
+
+def redact(text: str, known: frozenset[str] | set[str] = frozenset()) -> str:
+    """``text`` with every provider-shaped key, URI password and known secret masked."""
+    if not text:
+        return text
+    for secret in sorted(known, key=len, reverse=True):
+        if secret and secret in text:
+            text = text.replace(secret, mask_secret(secret))
+    for hit in reversed(provider_hits(text)):
+        text = text[: hit.start] + mask_secret(hit.text) + text[hit.end :]
+    for uri in reversed(uri_passwords(text)):
+        text = text[: uri.start] + mask_secret(uri.password) + text[uri.end :]
+    return text
+
+
+def is_test_path(rel: str) -> bool:
+    """Tests and fixtures: credentials there are reported one severity lower."""
+    parts = rel.replace("\\", "/").split("/")
+    name = parts[-1].lower()
+    if name.startswith("test_") or name.endswith(("_test.py", "_tests.py")) or name == "conftest.py":
+        return True
+    return any(p.lower() in _TEST_DIRS for p in parts[:-1])

@@ -1,0 +1,161 @@
+"""Secrets in files that are not Python: YAML, JSON, TOML, .env, INI, shell scripts,
+Dockerfiles, Jinja templates and Markdown code blocks.
+
+One pass over the lines: provider-shaped keys anywhere, passwords inside URIs, and
+``key: value`` / ``KEY=value`` / ``"key": "value"`` / ``--password value`` pairs whose
+key names a credential and whose value is not a placeholder. Every value is masked
+before it is put into a finding.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from redline.model import Finding, Location, Rule, Severity
+from redline.rules.connections import AUTH006
+from redline.rules.credentials import CRED001
+from redline.text.secret_values import (
+    credential_kind,
+    is_test_path,
+    provider_hits,
+    redact,
+    secret_value,
+    uri_passwords,
+)
+
+_KEY_VALUE = re.compile(
+    r"""^\s*(?:-\s+)?(?:export\s+|set\s+|\$env:)?["']?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,100})["']?"""
+    r"""\s*(?:=|:(?=\s|$|["']))\s*(?P<value>.*)$"""
+)
+_DOCKER_ENV = re.compile(r"^\s*(?:ENV|ARG)\s+(?P<rest>.+)$", re.IGNORECASE)
+_JSON_PAIR = re.compile(r'"(?P<key>[A-Za-z_][A-Za-z0-9_.\- ]{0,100})"\s*:\s*"(?P<value>(?:[^"\\\n]|\\.){1,500})"')
+_FLAG = re.compile(r"(?:^|\s)--(?P<key>[a-z][a-z0-9-]{1,60})(?:=|\s+)(?P<value>'[^']*'|\"[^\"]*\"|[^\s'\"]+)")
+_SUPPRESS = re.compile(r"redline\s*:\s*ignore\b(?:\[([^\]]*)\])?", re.IGNORECASE)
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_LINE_KINDS = frozenset({"yaml", "toml", "env", "ini", "jinja", "shell", "dockerfile", "markdown"})
+_FLAG_KINDS = frozenset({"shell", "dockerfile", "markdown"})
+
+
+def scan_text(rel: str, text: str, kind: str, enabled: frozenset[str], overrides: dict) -> list[Finding]:
+    """The CRED001/AUTH006 findings of one text file, secrets masked, suppressions applied."""
+    lower = is_test_path(rel)
+    found: list[Finding] = []
+    seen: set[tuple[int, int]] = set()
+    lines = text.splitlines()
+
+    def add(rule: Rule, number: int, col: int, severity: Severity, message: str, secret: str) -> None:
+        if rule.id not in enabled or (number, col) in seen:
+            return
+        seen.add((number, col))
+        if lower:
+            severity = severity.lower()
+        line = lines[number - 1]
+        found.append(
+            Finding(
+                rule_id=rule.id,
+                title=rule.title,
+                area=rule.area,
+                severity=overrides.get(rule.id) or severity,
+                confidence=rule.confidence,
+                location=Location(rel, number, col),
+                message=message,
+                snippet=redact(line.strip(), {secret})[:300],
+                cwe=rule.cwe,
+                recommendation=rule.recommendation,
+                stmt_start=number,
+                stmt_end=number,
+            )
+        )
+
+    in_fence = False
+    for number, line in enumerate(lines, start=1):
+        if kind == "markdown" and _FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        for hit in provider_hits(line):
+            add(CRED001, number, hit.start, hit.severity, f"{hit.label} in a {kind} file", hit.text)
+        code = kind != "markdown" or in_fence
+        if not code:
+            continue
+        for uri in uri_passwords(line):
+            severity = Severity.MEDIUM if uri.loopback else AUTH006.severity
+            add(AUTH006, number, uri.start, severity, f"password embedded in a {uri.scheme}:// URI", uri.password)
+        for key, value, col in _pairs(line, kind):
+            cred = credential_kind(key)
+            if cred is not None and secret_value(value, key, cred):
+                add(CRED001, number, col, CRED001.severity, f"literal credential for key {key!r}", value)
+    return _unsuppressed(found, lines)
+
+
+def _pairs(line: str, kind: str) -> Iterator[tuple[str, str, int]]:
+    """(key, value, column of the value) pairs written on one line."""
+    if kind == "json" or '"' in line and ":" in line and kind in ("yaml", "markdown", "jinja"):
+        for m in _JSON_PAIR.finditer(line):
+            yield m["key"], m["value"], m.start("value")
+        if kind == "json":
+            return
+    if kind in _FLAG_KINDS and "--" in line:
+        for m in _FLAG.finditer(line):
+            yield m["key"], _unquote(m["value"]), m.start("value")
+    if kind == "dockerfile":
+        m = _DOCKER_ENV.match(line)
+        if m:
+            rest, base = m["rest"], m.start("rest")
+            pairs = re.finditer(r"(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>\"[^\"]*\"|'[^']*'|\S+)", rest)
+            listed = list(pairs)
+            if listed:
+                for p in listed:
+                    yield p["key"], _unquote(p["value"]), base + p.start("value")
+            else:  # ENV KEY value
+                key, _, value = rest.partition(" ")
+                yield key, _unquote(value.strip()), base + len(key) + 1
+            return
+    if kind in _LINE_KINDS:
+        m = _KEY_VALUE.match(line)
+        if m:
+            value = _clean(m["value"], kind)
+            if value:
+                yield m["key"], value, m.start("value")
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+def _clean(raw: str, kind: str) -> str | None:
+    """The scalar value of ``key: value``; None for block, anchor, tag and flow values."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    if raw[0] in "'\"":
+        end = raw.find(raw[0], 1)
+        return raw[1:end] if end > 0 else None
+    if raw[0] in "|>&*![{(" or raw.startswith("\\"):
+        return None
+    for marker in (" #", "\t#", " ;") if kind in ("yaml", "env", "ini", "shell", "toml") else (" #",):
+        cut = raw.find(marker)
+        if cut >= 0:
+            raw = raw[:cut]
+    return raw.strip().rstrip(",;")
+
+
+def _unsuppressed(findings: list[Finding], lines: list[str]) -> list[Finding]:
+    """``redline: ignore[ID] reason`` in any comment syntax, on the line or the one above."""
+    if not findings or not any("redline" in line.lower() for line in lines):
+        return findings
+    kept = []
+    for f in findings:
+        covered = False
+        for number in (f.location.line, f.location.line - 1):
+            if 0 < number <= len(lines):
+                m = _SUPPRESS.search(lines[number - 1])
+                standalone = lines[number - 1].lstrip().startswith(("#", "//", ";", "<!--", "{#"))
+                if m and (number == f.location.line or standalone):
+                    ids = {i.strip().upper() for i in (m.group(1) or "").split(",") if i.strip()}
+                    covered = covered or not ids or f.rule_id in ids
+        if not covered:
+            kept.append(f)
+    return kept
