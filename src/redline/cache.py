@@ -156,12 +156,14 @@ class ResultCache:
             return old
         return None
 
-    def store_taint(self, key: str, findings: list, suppressed: int, safe: set[tuple]) -> None:
+    def store_taint(self, key: str, result) -> None:
+        """``result``: a redline.python.taint.TaintResult."""
         self._taint_new = {
             "key": key,
-            "findings": [finding_to_dict(f) for f in findings],
-            "suppressed": suppressed,
-            "safe": sorted(safe, key=repr),
+            "findings": [finding_to_dict(f) for f in result.findings],
+            "suppressed": result.suppressed,
+            "safe": sorted(result.safe, key=repr),
+            "mitigated": sorted(([list(k), why] for k, why in result.mitigated.items()), key=repr),
         }
 
     def save(self) -> None:

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import redline
 from redline import config as config_mod
-from redline.model import Area
+from redline.model import Area, ScanResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+_BASELINE_NAME = ".redline-baseline.json"
 
 
 class UsageError(Exception):
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--format",
         "-f",
-        choices=("terminal", "markdown", "json", "sarif"),
+        choices=("terminal", "markdown", "json", "sarif", "html"),
         default="terminal",
         help="format written to standard output (default: terminal)",
     )
@@ -46,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         type=Path,
         metavar="FILE",
-        help="also write a report to FILE, format from its extension (.md .json .sarif .txt); repeatable",
+        help="also write a report to FILE, format from its extension (.md .json .sarif .html .txt); repeatable",
     )
     scan.add_argument(
         "--fail-on",
@@ -63,12 +64,33 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--strict", action="store_true", help="exit 2 when any Python file cannot be parsed")
     scan.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     scan.add_argument("--quiet", "-q", action="store_true", help="print nothing to stdout (reports go to -o files)")
+    scan.add_argument("--baseline", type=Path, metavar="FILE", help="report only findings beyond this baseline")
+    scan.add_argument("--diff", metavar="REF", help="report only findings on lines changed since git revision REF")
+    scan.add_argument("--fix", action="store_true", help="apply the mechanical fixes to the files, then report what is left")
+    scan.add_argument("--dry-run", action="store_true", help="with --fix: print the fixes as a unified diff, change nothing")
+
+    baseline = sub.add_parser("baseline", help="accept the current findings (baseline create)")
+    baseline_sub = baseline.add_subparsers(dest="baseline_command", metavar="ACTION")
+    create = baseline_sub.add_parser("create", help=f"write {_BASELINE_NAME} for PATH (default: .)")
+    create.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="PATH")
+    create.add_argument("--output", "-o", type=Path, metavar="FILE", help=f"where to write (default: PATH/{_BASELINE_NAME})")
+    create.add_argument("--config", type=Path, metavar="FILE", help="read settings from FILE")
+    create.add_argument("--select", action="append", metavar="RULES", help="only these rule ids, prefixes or areas")
+    create.add_argument("--ignore", action="append", metavar="RULES", help="skip these rule ids, prefixes or areas")
+    create.add_argument("--exclude", action="append", metavar="PATTERN", help="gitignore-style pattern to leave out")
+    create.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+    create.add_argument("--cache-dir", type=Path, metavar="DIR", help="result cache location")
 
     rules = sub.add_parser("rules", help="list the rules")
     rules.add_argument("--area", help="only rules of this area (slug or number)")
 
     explain = sub.add_parser("explain", help="show a rule's documentation")
     explain.add_argument("rule_id", metavar="ID")
+
+
+    docs = sub.add_parser("docs", help="regenerate docs/rules/<ID>.md from the rule metadata")
+    docs.add_argument("directory", nargs="?", type=Path, default=Path("docs") / "rules", metavar="DIR")
+    docs.add_argument("--check", action="store_true", help="change nothing; exit 1 when the pages are stale")
     return parser
 
 
@@ -78,10 +100,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "scan":
             return cmd_scan(args)
+        if args.command == "baseline":
+            if args.baseline_command != "create":
+                raise UsageError("usage: redline baseline create [PATH] [-o FILE]")
+            return cmd_baseline_create(args)
         if args.command == "rules":
             return cmd_rules(args)
         if args.command == "explain":
             return cmd_explain(args)
+        if args.command == "docs":
+            return cmd_docs(args)
         parser.print_help()
         return EXIT_ERROR
     except (config_mod.ConfigError, UsageError) as exc:
@@ -106,23 +134,21 @@ def _split(values: list[str] | None) -> tuple[str, ...]:
     return tuple(out)
 
 
-def cmd_scan(args: argparse.Namespace) -> int:
-    from redline.report import format_for_path, render_text
-    from redline.rules import registry
-    from redline.scan import ScanOptions, run_scan, scan_root
+def _scan_config(args: argparse.Namespace, paths: list[Path]) -> config_mod.Config:
+    """The configuration file's settings with the command line's on top."""
+    from redline.scan import scan_root
 
-    paths = args.paths or [Path(".")]
     for p in paths:
         if not p.exists() and not p.is_symlink():
             raise UsageError(f"{p}: no such file or directory")
-    if args.jobs is not None and args.jobs < 1:
+    if getattr(args, "jobs", None) is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     cfg = config_mod.load(scan_root(paths), args.config)
     select, ignore = _split(args.select), _split(args.ignore)
     for sel in (*select, *ignore):
         config_mod.validate_selector(sel)
     fail_on = cfg.fail_on
-    if args.fail_on is not None:
+    if getattr(args, "fail_on", None) is not None:
         try:
             fail_on = config_mod.parse_fail_on(args.fail_on)
         except ValueError as exc:
@@ -132,7 +158,18 @@ def cmd_scan(args: argparse.Namespace) -> int:
         ignore=(cfg.ignore + ignore) if ignore else None,
         exclude=(cfg.exclude + _split(args.exclude)) if args.exclude else None,
     )
-    cfg = dataclasses.replace(cfg, fail_on=fail_on)
+    return dataclasses.replace(cfg, fail_on=fail_on)
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from redline.report import format_for_path, render_text
+    from redline.rules import registry
+    from redline.scan import ScanOptions, run_scan, scan_root
+
+    paths = args.paths or [Path(".")]
+    cfg = _scan_config(args, paths)
+    if args.dry_run and not args.fix:
+        raise UsageError("--dry-run only goes with --fix")
     outputs = []
     for out in args.output:
         try:
@@ -140,21 +177,70 @@ def cmd_scan(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(f"{out}: {exc}") from None
 
-    progress = None
-    bar = None
-    if not args.no_progress and sys.stderr.isatty():
-        bar = _Progress()
-        progress = bar.update
-    try:
-        result = run_scan(
-            paths,
-            cfg,
-            ScanOptions(jobs=args.jobs, cache_dir=args.cache_dir, use_cache=not args.no_cache),
-            progress,
-        )
-    finally:
-        if bar is not None:
-            bar.close()
+    entries = changed = None
+    if args.baseline is not None:
+        from redline import baseline as baseline_mod
+
+        try:
+            entries = baseline_mod.load(args.baseline)
+        except baseline_mod.BaselineError as exc:
+            raise UsageError(str(exc)) from None
+    if args.diff is not None:
+        from redline import gitdiff
+
+        try:
+            changed = gitdiff.changed_lines(scan_root(paths), args.diff)
+        except gitdiff.DiffError as exc:
+            raise UsageError(str(exc)) from None
+
+    def scan() -> ScanResult:
+        progress = None
+        bar = None
+        if not args.no_progress and sys.stderr.isatty():
+            bar = _Progress()
+            progress = bar.update
+        try:
+            result = run_scan(
+                paths,
+                cfg,
+                ScanOptions(jobs=args.jobs, cache_dir=args.cache_dir, use_cache=not args.no_cache),
+                progress,
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+        if changed is not None:
+            gitdiff.apply(result, changed, args.diff)
+        if entries is not None:
+            baseline_mod.apply(result, entries, str(args.baseline))
+        return result
+
+    result = scan()
+    if args.fix:
+        from redline import fix
+
+        fixes = fix.plan(result, paths, cfg)
+        if args.dry_run:
+            if not args.quiet:
+                sys.stdout.write(fix.unified_diff(fixes))
+            print(fix.summary(fixes, written=False), file=sys.stderr)
+            return EXIT_FINDINGS if result.gate_failed() else EXIT_CLEAN
+        try:
+            fix.write(fixes)
+        except OSError as exc:
+            raise UsageError(f"cannot write a fix: {exc}") from None
+        print(fix.summary(fixes, written=True), file=sys.stderr)
+        if fixes:
+            result = scan()
+    if result.baseline is not None and result.baseline.stale:
+        from redline.report import visible
+
+        for entry in result.baseline.stale:
+            print(
+                f"redline: stale baseline entry: {visible(entry.rule_id)} {visible(entry.path)} "
+                f"in {visible(entry.scope)}" + (f" ({entry.missing} fewer)" if entry.missing > 1 else ""),
+                file=sys.stderr,
+            )
 
     rules = {r.id: r for r in registry.all_rules()}
     for path, fmt in outputs:
@@ -179,6 +265,22 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if result.gate_failed() else EXIT_CLEAN
 
 
+def cmd_baseline_create(args: argparse.Namespace) -> int:
+    from redline import baseline as baseline_mod
+    from redline.scan import ScanOptions, run_scan, scan_root
+
+    paths = [args.path]
+    cfg = _scan_config(args, paths)
+    result = run_scan(paths, cfg, ScanOptions(cache_dir=args.cache_dir, use_cache=not args.no_cache))
+    target = args.output or scan_root(paths) / _BASELINE_NAME
+    try:
+        count = baseline_mod.write(target, result)
+    except baseline_mod.BaselineError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"redline: wrote {target}: {len(result.findings)} finding(s) accepted as {count} entries", file=sys.stderr)
+    return EXIT_CLEAN
+
+
 class _Progress:
     """A rich progress bar on stderr, shown only for scans long enough to need one."""
 
@@ -201,6 +303,7 @@ class _Progress:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.stop()
+
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -268,6 +371,26 @@ def explain_text(rule_id: str) -> str:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     sys.stdout.write(explain_text(args.rule_id))
+    return EXIT_CLEAN
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from redline import docs
+    from redline.rules import registry
+
+    rules = registry.all_rules()
+    if args.check:
+        problems = docs.stale(args.directory, rules)
+        for problem in problems:
+            print(f"redline: stale rule doc: {args.directory / problem}", file=sys.stderr)
+        if problems:
+            print("redline: run `redline docs` to regenerate them", file=sys.stderr)
+        return EXIT_FINDINGS if problems else EXIT_CLEAN
+    try:
+        changed = docs.write(args.directory, rules)
+    except OSError as exc:
+        raise UsageError(f"{args.directory}: cannot write rule docs: {exc.strerror or exc}") from None
+    print(f"redline: {changed} page(s) updated in {args.directory} ({len(rules)} rules)", file=sys.stderr)
     return EXIT_CLEAN
 
 

@@ -167,6 +167,24 @@ class ForeignSuppression:
     hides: tuple[str, ...] = ()  # redline rule ids reported on the same statement
 
 
+@dataclass(frozen=True)
+class StaleEntry:
+    """A baseline entry with fewer current occurrences than it accepts."""
+
+    rule_id: str
+    path: str
+    scope: str
+    code: str
+    missing: int  # accepted occurrences no longer found
+
+
+@dataclass(frozen=True)
+class BaselineSummary:
+    file: str
+    accepted: int  # findings hidden because the baseline accepts them
+    stale: tuple[StaleEntry, ...] = ()
+
+
 @dataclass
 class ScanResult:
     root: str
@@ -181,6 +199,10 @@ class ScanResult:
     fail_on: Severity | None = Severity.HIGH
     # The ProjectIndex of the scanned modules (for cross-module analysers; not rendered).
     index: object | None = field(default=None, repr=False, compare=False)
+    # Set by ``scan --baseline``: what the baseline accepted and its stale entries.
+    baseline: BaselineSummary | None = None
+    # Set by ``scan --diff REF``: only findings on lines changed since REF are kept.
+    diff_ref: str | None = None
 
     @property
     def parse_failures(self) -> list[SkippedFile]:

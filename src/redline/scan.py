@@ -18,7 +18,7 @@ from redline.discovery import ANALYSED_KINDS, PYTHON_KINDS, discover
 from redline.engine import RuleSettings
 from redline.knowledge.taint import CATEGORIES, SUPERSEDES
 from redline.knowledge.taint import load_all as taint_knowledge
-from redline.model import Confidence, Finding, ScanResult, SkippedFile
+from redline.model import Confidence, Finding, ScanResult, Severity, SkippedFile
 from redline.python import taint
 from redline.python.index import ProjectIndex
 from redline.python.names import module_name, namespace_name
@@ -92,12 +92,12 @@ def run_scan(
         result.suppressed_count += r.suppressed
     result.index = ProjectIndex([r.summary for r in results if r.summary is not None])
     if taint_rules:
-        found_taint, suppressed, safe = _taint(results, tasks, settings, result.index, cache)
-        for f in found_taint:
+        verdict = _taint(results, tasks, settings, result.index, cache)
+        for f in verdict.findings:
             if f.rule_id in config.severity:
                 f.severity = config.severity[f.rule_id]
-        result.findings = supersede(result.findings, found_taint, safe)
-        result.suppressed_count += suppressed
+        result.findings = supersede(result.findings, verdict.findings, verdict.safe, verdict.mitigated)
+        result.suppressed_count += verdict.suppressed
     if cache is not None:
         cache.save()
     result.skipped.sort(key=lambda s: s.path)
@@ -115,9 +115,9 @@ def _project_roots(tasks: list[FileTask]) -> frozenset[str]:
     return frozenset(roots)
 
 
-def _taint(results: list[FileResult], tasks, settings, index, cache) -> tuple[list[Finding], int, set[tuple]]:
-    """The project's taint findings, suppressed count and sink calls proven safe;
-    reused from the cache when no file changed."""
+def _taint(results: list[FileResult], tasks, settings, index, cache) -> taint.TaintResult:
+    """The project's taint findings, suppressed count, and sink calls proven safe or
+    behind an opt-in flag; reused from the cache when no file changed."""
     key = hashlib.sha256(
         "\0".join(f"{r.rel}:{r.digest}" for r in results).encode()
     ).hexdigest()
@@ -125,10 +125,11 @@ def _taint(results: list[FileResult], tasks, settings, index, cache) -> tuple[li
         memo = cache.taint(key)
         if memo is not None:
             try:
-                return (
+                return taint.TaintResult(
                     [cache_mod.finding_from_dict(f) for f in memo["findings"]],
                     memo["suppressed"],
                     {tuple(k) for k in memo["safe"]},
+                    {tuple(k): why for k, why in memo["mitigated"]},
                 )
             except (KeyError, TypeError, ValueError, AttributeError):
                 pass
@@ -148,10 +149,10 @@ def _taint(results: list[FileResult], tasks, settings, index, cache) -> tuple[li
         if flows is not None:
             graphs.append((r.rel, flows))
     rules = {r.id: r for r in registry.all_rules() if r.id in settings.rules.enabled}
-    found, suppressed, safe = taint.findings(graphs, index, taint_knowledge(), rules)
+    verdict = taint.findings(graphs, index, taint_knowledge(), rules)
     if cache is not None:
-        cache.store_taint(key, found, suppressed, safe)
-    return found, suppressed, safe
+        cache.store_taint(key, verdict)
+    return verdict
 
 
 def _settings_salt(settings: AnalysisSettings) -> str:
@@ -227,11 +228,24 @@ _VERDICT_RULES = {
 }
 
 
-def supersede(pattern: list[Finding], tainted: list[Finding], safe: set[tuple] = frozenset()) -> list[Finding]:
+def supersede(
+    pattern: list[Finding],
+    tainted: list[Finding],
+    safe: set[tuple] = frozenset(),
+    mitigated: dict[tuple, str] | None = None,
+) -> list[Finding]:
     """A taint finding replaces the pattern finding it proves on the same line. Weaker
     evidence (medium confidence: a command-line or public-API source) does not: there
     the pattern finding stays and the taint finding is dropped as a duplicate. A pattern
-    finding on a sink call proven to receive only constants or sanitized data goes."""
+    finding on a sink call proven to receive only constants or sanitized data goes; one
+    behind an opt-in flag (allow_dangerous_code) is LOW."""
+    for key, why in (mitigated or {}).items():
+        path, line, cell, col, category = key
+        for f in pattern:
+            loc = f.location
+            if (loc.path, loc.line, loc.cell, loc.column) == (path, line, cell, col) and f.rule_id in _VERDICT_RULES.get(category, ()):
+                f.severity = Severity.LOW
+                f.message += f"; mitigated: {why}"
     if safe:
         settled = {
             (path, line, cell, col, rule)

@@ -74,6 +74,7 @@ BUILDERS = frozenset(
 )
 _CLEAN_EXPRS = (ast.Compare, ast.Constant, ast.Lambda)
 _NO = object()
+MITIGATED = frozenset({"~mitigated"})  # a trace marker: validated by a denylist-style check
 _LEN = "#len"  # consts key suffix: the length of a list whose items are followed
 _PREFIXED = "#prefixed"  # consts key suffix: the value starts with text fixed in the code
 _PATH_JOINS = frozenset({"os.path.join", "posixpath.join", "ntpath.join"})
@@ -155,17 +156,22 @@ class FlowBuilder:
         self.shell_lists: set[str] = set()  # list variables whose first item is a shell
         self.bases: tuple[str, ...] = ()  # resolved direct bases of the current class
         self.known_names: frozenset[str] = frozenset()  # functions, classes, literal globals
+        self.opt_in: str | None = None  # the opt-in flag checked by the current class or function
+        self.opt_in_possible = False
 
     # -- entry points --------------------------------------------------------------------
     def build(self, tree: ast.Module) -> FlowGraph:
         self.known_names = _known_names(tree)
+        self.opt_in_possible = any(m in line.lower() for line in self.ctx.lines for m in _OPT_IN_MARKERS)
         self._function(tree, (), None, "<module>")
         return self.graph
 
     def _function(self, node: ast.AST, scope: tuple[str, ...], cls: str | None, name: str) -> None:
         qual = ".".join((self.module, *scope, name)) if name != "<module>" else f"{self.module}.<module>"
-        saved = (self.func, self.cls, self.ctx.scope, self.html_view, self.consts, self.shell_lists)
+        saved = (self.func, self.cls, self.ctx.scope, self.html_view, self.consts, self.shell_lists, self.opt_in)
         self.func, self.cls, self.html_view, self.consts, self.shell_lists = qual, cls, False, {}, set()
+        if isinstance(node, _FUNCS) and self.opt_in_possible:
+            self.opt_in = _opt_in_flag(node) or self.opt_in
         inner_scope = (*scope, name) if name != "<module>" else ()
         self.ctx.scope = inner_scope
         env: dict[str, Taint] = {}
@@ -193,7 +199,7 @@ class FlowBuilder:
         else:
             body = node.body  # the module
         self._block(body, env, scope=inner_scope)
-        self.func, self.cls, self.ctx.scope, self.html_view, self.consts, self.shell_lists = saved
+        self.func, self.cls, self.ctx.scope, self.html_view, self.consts, self.shell_lists, self.opt_in = saved
 
     @property
     def _imported_roots(self) -> set[str]:
@@ -251,8 +257,10 @@ class FlowBuilder:
             self.ctx.scope = scope
             env.pop(node.name, None)
         elif isinstance(node, ast.ClassDef):
-            saved, saved_bases = self.cls, self.bases
+            saved, saved_bases, saved_opt_in = self.cls, self.bases, self.opt_in
             self.cls = node.name
+            if self.opt_in_possible:
+                self.opt_in = _opt_in_flag(node) or self.opt_in
             self.bases = tuple(b for b in (self.ctx.qualname(base) for base in node.bases) if b)
             inner = (*scope, node.name)
             for stmt in node.body:
@@ -261,7 +269,7 @@ class FlowBuilder:
                     self.ctx.scope = scope
                 elif isinstance(stmt, ast.ClassDef):
                     self._stmt(stmt, {}, inner)
-            self.cls, self.bases = saved, saved_bases
+            self.cls, self.bases, self.opt_in = saved, saved_bases, saved_opt_in
         elif isinstance(node, ast.Assign):
             value = self.expr(node.value, env)
             for target in node.targets:
@@ -283,6 +291,11 @@ class FlowBuilder:
             value = self.expr(node.value, env)
             if isinstance(node.value, (ast.Yield, ast.YieldFrom)):
                 self._flow(value, f"ret:{self.func}", node.lineno, "yielded")
+            for name in _validated_names(node.value):
+                # validate_code(code): a check that raises, by name only. It lowers what
+                # follows to LOW (a denylist is a mitigation, not a sanitizer).
+                if env.get(name):
+                    env[name] = _clean(env[name], MITIGATED)
         elif isinstance(node, (ast.If, ast.While)):
             self.expr(node.test, env)
             decided = self._fold_condition(node.test) if isinstance(node, ast.If) else None
@@ -557,6 +570,8 @@ class FlowBuilder:
                 "scope": ".".join(self.ctx.scope) or "<module>",
                 "stmt": [start, end],
             }
+            if self.opt_in:
+                self.graph.sinks[sink_id]["mitigation"] = f"the caller must opt in with {self.opt_in}"
         self._flow(taint, sink_id, line, f"reaches {what}")
 
     # -- expressions -----------------------------------------------------------------------
@@ -910,6 +925,36 @@ def _forget_items(env: dict, name: str) -> None:
     prefix = name + "["
     for key in [k for k in env if k.startswith(prefix) and k[len(prefix) : -1].lstrip("-").isdigit()]:
         del env[key]
+
+
+_VALIDATOR_PREFIXES = ("validate", "check", "verify", "ensure", "sanitize", "assert_")
+
+
+def _validated_names(call: ast.AST) -> list[str]:
+    """Names passed to a statement-level validation call (its result unused)."""
+    if not isinstance(call, ast.Call):
+        return []
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    if not name.lower().lstrip("_").startswith(_VALIDATOR_PREFIXES):
+        return []
+    return [a.id for a in call.args if isinstance(a, ast.Name)]
+
+
+_OPT_IN_MARKERS = ("allow_dangerous", "dangerously", "allow_unsafe", "trust_remote_code")
+
+
+def _opt_in_flag(node: ast.AST) -> str | None:
+    """``if not allow_dangerous_code: raise ...`` in a class or function: what follows
+    only runs when the caller accepted the risk explicitly."""
+    for sub in ast.walk(node):
+        if not isinstance(sub, ast.If) or not any(isinstance(b, ast.Raise) for b in sub.body):
+            continue
+        for part in ast.walk(sub.test):
+            name = part.attr if isinstance(part, ast.Attribute) else getattr(part, "id", None)
+            if isinstance(name, str) and any(m in name.lower() for m in _OPT_IN_MARKERS):
+                return name
+    return None
 
 
 def _carries(args: list[Taint], kwargs: dict[str, Taint]) -> bool:

@@ -16,7 +16,9 @@ from collections.abc import Iterable
 
 from redline.knowledge.taint import API_PARAMETER_EXCLUDED, TaintKnowledge
 from redline.model import Confidence, Finding, Location, Severity, TaintStep
-from redline.python.flows import BUILDERS, UNKNOWN, VERDICT_CATEGORIES
+from dataclasses import dataclass, field
+
+from redline.python.flows import BUILDERS, MITIGATED, UNKNOWN, VERDICT_CATEGORIES
 
 KIND_LABELS = {
     "api-parameter": "a caller of the public API",
@@ -313,7 +315,7 @@ def search(graph: Graph) -> dict[str, list]:
             before, edge_steps = prev[cur]
             steps[:0] = edge_steps
             cur = before
-        paths[sink] = [cur[0], steps]
+        paths[sink] = [cur[0], steps, bool(MITIGATED & state[1])]
     return paths
 
 
@@ -332,6 +334,7 @@ def _bfs(graph: Graph, starts: list[tuple[str, tuple]]) -> tuple[dict[str, tuple
             prev[state] = None
             queue.append(state)
     reached: dict[str, tuple] = {}
+    mitigated: dict[str, tuple] = {}  # reached only through a validation check so far
     sinks = graph.sinks
     adjacency = graph.adjacency
     while queue and len(prev) < MAX_STATES:
@@ -339,7 +342,10 @@ def _bfs(graph: Graph, starts: list[tuple[str, tuple]]) -> tuple[dict[str, tuple
         node, clean, stack = state
         if node in sinks:
             if sinks[node][1]["category"] not in clean and node not in reached:
-                reached[node] = state
+                if MITIGATED & clean:
+                    mitigated.setdefault(node, state)
+                else:
+                    reached[node] = state
             continue
         for to, steps, edge_clean, marker in adjacency.get(node, ()):
             new_stack = stack
@@ -357,6 +363,8 @@ def _bfs(graph: Graph, starts: list[tuple[str, tuple]]) -> tuple[dict[str, tuple
             if nxt not in prev:
                 prev[nxt] = (state, steps)
                 queue.append(nxt)
+    for node, state in mitigated.items():
+        reached.setdefault(node, state)
     return reached, prev
 
 
@@ -386,22 +394,31 @@ def safe_sinks(graph: Graph) -> set[tuple]:
     out = set(graph.safe)
     unsafe = set()
     for sid, path, sink in decided:
-        key = (path, sink.get("shown_line", sink["line"]), sink.get("cell"), sink["col"], sink["category"])
+        key = _sink_key(path, sink)
         (unsafe if sid in reached else out).add(key)
     return out - unsafe
 
 
-def findings(
-    graphs: list[tuple[str, dict]], index, kb: TaintKnowledge, rules: dict
-) -> tuple[list[Finding], int, set[tuple]]:
-    """Taint findings for the whole project, how many were suppressed inline, and the
-    sink calls proven safe."""
+@dataclass
+class TaintResult:
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: int = 0  # taint findings silenced inline
+    safe: set[tuple] = field(default_factory=set)  # sink calls proven safe (see safe_sinks)
+    mitigated: dict[tuple, str] = field(default_factory=dict)  # sink call -> why it is LOW
+
+
+def findings(graphs: list[tuple[str, dict]], index, kb: TaintKnowledge, rules: dict) -> TaintResult:
+    """Taint findings for the whole project, how many were suppressed inline, the sink
+    calls proven safe and those behind an opt-in flag."""
     graph = build(graphs)
     link(graph, index, kb)
-    safe = safe_sinks(graph)
-    out: list[Finding] = []
+    result = TaintResult(safe=safe_sinks(graph))
+    for path, sink in graph.sinks.values():
+        if sink.get("mitigation") and sink["category"] in VERDICT_CATEGORIES:
+            result.mitigated[_sink_key(path, sink)] = sink["mitigation"]
+    out = result.findings
     suppressed = 0
-    for sink_id, (source_id, steps) in sorted(search(graph).items()):
+    for sink_id, (source_id, steps, validated) in sorted(search(graph).items()):
         path, sink = graph.sinks[sink_id]
         src_path, source = graph.sources[source_id]
         if source["kind"] == "api-parameter" and sink["category"] in API_PARAMETER_EXCLUDED:
@@ -412,11 +429,17 @@ def findings(
         rule = rules.get(sink["rule"])
         if rule is None:
             continue
-        out.append(_finding(rule, path, sink, src_path, source, steps))
-    return out, suppressed, safe
+        mitigation = sink.get("mitigation") or ("the value passes a validation check first" if validated else None)
+        out.append(_finding(rule, path, sink, src_path, source, steps, mitigation))
+    result.suppressed = suppressed
+    return result
 
 
-def _finding(rule, path: str, sink: dict, src_path: str, source: dict, steps: list) -> Finding:
+def _sink_key(path: str, sink: dict) -> tuple:
+    return (path, sink.get("shown_line", sink["line"]), sink.get("cell"), sink["col"], sink["category"])
+
+
+def _finding(rule, path: str, sink: dict, src_path: str, source: dict, steps: list, mitigation: str | None) -> Finding:
     kind = source["kind"]
     severity = rule.severity
     if sink["category"] == "path-traversal-write":
@@ -425,6 +448,9 @@ def _finding(rule, path: str, sink: dict, src_path: str, source: dict, steps: li
         severity = severity.lower()
     label = KIND_LABELS.get(kind, kind)
     message = f"untrusted data from {label} ({source['desc']}) reaches {sink['what']}"
+    if mitigation:
+        severity = Severity.LOW
+        message += f"; mitigated: {mitigation}"
     trail = [TaintStep(Location(src_path, source["line"]), f"source: {source['desc']} ({label})")]
     for step_path, line, text in steps:
         trail.append(TaintStep(Location(step_path, line), text))
