@@ -209,3 +209,78 @@ def test_cache_reuses_taint_results_and_recomputes_after_edits(tmp_path):
     assert run() == [("INJ002", "app/helpers.py:15")]
     assert flows_doc.exists()
     assert run() == [("INJ002", "app/helpers.py:15")]
+
+
+def test_pattern_findings_follow_the_evidence(tmp_path):
+    """EXEC001/INJ001/SER001 go when the data is provably constant or sanitized, stay for
+    data the code does not show, and are LOW behind an opt-in flag."""
+    files = {
+        "app.py": """
+            import os
+            import pickle
+            import subprocess
+            import shlex
+
+            SETTING = "1 + 1"
+
+            def constant():
+                code = "2 * 21"
+                if len(code) > 3:
+                    code = SETTING
+                return eval(code)
+
+            def quoted(name):
+                subprocess.run("ls " + shlex.quote(name), shell=True, timeout=5)
+
+            def stored(redis):
+                return pickle.loads(redis.get("session"))
+
+            def from_environment():
+                return eval(os.environ["EXPR"])
+
+            class Runner:
+                def __init__(self, allow_dangerous_code: bool = False):
+                    if not allow_dangerous_code:
+                        raise ValueError("pass allow_dangerous_code=True to run model code")
+
+                def run(self, code):
+                    exec(code)
+            """,
+    }
+    result = scan(project(tmp_path, files))
+    found = sorted((f.rule_id, f.location.line, f.severity.name) for f in result.findings)
+    assert found == [
+        ("EXEC001", 22, "CRITICAL"),
+        ("EXEC001", 30, "LOW"),
+        ("SER001", 19, "HIGH"),
+    ]
+    opt_in = next(f for f in result.findings if f.location.line == 30)
+    assert "allow_dangerous_code" in opt_in.message
+
+
+def test_a_validation_call_lowers_a_proven_path_to_low(tmp_path):
+    files = {
+        "app.py": """
+            from flask import Flask, request
+
+            app = Flask(__name__)
+
+            def validate_expression(text):
+                if "__" in text or "import" in text:
+                    raise ValueError("rejected")
+
+            @app.route("/calc")
+            def calc():
+                expression = request.args["q"]
+                validate_expression(expression)
+                return str(eval(expression))
+
+            @app.route("/raw")
+            def raw():
+                return str(eval(request.args["q"]))
+            """,
+    }
+    result = scan(project(tmp_path, files))
+    found = sorted((f.rule_id, f.location.line, f.severity.name) for f in result.findings)
+    assert found == [("EXEC002", 14, "LOW"), ("EXEC002", 18, "CRITICAL")]
+    assert "validation" in result.findings[0].message or "validation" in result.findings[1].message
