@@ -111,6 +111,7 @@ def load_all() -> None:
         auth,
         code_execution,
         connections,
+        credential_leaks,
         credentials,
         crypto,
         filesystem,

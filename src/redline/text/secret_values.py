@@ -181,13 +181,26 @@ def real_uri_password(password: str, user: str = "") -> bool:
     return not is_placeholder(password, "password") and len(password) >= 3
 
 
+# key = "value", key: str = "value", "key": "value", key="value" -- on one line.
+_NAMED = re.compile(
+    r"""(?P<key>[A-Za-z_][A-Za-z0-9_.-]{0,80})["']?\s*(?::[^=\n"']{0,40}=|[:=])\s*[rRbBuU]?"""
+    r"""(?P<q>["'])(?P<value>[^"'\n]{4,300})(?P=q)"""
+)
+
+
 def redact(text: str, known: frozenset[str] | set[str] = frozenset()) -> str:
-    """``text`` with every provider-shaped key, URI password and known secret masked."""
+    """``text`` with every provider-shaped key, URI password, known secret and literal
+    given to a credential name masked."""
     if not text:
         return text
     for secret in sorted(known, key=len, reverse=True):
         if secret and secret in text:
             text = text.replace(secret, mask_secret(secret))
+    if "=" in text or ":" in text:
+        for m in reversed(list(_NAMED.finditer(text))):
+            kind = credential_kind(m["key"])
+            if kind and "*" not in m["value"] and secret_value(m["value"], m["key"], kind):
+                text = text[: m.start("value")] + mask_secret(m["value"]) + text[m.end("value") :]
     for hit in reversed(provider_hits(text)):
         text = text[: hit.start] + mask_secret(hit.text) + text[hit.end :]
     for uri in reversed(uri_passwords(text)):

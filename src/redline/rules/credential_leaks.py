@@ -1,0 +1,523 @@
+"""Checklist area 1, leaks: credentials written to logs, output, exceptions and traces
+(CRED002), objects serialized with their secrets (CRED003), and secret fields of
+pydantic models typed ``str`` instead of ``SecretStr`` (CRED004).
+
+The analysis is intra-procedural: within one function, a value is a secret when it
+is named like one (``api_key``, ``self.password``, ``data["client_secret"]``), read
+from a credential-named environment variable, or computed from such a value without
+a masking call; serializations (``to_dict()``, ``model_dump()``) of objects holding
+secrets count as well. Loop variables and a bare ``token`` (in AI code usually a
+piece of model output) do not.
+"""
+
+from __future__ import annotations
+
+import ast
+import weakref
+
+from redline.knowledge import secrets
+from redline.model import Area, Confidence, Severity
+from redline.python.names import dotted
+from redline.rules.common import string_value
+from redline.rules.credentials import report
+from redline.rules.registry import check, define
+from redline.text.secret_values import credential_kind, name_words
+
+CRED002 = define(
+    "CRED002",
+    "logged-credential",
+    "Credential written to a log, output or trace",
+    area=Area.CREDENTIALS,
+    severity=Severity.CRITICAL,
+    confidence=Confidence.MEDIUM,
+    cwe=532,
+    what="""
+A credential reaching `logging`/`logger.*`, `print`, `warnings.warn`, an exception
+message or a tracing span: credential-named variables, parameters, attributes, fields
+and dictionary items, credential-named environment variables, `Authorization` headers
+and values built from any of these (f-strings, `%`, `.format`, concatenation).
+Masked or reduced values (`mask(key)`, `key[:4]`, `len(key)`, `bool(key)`) are not
+reported.
+""",
+    why="""
+Logs, consoles and traces are copied to log shippers, dashboards, support tickets and
+third-party observability services, and they are read by far more people than the
+secret store. A key written there once has to be treated as leaked and rotated.
+""",
+    example="""
+    import logging
+
+    logger = logging.getLogger(__name__)
+
+    def make_client(api_key: str):
+        logger.info("creating client with key %s", api_key)
+""",
+    use_instead="""
+    import logging
+
+    logger = logging.getLogger(__name__)
+
+    def make_client(api_key: str):
+        logger.info("creating client (key set: %s)", bool(api_key))
+""",
+    recommendation=(
+        "Never log secrets: log whether a credential is set or its last 4 characters, keep "
+        "secrets in SecretStr fields, and add a logging filter that redacts known secret shapes."
+    ),
+    references=("https://cwe.mitre.org/data/definitions/532.html",),
+)
+
+CRED003 = define(
+    "CRED003",
+    "serialized-credential",
+    "Credentials serialized in clear",
+    area=Area.CREDENTIALS,
+    severity=Severity.HIGH,
+    confidence=Confidence.MEDIUM,
+    cwe=200,
+    what="""
+Objects that hold secrets turned into plain data with the secrets in it: a
+`to_dict()`/`dict()`/`__repr__` implementation that returns credential fields
+unmasked, `to_dict` methods that take `include_secure_params` but ignore or pop it,
+`include_secure_params=True` as a default, and `to_dict()`/`model_dump()` of
+connections, settings or `include_secure_params=True` results passed to logs, output,
+tracing, files or callbacks.
+""",
+    why="""
+Serialized objects end up in logs, traces, API responses, workflow snapshots and
+caches. A connection or settings object that serializes its API keys leaks them to
+every one of those places at once, usually without anyone noticing.
+""",
+    example="""
+    class Settings:
+        def __init__(self, api_key):
+            self.api_key = api_key
+
+        def to_dict(self):
+            return {"api_key": self.api_key}
+""",
+    use_instead="""
+    class Settings:
+        def __init__(self, api_key):
+            self.api_key = api_key
+
+        def to_dict(self):
+            return {"api_key": "***" if self.api_key else None}
+""",
+    recommendation=(
+        "Exclude or mask secret fields when serializing (include_secure_params=False by "
+        "default, SecretStr, Field(exclude=True)), and never pass a full dump of a connection "
+        "or settings object to logs, traces or callbacks."
+    ),
+    references=("https://cwe.mitre.org/data/definitions/200.html",),
+)
+
+CRED004 = define(
+    "CRED004",
+    "secret-field-not-secretstr",
+    "Secret field typed str instead of SecretStr",
+    area=Area.CREDENTIALS,
+    severity=Severity.LOW,
+    confidence=Confidence.MEDIUM,
+    cwe=312,
+    what="""
+A field of a pydantic model or settings class whose name marks a credential
+(`api_key`, `password`, `client_secret`, `access_token`...) annotated `str` (or
+`str | None`) rather than `SecretStr`.
+""",
+    why="""
+A `str` field prints, logs and serializes in clear: `repr(settings)`, validation
+errors, `model_dump()` and tracing all show it. `SecretStr` shows `**********` until
+`get_secret_value()` is called on purpose.
+""",
+    example="""
+    from pydantic import BaseModel
+
+    class Connection(BaseModel):
+        api_key: str
+""",
+    use_instead="""
+    from pydantic import BaseModel, SecretStr
+
+    class Connection(BaseModel):
+        api_key: SecretStr
+""",
+    recommendation="Type secret fields as pydantic SecretStr and unwrap them only where they are used.",
+    references=("https://docs.pydantic.dev/latest/api/types/#pydantic.types.SecretStr",),
+)
+
+_PYDANTIC_BASE_SUFFIXES = ("BaseModel", "BaseSettings", "Connection", "Settings", "Credentials")
+_READERS = frozenset({"str", "repr", "format", "strip", "lstrip", "rstrip", "encode", "decode", "get_secret_value", "upper", "lower"})
+_GET_ENV = ("os.getenv", "os.environ.get", "os.environ.__getitem__")
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+# Per file: the secret local names of each function scope, and the pydantic classes.
+_SCOPES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _leak_words() -> dict[str, frozenset[str]]:
+    return secrets().leaks
+
+
+# -- what is a secret -----------------------------------------------------------------
+
+
+class _Secrets:
+    """Secret-holding names of one function, and the judge of expressions in it."""
+
+    def __init__(self, ctx, fn: ast.AST | None) -> None:
+        self.ctx = ctx
+        self.names: dict[str, str] = {}  # name -> "value" | "serialized"
+        self.loop_vars: set[str] = set()
+        if fn is None:
+            return
+        args = fn.args
+        for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+            if credential_kind(a.arg, strict=True):
+                self.names[a.arg] = "value"
+        body = list(_own_nodes(fn))
+        for node in body:
+            if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                self.loop_vars |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+        for _ in range(2):  # b = a; c = b
+            for node in body:
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                    kind = self.kind(node.value)
+                    if kind:
+                        self.names[node.targets[0].id] = kind
+
+    def kind(self, node: ast.AST | None) -> str | None:
+        """"value" for a secret, "serialized" for a dump of a secret holder, else None."""
+        if node is None:
+            return None
+        if isinstance(node, ast.Name):
+            if node.id in self.loop_vars:
+                return None
+            return self.names.get(node.id) or ("value" if credential_kind(node.id, strict=True) else None)
+        if isinstance(node, ast.Attribute):
+            return "value" if credential_kind(node.attr, strict=True) else None
+        if isinstance(node, ast.Subscript):
+            if isinstance(node.slice, ast.Slice):
+                return None  # key[:4]
+            key = string_value(node.slice)
+            if key and (credential_kind(key, strict=True) or key.lower() == "authorization"):
+                return "value"
+            return None
+        if isinstance(node, ast.JoinedStr):
+            return _first(self.kind(v.value) for v in node.values if isinstance(v, ast.FormattedValue))
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
+            return _first([self.kind(node.left), *map(self.kind, _elements(node.right))])
+        if isinstance(node, ast.IfExp):
+            return _first([self.kind(node.body), self.kind(node.orelse)])
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+            return _first(self.kind(v) for v in node.values)
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                name = string_value(key) or ""
+                if name.lower() == "authorization" and not isinstance(value, ast.Constant):
+                    return "value"
+                if (credential_kind(name, strict=True) and not isinstance(value, ast.Constant)) or self.kind(value):
+                    return "value"
+            return None
+        if isinstance(node, ast.Call):
+            return self._call_kind(node)
+        return None
+
+    def _call_kind(self, node: ast.Call) -> str | None:
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        words = set(name_words(name))
+        if words & _leak_words()["sanitizer_words"]:
+            return None
+        qual = self.ctx.qualname(func) or ""
+        if qual in _GET_ENV or name.endswith(("get_env_var", "getenv")):
+            env = string_value(node.args[0]) if node.args else None
+            return "value" if env and credential_kind(env, strict=True) else None
+        if isinstance(func, ast.Attribute) and name == "get" and node.args:
+            key = string_value(node.args[0])
+            return "value" if key and credential_kind(key, strict=True) else None
+        if name in _leak_words()["serialize_methods"] and isinstance(func, ast.Attribute):
+            told = {kw.arg for kw in node.keywords} & {"include_secure_params", "exclude", "include"}
+            if _include_secure(node) or (not told and self._holder(func.value)):
+                return "serialized"
+            return None
+        if name in ("dumps", "dump") and node.args:  # json.dumps(settings.to_dict())
+            return self.kind(node.args[0])
+        if name == "format" and isinstance(func, ast.Attribute):
+            return _first([*map(self.kind, node.args), *(self.kind(k.value) for k in node.keywords)])
+        if name in _READERS:
+            if isinstance(func, ast.Attribute):
+                return self.kind(func.value)
+            return self.kind(node.args[0]) if node.args else None
+        return None
+
+    def _holder(self, node: ast.AST) -> bool:
+        """An object that holds credentials: a connection, settings or credentials object."""
+        parts = dotted(node) or []
+        if not parts:
+            return False
+        words = set(name_words(parts[-1]))
+        return bool(words & _leak_words()["holder_words"])
+
+
+def _first(kinds) -> str | None:
+    found = [k for k in kinds if k]
+    return "serialized" if "serialized" in found else (found[0] if found else None)
+
+
+def _elements(node: ast.AST) -> list[ast.AST]:
+    return list(node.elts) if isinstance(node, ast.Tuple) else [node]
+
+
+def _include_secure(call: ast.Call) -> bool:
+    return any(
+        kw.arg == "include_secure_params" and isinstance(kw.value, ast.Constant) and kw.value.value is True
+        for kw in call.keywords
+    )
+
+
+def _own_nodes(fn: ast.AST):
+    """The nodes of a function body, nested functions and classes left out."""
+    stack = list(fn.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (*_FUNCS, ast.ClassDef, ast.Lambda)):
+                stack.append(child)
+
+
+def _secrets_here(ctx) -> _Secrets:
+    per_file = _SCOPES.setdefault(ctx, {})
+    found = per_file.get(ctx.scope)
+    if found is None:
+        found = per_file[ctx.scope] = _Secrets(ctx, None)
+    return found
+
+
+@check(CRED002, CRED003, nodes=_FUNCS)
+def function_secrets(ctx, node: ast.FunctionDef) -> None:
+    """Learn the secret names of a function before its calls are visited."""
+    _SCOPES.setdefault(ctx, {})[(*ctx.scope, node.name)] = _Secrets(ctx, node)
+
+
+# -- sinks -----------------------------------------------------------------------------
+
+
+def _sink(ctx, call: ast.Call) -> str | None:
+    """What a call writes to when it is a log, output or trace sink, else None."""
+    func = call.func
+    leaks = _leak_words()
+    qual = ctx.qualname(func) or ""
+    if qual in leaks["print_calls"] or (isinstance(func, ast.Name) and func.id == "print" and qual in ("", "print")):
+        return qual or "print"
+    if not isinstance(func, ast.Attribute):
+        return None
+    parts = dotted(func.value) or []
+    receiver = parts[-1] if parts else ""
+    is_logger = (
+        qual.startswith(("logging.", "loguru.", "structlog."))
+        or receiver in leaks["logger_names"]
+        or receiver.lower().endswith("logger")
+    )
+    if func.attr in leaks["log_methods"] and is_logger:
+        return "the log"
+    if func.attr in leaks["trace_methods"] and ("span" in receiver.lower() or "trace" in receiver.lower()):
+        return "a tracing span"
+    return None
+
+
+@check(CRED002, CRED003, nodes=(ast.Call,))
+def logged_secret(ctx, node: ast.Call) -> None:
+    where = _sink(ctx, node)
+    if where is None:
+        return
+    judge = _secrets_here(ctx)
+    for arg in [*node.args, *(kw.value for kw in node.keywords if kw.arg not in ("exc_info", "stack_info"))]:
+        kind = judge.kind(arg)
+        if kind:
+            _report_leak(ctx, node, kind, where, arg)
+            return
+
+
+@check(CRED002, CRED003, nodes=(ast.Raise,))
+def raised_secret(ctx, node: ast.Raise) -> None:
+    exc = node.exc
+    if not isinstance(exc, ast.Call):
+        return
+    judge = _secrets_here(ctx)
+    for arg in exc.args:
+        kind = judge.kind(arg)
+        if kind:
+            _report_leak(ctx, node, kind, "an exception message", arg)
+            return
+
+
+def _report_leak(ctx, node: ast.AST, kind: str, where: str, arg: ast.AST) -> None:
+    shown = _describe(arg)
+    if kind == "serialized":
+        report(ctx, CRED003, node, f"serialized object with credentials ({shown}) written to {where}")
+    else:
+        report(ctx, CRED002, node, f"credential {shown} written to {where}")
+
+
+def _describe(node: ast.AST) -> str:
+    try:
+        text = ast.unparse(node)
+    except (ValueError, RecursionError):  # pragma: no cover - unparse of a parsed tree
+        return "a value"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# -- serializer implementations (CRED003) -----------------------------------------------
+
+
+@check(CRED003, nodes=(ast.ClassDef,))
+def serializer_definitions(ctx, node: ast.ClassDef) -> None:
+    outer = ctx.scope
+    for method in node.body:
+        if isinstance(method, _FUNCS):
+            found = _serializer_leak(method)
+            if found is not None:
+                at, stmt, message = found
+                ctx.scope, ctx.stmt = (*outer, node.name, method.name), stmt
+                report(ctx, CRED003, at, message)
+    ctx.scope, ctx.stmt = outer, node
+
+
+def _serializer_leak(fn: ast.FunctionDef) -> tuple[ast.AST, ast.stmt, str] | None:
+    """Where a method serializes credentials: (node, its statement, message)."""
+    params = {a.arg: d for a, d in _params_with_defaults(fn.args)}
+    if "include_secure_params" in params:
+        default = params["include_secure_params"]
+        if isinstance(default, ast.Constant) and default.value is True:
+            return default, fn, f"{fn.name}() includes secure params unless told not to"
+        if not _uses_name(fn, "include_secure_params"):
+            return fn, fn, f"{fn.name}() takes include_secure_params and ignores it"
+    popped = _popped_flag(fn)
+    if popped is not None:
+        return popped[0], popped[1], f"{fn.name}() pops include_secure_params and ignores it"
+    if fn.name not in _leak_words()["serializer_defs"] or _mentions(fn, "include_secure_params"):
+        return None
+    for sub, stmt in _own_with_stmt(fn):
+        shown = _self_secret(sub)
+        if shown is not None:
+            return shown, stmt, f"{fn.name}() returns {_describe(shown)} unmasked"
+    return None
+
+
+def _own_with_stmt(fn: ast.AST):
+    """(node, innermost enclosing statement) for the nodes of a function body, in
+    source order, nested functions and classes left out."""
+    out = []
+    stack = [(s, s) for s in reversed(fn.body)]
+    while stack:
+        node, stmt = stack.pop()
+        out.append((node, stmt))
+        children = [c for c in ast.iter_child_nodes(node) if not isinstance(c, (*_FUNCS, ast.ClassDef, ast.Lambda))]
+        for child in reversed(children):
+            stack.append((child, child if isinstance(child, ast.stmt) else stmt))
+    return out
+
+
+def _params_with_defaults(args: ast.arguments):
+    positional = [*args.posonlyargs, *args.args]
+    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    yield from zip(positional, defaults, strict=True)
+    yield from zip(args.kwonlyargs, args.kw_defaults, strict=True)
+
+
+def _uses_name(fn: ast.AST, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) for n in _own_nodes(fn))
+
+
+def _mentions(fn: ast.AST, name: str) -> bool:
+    return any(
+        (isinstance(n, ast.Name) and n.id == name) or string_value(n) == name or (isinstance(n, ast.keyword) and n.arg == name)
+        for n in _own_nodes(fn)
+    )
+
+
+def _popped_flag(fn: ast.AST) -> tuple[ast.AST, ast.stmt] | None:
+    """``kwargs.pop("include_secure_params", ...)`` whose result is never used."""
+    for node, _ in _own_with_stmt(fn):
+        value, target = None, None
+        if isinstance(node, ast.Expr):
+            value = node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value, target = node.value, node.targets[0].id
+        if (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Attribute)
+            and value.func.attr == "pop"
+            and value.args
+            and string_value(value.args[0]) == "include_secure_params"
+            and (target is None or target == "_" or not _uses_name(fn, target))
+        ):
+            return value, node
+    return None
+
+
+def _self_secret(node: ast.AST) -> ast.AST | None:
+    """``self.api_key`` (or its unwrapped value) used as a value of a dict, a return or
+    an f-string part inside a serializer."""
+    values: list[ast.AST] = []
+    if isinstance(node, ast.Dict):
+        values = list(node.values)
+    elif isinstance(node, (ast.Return, ast.FormattedValue)) and node.value is not None:
+        values = [node.value]
+    for v in values:
+        if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr in ("get_secret_value", "__str__"):
+            v = v.func.value
+        parts = dotted(v) or []
+        if len(parts) == 2 and parts[0] == "self" and credential_kind(parts[1], strict=True):
+            return v
+    return None
+
+
+# -- SecretStr (CRED004) ---------------------------------------------------------------
+
+_PYDANTIC: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@check(CRED004, nodes=(ast.ClassDef,))
+def secret_field_type(ctx, node: ast.ClassDef) -> None:
+    known = _PYDANTIC.setdefault(ctx, set())
+    if not _is_pydantic(ctx, node, known):
+        return
+    known.add(node.name)
+    outer = ctx.scope
+    for stmt in node.body:
+        if not isinstance(stmt, ast.AnnAssign) or not isinstance(stmt.target, ast.Name):
+            continue
+        name = stmt.target.id
+        if credential_kind(name, strict=True) and _is_plain_str(stmt.annotation):
+            ctx.scope, ctx.stmt = (*outer, node.name), stmt
+            report(ctx, CRED004, stmt, f"secret field {name!r} of {node.name} is typed str")
+    ctx.scope, ctx.stmt = outer, node
+
+
+def _is_pydantic(ctx, node: ast.ClassDef, known: set[str]) -> bool:
+    for base in node.bases:
+        qual = ctx.qualname(base) or ""
+        parts = dotted(base) or [""]
+        if qual.startswith(("pydantic.", "pydantic_settings.")) or parts[-1] in known:
+            return True
+        if parts[-1].endswith(_PYDANTIC_BASE_SUFFIXES) and not qual.startswith(("dataclasses.", "typing.")):
+            return True
+    return False
+
+
+def _is_plain_str(annotation: ast.AST) -> bool:
+    if isinstance(annotation, ast.Name):
+        return annotation.id == "str"
+    if isinstance(annotation, ast.Constant):
+        return annotation.value in ("str", "str | None", "Optional[str]")
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        sides = [annotation.left, annotation.right]
+        return any(_is_plain_str(s) for s in sides) and all(
+            _is_plain_str(s) or (isinstance(s, ast.Constant) and s.value is None) for s in sides
+        )
+    if isinstance(annotation, ast.Subscript) and (dotted(annotation.value) or [""])[-1] == "Optional":
+        return _is_plain_str(annotation.slice)
+    return False
