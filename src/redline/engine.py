@@ -109,6 +109,41 @@ class FileContext:
                 return found
             scope = scope[:-1]
 
+    def bind_annotations(self, node: ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        """Declared types: ``database: SQLDatabase = Field(...)`` in a class body types
+        ``self.database``; ``def f(client: LLMClient)`` types ``client`` inside f."""
+        inner = (*self.scope, node.name)
+        if isinstance(node, ast.ClassDef):
+            for stmt in node.body:
+                if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                    qual = self._annotation(stmt.annotation)
+                    if qual is not None:
+                        self._types[inner].setdefault(f"self.{stmt.target.id}", qual)
+            return
+        args = node.args
+        for a in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+            if a.annotation is not None and a.arg not in ("self", "cls"):
+                qual = self._annotation(a.annotation)
+                if qual is not None:
+                    self._types[inner][a.arg] = qual
+
+    def _annotation(self, node: ast.AST) -> str | None:
+        """The class an annotation names (Optional[X] and X | None are X); None for
+        builtins, generics and strings."""
+        if isinstance(node, ast.Subscript) and dotted(node.value) in (["Optional"], ["typing", "Optional"]):
+            node = node.slice
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            if isinstance(node.right, ast.Constant) and node.right.value is None:
+                node = node.left
+            elif isinstance(node.left, ast.Constant) and node.left.value is None:
+                node = node.right
+        if not isinstance(node, (ast.Name, ast.Attribute)):
+            return None
+        qual = self.qualname(node)
+        if qual is None or "." not in qual:
+            return None  # builtins (str, dict) type nothing useful
+        return qual
+
     def bind_type(self, target: ast.AST, value: ast.AST) -> None:
         """Remember ``x = requests.Session()`` so that ``x.get`` is ``requests.Session.get``,
         and ``self.x = Client()`` (for the whole class) so that ``self.x.run`` resolves."""
@@ -234,6 +269,8 @@ def walk(tree: ast.Module, ctx: FileContext, dispatch: Dispatch) -> None:
             if cls is ast.Assign and len(node.targets) == 1:
                 ctx.stmt = stmt
                 ctx.bind_type(node.targets[0], node.value)
+            if cls is ast.ClassDef or cls is ast.FunctionDef or cls is ast.AsyncFunctionDef:
+                ctx.bind_annotations(node)
         elif cls is ast.withitem and node.optional_vars is not None:
             ctx.bind_type(node.optional_vars, node.context_expr)
         ctx.stmt = stmt

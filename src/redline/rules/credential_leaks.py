@@ -146,7 +146,7 @@ errors, `model_dump()` and tracing all show it. `SecretStr` shows `**********` u
     references=("https://docs.pydantic.dev/latest/api/types/#pydantic.types.SecretStr",),
 )
 
-_PYDANTIC_BASE_SUFFIXES = ("BaseModel", "BaseSettings", "Connection", "Settings", "Credentials")
+_PYDANTIC_BASE_SUFFIXES = ("BaseModel", "BaseSettings")
 _READERS = frozenset({"str", "repr", "format", "strip", "lstrip", "rstrip", "encode", "decode", "get_secret_value", "upper", "lower"})
 _GET_ENV = ("os.getenv", "os.environ.get", "os.environ.__getitem__")
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -375,9 +375,10 @@ def _describe(node: ast.AST) -> str:
 @check(CRED003, nodes=(ast.ClassDef,))
 def serializer_definitions(ctx, node: ast.ClassDef) -> None:
     outer = ctx.scope
+    holds = _holds_secrets(node)
     for method in node.body:
         if isinstance(method, _FUNCS):
-            found = _serializer_leak(method)
+            found = _serializer_leak(method, holds)
             if found is not None:
                 at, stmt, message = found
                 ctx.scope, ctx.stmt = (*outer, node.name, method.name), stmt
@@ -385,16 +386,31 @@ def serializer_definitions(ctx, node: ast.ClassDef) -> None:
     ctx.scope, ctx.stmt = outer, node
 
 
-def _serializer_leak(fn: ast.FunctionDef) -> tuple[ast.AST, ast.stmt, str] | None:
-    """Where a method serializes credentials: (node, its statement, message)."""
+def _holds_secrets(cls: ast.ClassDef) -> bool:
+    """A connection class, or one with a credential or a connection/settings field."""
+    if "connection" in cls.name.lower():
+        return True
+    holders = _leak_words()["holder_words"]
+    for stmt in cls.body:
+        target = stmt.target if isinstance(stmt, ast.AnnAssign) else None
+        if isinstance(target, ast.Name) and (
+            credential_kind(target.id, strict=True) or set(name_words(target.id)) & holders
+        ):
+            return True
+    return False
+
+
+def _serializer_leak(fn: ast.FunctionDef, holds: bool) -> tuple[ast.AST, ast.stmt, str] | None:
+    """Where a method serializes credentials: (node, its statement, message). Ignoring
+    the include_secure_params flag matters only in a class that holds secrets."""
     params = {a.arg: d for a, d in _params_with_defaults(fn.args)}
     if "include_secure_params" in params:
         default = params["include_secure_params"]
         if isinstance(default, ast.Constant) and default.value is True:
             return default, fn, f"{fn.name}() includes secure params unless told not to"
-        if not _uses_name(fn, "include_secure_params"):
+        if holds and not _uses_name(fn, "include_secure_params"):
             return fn, fn, f"{fn.name}() takes include_secure_params and ignores it"
-    popped = _popped_flag(fn)
+    popped = _popped_flag(fn) if holds and "include_secure_params" not in params else None
     if popped is not None:
         return popped[0], popped[1], f"{fn.name}() pops include_secure_params and ignores it"
     if fn.name not in _leak_words()["serializer_defs"] or _mentions(fn, "include_secure_params"):
@@ -503,7 +519,14 @@ def _is_pydantic(ctx, node: ast.ClassDef, known: set[str]) -> bool:
         parts = dotted(base) or [""]
         if qual.startswith(("pydantic.", "pydantic_settings.")) or parts[-1] in known:
             return True
-        if parts[-1].endswith(_PYDANTIC_BASE_SUFFIXES) and not qual.startswith(("dataclasses.", "typing.")):
+        if parts[-1].endswith(_PYDANTIC_BASE_SUFFIXES):
+            return True
+    # A model whose base is defined elsewhere: pydantic's own vocabulary in its body.
+    for stmt in node.body:
+        value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "model_config" for t in stmt.targets):
+            return True
+        if isinstance(value, ast.Call) and (dotted(value.func) or [""])[-1] == "Field":
             return True
     return False
 

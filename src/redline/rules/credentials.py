@@ -113,12 +113,14 @@ def _literal(node: ast.AST | None) -> ast.AST | None:
     return node
 
 
-def _report(ctx, node: ast.AST, name: str, value_node: ast.AST | None, where: str) -> None:
+def _report(
+    ctx, node: ast.AST, name: str, value_node: ast.AST | None, where: str, *, strict: bool = False
+) -> None:
     value_node = _literal(value_node)
     value = string_value(value_node)
     if value is None:
         return
-    kind = credential_kind(name)
+    kind = credential_kind(name, strict=strict)
     hit = provider_of(value)
     if hit is not None and is_placeholder(value, name):
         hit = None
@@ -194,7 +196,7 @@ def comparison(ctx, node: ast.Compare) -> None:
         return
     name = _target_name(node.left)
     if name:
-        _report(ctx, node, name, node.comparators[0], "comparison with")
+        _report(ctx, node, name, node.comparators[0], "comparison with", strict=True)  # token == "#x"
 
 
 @check(CRED001, calls=("os.getenv", "os.environ.get", "os.environ.setdefault"))

@@ -60,6 +60,11 @@ def credential_kind(name: str, *, strict: bool = False) -> str | None:
     return last
 
 
+def _mixed(value: str) -> bool:
+    """Generated keys mix digits or letter cases; all-lowercase words do not."""
+    return any(c.isdigit() for c in value) or (any(c.isupper() for c in value) and any(c.islower() for c in value))
+
+
 def entropy(value: str) -> float:
     """Shannon entropy in bits per character."""
     if not value:
@@ -98,8 +103,8 @@ def secret_value(value: str, name: str, kind: str) -> bool:
         return False  # the name of an environment variable or a settings attribute
     if stripped.startswith(("/", "./", "~/", "http://", "https://")) or "://" in stripped:
         return False  # paths and URLs (URLs with credentials are a separate rule)
-    if not password_like and _LABEL.match(stripped):
-        return False  # a header or field name: "x-api-key", "openai_api_key"
+    if not password_like and (_LABEL.match(stripped) or not _mixed(stripped)):
+        return False  # a name or marker ("x-api-key", "#bygroup", "_sa_default"), not a key
     if "{" in stripped and "}" in stripped:
         return False  # a format template
     threshold = k.min_entropy_password if password_like else k.min_entropy_token

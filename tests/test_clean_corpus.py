@@ -1,0 +1,56 @@
+"""Precision of the credential rules on code known to hold no secrets: pinned releases
+of popular packages, downloaded with pip at run time (skipped without a network)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from redline.config import Config
+from redline.model import Severity
+from redline.scan import ScanOptions, run_scan
+
+CLEAN = (
+    "requests==2.32.3",
+    "flask==3.0.3",
+    "werkzeug==3.0.6",
+    "click==8.1.7",
+    "httpx==0.27.2",
+    "urllib3==2.2.3",
+    "jinja2==3.1.4",
+    "sqlalchemy==2.0.36",
+)
+CREDENTIAL_RULES = ("CRED", "AUTH006", "AUTH007", "AUTH008")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("clean-corpus")
+    wheels = root / "wheels"
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
+             "--quiet", "--disable-pip-version-check", "-d", str(wheels), *CLEAN],
+            check=True, capture_output=True, timeout=240,
+        )
+    except (subprocess.SubprocessError, OSError) as exc:
+        pytest.skip(f"cannot download the clean corpus (offline?): {type(exc).__name__}")
+    src = root / "src"
+    for wheel in wheels.glob("*.whl"):
+        with zipfile.ZipFile(wheel) as zf:
+            zf.extractall(src)
+    return src
+
+
+def test_no_high_credential_findings_on_clean_packages(corpus):
+    result = run_scan([corpus], Config(select=CREDENTIAL_RULES, fail_on=None), ScanOptions(use_cache=False))
+    assert result.files_scanned > 300
+    high = [
+        f"{f.rule_id} {f.location.path}:{f.location.line} {f.message}"
+        for f in result.findings
+        if f.severity >= Severity.HIGH
+    ]
+    assert high == []
