@@ -23,7 +23,9 @@ def test_fixture(path, tmp_path):
 
 def test_every_rule_has_vulnerable_fixture_lines():
     """Each rule is expected somewhere in the fixtures (the safe twins sit beside them)."""
-    text = "\n".join(p.read_text(encoding="utf-8") for p in FIXTURE_FILES)
+    # Dependency rules are expected in manifests (tests/test_deps_audit.py runs them).
+    manifests = [p for p in (FIXTURES / "dependencies" / "projects").rglob("*") if p.is_file()]
+    text = "\n".join(p.read_text(encoding="utf-8") for p in [*FIXTURE_FILES, *manifests])
     for rule in registry.all_rules():
         assert f"expect: {rule.id}" in text or f", {rule.id}" in text, f"{rule.id} has no fixture"
 

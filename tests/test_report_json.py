@@ -219,6 +219,8 @@ def test_skipped_and_foreign_suppressions():
         "tool": "bandit",
         "text": "# nosec B307",
         "hides": ["EXEC001"],
+        "silences": "B307",
+        "justification": "",
     }
     assert doc["foreign_suppressions"][1]["hides"] == []
 

@@ -293,9 +293,12 @@ def test_action_plan_follows_severities():
 def test_suppression_review():
     lines = section(render(), "### Suppression Review")
     assert "- Findings suppressed by redline's own comments: 2" in lines
-    assert "- `app/legacy.py:5` bandit: `# nosec B307` - would hide EXEC001" in lines
+    assert (
+        "- `app/legacy.py:5` bandit `# nosec B307`: silences B307; **no justification**; "
+        "redline finds EXEC001 (CRITICAL)"
+    ) in lines
     noqa = next(line for line in lines if line.startswith("- `app/util.py:8`"))
-    assert noqa.endswith("would hide no redline finding")
+    assert noqa.endswith("redline finds nothing")
     assert "<b>" not in outside_code(noqa)
 
 

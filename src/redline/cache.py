@@ -219,7 +219,14 @@ def result_to_dict(result) -> dict:
         "findings": [finding_to_dict(f) for f in result.findings],
         "suppressed": result.suppressed,
         "foreign": [
-            {"path": x.path, "line": x.line, "tool": x.tool, "text": x.text, "hides": list(x.hides)}
+            {
+                "path": x.path,
+                "line": x.line,
+                "tool": x.tool,
+                "text": x.text,
+                "hides": list(x.hides),
+                "standalone": x.standalone,
+            }
             for x in result.foreign
         ],
         "skipped": (

@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--strict", action="store_true", help="exit 2 when any Python file cannot be parsed")
     scan.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     scan.add_argument("--quiet", "-q", action="store_true", help="print nothing to stdout (reports go to -o files)")
+    scan.add_argument("--vuln-db", type=Path, metavar="PATH", help="OSV advisories: a directory of JSON/YAML records or an all.zip")
+    scan.add_argument("--online", action="store_true", help="also ask the OSV API about pinned versions (network)")
+    scan.add_argument("--online-timeout", type=float, default=20.0, metavar="S", help="time limit for --online (default: 20)")
     scan.add_argument("--baseline", type=Path, metavar="FILE", help="report only findings beyond this baseline")
     scan.add_argument("--diff", metavar="REF", help="report only findings on lines changed since git revision REF")
     scan.add_argument("--fix", action="store_true", help="apply the mechanical fixes to the files, then report what is left")
@@ -87,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", help="show a rule's documentation")
     explain.add_argument("rule_id", metavar="ID")
 
+    db = sub.add_parser("db", help="advisory data for the dependency audit")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
+    update = db_sub.add_parser("update", help="download OSV's PyPI advisories into the user cache")
+    update.add_argument("--url", help="download from this URL instead (a mirror of all.zip)")
+    update.add_argument("--timeout", type=float, default=120.0, metavar="S", help="network time limit (default: 120)")
+    db_sub.add_parser("status", help="show which advisory data a scan would use")
+
 
     docs = sub.add_parser("docs", help="regenerate docs/rules/<ID>.md from the rule metadata")
     docs.add_argument("directory", nargs="?", type=Path, default=Path("docs") / "rules", metavar="DIR")
@@ -108,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_rules(args)
         if args.command == "explain":
             return cmd_explain(args)
+        if args.command == "db":
+            return cmd_db(args)
         if args.command == "docs":
             return cmd_docs(args)
         parser.print_help()
@@ -158,6 +170,7 @@ def _scan_config(args: argparse.Namespace, paths: list[Path]) -> config_mod.Conf
         ignore=(cfg.ignore + ignore) if ignore else None,
         exclude=(cfg.exclude + _split(args.exclude)) if args.exclude else None,
     )
+    cfg = _dependency_options(cfg, args)
     return dataclasses.replace(cfg, fail_on=fail_on)
 
 
@@ -304,6 +317,48 @@ class _Progress:
         if self._bar is not None:
             self._bar.stop()
 
+
+
+def _dependency_options(cfg: config_mod.Config, args: argparse.Namespace) -> config_mod.Config:
+    """--vuln-db and --online on top of the configuration."""
+    vuln_db = getattr(args, "vuln_db", None)
+    if vuln_db is not None and not vuln_db.exists():
+        raise UsageError(f"--vuln-db {vuln_db}: no such directory or archive")
+    timeout = getattr(args, "online_timeout", 20.0)
+    if timeout is not None and timeout <= 0:
+        raise UsageError("--online-timeout must be positive")
+    return dataclasses.replace(
+        cfg,
+        vuln_db=str(vuln_db) if vuln_db is not None else cfg.vuln_db,
+        online=bool(getattr(args, "online", False)),
+        online_timeout=timeout or 20.0,
+    )
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from redline.deps import store
+    from redline.deps.datafiles import DataError
+
+    if args.db_command == "update":
+        print(f"redline: downloading advisories into {store.data_dir()} ...", file=sys.stderr)
+        try:
+            meta = store.update(args.url, timeout=args.timeout)
+        except DataError as exc:
+            raise UsageError(str(exc)) from None
+        print(f"advisory data updated: {meta['records']} records from {meta['source']}, {meta['downloaded']}")
+        return EXIT_CLEAN
+    if args.db_command == "status":
+        found = store.cached()
+        if found is None:
+            print(f"no advisory data in {store.data_dir()}: run `redline db update`")
+        else:
+            archive, meta = found
+            print(
+                f"{archive}: {meta.get('records', '?')} records from {meta.get('source', '?')}, "
+                f"downloaded {meta.get('downloaded', 'at an unknown date')}"
+            )
+        return EXIT_CLEAN
+    raise UsageError("usage: redline db update [--url URL] | redline db status")
 
 
 def cmd_rules(args: argparse.Namespace) -> int:

@@ -36,6 +36,11 @@ class Config:
     fail_on: Severity | None = Severity.HIGH
     sandbox_files: tuple[str, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    vuln_db: str | None = None  # OSV data: a directory of records or an all.zip
+    critical_dependencies: tuple[str, ...] = ()  # reviewed besides RestrictedPython, litellm, jsonpickle
+    dependency_policy: str = "auto"  # auto | application | library
+    online: bool = False  # command line only (scan --online): ask the OSV API about pinned versions
+    online_timeout: float = 20.0
     source: str | None = None  # the file the settings came from
 
     def with_overrides(self, **changes) -> Config:
@@ -99,7 +104,11 @@ def load(start: Path, explicit: Path | None = None) -> Config:
     return from_mapping(section, str(path))
 
 
-_KEYS = {"select", "ignore", "exclude", "severity", "fail-on", "sandbox-files", "max-file-size"}
+_KEYS = {
+    "select", "ignore", "exclude", "severity", "fail-on", "sandbox-files", "max-file-size",
+    "vuln-db", "critical-dependencies", "dependency-policy",
+}
+DEPENDENCY_POLICIES = ("auto", "application", "library")
 
 
 def from_mapping(data: dict, source: str) -> Config:
@@ -138,6 +147,14 @@ def from_mapping(data: dict, source: str) -> Config:
     max_size = data.get("max-file-size", DEFAULT_MAX_FILE_SIZE)
     if not isinstance(max_size, int) or isinstance(max_size, bool) or max_size <= 0:
         raise ConfigError(f"{source}: 'max-file-size' must be a positive integer (bytes)")
+    vuln_db = data.get("vuln-db")
+    if vuln_db is not None and (not isinstance(vuln_db, str) or not vuln_db.strip()):
+        raise ConfigError(f"{source}: 'vuln-db' must be a path (a directory of OSV records or an all.zip)")
+    if vuln_db is not None and not Path(vuln_db).is_absolute():
+        vuln_db = str(Path(source).parent / vuln_db)  # relative to the configuration file
+    policy = data.get("dependency-policy", "auto")
+    if policy not in DEPENDENCY_POLICIES:
+        raise ConfigError(f"{source}: 'dependency-policy' must be one of: {', '.join(DEPENDENCY_POLICIES)}")
     return Config(
         select=select,
         ignore=ignore,
@@ -146,6 +163,9 @@ def from_mapping(data: dict, source: str) -> Config:
         fail_on=fail_on,
         sandbox_files=_strings(data, "sandbox-files", source),
         max_file_size=max_size,
+        vuln_db=vuln_db,
+        critical_dependencies=_strings(data, "critical-dependencies", source),
+        dependency_policy=policy,
         source=source,
     )
 

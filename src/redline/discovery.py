@@ -58,6 +58,8 @@ def classify(name: str) -> str | None:
         return "lockfile"
     if lower == "pipfile":
         return "toml"
+    if lower in ("metadata", "pkg-info"):  # an unpacked or installed distribution
+        return "metadata"
     if lower.endswith(".txt") and ("requirements" in lower or lower.startswith(("constraints", "requires"))):
         return "requirements"
     if lower.endswith(".in") and "requirements" in lower:

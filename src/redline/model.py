@@ -158,13 +158,15 @@ class SkippedFile:
 
 @dataclass(frozen=True)
 class ForeignSuppression:
-    """A ``# nosec`` / ``# noqa: S...`` / ``# nosemgrep`` comment, kept for review."""
+    """A suppression comment kept for review: another tool's (``# nosec``, ``# noqa: S...``,
+    ``# nosemgrep``, ``# pragma: allowlist secret``) or redline's own (tool ``redline``)."""
 
     path: str
     line: int
     tool: str
     text: str
-    hides: tuple[str, ...] = ()  # redline rule ids reported on the same statement
+    hides: tuple[str, ...] = ()  # redline rule ids reported on the same statement (suppressed, for redline's own)
+    standalone: bool = False  # alone on its line: it applies to the statement below
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,35 @@ class BaselineSummary:
     stale: tuple[StaleEntry, ...] = ()
 
 
+@dataclass(frozen=True)
+class CriticalDependency:
+    """A dependency the report always reviews (RestrictedPython, litellm, jsonpickle, ...)."""
+
+    name: str
+    reason: str
+    found: bool
+    version: str | None = None  # the exact version pinned, locked or installed
+    pin: str = ""  # the requirement as written ("" when it is not declared)
+    location: str = ""  # path:line of the entry that decides the version
+    advisories: tuple[str, ...] = ()  # advisory ids affecting that version (or admitted by the range)
+
+
+@dataclass
+class DependencyAudit:
+    """What the dependency audit read and decided (checklist area 10)."""
+
+    policy: str  # "application" | "library" | "none"
+    policy_reason: str
+    data_source: str | None  # the advisory data that was used; None without data
+    data_date: str | None
+    data_note: str = ""  # one line: how to get data, or what went wrong reading it
+    manifests: tuple[str, ...] = ()  # "path (format)"
+    packages: int = 0  # distinct packages named by the manifests
+    advisories_loaded: int = 0
+    critical: tuple[CriticalDependency, ...] = ()
+    errors: tuple[str, ...] = ()  # manifest or advisory data problems, one line each
+
+
 @dataclass
 class ScanResult:
     root: str
@@ -199,6 +230,8 @@ class ScanResult:
     fail_on: Severity | None = Severity.HIGH
     # The ProjectIndex of the scanned modules (for cross-module analysers; not rendered).
     index: object | None = field(default=None, repr=False, compare=False)
+    # Set by the dependency audit (manifests, advisory data, critical dependencies).
+    dependencies: DependencyAudit | None = None
     # Set by ``scan --baseline``: what the baseline accepted and its stale entries.
     baseline: BaselineSummary | None = None
     # Set by ``scan --diff REF``: only findings on lines changed since REF are kept.

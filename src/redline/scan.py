@@ -14,6 +14,7 @@ from pathlib import Path
 from redline import cache as cache_mod
 from redline.analysis import AnalysisSettings, FileResult, FileTask, analyse_file
 from redline.config import Config, enabled_rules
+from redline.deps.project import audit_project
 from redline.discovery import ANALYSED_KINDS, PYTHON_KINDS, discover
 from redline.engine import RuleSettings
 from redline.knowledge.taint import CATEGORIES, SUPERSEDES
@@ -98,6 +99,9 @@ def run_scan(
                 f.severity = config.severity[f.rule_id]
         result.findings = supersede(result.findings, verdict.findings, verdict.safe, verdict.mitigated)
         result.suppressed_count += verdict.suppressed
+    # --- project-level audit (checklist area 10): dependencies, suppression review ---
+    audit_project(result, found.files, root, config, enabled)
+    # ---
     if cache is not None:
         cache.save()
     result.skipped.sort(key=lambda s: s.path)

@@ -2,8 +2,10 @@
 
 A comment applies to the statement it sits on (any line of a multi-line
 statement) or, when it stands alone on its line, to the statement after it.
-Other tools' comments (``# nosec``, ``# noqa: S...``, ``# nosemgrep``) never
-silence redline; they are collected for the suppression review.
+Other tools' comments (``# nosec``, ``# noqa: S...``, ``# nosemgrep``,
+``# pragma: allowlist secret``) never silence redline; they are collected, with
+redline's own, for the suppression review. A suppression without a justification
+over a HIGH or CRITICAL finding is itself a finding (DEP103).
 """
 
 from __future__ import annotations
@@ -14,16 +16,27 @@ import tokenize
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from redline.model import Finding, ForeignSuppression, Location
-from redline.rules.suppressions import DEP101, DEP102
+from redline.model import Finding, ForeignSuppression, Location, Severity
+from redline.rules.suppressions import DEP101, DEP102, DEP103
 
 _REDLINE = re.compile(r"#\s*redline\s*:\s*ignore\b(?:\[([^\]]*)\])?\s*(.*)$", re.IGNORECASE)
 _FOREIGN = (
     ("bandit", re.compile(r"#\s*nosec\b.*$", re.IGNORECASE)),
     ("semgrep", re.compile(r"#\s*nosemgrep\b.*$", re.IGNORECASE)),
-    ("ruff/flake8", re.compile(r"#\s*noqa(?!:\s*[A-RT-Z])(?::\s*[\w, ]*S\d+[\w, ]*)?\s*$", re.IGNORECASE)),
+    # A bare noqa comment silences every check, the flake8-bandit ones (S...) included.
+    ("ruff/flake8", re.compile(r"#\s*noqa(?:\s*:\s*(?:[A-Z]+[0-9]+[\s,]*)*?\bS[0-9]+\b.*|(?!\s*:).*)$", re.IGNORECASE)),
+    ("detect-secrets", re.compile(r"#\s*pragma\s*:\s*allowlist[ -]secret\b.*$", re.IGNORECASE)),
 )
-_MARKERS = ("redline", "nosec", "noqa", "nosemgrep")
+_MARKERS = ("redline", "nosec", "noqa", "nosemgrep", "allowlist")
+# What each tool's comment names after its marker: the checks it silences.
+_SILENCED = {
+    "bandit": re.compile(r"^#\s*nosec\b:?\s*((?:\[?[A-Z]\d{3}\]?(?:\s*,\s*|\s+|$))*)", re.IGNORECASE),
+    "semgrep": re.compile(r"^#\s*nosemgrep\b(?:\s*:\s*([\w.\-/]+(?:\s*,\s*[\w.\-/]+)*))?", re.IGNORECASE),
+    "ruff/flake8": re.compile(r"^#\s*noqa\b(?:\s*:\s*([A-Z]+\d+(?:\s*,\s*[A-Z]+\d+)*))?", re.IGNORECASE),
+    "detect-secrets": re.compile(r"^#\s*pragma\s*:\s*allowlist[ -]secret\b()", re.IGNORECASE),
+    "redline": re.compile(r"^#\s*redline\s*:\s*ignore\b(?:\[([^\]]*)\])?", re.IGNORECASE),
+}
+_JUNK = " \t-:;,.()[]#\u2013\u2014"
 
 
 @dataclass
@@ -40,6 +53,7 @@ class Suppression:
     reason: str
     standalone: bool
     used: bool = field(default=False)
+    hidden: list[Finding] = field(default_factory=list)
 
     def covers(self, finding: Finding) -> bool:
         if self.rules and finding.rule_id not in self.rules:
@@ -47,6 +61,28 @@ class Suppression:
         if finding.stmt_start <= self.line <= finding.stmt_end:
             return True
         return self.standalone and self.line == finding.stmt_start - 1
+
+
+def parse_ignore(line: str) -> tuple[frozenset[str], str] | None:
+    """The rules (empty: all) and reason of a ``# redline: ignore`` in one line of text."""
+    m = _REDLINE.search(line)
+    if m is None:
+        return None
+    ids = frozenset(i.strip().upper() for i in (m.group(1) or "").split(",") if i.strip())
+    return ids, m.group(2).strip()
+
+
+def describe(tool: str, text: str) -> tuple[str, str]:
+    """(what the comment silences, its justification) for the suppression review."""
+    pattern = _SILENCED.get(tool)
+    m = pattern.match(text.strip()) if pattern else None
+    if m is None:
+        return "everything", text.strip().lstrip("#").strip()
+    named = ", ".join(x.strip(" []") for x in re.split(r"[\s,]+", m.group(1) or "") if x.strip(" []"))
+    if tool == "detect-secrets":
+        named = "secret detection"
+    rest = text.strip()[m.end():].strip(_JUNK)
+    return named or "everything", rest
 
 
 def comments(source: str) -> list[Comment]:
@@ -91,10 +127,9 @@ def apply(
     ours: list[Suppression] = []
     foreign: list[tuple[Comment, str]] = []
     for c in found:
-        m = _REDLINE.search(c.text)
-        if m:
-            ids = frozenset(i.strip().upper() for i in (m.group(1) or "").split(",") if i.strip())
-            ours.append(Suppression(c.line, ids, m.group(2).strip(), c.standalone))
+        ignore = parse_ignore(c.text)
+        if ignore is not None:
+            ours.append(Suppression(c.line, ignore[0], ignore[1], c.standalone))
             continue
         for tool, pattern in _FOREIGN:
             if pattern.search(c.text):
@@ -108,22 +143,75 @@ def apply(
             kept.append(f)
         else:
             hit.used = True
+            if not f.fingerprint.startswith("sink:"):  # a potential taint sink is not a finding yet
+                hit.hidden.append(f)
     meta: list[Finding] = []
+    reviews = []
     for s in ours:
         loc = location(s.line)
-        if not s.reason:
+        serious = sorted({f.rule_id for f in s.hidden if f.severity >= Severity.HIGH})
+        if not s.reason and serious:
+            meta.append(_meta(DEP103, loc, f"suppression hides {', '.join(serious)} without a justification", path, s.line))
+        elif not s.reason:
             meta.append(_meta(DEP101, loc, "suppression comment gives no reason", path, s.line))
         if not s.used and (not s.rules or s.rules <= enabled):
             named = ", ".join(sorted(s.rules)) or "all rules"
             meta.append(_meta(DEP102, loc, f"suppression of {named} matches no finding", path, s.line))
 
-    reviews = []
+        text = "# " + _REDLINE.search(_comment_text(s, found)).group(0).lstrip("#").strip()
+        hidden = tuple(sorted({f.rule_id for f in s.hidden}))
+        reviews.append(ForeignSuppression(path, loc.line, "redline", text, hidden, s.standalone))
     for c, tool in foreign:
         hides = sorted(
             {f.rule_id for f in findings if f.stmt_start - (1 if c.standalone else 0) <= c.line <= f.stmt_end}
         )
-        reviews.append(ForeignSuppression(path, location(c.line).line, tool, c.text.strip(), tuple(hides)))
+        reviews.append(ForeignSuppression(path, location(c.line).line, tool, c.text.strip(), tuple(hides), c.standalone))
     return kept, len(findings) - len(kept), meta, reviews
+
+
+def _comment_text(s: Suppression, found: list[Comment]) -> str:
+    return next(c.text for c in found if c.line == s.line and _REDLINE.search(c.text))
+
+
+def review(
+    findings: list[Finding], reviews: list[ForeignSuppression], enabled: frozenset[str]
+) -> tuple[list[ForeignSuppression], list[Finding]]:
+    """The suppression review against the project's final findings (taint included):
+    what redline reports on each other tool's comment, and a DEP103 finding for each
+    such comment without a justification over a HIGH or CRITICAL finding."""
+    by_path: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_path.setdefault(f.location.path, []).append(f)
+    out: list[ForeignSuppression] = []
+    meta: list[Finding] = []
+    for s in reviews:
+        if s.tool == "redline":
+            out.append(s)
+            continue
+        here = [
+            f
+            for f in by_path.get(s.path, ())
+            if f.rule_id != DEP103.id
+            and (
+                (f.location.cell is None and f.stmt_start - (1 if s.standalone else 0) <= s.line <= f.stmt_end)
+                or (f.location.cell is not None and f.location.line == s.line and f.rule_id in s.hides)
+            )
+        ]
+        hides = tuple(sorted({f.rule_id for f in here}))
+        out.append(ForeignSuppression(s.path, s.line, s.tool, s.text, hides, s.standalone))
+        serious = sorted({f.rule_id for f in here if f.severity >= Severity.HIGH})
+        if serious and DEP103.id in enabled and not describe(s.tool, s.text)[1]:
+            cell = next((f.location.cell for f in here), None)
+            finding = _meta(
+                DEP103,
+                Location(s.path, s.line, cell=cell),
+                f"`{s.text}` silences {s.tool} where redline reports {', '.join(serious)}, without a justification",
+                s.path,
+                s.line,
+            )
+            finding.snippet = next((f.snippet for f in here if f.location.line == s.line), "")
+            meta.append(finding)
+    return out, meta
 
 
 def _meta(rule, loc: Location, message: str, path: str, line: int) -> Finding:

@@ -63,7 +63,50 @@ def skipped(s: SkippedFile) -> dict[str, Any]:
 
 
 def foreign_suppression(s: ForeignSuppression) -> dict[str, Any]:
-    return {"path": s.path, "line": s.line, "tool": s.tool, "text": s.text, "hides": list(s.hides)}
+    from redline.suppress import describe
+
+    silences, justification = describe(s.tool, s.text)
+    return {
+        "path": s.path,
+        "line": s.line,
+        "tool": s.tool,
+        "text": s.text,
+        "hides": list(s.hides),
+        "silences": silences,
+        "justification": justification,
+    }
+
+
+def dependencies(result: ScanResult) -> dict[str, Any]:
+    """``{"dependencies": {...}}`` when the dependency audit ran, else nothing."""
+    audit = result.dependencies
+    if audit is None:
+        return {}
+    return {
+        "dependencies": {
+            "policy": audit.policy,
+            "policy_reason": audit.policy_reason,
+            "data_source": audit.data_source,
+            "data_date": audit.data_date,
+            "data_note": audit.data_note,
+            "advisories_loaded": audit.advisories_loaded,
+            "manifests": list(audit.manifests),
+            "packages": audit.packages,
+            "critical": [
+                {
+                    "name": c.name,
+                    "reason": c.reason,
+                    "found": c.found,
+                    "version": c.version,
+                    "pin": c.pin,
+                    "location": c.location,
+                    "advisories": list(c.advisories),
+                }
+                for c in audit.critical
+            ],
+            "errors": list(audit.errors),
+        }
+    }
 
 
 def summary(result: ScanResult) -> dict[str, Any]:
@@ -111,6 +154,7 @@ def document(result: ScanResult, rules: Mapping[str, Rule]) -> dict[str, Any]:
             )
         ],
         "suppressed_count": result.suppressed_count,
+        **dependencies(result),
     }
 
 

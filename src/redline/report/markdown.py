@@ -390,29 +390,86 @@ def _action_plan(result: ScanResult, groups: list[RuleGroup]) -> list[str]:
 
 
 def _suppression_review(result: ScanResult) -> list[str]:
+    from redline.suppress import describe
+
+    ordered = sorted(result.foreign_suppressions, key=lambda s: (s.path, s.line, s.tool, s.text))
+    ours = [s for s in ordered if s.tool == "redline"]
     lines = [
         "### Suppression Review",
         "",
         f"- Findings suppressed by redline's own comments: {result.suppressed_count}",
-        f"- Suppression comments for other tools (`# nosec`, `# noqa`, `# nosemgrep`): "
-        f"{len(result.foreign_suppressions)}. They do not hide redline findings; each one "
-        "should carry a justification.",
+        f"- Suppression comments for other tools (`# nosec`, `# noqa`, `# nosemgrep`, "
+        f"`# pragma: allowlist secret`): {len(ordered) - len(ours)}. They do not hide redline "
+        "findings; each one should carry a justification.",
         "",
     ]
-    ordered = sorted(result.foreign_suppressions, key=lambda s: (s.path, s.line, s.tool, s.text))
     if ordered:
-        lines += ["Comments for other tools, to review:", ""]
+        lines += ["Every suppression comment, with what it silences and what redline finds there:", ""]
+    severity = {(f.location.path, f.rule_id): f.severity for f in result.findings}
     for s in ordered:
-        hides = (
-            "would hide " + ", ".join(text(r) for r in s.hides)
-            if s.hides
-            else "would hide no redline finding"
+        silenced, why = describe(s.tool, s.text)
+        found = ", ".join(
+            f"{text(r)} ({severity[(s.path, r)].name})" if (s.path, r) in severity else text(r) for r in s.hides
         )
+        if s.tool == "redline":
+            finds = f"suppresses {found}" if found else "suppresses nothing"
+        else:
+            finds = f"redline finds {found}" if found else "redline finds nothing"
+        reason = f"justification: {text(why)}" if why else "**no justification**"
         where_ = code(f"{s.path}:{s.line}")
-        lines.append(f"- {where_} {text(s.tool)}: {code(s.text)} - {hides}")
+        lines.append(f"- {where_} {text(s.tool)} {code(s.text)}: silences {text(silenced)}; {reason}; {finds}")
     if ordered:
         lines.append("")
     return lines
+
+
+def _dependency_audit(result: ScanResult) -> list[str]:
+    audit = result.dependencies
+    if audit is None:
+        return []
+    if audit.data_source:
+        dated = f", dated {text(audit.data_date)}" if audit.data_date else ", date unknown"
+        data = f"{text(audit.data_source)}{dated} ({audit.advisories_loaded} advisories read)"
+    else:
+        data = "none"
+    manifests = ", ".join(code(m) for m in audit.manifests)
+    lines = ["### Dependency Audit", "", f"- **Advisory data**: {data}"]
+    if audit.data_note:
+        lines.append(f"- **Note**: {prose(audit.data_note)}")
+    lines += [
+        f"- **Pinning policy**: {text(audit.policy)}: {text(audit.policy_reason)}",
+        f"- **Manifests read**: {len(audit.manifests)}" + (f" ({manifests})" if manifests else ""),
+        f"- **Packages named**: {audit.packages}",
+        "",
+        "#### Critical Dependencies",
+        "",
+        "| Package | Why it matters | Version | Pin | Advisories |",
+        "|:--|:--|:--|:--|:--|",
+    ]
+    for c in audit.critical:
+        if not c.found:
+            lines.append(f"| {cell(c.name)} | {cell(c.reason)} | not used | - | - |")
+            continue
+        version = cell(c.version) if c.version else "range (not pinned)"
+        pin = f"{_cell_code(c.pin)} ({_cell_code(c.location)})"
+        if c.advisories:
+            advisories = ", ".join(cell(a) for a in c.advisories)
+        else:
+            advisories = "none known" if audit.data_source else "not checked (no advisory data)"
+        lines.append(f"| {cell(c.name)} | {cell(c.reason)} | {version} | {pin} | {advisories} |")
+    lines.append("")
+    if audit.errors:
+        lines += ["Dependency data that could not be read:", ""]
+        lines += [f"- {text(e)}" for e in audit.errors[:20]]
+        if len(audit.errors) > 20:
+            lines.append(f"- ... and {len(audit.errors) - 20} more")
+        lines.append("")
+    return lines
+
+
+def _cell_code(value: str) -> str:
+    """A code span inside a table cell: GitHub splits cells on any unescaped ``|``."""
+    return code(value).replace("|", "\\|")
 
 
 def _skipped(result: ScanResult) -> list[str]:
@@ -437,6 +494,7 @@ def render(result: ScanResult, rules: Mapping[str, Rule]) -> str:
     lines += _recommendations(result, groups)
     lines += _severity_section(findings, Severity.LOW)
     lines += _action_plan(result, groups)
+    lines += _dependency_audit(result)
     lines += _suppression_review(result)
     lines += _skipped(result)
     return "\n".join(lines).rstrip("\n") + "\n"

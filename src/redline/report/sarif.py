@@ -284,9 +284,21 @@ def log(result: ScanResult, rules: Mapping[str, Rule]) -> dict[str, Any]:
             "foreignSuppressions": len(result.foreign_suppressions),
             "gate": result.fail_on.name if result.fail_on is not None else None,
             "gateFailed": result.gate_failed(),
+            **_dependencies(result),
         },
     }
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+
+
+def _dependencies(result: ScanResult) -> dict:
+    """The dependency audit's policy and advisory data (only when it ran)."""
+    d = result.dependencies
+    if d is None:
+        return {}
+    return {
+        "dependencyPolicy": d.policy,
+        "advisoryData": {"source": d.data_source, "date": d.data_date, "note": d.data_note},
+    }
 
 
 def render(result: ScanResult, rules: Mapping[str, Rule]) -> str:

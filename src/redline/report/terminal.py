@@ -123,12 +123,13 @@ def render(result: ScanResult, rules: Mapping[str, Rule], console: Console) -> N
         _print(console)
 
     foreign = sorted(result.foreign_suppressions, key=lambda s: (s.path, s.line, s.tool, s.text))
+    others = [s for s in foreign if s.tool != "redline"]
     if result.suppressed_count or foreign:
         _print(
             console,
             Text(
                 f"Suppressions: {result.suppressed_count} finding(s) suppressed by redline "
-                f"comments; {len(foreign)} comment(s) for other tools (not honoured)",
+                f"comments; {len(others)} comment(s) for other tools (not honoured)",
                 style="bold",
             ),
         )
@@ -136,8 +137,19 @@ def render(result: ScanResult, rules: Mapping[str, Rule], console: Console) -> N
             t = Text(f"  {safe(fs.path)}:{fs.line} ")
             t.append(safe(fs.text), style="dim")
             hides = ", ".join(safe(r) for r in fs.hides)
-            t.append(f" would hide {hides}" if hides else " would hide no redline finding")
+            if fs.tool == "redline":
+                t.append(f" suppresses {hides}" if hides else " suppresses nothing")
+            else:
+                t.append(f" would hide {hides}" if hides else " would hide no redline finding")
             _print(console, t)
+        _print(console)
+
+    deps = result.dependencies
+    if deps is not None:
+        data = f"{deps.data_source} ({deps.data_date or 'date unknown'})" if deps.data_source else "none"
+        _print(console, Text(f"Dependencies: {deps.policy} policy; advisory data: {safe(data)}", style="bold"))
+        if deps.data_note:
+            _print(console, Text(f"  {safe(deps.data_note)}"))
         _print(console)
 
     _print(console, _summary_line(result))

@@ -114,6 +114,7 @@ def load_all() -> None:
         credential_leaks,
         credentials,
         crypto,
+        dependencies,
         filesystem,
         injection,
         llm,

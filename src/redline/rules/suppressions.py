@@ -55,3 +55,36 @@ later introduced on that line it is silenced without anyone deciding so.
 """,
     recommendation="Remove suppression comments that no longer suppress a finding.",
 )
+
+DEP103 = define(
+    "DEP103",
+    "unjustified-suppression-of-finding",
+    "Suppression comment hides a high-severity finding without a justification",
+    area=Area.DEPENDENCIES,
+    severity=Severity.MEDIUM,
+    confidence=Confidence.HIGH,
+    cwe=None,
+    what="""
+A suppression comment (`# nosec`, `# noqa: S...`, `# nosemgrep`,
+`# pragma: allowlist secret` or `# redline: ignore[...]`) with no justification on
+a line where redline finds a HIGH or CRITICAL problem. Other tools' comments do
+not silence redline, but they silence the tool they were written for, so nobody
+looked at this line again.
+""",
+    why="""
+An unexplained suppression over a real injection, deserialization or code
+execution sink is how serious findings disappear from security reviews: the
+scanner that would have reported it was told to be quiet, and no one wrote down
+why that was safe.
+""",
+    example="""
+    subprocess.run(command, shell=True)  # nosec B602
+""",
+    use_instead="""
+    subprocess.run(["git", "status"], check=True)  # nosec B603 - fixed argument list, no user input
+""",
+    recommendation=(
+        "Fix the finding the comment hides, or write after the comment why it is safe "
+        "(`# nosec B602 - command is a constant`)."
+    ),
+)
