@@ -78,6 +78,11 @@ MITIGATED = frozenset({"~mitigated"})  # a trace marker: validated by a denylist
 _LEN = "#len"  # consts key suffix: the length of a list whose items are followed
 _PREFIXED = "#prefixed"  # consts key suffix: the value starts with text fixed in the code
 _PATH_JOINS = frozenset({"os.path.join", "posixpath.join", "ntpath.join"})
+_PATH_WRAPPERS = frozenset({"pathlib.Path", "str", "os.path.abspath", "os.path.normpath", "os.fspath", "pathlib.PurePath"})
+_PATH_TYPES = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PurePosixPath", "os.PathLike"})
+_COMMON = "#common"  # consts key suffix: the names a commonpath() result was computed from
+_COMMONPATH = frozenset({"os.path.commonpath", "posixpath.commonpath"})
+_JOINED = "#joined"  # env key suffix: the taint appended to a path held by the name
 
 
 @dataclass
@@ -158,6 +163,7 @@ class FlowBuilder:
         self.known_names: frozenset[str] = frozenset()  # functions, classes, literal globals
         self.opt_in: str | None = None  # the opt-in flag checked by the current class or function
         self.opt_in_possible = False
+        self.path_helper = False  # a function named for paths, or returning a Path
 
     # -- entry points --------------------------------------------------------------------
     def build(self, tree: ast.Module) -> FlowGraph:
@@ -168,8 +174,11 @@ class FlowBuilder:
 
     def _function(self, node: ast.AST, scope: tuple[str, ...], cls: str | None, name: str) -> None:
         qual = ".".join((self.module, *scope, name)) if name != "<module>" else f"{self.module}.<module>"
-        saved = (self.func, self.cls, self.ctx.scope, self.html_view, self.consts, self.shell_lists, self.opt_in)
+        saved = (self.func, self.cls, self.ctx.scope, self.html_view, self.consts, self.shell_lists, self.opt_in, self.path_helper)
         self.func, self.cls, self.html_view, self.consts, self.shell_lists = qual, cls, False, {}, set()
+        self.path_helper = isinstance(node, _FUNCS) and (
+            "path" in name.lower() or (node.returns is not None and self.ctx.qualname(node.returns) in _PATH_TYPES)
+        )
         if isinstance(node, _FUNCS) and self.opt_in_possible:
             self.opt_in = _opt_in_flag(node) or self.opt_in
         inner_scope = (*scope, name) if name != "<module>" else ()
@@ -199,7 +208,7 @@ class FlowBuilder:
         else:
             body = node.body  # the module
         self._block(body, env, scope=inner_scope)
-        self.func, self.cls, self.ctx.scope, self.html_view, self.consts, self.shell_lists, self.opt_in = saved
+        self.func, self.cls, self.ctx.scope, self.html_view, self.consts, self.shell_lists, self.opt_in, self.path_helper = saved
 
     @property
     def _imported_roots(self) -> set[str]:
@@ -285,6 +294,10 @@ class FlowBuilder:
             if node.value is not None:
                 value = self.expr(node.value, env)
                 self._flow(value, f"ret:{self.func}", node.lineno, "returned")
+                joined = self._joined_part(node.value, env) if self.path_helper else {}
+                if joined:
+                    # a helper that hands back root / name unchecked: every caller opens it
+                    self._sink(node.value, "path-traversal", "return", joined, "a file path returned by a path helper (no containment check)")
                 if self.html_view and not isinstance(node.value, _NOT_HTML):
                     self._sink(node.value, "xss", "return", value, "the HTML response of a Flask view")
         elif isinstance(node, ast.Expr):
@@ -304,10 +317,17 @@ class FlowBuilder:
                 return
             self._branches(env, [node.body, node.orelse], scope, loop=isinstance(node, ast.While))
             if isinstance(node, ast.If):
+                for name in self._contained_names(node):
+                    env[name] = _clean(env.get(name, {}), _PATH_CATEGORIES)
+                    if name + _JOINED in env:
+                        env[name + _JOINED] = _clean(env[name + _JOINED], _PATH_CATEGORIES)
                 for name, categories in _guarded_names(node):
                     # validated: execution only goes on when the check passed
                     checked = env.get(name, {})
-                    env[name] = _clean(checked, categories) if categories else {}
+                    env[name] = _clean(checked, categories) if categories is not None else {}
+                    if name + _JOINED in env:
+                        joined = env[name + _JOINED]
+                        env[name + _JOINED] = _clean(joined, categories) if categories is not None else {}
                     if categories is _URL_CATEGORIES and checked:
                         # url = urlparse(target): the check also vouches for target
                         for other, t in list(env.items()):
@@ -383,6 +403,38 @@ class FlowBuilder:
             first = node.args[0]  # a directory from configuration or the code
             return set(self.expr(first, env)) <= {UNKNOWN} or self._fixed_start(first, env)
         return False
+
+    def _contained_names(self, node: ast.If) -> list[str]:
+        """``if os.path.commonpath([root, full]) != root: raise``: full stays inside root."""
+        body = node.body
+        test = node.test
+        if node.orelse or not body or not isinstance(body[-1], (ast.Raise, ast.Return)):
+            return []
+        if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.NotEq)):
+            return []
+        for side in (test.left, test.comparators[0]):
+            if isinstance(side, ast.Name) and side.id + _COMMON in self.consts:
+                return list(self.consts[side.id + _COMMON])
+            if isinstance(side, ast.Call) and self.ctx.qualname(side.func) in _COMMONPATH and side.args:
+                items = side.args[0]
+                if isinstance(items, (ast.List, ast.Tuple)):
+                    return [e.id for e in items.elts if isinstance(e, ast.Name)]
+        return []
+
+    def _joined_part(self, node: ast.AST, env) -> Taint:
+        """The taint of what was appended to a path (root / name, os.path.join(root,
+        name), root.joinpath(name)) in the value returned, through Path(...)/str(...)."""
+        if isinstance(node, ast.Name):
+            return env.get(node.id + _JOINED, {})
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            return self.expr(node.right, env)
+        if isinstance(node, ast.Call):
+            qual = self.ctx.qualname(node.func) or ""
+            if qual in _PATH_JOINS or (isinstance(node.func, ast.Attribute) and node.func.attr == "joinpath"):
+                return _union(*(self.expr(a, env) for a in node.args[1 if qual in _PATH_JOINS else 0 :]))
+            if len(node.args) == 1 and qual in _PATH_WRAPPERS:
+                return self._joined_part(node.args[0], env)
+        return {}
 
     def _list_method(self, node: ast.Call, name: str, args: list[Taint], env) -> tuple[bool, Taint]:
         """append/pop/insert on a list whose items are known one by one."""
@@ -464,6 +516,19 @@ class FlowBuilder:
             self.consts.pop(name, None)
             self.consts.pop(name + _LEN, None)
             self.consts.pop(name + _PREFIXED, None)
+            env.pop(name + _JOINED, None)
+            self.consts.pop(name + _COMMON, None)
+            if value_node is not None:
+                joined = self._joined_part(value_node, env)
+                if joined:
+                    env[name + _JOINED] = joined
+                if (
+                    isinstance(value_node, ast.Call)
+                    and self.ctx.qualname(value_node.func) in _COMMONPATH
+                    and value_node.args
+                    and isinstance(value_node.args[0], (ast.List, ast.Tuple))
+                ):  # common = os.path.commonpath([root, full]): a containment check follows
+                    self.consts[name + _COMMON] = tuple(e.id for e in value_node.args[0].elts if isinstance(e, ast.Name))
             if value_node is not None and self._fixed_start(value_node, env):
                 self.consts[name + _PREFIXED] = True
             if isinstance(value_node, ast.List) and not any(isinstance(e, ast.Starred) for e in value_node.elts):
@@ -870,7 +935,7 @@ def _guarded_names(node: ast.If) -> list[tuple[str, frozenset[str] | None]]:
     tests = node.test.values if isinstance(node.test, ast.BoolOp) and isinstance(node.test.op, ast.Or) else [node.test]
     names: list[tuple[str, frozenset[str] | None]] = []
     for test in tests:  # if not a(x) or not b(x): raise -> both held afterwards
-        names += [(n, None) for n in _failed_check(test)]
+        names += _failed_check(test)
         # if ".." in path: raise -> the path cannot climb out of its directory;
         # if "'" in value: raise -> the value cannot close a quoted literal.
         if (
@@ -899,8 +964,9 @@ def _guarded_names(node: ast.If) -> list[tuple[str, frozenset[str] | None]]:
     return names
 
 
-def _failed_check(test: ast.AST) -> list[str]:
-    names: list[str] = []
+def _failed_check(test: ast.AST) -> list[tuple[str, frozenset[str] | None]]:
+    """(name, categories it is now safe for; None: all) for a failed check that exits."""
+    names: list[tuple[str, frozenset[str] | None]] = []
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Call):
         call = test.operand
         func = call.func
@@ -909,7 +975,16 @@ def _failed_check(test: ast.AST) -> list[str]:
             candidates = list(call.args)
             if isinstance(func, ast.Attribute) and method not in ("match", "fullmatch"):
                 candidates.append(func.value)
-            names = [c.id for c in candidates if isinstance(c, ast.Name)]
+            categories = None
+            if method in ("match", "fullmatch") and call.args and isinstance(call.args[0], ast.Constant):
+                categories = _regex_guards(call.args[0].value, method)
+                candidates = candidates[1:]
+            for c in candidates:
+                if isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in ("str", "fspath") and len(c.args) == 1:
+                    c = c.args[0]  # str(path).startswith(...)
+                if isinstance(c, ast.Name):
+                    names.append((c.id, categories))
+        return names
     elif (
         isinstance(test, ast.Compare)
         and len(test.ops) == 1
@@ -917,8 +992,43 @@ def _failed_check(test: ast.AST) -> list[str]:
         and isinstance(test.left, ast.Name)
         and isinstance(test.comparators[0], (ast.Name, ast.Attribute, ast.Set, ast.List, ast.Tuple))
     ):
-        names = [test.left.id]
+        names = [(test.left.id, None)]
     return names
+
+
+# Values an attacker needs for each category; a regular expression that rejects every
+# probe of a category makes a value safe for it ("^[a-z0-9_.\-/]+$" still lets "../" in).
+_PROBES = {
+    "path-traversal": ("../etc/passwd", "..\\windows", "/etc/passwd"),
+    "sql-injection": ("x' OR '1'='1", 'x" OR 1=1 --'),
+    "xpath-injection": ("x' or '1'='1",),
+    "cypher-injection": ("x'}) MATCH (n) DETACH DELETE n //",),
+    "command-injection": ("x; id", "$(id)", "`id`", "a|b", "-oProxyCommand=id"),
+    "code-execution": ("__import__('os').system('id')",),
+    "template-injection": ("{{7*7}}", "${7*7}"),
+    "xss": ("<script>", '" onmouseover="x'),
+    "ldap-injection": ("*)(uid=*",),
+    "header-injection": ("a\r\nSet-Cookie: x=1",),
+    "ssrf": ("http://169.254.169.254/", "file:///etc/passwd"),
+    "open-redirect": ("https://evil.example/", "//evil.example"),
+}
+_PROBES["path-traversal-write"] = _PROBES["path-traversal"]
+
+
+def _regex_guards(pattern, method: str) -> frozenset[str] | None:
+    """The categories a regular-expression check rules out (None: cannot tell, trust it)."""
+    import re
+
+    if not isinstance(pattern, str) or len(pattern) > 500:
+        return None
+    try:
+        compiled = re.compile(pattern)
+    except (re.error, RecursionError, OverflowError):
+        return None
+    test = compiled.fullmatch if method == "fullmatch" else compiled.match
+    return frozenset(
+        category for category, probes in _PROBES.items() if not any(test(p) for p in probes)
+    )
 
 
 def _forget_items(env: dict, name: str) -> None:

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from redline.knowledge.taint import API_PARAMETER_EXCLUDED, TaintKnowledge
 from redline.model import Confidence, Finding, Location, Severity, TaintStep
-from dataclasses import dataclass, field
-
 from redline.python.flows import BUILDERS, MITIGATED, UNKNOWN, VERDICT_CATEGORIES
 
 KIND_LABELS = {
