@@ -52,6 +52,8 @@ _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "/bin/sh", "/bin/bash", "cmd",
 _SUBPROCESS_CALLS = frozenset(
     f"subprocess.{n}" for n in ("run", "call", "check_call", "check_output", "Popen")
 )
+_PROMPT_TEMPLATES = frozenset({"PromptTemplate", "FewShotPromptTemplate", "from_template"})
+_TEMPLATE = frozenset({"template-injection"})
 _GRAPH_SESSIONS = frozenset({"session", "neo4j_session", "graph_session", "tx", "transaction"})
 # Programs whose arguments turn into options or commands when they start with "-" or
 # name a helper protocol (git ext::, ssh -oProxyCommand, tar --to-command...).
@@ -317,6 +319,7 @@ class FlowBuilder:
                 return
             self._branches(env, [node.body, node.orelse], scope, loop=isinstance(node, ast.While))
             if isinstance(node, ast.If):
+                self._format_rejected(node, env)
                 for name in self._contained_names(node):
                     env[name] = _clean(env.get(name, {}), _PATH_CATEGORIES)
                     if name + _JOINED in env:
@@ -403,6 +406,40 @@ class FlowBuilder:
             first = node.args[0]  # a directory from configuration or the code
             return set(self.expr(first, env)) <= {UNKNOWN} or self._fixed_start(first, env)
         return False
+
+    def _prompt_template(self, node: ast.Call, qual: str, args, kwargs) -> None:
+        """PromptTemplate(**config) / (template=t, template_format=fmt): jinja2 templates
+        run code when rendered, so a template from data is injection unless the format
+        is fixed in the code to f-string or mustache."""
+        fmt = next((k.value for k in node.keywords if k.arg == "template_format"), None)
+        if isinstance(fmt, ast.Constant) and fmt.value in ("f-string", "mustache"):
+            return
+        if "**" in kwargs:  # the format comes with the data
+            tainted = kwargs["**"]
+        elif fmt is not None:
+            tainted = _union(kwargs.get("template", {}), args[0] if args else {})
+        else:
+            return  # the default format is f-string
+        if tainted:
+            self._sink(node, "template-injection", qual, tainted, f"{qual.rpartition('.')[2]}() with a template format from data")
+
+    def _format_rejected(self, node: ast.If, env) -> None:
+        """``if template_format == "jinja2": raise``: data the format was read from can no
+        longer carry a jinja2 template."""
+        body, test = node.body, node.test
+        if node.orelse or not body or not isinstance(body[-1], ast.Raise) or not isinstance(test, ast.Compare):
+            return
+        literals = [c for c in (test.left, *test.comparators) if isinstance(c, (ast.Constant, ast.Tuple, ast.List, ast.Set))]
+        values = {e.value for c in literals for e in ([c] if isinstance(c, ast.Constant) else c.elts) if isinstance(e, ast.Constant)}
+        if "jinja2" not in values:
+            return
+        checked = _union(*(self.expr(c, env) for c in (test.left, *test.comparators) if c not in literals))
+        origins = set(checked) - {UNKNOWN}
+        if not origins:
+            return
+        for other, t in list(env.items()):
+            if t and set(t) - {UNKNOWN} <= origins:
+                env[other] = _clean(t, _TEMPLATE)
 
     def _contained_names(self, node: ast.If) -> list[str]:
         """``if os.path.commonpath([root, full]) != root: raise``: full stays inside root."""
@@ -822,6 +859,8 @@ class FlowBuilder:
                 return _union(receiver, self._site(node, f"*.{func.attr}", True, receiver, args, kwargs))
             return receiver
         kb = self.kb
+        if qual.startswith(("langchain", "langchain_core")) and qual.rpartition(".")[2] in _PROMPT_TEMPLATES:
+            self._prompt_template(node, qual, args, kwargs)
         if qual in _YAML_LOADS and node.args:
             loader = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "Loader"), None)
             if loader is not None and self.ctx.qualname(loader) in _UNSAFE_YAML_LOADERS:
