@@ -126,7 +126,7 @@ def test_format_for_path(path, fmt):
     assert format_for_path(path) == fmt
 
 
-@pytest.mark.parametrize("path", ["r.html", "report", "r.md.bak", ".json"])
+@pytest.mark.parametrize("path", ["r.xml", "report", "r.md.bak", ".json", ".html"])
 def test_format_for_path_rejects_unknown(path):
     with pytest.raises(ValueError):
         format_for_path(path)
@@ -134,14 +134,14 @@ def test_format_for_path_rejects_unknown(path):
 
 def test_render_text_dispatch():
     result = samples.caution_result()
-    assert set(FORMATS) == {"markdown", "json", "sarif"}
+    assert set(FORMATS) == {"markdown", "json", "sarif", "html"}
     for fmt in FORMATS:
         assert render_text(fmt, result, samples.RULES) == FORMATS[fmt](result, samples.RULES)
     assert render_text("markdown", result, samples.RULES).startswith("# Security Review")
     assert render_text("json", result, samples.RULES).startswith("{")
     assert '"version": "2.1.0"' in render_text("sarif", result, samples.RULES)
     with pytest.raises(ValueError):
-        render_text("html", result, samples.RULES)
+        render_text("pdf", result, samples.RULES)
 
 
 def test_terminal_text_is_plain_and_stable():

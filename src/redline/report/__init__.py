@@ -49,12 +49,19 @@ def _sarif(result: ScanResult, rules: Mapping[str, Rule]) -> str:
     return sarif.render(result, rules)
 
 
+def _html(result: ScanResult, rules: Mapping[str, Rule]) -> str:
+    from redline.report import html
+
+    return html.render(result, rules)
+
+
 # String renderers by format name. Imports are deferred so that importing this
 # package costs nothing and the JSON/SARIF paths never import rich.
 FORMATS: dict[str, Renderer] = {
     "markdown": _markdown,
     "json": _json,
     "sarif": _sarif,
+    "html": _html,
 }
 
 # Longest suffixes first: ".sarif.json" must win over ".json".
@@ -64,6 +71,8 @@ _SUFFIXES: tuple[tuple[str, str], ...] = (
     (".markdown", "markdown"),
     (".md", "markdown"),
     (".json", "json"),
+    (".html", "html"),
+    (".htm", "html"),
     (".txt", "terminal"),
 )
 
@@ -72,7 +81,7 @@ def format_for_path(path: str | os.PathLike[str]) -> str:
     """Choose an output format from a file name's extension.
 
     ``.md``/``.markdown`` -> markdown, ``.json`` -> json, ``.sarif``/``.sarif.json``
-    -> sarif, ``.txt`` -> terminal (rendered as plain text). Anything else raises
+    -> sarif, ``.html``/``.htm`` -> html, ``.txt`` -> terminal (rendered as plain text). Anything else raises
     :class:`ValueError`.
     """
     name = os.path.basename(os.fspath(path)).lower()

@@ -137,7 +137,7 @@ def summary(result: ScanResult) -> dict[str, Any]:
 def document(result: ScanResult, rules: Mapping[str, Rule]) -> dict[str, Any]:
     """The report as plain data (what :func:`render` serialises)."""
     findings = sorted(result.findings, key=lambda f: (f.sort_key(), f.fingerprint))
-    return {
+    doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": TOOL_NAME, "version": __version__},
         "root": result.root,
@@ -155,6 +155,26 @@ def document(result: ScanResult, rules: Mapping[str, Rule]) -> dict[str, Any]:
         ],
         "suppressed_count": result.suppressed_count,
         **dependencies(result),
+    }
+    # Present only for scans that used them.
+    if result.baseline is not None:
+        doc["baseline"] = baseline(result)
+    if result.diff_ref is not None:
+        doc["diff"] = {"ref": result.diff_ref}
+    return doc
+
+
+def baseline(result: ScanResult) -> dict[str, Any] | None:
+    b = result.baseline
+    if b is None:
+        return None
+    return {
+        "file": b.file,
+        "accepted": b.accepted,
+        "stale": [
+            {"rule_id": s.rule_id, "path": s.path, "scope": s.scope, "code": s.code, "missing": s.missing}
+            for s in b.stale
+        ],
     }
 
 

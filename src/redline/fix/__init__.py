@@ -1,0 +1,118 @@
+"""Autofix: mechanical fixes for what a scan reported, written only with ``--fix``.
+
+``plan`` computes every file's fixed text and changes nothing; ``unified_diff``
+shows a plan; ``write`` is the only function that touches the scanned tree.
+Files libcst cannot parse, notebooks and non-UTF-8 files are never changed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import libcst as cst
+
+from redline.config import Config
+from redline.discovery import discover
+from redline.fix.transforms import Applied, fix_module
+from redline.model import ScanResult
+from redline.report import visible
+from redline.scan import scan_root
+
+__all__ = ["Applied", "FileFix", "FIXABLE_RULES", "plan", "summary", "unified_diff", "write"]
+
+# SER003 (a proven taint path into a deserializer) is fixed only where the call is yaml's.
+FIXABLE_RULES = frozenset({"SER002", "SER003", "AUTH001", "NET001"})
+# Files that cannot hold a hardening fix are not even parsed.
+_HARDENING_HINTS = ("tarfile", "shell")
+
+
+@dataclass(frozen=True)
+class FileFix:
+    path: Path
+    rel: str
+    before: str
+    after: str
+    applied: tuple[Applied, ...]
+
+
+def plan(result: ScanResult, paths: list[Path], config: Config) -> list[FileFix]:
+    """The fixes for the Python files of a scan; reads files, writes nothing."""
+    root = scan_root(paths)
+    targets: dict[str, dict[str, set[tuple[int, int]]]] = {}
+    for f in result.findings:
+        if f.rule_id in FIXABLE_RULES and f.location.cell is None:
+            targets.setdefault(f.location.path, {}).setdefault(f.rule_id, set()).add(
+                (f.location.line, f.location.column)
+            )
+    found = discover(root, paths or [root], exclude=config.exclude, max_file_size=config.max_file_size)
+    fixes = []
+    for source in found.files:
+        if source.kind != "python":
+            continue
+        try:
+            data = source.path.read_bytes()
+            text = data.decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        file_targets = targets.get(source.rel, {})
+        if not file_targets and not any(h in text for h in _HARDENING_HINTS):
+            continue
+        try:
+            after, applied = fix_module(text, file_targets)
+        except (cst.ParserSyntaxError, RecursionError):  # libcst cannot parse it: leave it alone
+            continue
+        if applied and after != text:
+            fixes.append(FileFix(source.path, source.rel, text, after, tuple(applied)))
+    return sorted(fixes, key=lambda x: x.rel)
+
+
+def unified_diff(fixes: list[FileFix]) -> str:
+    out = []
+    for fx in fixes:
+        name = visible(fx.rel)
+        out.extend(
+            difflib.unified_diff(
+                fx.before.splitlines(keepends=True),
+                fx.after.splitlines(keepends=True),
+                fromfile=f"a/{name}",
+                tofile=f"b/{name}",
+            )
+        )
+        if out and not out[-1].endswith("\n"):
+            out[-1] += "\n\\ No newline at end of file\n"
+    return "".join(out)
+
+
+def write(fixes: list[FileFix]) -> None:
+    """Replace each file atomically, keeping its permissions; refuse a file that
+    changed since it was planned."""
+    for fx in fixes:
+        current = fx.path.read_bytes().decode("utf-8", "surrogateescape")
+        if current != fx.before:
+            raise OSError(f"{visible(fx.rel)} changed while redline was fixing it; nothing written to it")
+        mode = os.stat(fx.path).st_mode
+        fd, tmp = tempfile.mkstemp(prefix=".redline-fix-", dir=fx.path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(fx.after.encode("utf-8"))
+            os.chmod(tmp, mode & 0o7777)
+            os.replace(tmp, fx.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def summary(fixes: list[FileFix], *, written: bool) -> str:
+    count = sum(len(fx.applied) for fx in fixes)
+    lines = [
+        f"redline: {visible(fx.rel)}:{a.line}: {a.rule_id or 'hardening'}: {a.description}"
+        for fx in fixes
+        for a in fx.applied
+    ]
+    verb = "fixed" if written else "would fix (dry run, nothing written)"
+    lines.append(f"redline: {verb} {count} issue(s) in {len(fixes)} file(s)")
+    return "\n".join(lines)
