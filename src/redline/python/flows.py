@@ -82,6 +82,7 @@ _PREFIXED = "#prefixed"  # consts key suffix: the value starts with text fixed i
 _PATH_JOINS = frozenset({"os.path.join", "posixpath.join", "ntpath.join"})
 _PATH_WRAPPERS = frozenset({"pathlib.Path", "str", "os.path.abspath", "os.path.normpath", "os.fspath", "pathlib.PurePath"})
 _PATH_TYPES = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PurePosixPath", "os.PathLike"})
+_CALLS = "#calls"  # consts key suffix: the functions a name may hold (from a dispatch table)
 _COMMON = "#common"  # consts key suffix: the names a commonpath() result was computed from
 _COMMONPATH = frozenset({"os.path.commonpath", "posixpath.commonpath"})
 _JOINED = "#joined"  # env key suffix: the taint appended to a path held by the name
@@ -166,10 +167,12 @@ class FlowBuilder:
         self.opt_in: str | None = None  # the opt-in flag checked by the current class or function
         self.opt_in_possible = False
         self.path_helper = False  # a function named for paths, or returning a Path
+        self.tables: dict[str, tuple[str, ...]] = {}  # module dicts of functions -> their qualnames
 
     # -- entry points --------------------------------------------------------------------
     def build(self, tree: ast.Module) -> FlowGraph:
         self.known_names = _known_names(tree)
+        self.tables = _dispatch_tables(tree, self.module)
         self.opt_in_possible = any(m in line.lower() for line in self.ctx.lines for m in _OPT_IN_MARKERS)
         self._function(tree, (), None, "<module>")
         return self.graph
@@ -555,6 +558,10 @@ class FlowBuilder:
             self.consts.pop(name + _PREFIXED, None)
             env.pop(name + _JOINED, None)
             self.consts.pop(name + _COMMON, None)
+            self.consts.pop(name + _CALLS, None)
+            table = _table_read(value_node)
+            if table in self.tables:  # loader = LOADERS[kind]: one of the table's functions
+                self.consts[name + _CALLS] = self.tables[table]
             if value_node is not None:
                 joined = self._joined_part(value_node, env)
                 if joined:
@@ -774,6 +781,8 @@ class FlowBuilder:
         args = [self.expr(a.value if isinstance(a, ast.Starred) else a, env) for a in node.args]
         kwargs = {kw.arg or "**": self.expr(kw.value, env) for kw in node.keywords}
         qual = self.ctx.qualname(func)
+        if isinstance(func, ast.Name) and func.id + _CALLS in self.consts:
+            return self._site(node, "any:" + "|".join(self.consts[func.id + _CALLS]), False, {}, args, kwargs)
         method_call = False
         if (
             qual is None
@@ -1183,6 +1192,36 @@ def _fold(node: ast.AST, consts: dict, depth: int):
         values = [bool(_fold(v, consts, depth + 1)) for v in node.values]
         return all(values) if isinstance(node.op, ast.And) else any(values)
     raise _NotConstant
+
+
+def _dispatch_tables(tree: ast.Module, module: str) -> dict[str, tuple[str, ...]]:
+    """Module-level dicts whose values are all functions of the module:
+    ``LOADERS = {"prompt": _load_prompt, ...}``."""
+    defined = {n.name for n in tree.body if isinstance(n, _FUNCS)}
+    tables = {}
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, ast.Dict) and stmt.value.values:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            values = stmt.value.values
+            if all(isinstance(v, ast.Name) and v.id in defined for v in values):
+                for t in targets:
+                    if isinstance(t, ast.Name):
+                        tables[t.id] = tuple(sorted({f"{module}.{v.id}" for v in values}))
+    return tables
+
+
+def _table_read(node: ast.AST | None) -> str | None:
+    """TABLE[key] or TABLE.get(key): the table's name."""
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+        return node.value.id
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get"
+        and isinstance(node.func.value, ast.Name)
+    ):
+        return node.func.value.id
+    return None
 
 
 def _known_names(tree: ast.Module) -> frozenset[str]:

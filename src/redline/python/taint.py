@@ -179,7 +179,11 @@ def link(graph: Graph, index, kb: TaintKnowledge) -> None:
         name = info["callee"]
         if info.get("method") and resolver.function(name) is None and resolver.is_function(name.rpartition(".")[0]):
             name = "*." + name.rpartition(".")[2]  # thing = make_thing(); thing.do(x)
-        if name.startswith("*."):
+        if name.startswith("any:"):  # one of a dispatch table's functions
+            callees = [c for c in (resolver.function(n) for n in name[4:].split("|")) if c is not None]
+            if not callees:
+                graph.add(UNKNOWN, site, ())
+        elif name.startswith("*."):
             # a method of an object of unknown type: every project method of that name,
             # when there are few (thing.doSomething(x) with Thing1/Thing2 in the project)
             candidates = by_name.get(name[2:], [])
