@@ -804,6 +804,9 @@ class FlowBuilder:
                 key = _item_key(holder, node.args[0])
                 if key is not None and key in env:
                     return _union(env[key], *args[1:2])
+                if key is not None and holder in env and (qual is None or qual.split(".", 1)[0] in self.roots):
+                    # config.get("format", "f-string") on a value of the project: a mapping read
+                    return _union(receiver, *args[1:2])
             elif func.attr == "set" and len(node.args) > 1 and not node.keywords:
                 key = _path_key(holder, node.args[:-1])
                 if key is not None:  # a keyed store: remembered per key, strong update
