@@ -269,7 +269,7 @@ class FlowBuilder:
         if isinstance(node, _FUNCS):
             self._function(node, scope, self.cls if scope and self._in_class(scope) else None, node.name)
             self.ctx.scope = scope
-            env.pop(node.name, None)
+            env[node.name] = {}  # a function holds no data
         elif isinstance(node, ast.ClassDef):
             saved, saved_bases, saved_opt_in = self.cls, self.bases, self.opt_in
             self.cls = node.name
@@ -1232,9 +1232,9 @@ def _known_names(tree: ast.Module) -> frozenset[str]:
     module-level variables only ever bound to literals."""
     names: set[str] = set()
     literal: dict[str, bool] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, (*_FUNCS, ast.ClassDef)):
-            names.add(node.name)
+    for stmt in tree.body:  # nested definitions bind their names as the body runs
+        if isinstance(stmt, (*_FUNCS, ast.ClassDef)):
+            names.add(stmt.name)
     for stmt in tree.body:
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
