@@ -239,7 +239,8 @@ def judge(
         if application and dep.origin == REQUIREMENT and not dep.path.endswith(".in") and dep.name not in pinned_names:
             extra = ""
             if found:
-                extra = f"; the range admits versions with {_plural(len(found), 'vulnerabilit')} ({_ids([m for m, _ in found])})"
+                what = "the range admits" if dep.specifier else "any version may be installed, including"
+                extra = f"; {what} versions with {_plural(len(found), 'vulnerabilit')} ({_ids([m for m, _ in found])})"
             spec = f" `{dep.specifier}`" if dep.specifier else ""
             sink.add(rules.DEP003, dep, Severity.MEDIUM, f"{label}{spec} is not pinned to an exact version (application policy){extra}")
             continue

@@ -348,7 +348,10 @@ def load_dir(root: Path, wanted: set[str] | None = None) -> AdvisoryDB:
 
 
 def load(path: Path, wanted: set[str] | None = None) -> AdvisoryDB:
-    """Advisories from a directory of records or an OSV ``all.zip``."""
+    """Advisories from a directory of records or an OSV ``all.zip``; with ``wanted``
+    (package names), records that name none of them may be left unread."""
+    if wanted is not None:
+        wanted = {canonicalize_name(n) for n in wanted}
     if path.is_dir():
         return load_dir(path, wanted)
     if path.is_file():
