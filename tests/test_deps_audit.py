@@ -99,7 +99,8 @@ def test_without_data_one_line_says_how_to_get_it_and_the_scan_goes_on(tmp_path,
     result = scan(tmp_path, vuln_db=None)
     assert result.dependencies.data_source is None
     assert result.dependencies.data_note == NO_DATA and "\n" not in NO_DATA
-    assert {f.rule_id for f in result.findings} >= {"DEP003", "EXEC001"}
+    assert "DEP003" in {f.rule_id for f in result.findings}
+    assert any(f.rule_id.startswith("EXEC") for f in result.findings)
     md = render_text("markdown", result, {r.id: r for r in registry.all_rules()})
     assert "- **Advisory data**: none" in md and "redline db update" in md
     assert "| jsonpickle | " in md and "not used" in md
@@ -260,3 +261,40 @@ def test_dep103_documented_example(tmp_path):
         (tmp_path / "example.py").write_text(head + textwrap.dedent(text))
         result = scan(tmp_path, select=("DEP103", "INJ"))
         assert any(f.rule_id == "DEP103" for f in result.findings) is flagged, text
+
+
+def test_report_states_data_policy_and_reviews_every_suppression():
+    from conftest import REPO
+
+    result = scan(REPO / "examples" / "insecure-agent")
+    md = render_text("markdown", result, {r.id: r for r in registry.all_rules()})
+    assert "- **Advisory data**: OSV records in " in md and ", dated 2024-06-02 (" in md
+    assert "- **Pinning policy**: application: the project pins what it installs (requirements.txt)" in md
+    review = md[md.index("### Suppression Review"):]
+    assert "- `app/workflow_engine.py:102` bandit `# nosec B602`: silences B602; **no justification**; redline finds INJ001 (" in review
+    assert "- `app/tools/web.py:29` ruff/flake8 `# noqa: S603`: silences S603; **no justification**; redline finds " in review
+    assert "- `scripts/pull_model.py:15` redline " in review
+    assert "silences NET001; justification: loopback Ollama daemon" in review and review.count("suppresses NET001") == 1
+
+
+def test_no_manifest_is_one_line(tmp_path):
+    (tmp_path / "app.py").write_text("x = 1\n")
+    result = scan(tmp_path)
+    md = render_text("markdown", result, {})
+    section = md[md.index("### Dependency Audit"):md.index("### Suppression Review")]
+    assert section.strip().splitlines()[-1] == "- No dependency manifest (requirements, pyproject.toml, lock file) was found."
+
+
+def test_a_bug_in_the_audit_never_ends_the_scan(tmp_path, monkeypatch):
+    from redline.deps import audit
+
+    def broken(*args, **kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(audit, "run", broken)
+    (tmp_path / "requirements.txt").write_text("gamma\n")
+    (tmp_path / "app.py").write_text("eval(input())\n")
+    result = scan(tmp_path)
+    assert [f.rule_id[:4] for f in result.findings] == ["EXEC"]  # the rest of the review is there
+    (skipped,) = result.skipped
+    assert skipped.parse_failure and "internal error in the dependency audit: KeyError" in skipped.reason

@@ -63,7 +63,7 @@ def skipped(s: SkippedFile) -> dict[str, Any]:
 
 
 def foreign_suppression(s: ForeignSuppression) -> dict[str, Any]:
-    from redline.suppress import describe
+    from redline.suppression_text import describe
 
     silences, justification = describe(s.tool, s.text)
     return {

@@ -390,7 +390,7 @@ def _action_plan(result: ScanResult, groups: list[RuleGroup]) -> list[str]:
 
 
 def _suppression_review(result: ScanResult) -> list[str]:
-    from redline.suppress import describe
+    from redline.suppression_text import describe
 
     ordered = sorted(result.foreign_suppressions, key=lambda s: (s.path, s.line, s.tool, s.text))
     ours = [s for s in ordered if s.tool == "redline"]
@@ -405,12 +405,9 @@ def _suppression_review(result: ScanResult) -> list[str]:
     ]
     if ordered:
         lines += ["Every suppression comment, with what it silences and what redline finds there:", ""]
-    severity = {(f.location.path, f.rule_id): f.severity for f in result.findings}
     for s in ordered:
         silenced, why = describe(s.tool, s.text)
-        found = ", ".join(
-            f"{text(r)} ({severity[(s.path, r)].name})" if (s.path, r) in severity else text(r) for r in s.hides
-        )
+        found = ", ".join(_with_severity(result, s, r) for r in s.hides)
         if s.tool == "redline":
             finds = f"suppresses {found}" if found else "suppresses nothing"
         else:
@@ -423,10 +420,25 @@ def _suppression_review(result: ScanResult) -> list[str]:
     return lines
 
 
+def _with_severity(result: ScanResult, s, rule_id: str) -> str:
+    """``RULE (SEVERITY)`` for a finding on the suppression's statement; the bare id when
+    redline does not report it (a suppressed finding)."""
+    levels = [
+        f.severity
+        for f in result.findings
+        if f.rule_id == rule_id
+        and f.location.path == s.path
+        and (f.location.line == s.line or f.stmt_start - (1 if s.standalone else 0) <= s.line <= f.stmt_end)
+    ]
+    return f"{text(rule_id)} ({max(levels).name})" if levels else text(rule_id)
+
+
 def _dependency_audit(result: ScanResult) -> list[str]:
     audit = result.dependencies
     if audit is None:
         return []
+    if not audit.manifests:
+        return ["### Dependency Audit", "", "- No dependency manifest (requirements, pyproject.toml, lock file) was found.", ""]
     if audit.data_source:
         dated = f", dated {text(audit.data_date)}" if audit.data_date else ", date unknown"
         data = f"{text(audit.data_source)}{dated} ({audit.advisories_loaded} advisories read)"
