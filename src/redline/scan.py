@@ -243,11 +243,15 @@ def supersede(
     the pattern finding stays and the taint finding is dropped as a duplicate. A pattern
     finding on a sink call proven to receive only constants or sanitized data goes; one
     behind an opt-in flag (allow_dangerous_code) is LOW."""
-    for key, why in (mitigated or {}).items():
-        path, line, cell, col, category = key
+    if mitigated:
+        behind = {
+            (path, line, cell, col, rule): why
+            for (path, line, cell, col, category), why in mitigated.items()
+            for rule in _VERDICT_RULES.get(category, ())
+        }
         for f in pattern:
-            loc = f.location
-            if (loc.path, loc.line, loc.cell, loc.column) == (path, line, cell, col) and f.rule_id in _VERDICT_RULES.get(category, ()):
+            why = behind.get((f.location.path, f.location.line, f.location.cell, f.location.column, f.rule_id))
+            if why is not None:
                 f.severity = Severity.LOW
                 f.message += f"; mitigated: {why}"
     if safe:

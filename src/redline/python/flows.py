@@ -13,6 +13,7 @@ them from sources to sinks.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 
 from redline.engine import statement_span
@@ -335,10 +336,7 @@ class FlowBuilder:
                         joined = env[name + _JOINED]
                         env[name + _JOINED] = _clean(joined, categories) if categories is not None else {}
                     if categories is _URL_CATEGORIES and checked:
-                        # url = urlparse(target): the check also vouches for target
-                        for other, t in list(env.items()):
-                            if t and set(t) <= set(checked):
-                                env[other] = _clean(t, categories)
+                        _vouch(env, checked, categories)  # url = urlparse(target): target too
         elif isinstance(node, (ast.For, ast.AsyncFor)):
             iterable = self.expr(node.iter, env)
             self._assign(node.target, iterable, env, node.lineno, None)
@@ -437,12 +435,7 @@ class FlowBuilder:
         if "jinja2" not in values:
             return
         checked = _union(*(self.expr(c, env) for c in (test.left, *test.comparators) if c not in literals))
-        origins = set(checked) - {UNKNOWN}
-        if not origins:
-            return
-        for other, t in list(env.items()):
-            if t and set(t) - {UNKNOWN} <= origins:
-                env[other] = _clean(t, _TEMPLATE)
+        _vouch(env, checked, _TEMPLATE)
 
     def _contained_names(self, node: ast.If) -> list[str]:
         """``if os.path.commonpath([root, full]) != root: raise``: full stays inside root."""
@@ -563,7 +556,7 @@ class FlowBuilder:
             if table in self.tables:  # loader = LOADERS[kind]: one of the table's functions
                 self.consts[name + _CALLS] = self.tables[table]
             if value_node is not None:
-                joined = self._joined_part(value_node, env)
+                joined = self._joined_part(value_node, env) if self.path_helper else {}
                 if joined:
                     env[name + _JOINED] = joined
                 if (
@@ -1068,8 +1061,6 @@ _PROBES["path-traversal-write"] = _PROBES["path-traversal"]
 
 def _regex_guards(pattern, method: str) -> frozenset[str] | None:
     """The categories a regular-expression check rules out (None: cannot tell, trust it)."""
-    import re
-
     if not isinstance(pattern, str) or len(pattern) > 500:
         return None
     try:
@@ -1080,6 +1071,18 @@ def _regex_guards(pattern, method: str) -> frozenset[str] | None:
     return frozenset(
         category for category, probes in _PROBES.items() if not any(test(p) for p in probes)
     )
+
+
+def _vouch(env: dict, checked: Taint, categories: frozenset[str]) -> None:
+    """A check of one value vouches for every value made only of the same data
+    (url = urlparse(target); fmt = config.get("template_format"))."""
+    origins = set(checked) - {UNKNOWN}
+    if not origins:
+        return
+    for name, t in list(env.items()):
+        own = set(t) - {UNKNOWN}
+        if own and own <= origins:
+            env[name] = _clean(t, categories)
 
 
 def _forget_items(env: dict, name: str) -> None:
