@@ -60,6 +60,7 @@ class FileContext:
         cell_of_line: Callable[[int], tuple[int | None, int]] | None = None,
     ) -> None:
         self.path = path
+        self.source = source
         self.lines = source_lines(source)
         self.imports = imports
         self.settings = settings

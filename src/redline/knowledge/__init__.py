@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import NamedTuple
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -26,6 +27,13 @@ def load_toml(name: str) -> dict:
         raise KnowledgeError(f"knowledge/{name}: {exc}") from None
 
 
+class Provider(NamedTuple):
+    name: str
+    pattern: re.Pattern[str]
+    severity: str
+    anchors: tuple[str, ...]  # literal substrings every match contains
+
+
 @dataclass(frozen=True)
 class SecretKnowledge:
     terminal: frozenset[str]
@@ -36,8 +44,8 @@ class SecretKnowledge:
     min_length_token: int
     placeholders: frozenset[str]
     placeholder_re: re.Pattern[str]
-    providers: tuple[tuple[str, re.Pattern[str], str], ...]  # name, pattern, severity
-    any_provider: re.Pattern[str]
+    providers: tuple[Provider, ...]
+    any_anchor: re.Pattern[str]  # a cheap first test: literals only
     scheme_prefixed: frozenset[str]
     token_qualifiers: frozenset[str]
     min_entropy_password: float
@@ -68,12 +76,14 @@ def secrets() -> SecretKnowledge:
             "|".join(f"(?:{p})" for p in values["placeholder_patterns"]), re.IGNORECASE
         )
         compiled = tuple(
-            (p["name"], re.compile(p["pattern"]), p.get("severity", "CRITICAL").upper()) for p in providers
+            Provider(p["name"], re.compile(p["pattern"]), p.get("severity", "CRITICAL").upper(), tuple(p["anchors"]))
+            for p in providers
         )
         leaks = data["leaks"]
-        bad = [name for name, _, sev in compiled if sev not in ("CRITICAL", "HIGH", "MEDIUM", "LOW")]
+        bad = [p.name for p in compiled if p.severity not in ("CRITICAL", "HIGH", "MEDIUM", "LOW")]
+        bad += [p.name for p in compiled if not p.anchors or not all(isinstance(a, str) and a for a in p.anchors)]
         if bad:
-            raise KnowledgeError(f"knowledge/secrets.toml: bad severity for {bad}")
+            raise KnowledgeError(f"knowledge/secrets.toml: bad severity or anchors for {bad}")
         return SecretKnowledge(
             terminal=_strings(names, "terminal", "names"),
             key_qualifiers=_strings(names, "key_qualifiers", "names"),
@@ -84,7 +94,7 @@ def secrets() -> SecretKnowledge:
             placeholders=_strings(values, "placeholders", "values"),
             placeholder_re=placeholder_re,
             providers=compiled,
-            any_provider=re.compile("|".join(f"(?:{p['pattern']})" for p in providers)),
+            any_anchor=re.compile("|".join(re.escape(a) for p in compiled for a in p.anchors)),
             scheme_prefixed=_strings(names, "scheme_prefixed", "names"),
             token_qualifiers=_strings(names, "token_qualifiers", "names"),
             min_entropy_password=float(values["min_entropy_password"]),

@@ -151,7 +151,7 @@ _READERS = frozenset({"str", "repr", "format", "strip", "lstrip", "rstrip", "enc
 _GET_ENV = ("os.getenv", "os.environ.get", "os.environ.__getitem__")
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
-# Per file: the secret local names of each function scope, and the pydantic classes.
+# Per file and scope: the function node, replaced by its secret names on first use.
 _SCOPES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -175,9 +175,9 @@ class _Secrets:
         for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
             if credential_kind(a.arg, strict=True):
                 self.names[a.arg] = "value"
-        body = list(_own_nodes(fn))
+        body = list(_own_statements(fn))
         for node in body:
-            if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            if isinstance(node, (ast.For, ast.AsyncFor)):
                 self.loop_vars |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
         for _ in range(2):  # b = a; c = b
             for node in body:
@@ -276,6 +276,19 @@ def _include_secure(call: ast.Call) -> bool:
     )
 
 
+def _own_statements(fn: ast.AST):
+    """The statements of a function body at any depth, nested functions and classes
+    left out (assignments and loops are statements: expressions need no visit)."""
+    stack = list(fn.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(node, field, ()):
+                if not isinstance(child, (*_FUNCS, ast.ClassDef)):
+                    stack.append(child)
+
+
 def _own_nodes(fn: ast.AST):
     """The nodes of a function body, nested functions and classes left out."""
     stack = list(fn.body)
@@ -288,17 +301,19 @@ def _own_nodes(fn: ast.AST):
 
 
 def _secrets_here(ctx) -> _Secrets:
+    """The judge of the current scope, built on first use: most functions hold no
+    log, print or raise sink, and reading a body for secret names is the costly part."""
     per_file = _SCOPES.setdefault(ctx, {})
     found = per_file.get(ctx.scope)
-    if found is None:
-        found = per_file[ctx.scope] = _Secrets(ctx, None)
+    if not isinstance(found, _Secrets):
+        found = per_file[ctx.scope] = _Secrets(ctx, found)
     return found
 
 
 @check(CRED002, CRED003, nodes=_FUNCS)
 def function_secrets(ctx, node: ast.FunctionDef) -> None:
-    """Learn the secret names of a function before its calls are visited."""
-    _SCOPES.setdefault(ctx, {})[(*ctx.scope, node.name)] = _Secrets(ctx, node)
+    """Remember each function under its scope, to be read when a sink is visited in it."""
+    _SCOPES.setdefault(ctx, {})[(*ctx.scope, node.name)] = node
 
 
 # -- sinks -----------------------------------------------------------------------------
@@ -374,6 +389,10 @@ def _describe(node: ast.AST) -> str:
 
 @check(CRED003, nodes=(ast.ClassDef,))
 def serializer_definitions(ctx, node: ast.ClassDef) -> None:
+    if "include_secure_params" not in ctx.source and not any(
+        isinstance(m, _FUNCS) and m.name in _leak_words()["serializer_defs"] for m in node.body
+    ):
+        return  # no flag to ignore, no serializer to leak through
     outer = ctx.scope
     holds = _holds_secrets(node)
     for method in node.body:

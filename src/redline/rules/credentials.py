@@ -219,6 +219,8 @@ def env_helper_fallback(ctx, node: ast.Call) -> None:
     """``get_env_var("KEY", "literal")`` and ``partial(get_env_var, "KEY", "literal")``:
     the literal is what runs wherever the variable is not set."""
     args = node.args
+    if len(args) + len(node.keywords) < 2:
+        return  # a name alone has no fallback
     if ctx.qualname(node.func) == "functools.partial" and args and _is_env_getter(ctx, args[0]):
         args = args[1:]
         default = args[1] if len(args) > 1 else argument(node, 99, "default")

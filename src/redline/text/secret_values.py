@@ -123,11 +123,13 @@ class ProviderHit:
 def provider_hits(text: str) -> list[ProviderHit]:
     """Provider-shaped keys in ``text`` that are not placeholders."""
     k = secrets()
-    if not k.any_provider.search(text):
+    if not k.any_anchor.search(text):
         return []
     hits: list[ProviderHit] = []
     taken: list[tuple[int, int]] = []
-    for label, pattern, severity in k.providers:
+    for label, pattern, severity, anchors in k.providers:
+        if not any(a in text for a in anchors):
+            continue
         for m in pattern.finditer(text):
             if any(s < m.end() and m.start() < e for s, e in taken):
                 continue
