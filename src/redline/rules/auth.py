@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ast
 
+from redline.knowledge import web
 from redline.model import Area, Confidence, Severity
-from redline.rules.common import is_false
+from redline.rules.common import is_false, keyword
 from redline.rules.registry import check, define
 
 AUTH001 = define(
@@ -124,3 +125,212 @@ AUTH002 = define(
     recommendation="Store in the session only values the server has verified (after authentication).",
     references=("https://cwe.mitre.org/data/definitions/501.html",),
 )
+
+AUTH011 = define(
+    "AUTH011",
+    "jwt-without-verification",
+    "JWT decoded without verifying its signature or algorithm",
+    area=Area.AUTH,
+    severity=Severity.HIGH,
+    confidence=Confidence.HIGH,
+    cwe=347,
+    what="""
+`jwt.decode` (PyJWT, python-jose) with `options={"verify_signature": False}`,
+`verify=False` (PyJWT 1.x), or an algorithm list that admits `none`; and, at
+MEDIUM, `jwt.decode` without an explicit `algorithms=` list.
+""",
+    why="""
+A token whose signature is not checked is whatever the caller wrote: any user id,
+any role, any expiry. Without a fixed algorithm list, old libraries take the
+algorithm from the token header, which allows `alg: none` tokens and HMAC/RSA
+key-confusion forgeries.
+""",
+    example="""
+    import jwt
+
+    def user_id(token: str) -> str:
+        claims = jwt.decode(token, options={"verify_signature": False})
+        return claims["sub"]
+""",
+    use_instead="""
+    import jwt
+
+    def user_id(token: str, public_key: str) -> str:
+        claims = jwt.decode(token, public_key, algorithms=["RS256"], audience="researchbot")
+        return claims["sub"]
+""",
+    recommendation=(
+        "Always verify JWTs: pass the key and a fixed algorithms=[...] list, keep "
+        "verify_signature on, and check audience, issuer and expiry."
+    ),
+    references=(
+        "https://pyjwt.readthedocs.io/en/stable/usage.html",
+        "https://cwe.mitre.org/data/definitions/347.html",
+    ),
+)
+
+
+def _options_disable_signature(node: ast.AST) -> bool:
+    if not isinstance(node, ast.Dict):
+        return False
+    for key, value in zip(node.keys, node.values, strict=True):
+        if isinstance(key, ast.Constant) and key.value == "verify_signature" and is_false(value):
+            return True
+    return False
+
+
+def _admits_none(node: ast.AST) -> bool:
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return any(isinstance(e, ast.Constant) and str(e.value).lower() == "none" for e in node.elts)
+    return isinstance(node, ast.Constant) and str(node.value).lower() == "none"
+
+
+@check(AUTH011, calls=tuple(web.section("jwt").decoders))
+def jwt_unverified(ctx, node: ast.Call) -> None:
+    name = ctx.qualname(node.func)
+    for kw in node.keywords:
+        if kw.arg == "options" and _options_disable_signature(kw.value):
+            ctx.report(AUTH011, node, f"{name}() with verify_signature=False accepts forged tokens")
+            return
+        if kw.arg == "verify" and is_false(kw.value) and keyword(node, "algorithms") is None:
+            # PyJWT 1.x; with algorithms= the call is PyJWT 2.x style, where verify is ignored
+            ctx.report(AUTH011, node, f"{name}(verify=False) accepts forged tokens")
+            return
+        if kw.arg == "algorithms" and _admits_none(kw.value):
+            ctx.report(AUTH011, node, f"{name}() accepts the 'none' algorithm (unsigned tokens)")
+            return
+    if any(kw.arg in ("algorithms", None) for kw in node.keywords) or len(node.args) >= 3:
+        return
+    ctx.report(
+        AUTH011,
+        node,
+        f"{name}() without algorithms=[...] lets the token header choose the algorithm",
+        severity=Severity.MEDIUM,
+        confidence=Confidence.MEDIUM,
+    )
+
+
+AUTH012 = define(
+    "AUTH012",
+    "bearer-token-not-verified",
+    "Authentication dependency accepts any bearer token",
+    area=Area.AUTH,
+    severity=Severity.HIGH,
+    confidence=Confidence.MEDIUM,
+    cwe=287,
+    what="""
+A function used as an authentication dependency (given to FastAPI's `Depends`/
+`Security`, or named like `current_user`/`verify_token` and taking the
+`Authorization` header or a token) that returns the token, or something made from
+it, without ever checking it: no comparison with a stored value, no
+`hmac.compare_digest`, no signature verification, no lookup.
+""",
+    why="""
+Every route that depends on it looks protected, but any non-empty `Bearer x` header
+passes: the check only tests that a credential is present, not that it is valid.
+""",
+    example="""
+    from fastapi import Header, HTTPException
+
+    def current_user(authorization: str = Header(...)) -> str:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise HTTPException(status_code=401)
+        return token
+""",
+    use_instead="""
+    import hmac
+
+    from fastapi import Header, HTTPException
+
+    from app.security import API_TOKENS
+
+    def current_user(authorization: str = Header(...)) -> str:
+        scheme, _, token = authorization.partition(" ")
+        user = next((u for u, t in API_TOKENS.items() if hmac.compare_digest(t, token)), None)
+        if scheme.lower() != "bearer" or user is None:
+            raise HTTPException(status_code=401)
+        return user
+""",
+    recommendation=(
+        "Verify the credential in the dependency: compare it with hmac.compare_digest against "
+        "a stored secret, verify a JWT's signature, or look the token up in a session store; "
+        "return the verified identity, never the raw token."
+    ),
+    references=("https://cwe.mitre.org/data/definitions/287.html",),
+)
+
+
+def _credential_params(ctx, func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    auth_k = web.auth()
+    names = set()
+    args = func.args
+    for a in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+        ann = ast.unparse(a.annotation) if a.annotation is not None else ""
+        if a.arg.lower() in auth_k.credential_names or "Credentials" in ann or "Bearer" in ann:
+            names.add(a.arg)
+    return names
+
+
+def _mentions(node: ast.AST, names: set[str]) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
+
+
+def _verifies(func: ast.FunctionDef | ast.AsyncFunctionDef, derived: set[str]) -> bool:
+    auth_k = web.auth()
+    for node in ast.walk(func):
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            if any(_mentions(s, derived) for s in sides) and any(
+                not _mentions(s, derived) and not isinstance(s, ast.Constant) for s in sides
+            ):
+                return True
+        elif isinstance(node, ast.Call):
+            func = node.func
+            fname = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if fname in auth_k.not_verifying:
+                continue
+            if isinstance(func, ast.Attribute) and fname in auth_k.parsing_methods and _mentions(func.value, derived):
+                continue  # token.split(" "): parsing, not checking
+            if any(_mentions(a, derived) for a in (*node.args, *(k.value for k in node.keywords))):
+                return True
+        elif isinstance(node, (ast.Subscript,)) and _mentions(node.slice, derived):
+            return True  # TOKENS[token]: a lookup
+    return False
+
+
+@check(AUTH012, nodes=(ast.Module,))
+def bearer_not_verified(ctx, node: ast.Module) -> None:
+    from redline.rules.routes import web_facts
+
+    facts = web_facts(ctx, node)
+    for stmt in node.body:
+        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        words = set(web.words_of(stmt.name))
+        if stmt.name not in facts.dependencies and not (words & {"user", "verify", "authenticate", "auth", "token"}):
+            continue
+        if stmt.decorator_list:
+            continue  # routes and registered callbacks
+        derived = _credential_params(ctx, stmt)
+        if not derived:
+            continue
+        changed = True
+        while changed:
+            changed = False
+            for sub in ast.walk(stmt):
+                if isinstance(sub, ast.Assign) and _mentions(sub.value, derived):
+                    for t in sub.targets:
+                        for n in ast.walk(t):
+                            if isinstance(n, ast.Name) and n.id not in derived:
+                                derived.add(n.id)
+                                changed = True
+        returns = [r for r in ast.walk(stmt) if isinstance(r, ast.Return) and r.value is not None]
+        if not any(_mentions(r.value, derived) for r in returns):
+            continue
+        if _verifies(stmt, derived):
+            continue
+        saved = ctx.stmt
+        ctx.stmt = stmt
+        ctx.report(AUTH012, stmt, f"{stmt.name}() returns the bearer credential without verifying it")
+        ctx.stmt = saved

@@ -111,6 +111,7 @@ def load_all() -> None:
         auth,
         code_execution,
         connections,
+        credential_files,
         credential_leaks,
         credentials,
         crypto,
@@ -119,6 +120,8 @@ def load_all() -> None:
         injection,
         llm,
         network,
+        production,
+        routes,
         serialization,
         suppressions,
     )

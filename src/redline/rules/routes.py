@@ -1,0 +1,472 @@
+"""Checklist area 5: HTTP routes without authentication, and credentials in query strings.
+
+The routes of a module (FastAPI, Flask, Quart, Starlette, aiohttp, Sanic decorators and
+Django / DRF views) are collected once per module from its top-level statements (and
+one level of application factories); the other rules of this area and the production
+rules ask :func:`web_facts` which functions are request handlers.
+"""
+
+from __future__ import annotations
+
+import ast
+import weakref
+from dataclasses import dataclass, field
+
+from redline.knowledge import web
+from redline.model import Area, Confidence, Severity
+from redline.rules.common import string_value
+from redline.rules.registry import check, define
+
+AUTH009 = define(
+    "AUTH009",
+    "route-without-authentication",
+    "Sensitive HTTP route without authentication",
+    area=Area.AUTH,
+    severity=Severity.MEDIUM,
+    confidence=Confidence.MEDIUM,
+    cwe=306,
+    what="""
+An HTTP route (FastAPI, Flask, Quart, Starlette, aiohttp, Sanic, Django / DRF views)
+that administers the system or runs something dangerous (its path or function name
+says admin, config, settings, users, exec, run, upload, delete...; or its body runs
+commands, code, queries or writes files) and has no authentication: no `Depends`/
+`Security` dependency on the route, its router or its app, no `login_required`-style
+decorator, no app-wide hook, and no credential checked in its body. HIGH when other
+routes of the same module are authenticated (the omission is then almost certainly a
+mistake), MEDIUM otherwise.
+""",
+    why="""
+Anyone who can reach the service calls the route: configuration with secrets is read,
+code or workflows run, files are overwritten. Agent back-ends are often exposed "just
+for the demo" and stay that way.
+""",
+    example="""
+    from fastapi import Depends, FastAPI
+
+    from app.security import current_user, settings
+
+    app = FastAPI()
+
+    @app.get("/chat")
+    def chat(user=Depends(current_user)):
+        return {"user": user}
+
+    @app.get("/admin/config")
+    def admin_config():
+        return settings.to_dict()
+""",
+    use_instead="""
+    from fastapi import Depends, FastAPI
+
+    from app.security import current_user, require_admin, settings
+
+    app = FastAPI()
+
+    @app.get("/chat")
+    def chat(user=Depends(current_user)):
+        return {"user": user}
+
+    @app.get("/admin/config", dependencies=[Depends(require_admin)])
+    def admin_config():
+        return settings.public_view()
+""",
+    recommendation=(
+        "Put every administrative or code-running route behind authentication and "
+        "authorization (a FastAPI dependency on the route or router, login_required / "
+        "permission_required, or an app-wide hook), and test that anonymous calls get 401."
+    ),
+    references=(
+        "https://fastapi.tiangolo.com/tutorial/security/",
+        "https://cwe.mitre.org/data/definitions/306.html",
+    ),
+)
+
+AUTH010 = define(
+    "AUTH010",
+    "credential-in-query-parameter",
+    "Token or API key read from the query string",
+    area=Area.AUTH,
+    severity=Severity.HIGH,
+    confidence=Confidence.MEDIUM,
+    cwe=598,
+    what="""
+A credential (token, API key, password, JWT) taken from the URL's query string:
+a FastAPI route parameter named like a credential that is a query parameter
+(`token: str = Query(...)`, or a plain `str` parameter), `request.args["token"]`
+(Flask), `request.query_params["api_key"]` (Starlette), `request.GET["token"]`
+(Django), `request.query["token"]` (aiohttp).
+""",
+    why="""
+URLs are written to access logs, proxy logs, browser history and `Referer` headers;
+a token in the query string is read by everyone who can read those. Admin tokens
+passed this way are also easy to share by accident in a copied link.
+""",
+    example="""
+    from fastapi import FastAPI, Query
+
+    app = FastAPI()
+
+    @app.post("/admin/reindex")
+    def reindex(token: str = Query(...)):
+        return check_and_reindex(token)
+""",
+    use_instead="""
+    from fastapi import FastAPI, Header
+
+    app = FastAPI()
+
+    @app.post("/admin/reindex")
+    def reindex(x_admin_token: str = Header(...)):
+        return check_and_reindex(x_admin_token)
+""",
+    recommendation=(
+        "Send credentials in the Authorization header (or another header / a secure cookie), "
+        "never in the URL; rotate tokens that have been sent in query strings."
+    ),
+    references=("https://cwe.mitre.org/data/definitions/598.html",),
+)
+
+
+@dataclass
+class Route:
+    func: ast.FunctionDef | ast.AsyncFunctionDef
+    decorator: ast.expr
+    scope: tuple[str, ...]  # the function's own scope, as FileContext.scope sees its body
+    owner: str | None
+    path: str
+    framework: str
+    auth: str | None = None  # how it is authenticated, None when it is not
+
+
+@dataclass
+class WebFacts:
+    routes: list[Route] = field(default_factory=list)
+    handler_scopes: set[tuple[str, ...]] = field(default_factory=set)
+    dependencies: set[str] = field(default_factory=set)  # names passed to Depends/Security
+    authed_owners: set[str] = field(default_factory=set)
+    app_wide: bool = False
+    uses_fastapi: bool = False
+
+
+_FACTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def web_facts(ctx, module: ast.Module | None = None) -> WebFacts:
+    """The routes of the module being walked (computed on the Module node, once)."""
+    facts = _FACTS.get(ctx)
+    if facts is None:
+        facts = _collect(ctx, module) if module is not None else WebFacts()
+        _FACTS[ctx] = facts
+    return facts
+
+
+def in_handler(ctx) -> bool:
+    """Whether the node being visited is inside a request handler."""
+    facts = _FACTS.get(ctx)
+    if not facts or not facts.handler_scopes:
+        return False
+    scope = ctx.scope
+    return any(scope[: len(s)] == s for s in facts.handler_scopes)
+
+
+def _last(name: str | None) -> str:
+    return (name or "").rpartition(".")[2]
+
+
+def _callee(node: ast.AST) -> ast.AST:
+    return node.func if isinstance(node, ast.Call) else node
+
+
+def _plain_name(node: ast.AST) -> str:
+    node = _callee(node)
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+def _has_word(name: str, words: frozenset[str]) -> bool:
+    return any(w in words for w in web.words_of(name)) or name.lower() in words
+
+
+def _depends_targets(ctx, node: ast.AST) -> list[str]:
+    """Names given to Depends()/Security() anywhere inside ``node``."""
+    found = []
+    depends = web.auth().depends
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call) and (
+            ctx.qualname(sub.func) in depends or _plain_name(sub.func) in ("Depends", "Security")
+        ):
+            target = sub.args[0] if sub.args else None
+            if target is None:
+                for kw in sub.keywords:
+                    if kw.arg == "dependency":
+                        target = kw.value
+            name = _plain_name(target) if target is not None else ""
+            found.append(name or "<dependency>")
+    return found
+
+
+def _collect(ctx, module: ast.Module) -> WebFacts:
+    facts = WebFacts()
+    facts.uses_fastapi = any(v.startswith("fastapi") for v in ctx.imports.aliases.values())
+    routes_k, auth_k = web.routes(), web.auth()
+    owners: dict[str, str] = {}
+    pending: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, tuple[str, ...]]] = []
+
+    def visit(body: list[ast.stmt], scope: tuple[str, ...], depth: int) -> None:
+        for stmt in body:
+            if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, ast.Call):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                qual = ctx.qualname(stmt.value.func) or ""
+                for t in targets:
+                    if isinstance(t, ast.Name) and qual in routes_k.owners:
+                        owners[t.id] = qual
+                        if any(kw.arg == "dependencies" and _depends_targets(ctx, kw.value) for kw in stmt.value.keywords):
+                            facts.authed_owners.add(t.id)
+                facts.dependencies.update(_depends_targets(ctx, stmt.value))
+            elif isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Subscript):
+                facts.dependencies.update(_depends_targets(ctx, stmt.value))  # Annotated aliases
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                call = stmt.value
+                name = _plain_name(call.func)
+                if name == "add_middleware" and call.args and "auth" in _plain_name(call.args[0]).lower():
+                    facts.app_wide = True
+                if name == "include_router" and any(kw.arg == "dependencies" for kw in call.keywords):
+                    if call.args and isinstance(call.args[0], ast.Name):
+                        facts.authed_owners.add(call.args[0].id)
+                    facts.dependencies.update(_depends_targets(ctx, call))
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                pending.append((stmt, scope))
+                if depth == 0:  # application factories: create_app() registering routes
+                    visit(stmt.body, (*scope, stmt.name), depth + 1)
+
+    visit(module.body, (), 0)
+    for func, scope in pending:
+        for dec in func.decorator_list:
+            if _plain_name(dec) in auth_k.app_wide:
+                facts.app_wide = True
+        route = _route_of(ctx, func, scope, owners, routes_k)
+        if route is None:
+            continue
+        facts.dependencies.update(_depends_targets(ctx, func.args))
+        facts.routes.append(route)
+        facts.handler_scopes.add(route.scope)
+    for route in facts.routes:
+        route.auth = _authentication(ctx, route, facts, auth_k)
+    return facts
+
+
+def _route_of(ctx, func, scope, owners, routes_k) -> Route | None:
+    for dec in func.decorator_list:
+        name = _plain_name(dec)
+        if name in routes_k.django_views:
+            return Route(func, dec, (*scope, func.name), None, "", "django")
+        if not isinstance(dec, ast.Call) or not isinstance(dec.func, ast.Attribute):
+            continue
+        if dec.func.attr not in routes_k.methods:
+            continue
+        qual = ctx.qualname(dec.func) or ""
+        owner_node = dec.func.value
+        owner = owner_node.id if isinstance(owner_node, ast.Name) else None
+        owner_class = qual.rpartition(".")[0]
+        if owner_class not in routes_k.owners:
+            if owner is None or (owner not in owners and owner not in routes_k.owner_names):
+                continue
+            if owner in owners:
+                owner_class = owners[owner]
+        path = string_value(dec.args[0]) if dec.args else None
+        if path is None:
+            for kw in dec.keywords:
+                if kw.arg in ("path", "rule"):
+                    path = string_value(kw.value)
+        if path is None and dec.args:
+            continue  # not a route registration (e.g. dict.get(key))
+        framework = owner_class.partition(".")[0] if owner_class in routes_k.owners else ""
+        return Route(func, dec, (*scope, func.name), owner, path or "", framework)
+    return None
+
+
+def _authentication(ctx, route: Route, facts: WebFacts, auth_k) -> str | None:
+    func = route.func
+    for dec in func.decorator_list:
+        if _plain_name(dec) in auth_k.decorators:
+            return f"@{_plain_name(dec)}"
+        if isinstance(dec, ast.Call):
+            for kw in dec.keywords:
+                if kw.arg == "dependencies" and _depends_targets(ctx, kw.value):
+                    return "route dependencies"
+    if route.owner in facts.authed_owners:
+        return f"dependencies of {route.owner}"
+    if facts.app_wide:
+        return "an app-wide authentication hook"
+    args = func.args
+    for a in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+        if a.annotation is not None:
+            deps = _depends_targets(ctx, a.annotation)
+            if any(_has_word(d, auth_k.dependency_words) for d in deps):
+                return "an authentication dependency"
+            ann = a.annotation.slice if isinstance(a.annotation, ast.Subscript) else a.annotation
+            ann_name = _plain_name(ann)
+            if ann_name and ann_name not in ("str", "int", "dict", "list") and _has_word(ann_name, auth_k.dependency_words):
+                return f"a {ann_name} parameter"
+        if a.arg in auth_k.credential_names:
+            return f"the {a.arg} parameter checked by hand"
+    for default in (*args.defaults, *(d for d in args.kw_defaults if d is not None)):
+        if any(_has_word(d, auth_k.dependency_words) for d in _depends_targets(ctx, default)):
+            return "an authentication dependency"
+    for node in ast.walk(func):
+        if isinstance(node, (ast.Attribute, ast.Name, ast.Call)) and _plain_name(node) in auth_k.body_checks:
+            return "a check in the handler"
+    return None
+
+
+def _sensitive(ctx, route: Route) -> str | None:
+    routes_k = web.routes()
+    for text in (route.path, route.func.name):
+        for w in web.words_of(text):
+            if w in routes_k.sensitive_words:
+                return f"'{w}' in {'its path' if text == route.path else 'its name'}"
+    dec = route.decorator
+    if isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute) and dec.func.attr == "delete":
+        return "it is a DELETE route"
+    for node in ast.walk(route.func):
+        if isinstance(node, ast.Call):
+            qual = ctx.qualname(node.func)
+            if qual in routes_k.dangerous_calls:
+                return f"it calls {qual}()"
+            if isinstance(node.func, ast.Attribute) and node.func.attr in routes_k.dangerous_methods:
+                return f"it calls .{node.func.attr}()"
+    return None
+
+
+@check(AUTH009, AUTH010, nodes=(ast.Module,))
+def routes_without_auth(ctx, node: ast.Module) -> None:
+    facts = web_facts(ctx, node)
+    if not facts.routes:
+        return
+    others_authed = any(r.auth for r in facts.routes)
+    saved = ctx.stmt
+    try:
+        for route in facts.routes:
+            ctx.stmt = route.func
+            ctx.scope = route.scope[:-1]
+            _query_credentials(ctx, route, facts)
+            if route.auth is not None:
+                continue
+            why = _sensitive(ctx, route)
+            if why is None:
+                continue
+            where = route.path or route.func.name
+            if others_authed:
+                ctx.report(
+                    AUTH009,
+                    route.decorator,
+                    f"route {where} has no authentication ({why}) while other routes here require it",
+                    severity=Severity.HIGH,
+                    confidence=Confidence.HIGH,
+                )
+            else:
+                ctx.report(AUTH009, route.decorator, f"route {where} has no authentication ({why})")
+    finally:
+        ctx.stmt = saved
+        ctx.scope = ()
+
+
+def _is_credential(name: str) -> bool:
+    auth_k = web.auth()
+    if name.lower() in auth_k.credential_names:
+        return True
+    words = web.words_of(name)
+    return bool(words) and words[-1] in ("token", "apikey", "password", "secret", "jwt")
+
+
+def _query_credentials(ctx, route: Route, facts: WebFacts) -> None:
+    """FastAPI parameters named like credentials that are query parameters."""
+    if route.framework != "fastapi" and not (route.framework == "" and facts.uses_fastapi):
+        return
+    auth_k = web.auth()
+    args = route.func.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults: dict[str, ast.expr | None] = {a.arg: None for a in (*positional, *args.kwonlyargs)}
+    for a, d in zip(positional[len(positional) - len(args.defaults):], args.defaults, strict=True):
+        defaults[a.arg] = d
+    for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+        defaults[a.arg] = d
+    for a in (*positional, *args.kwonlyargs):
+        if not _is_credential(a.arg) or "{" + a.arg + "}" in route.path:
+            continue
+        marker = _marker(ctx, defaults[a.arg]) or _marker(ctx, a.annotation)
+        if marker in auth_k.query_markers or (marker is None and _is_plain_str(a.annotation)):
+            ctx.report(AUTH010, a, f"credential {a.arg!r} is a query parameter of route {route.path or route.func.name}")
+
+
+def _marker(ctx, node: ast.AST | None) -> str | None:
+    """Query/Header/Depends... given as the default or inside Annotated[...]."""
+    if node is None:
+        return None
+    if isinstance(node, ast.Subscript) and _plain_name(node.value) == "Annotated":
+        elts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        for e in elts[1:]:
+            found = _marker(ctx, e)
+            if found:
+                return found
+        return None
+    if isinstance(node, ast.Call):
+        qual = ctx.qualname(node.func) or ""
+        auth_k = web.auth()
+        if qual in auth_k.query_markers or qual in auth_k.other_markers:
+            return qual
+        name = _plain_name(node.func)
+        for marker in (*auth_k.query_markers, *auth_k.other_markers):
+            if _last(marker) == name:
+                return marker
+    return None
+
+
+def _is_plain_str(node: ast.AST | None) -> bool:
+    if node is None:
+        return True
+    text = ast.unparse(node).replace(" ", "")
+    return text in ("str", "Optional[str]", "str|None", "None|str", "typing.Optional[str]")
+
+
+def _query_key(node: ast.AST | None) -> str | None:
+    return string_value(node)
+
+
+def _is_query_object(ctx, node: ast.AST) -> bool:
+    """``request.args``, ``request.query_params``, ``request.GET``, ``request.query``,
+    ``request.rel_url.query``."""
+    if not isinstance(node, ast.Attribute):
+        return False
+    accessors = web.auth().query_accessors
+    if node.attr not in ("args", "query_params", "GET", "query"):
+        return False
+    base = node.value
+    if isinstance(base, ast.Attribute) and base.attr == "rel_url":
+        base = base.value
+    qual = ctx.qualname(node) or ""
+    if qual in ("flask.request.args", "quart.request.args"):
+        return True
+    return node.attr in accessors and _plain_name(base) in ("request", "req")
+
+
+@check(AUTH010, nodes=(ast.Subscript,))
+def query_subscript(ctx, node: ast.Subscript) -> None:
+    if not isinstance(node.value, ast.Attribute) or not isinstance(node.ctx, ast.Load):
+        return
+    key = _query_key(node.slice)
+    if key and _is_credential(key) and _is_query_object(ctx, node.value):
+        ctx.report(AUTH010, node, f"credential {key!r} read from the query string")
+
+
+@check(AUTH010, nodes=(ast.Call,))
+def query_get(ctx, node: ast.Call) -> None:
+    func = node.func
+    if not isinstance(func, ast.Attribute) or func.attr not in ("get", "getlist", "getone") or not node.args:
+        return
+    key = _query_key(node.args[0])
+    if key and _is_credential(key) and _is_query_object(ctx, func.value):
+        ctx.report(AUTH010, node, f"credential {key!r} read from the query string")
