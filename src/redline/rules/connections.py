@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import ast
 import re
+import string
 import weakref
 
 from redline.model import Area, Confidence, Severity
-from redline.rules.common import string_value
+from redline.rules.common import argument, string_value
 from redline.rules.credentials import report
 from redline.rules.registry import check, define
 from redline.text.secret_values import (
@@ -203,6 +204,90 @@ def uri_fstring(ctx, node: ast.JoinedStr) -> None:
         elif text[m.end() : m.end() + 1] in (_SLOT, "") and real_uri_password(password, m["user"]):
             # host interpolated: the literal piece alone was not a whole URI
             report(ctx, AUTH006, node, f"password written into a {scheme}:// URI", secret=password)
+        return
+
+
+_PERCENT_FIELD = re.compile(r"%(?:\((?P<name>[^)]{1,60})\))?[-#0 +]*\d*(?:\.\d+)?[sdrfi]")
+
+
+@check(AUTH006, nodes=(ast.Call,))
+def uri_format(ctx, node: ast.Call) -> None:
+    """``"postgresql://{user}:{password}@{host}".format(...)``: the template reads like a
+    placeholder, the arguments decide whether a literal password is in the code."""
+    func = node.func
+    if not (isinstance(func, ast.Attribute) and func.attr == "format"):
+        return
+    template = string_value(func.value)
+    if not template or "://" not in template or "@" not in template:
+        return
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError:
+        return
+    text, slots, auto = "", [], 0
+    for literal, field, _, _ in fields:
+        text += literal
+        if field is None:
+            continue
+        key = field.split(".")[0].split("[")[0]
+        if key == "":
+            key, auto = str(auto), auto + 1
+        text += _SLOT
+        slots.append(argument(node, int(key), "") if key.isdigit() else _keyword_value(node, key))
+    _templated_uri(ctx, node, text, slots)
+
+
+@check(AUTH006, nodes=(ast.BinOp,))
+def uri_percent(ctx, node: ast.BinOp) -> None:
+    """``"postgresql://%s:%s@%s/db" % (user, password, host)``."""
+    template = string_value(node.left)
+    if not isinstance(node.op, ast.Mod) or not template or "://" not in template or "@" not in template:
+        return
+    right = node.right
+    positional = list(right.elts) if isinstance(right, ast.Tuple) else [right]
+    text, slots, last, index = "", [], 0, 0
+    for m in _PERCENT_FIELD.finditer(template):
+        text += template[last : m.start()] + _SLOT
+        last = m.end()
+        if m["name"] is not None:
+            slots.append(_dict_value(right, m["name"]))
+        else:
+            slots.append(positional[index] if index < len(positional) else None)
+            index += 1
+    _templated_uri(ctx, node, text + template[last:], slots)
+
+
+def _keyword_value(call: ast.Call, name: str) -> ast.AST | None:
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    return None
+
+
+def _dict_value(node: ast.AST, key: str) -> ast.AST | None:
+    if isinstance(node, ast.Dict):
+        for k, v in zip(node.keys, node.values, strict=True):
+            if string_value(k) == key:
+                return v
+    return None
+
+
+def _templated_uri(ctx, node: ast.AST, text: str, slots: list[ast.AST | None]) -> None:
+    """Report a URI template whose password field is filled: with a literal (the
+    password is in the code) or with a value (the URI carries it wherever it goes)."""
+    for m in _URI_SLOTS.finditer(text):
+        password, scheme = m["password"], m["scheme"].lower()
+        if _SLOT not in password:
+            continue
+        at = text.count(_SLOT, 0, m.start("password") + password.index(_SLOT))
+        value = string_value(slots[at]) if at < len(slots) else None
+        if value is not None:
+            if real_uri_password(value, m["user"]):
+                report(ctx, AUTH006, node, f"literal password formatted into a {scheme}:// URI{_neo4j_advice(scheme)}",
+                       secret=value)
+            return
+        report(ctx, AUTH006, node, f"password formatted into a {scheme}:// URI{_neo4j_advice(scheme)}",
+               severity=Severity.MEDIUM, confidence=Confidence.MEDIUM)
         return
 
 

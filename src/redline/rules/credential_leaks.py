@@ -169,6 +169,7 @@ class _Secrets:
         self.ctx = ctx
         self.names: dict[str, str] = {}  # name -> "value" | "serialized"
         self.loop_vars: set[str] = set()
+        self.fn = fn
         if fn is None:
             return
         args = fn.args
@@ -312,8 +313,13 @@ def _secrets_here(ctx) -> _Secrets:
 
 @check(CRED002, CRED003, nodes=_FUNCS)
 def function_secrets(ctx, node: ast.FunctionDef) -> None:
-    """Remember each function under its scope, to be read when a sink is visited in it."""
-    _SCOPES.setdefault(ctx, {})[(*ctx.scope, node.name)] = node
+    """Remember each function under its scope, to be read when a sink is visited in it.
+    (Registered for more than one rule set: a second call for the same node is a no-op.)"""
+    scopes = _SCOPES.setdefault(ctx, {})
+    key = (*ctx.scope, node.name)
+    current = scopes.get(key)
+    if current is not node and getattr(current, "fn", None) is not node:
+        scopes[key] = node
 
 
 # -- sinks -----------------------------------------------------------------------------
