@@ -194,9 +194,9 @@ class _Secrets:
         if isinstance(node, ast.Name):
             if node.id in self.loop_vars:
                 return None
-            return self.names.get(node.id) or ("value" if credential_kind(node.id, strict=True) else None)
+            return self.names.get(node.id) or _named_kind(node.id)
         if isinstance(node, ast.Attribute):
-            return "value" if credential_kind(node.attr, strict=True) else None
+            return _named_kind(node.attr)
         if isinstance(node, ast.Subscript):
             if isinstance(node.slice, ast.Slice):
                 return None  # key[:4]
@@ -217,8 +217,11 @@ class _Secrets:
                 name = string_value(key) or ""
                 if name.lower() == "authorization" and not isinstance(value, ast.Constant):
                     return "value"
-                if (credential_kind(name, strict=True) and not isinstance(value, ast.Constant)) or self.kind(value):
+                if credential_kind(name, strict=True) and not isinstance(value, ast.Constant):
                     return "value"
+                inner = self.kind(value)
+                if inner:
+                    return inner
             return None
         if isinstance(node, ast.Call):
             return self._call_kind(node)
@@ -261,9 +264,20 @@ class _Secrets:
         return bool(words & _leak_words()["holder_words"])
 
 
+def _named_kind(name: str) -> str | None:
+    """"value" for a credential name, "holder" for a credentials object."""
+    if credential_kind(name, strict=True):
+        return "value"
+    words = name_words(name)
+    return "holder" if words and words[-1] in _leak_words()["logged_holders"] else None
+
+
 def _first(kinds) -> str | None:
     found = [k for k in kinds if k]
-    return "serialized" if "serialized" in found else (found[0] if found else None)
+    for strongest in ("serialized", "value"):
+        if strongest in found:
+            return strongest
+    return found[0] if found else None
 
 
 def _elements(node: ast.AST) -> list[ast.AST]:
@@ -378,6 +392,9 @@ def _report_leak(ctx, node: ast.AST, kind: str, where: str, arg: ast.AST) -> Non
     shown = _describe(arg)
     if kind == "serialized":
         report(ctx, CRED003, node, f"serialized object with credentials ({shown}) written to {where}")
+    elif kind == "holder":
+        report(ctx, CRED002, node, f"credentials object {shown} written to {where}: its printed form "
+               "can include the secrets it holds", severity=Severity.MEDIUM)
     else:
         report(ctx, CRED002, node, f"credential {shown} written to {where}")
 
