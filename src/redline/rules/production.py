@@ -1,3 +1,834 @@
-"""Production engineering: resource limits, error handling and shared state."""
+"""Production engineering: resource limits, error handling and shared state.
+
+The second half of a review: not exploitable on their own, these are the flaws that
+take an agent service down (unbounded memory, loops that never end, hung workers) or
+hide the attack that does (errors swallowed, internals shown to clients).
+"""
 
 from __future__ import annotations
+
+import ast
+import weakref
+from dataclasses import dataclass, field
+
+from redline.knowledge import web
+from redline.model import Area, Confidence, Severity
+from redline.rules.common import has_star_kwargs, is_const, is_literal, keyword
+from redline.rules.registry import check, define
+from redline.rules.routes import in_handler, web_facts
+
+PROD001 = define(
+    "PROD001",
+    "unbounded-cache",
+    "Cache or per-request store without a size limit",
+    area=Area.PRODUCTION,
+    severity=Severity.LOW,
+    confidence=Confidence.MEDIUM,
+    cwe=400,
+    what="""
+`functools.cache` and `functools.lru_cache(maxsize=None)` on functions that take
+arguments (MEDIUM on methods: the cache also keeps every `self` alive), and
+module-level dicts, lists and sets named as caches or stores (`CACHE`, `_history`,
+`results`...) that functions add to (`CACHE[key] = ...`, `.append`, `.setdefault`)
+while nothing ever removes entries (`pop`, `clear`, `del`, a `len()` check).
+MEDIUM when the container grows inside a request handler.
+""",
+    why="""
+Every distinct key stays in memory for the life of the process. Keyed by user
+messages, prompts or rendered commands, the cache grows with traffic until the
+worker is killed for memory, and an attacker can speed that up at will.
+""",
+    example="""
+    import functools
+
+    ANSWERS: dict[str, str] = {}
+
+    def answer(question: str, agent) -> str:
+        if question not in ANSWERS:
+            ANSWERS[question] = agent.run(question)
+        return ANSWERS[question]
+
+    class Embedder:
+        @functools.lru_cache(maxsize=None)
+        def embed(self, text: str) -> list[float]:
+            return self.client.embed(text)
+""",
+    use_instead="""
+    import functools
+
+    from cachetools import TTLCache
+
+    ANSWERS: TTLCache = TTLCache(maxsize=10_000, ttl=600)
+
+    def answer(question: str, agent) -> str:
+        if question not in ANSWERS:
+            ANSWERS[question] = agent.run(question)
+        return ANSWERS[question]
+
+    @functools.lru_cache(maxsize=4096)
+    def embed(text: str) -> tuple[float, ...]:
+        return tuple(client.embed(text))
+""",
+    recommendation=(
+        "Bound every cache: lru_cache(maxsize=N), cachetools.LRUCache/TTLCache, "
+        "collections.deque(maxlen=N), or an external cache with expiry; never cache on "
+        "methods with lru_cache (cache a module-level function keyed by plain values)."
+    ),
+    references=(
+        "https://docs.python.org/3/library/functools.html#functools.lru_cache",
+        "https://cwe.mitre.org/data/definitions/400.html",
+    ),
+)
+
+PROD002 = define(
+    "PROD002",
+    "untrusted-code-without-limits",
+    "Command or code run without a timeout",
+    area=Area.PRODUCTION,
+    severity=Severity.MEDIUM,
+    confidence=Confidence.MEDIUM,
+    cwe=400,
+    what="""
+`subprocess.run`/`call`/`check_call`/`check_output` without `timeout=` when the
+command is not fixed in the source and is run by a shell (`shell=True`) or by an
+interpreter (`python -c`, `bash -c`, `node -e`, `sys.executable`): workflow steps,
+generated scripts, code written by a model.
+""",
+    why="""
+Code that comes from a workflow file, a user or a model can loop forever or wait on
+input; without a timeout the worker that runs it is lost, and a handful of such
+requests stop the service. Output without a limit fills memory the same way.
+""",
+    example="""
+    import subprocess
+
+    def run_step(command: str) -> str:
+        return subprocess.run(command, shell=True, capture_output=True, text=True).stdout
+""",
+    use_instead="""
+    import shlex
+    import subprocess
+
+    def run_step(command: str) -> str:
+        argv = shlex.split(command)
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60).stdout
+""",
+    recommendation=(
+        "Give every run of generated or user-supplied commands a timeout, and run it in a "
+        "sandbox with CPU, memory and output limits (resource.setrlimit, a container, "
+        "cgroups); kill the whole process group on expiry."
+    ),
+    references=("https://docs.python.org/3/library/subprocess.html#subprocess.run",),
+)
+
+PROD003 = define(
+    "PROD003",
+    "swallowed-exception",
+    "Exception silently swallowed around security-relevant work",
+    area=Area.PRODUCTION,
+    severity=Severity.LOW,
+    confidence=Confidence.MEDIUM,
+    cwe=390,
+    what="""
+`except:`, `except Exception:` or `except BaseException:` whose body only passes
+or continues, around calls that execute, authenticate, verify, validate, write,
+send or fetch. MEDIUM when the swallowed call authenticates, verifies or executes
+(the failure then passes as success).
+""",
+    why="""
+A failed check that raises and is ignored is a check that passed: errors in
+verification fail open, failed steps leave half-written state, and attacks that
+trigger exceptions leave no trace in the logs.
+""",
+    example="""
+    def run_node(node, context, outputs):
+        try:
+            outputs[node.id] = node.execute(context)
+        except Exception:
+            pass
+""",
+    use_instead="""
+    import logging
+
+    logger = logging.getLogger(__name__)
+
+    def run_node(node, context, outputs):
+        try:
+            outputs[node.id] = node.execute(context)
+        except Exception:
+            logger.exception("node %s failed", node.id)
+            raise
+""",
+    recommendation=(
+        "Catch the specific exceptions you expect, log them with context, and re-raise or "
+        "return an explicit failure; security checks must fail closed."
+    ),
+    references=("https://cwe.mitre.org/data/definitions/390.html",),
+)
+
+PROD004 = define(
+    "PROD004",
+    "exception-details-to-client",
+    "Exception details returned to the client",
+    area=Area.PRODUCTION,
+    severity=Severity.LOW,
+    confidence=Confidence.MEDIUM,
+    cwe=209,
+    what="""
+After catching a broad exception, its text or a traceback goes into a response:
+`HTTPException(detail=str(exc))`, `jsonify(error=str(e))`, `JSONResponse({...: repr(e)})`,
+`traceback.format_exc()` in a response, or `return {"error": str(e)}` from a route
+handler. MEDIUM for tracebacks.
+""",
+    why="""
+Exception messages carry file paths, SQL, connection strings with hosts and users,
+library versions and sometimes secrets; tracebacks show the code itself. They map
+the system for an attacker and confirm which injection attempts reached a sink.
+""",
+    example="""
+    from fastapi import FastAPI, HTTPException
+
+    app = FastAPI()
+
+    @app.post("/query")
+    def query(q: str):
+        try:
+            return run_query(q)
+        except Exception as exc:
+            raise HTTPException(status_code=500, detail=str(exc))
+""",
+    use_instead="""
+    import logging
+    import uuid
+
+    from fastapi import FastAPI, HTTPException
+
+    app = FastAPI()
+    logger = logging.getLogger(__name__)
+
+    @app.post("/query")
+    def query(q: str):
+        try:
+            return run_query(q)
+        except Exception:
+            incident = uuid.uuid4().hex
+            logger.exception("query failed (%s)", incident)
+            raise HTTPException(status_code=500, detail=f"internal error {incident}")
+""",
+    recommendation=(
+        "Log the exception server-side with an incident id and return a generic message "
+        "(with that id) to the client; expose messages only of exceptions you raise for users."
+    ),
+    references=("https://cwe.mitre.org/data/definitions/209.html",),
+)
+
+PROD005 = define(
+    "PROD005",
+    "unsynchronized-shared-state",
+    "Shared module state changed from worker threads without a lock",
+    area=Area.PRODUCTION,
+    severity=Severity.MEDIUM,
+    confidence=Confidence.MEDIUM,
+    cwe=362,
+    what="""
+A function run on other threads (given to `ThreadPoolExecutor.submit`/`map`,
+`threading.Thread(target=...)`, `run_in_executor`, `asyncio.to_thread`, directly or
+through a lambda) that changes module-level state (`STATS[k] += 1`, `CACHE[k] = v`,
+`RESULTS.append(...)`, `global` counters) outside a `with lock:` block.
+""",
+    why="""
+`x += 1` and read-modify-write of dicts are not atomic across threads: counters
+lose updates, check-then-set caches run work twice, and derived state (quotas,
+rate limits, budgets) drifts in ways that are hard to reproduce.
+""",
+    example="""
+    from concurrent.futures import ThreadPoolExecutor
+
+    STATS = {"steps": 0}
+
+    def run_step(step):
+        step.run()
+        STATS["steps"] += 1
+
+    def run_all(steps):
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(run_step, steps))
+""",
+    use_instead="""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    STATS = {"steps": 0}
+    STATS_LOCK = threading.Lock()
+
+    def run_step(step):
+        step.run()
+        with STATS_LOCK:
+            STATS["steps"] += 1
+
+    def run_all(steps):
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(run_step, steps))
+""",
+    recommendation=(
+        "Guard shared state with a threading.Lock, or avoid it: return results from "
+        "workers and combine them in the caller, or use thread-safe structures (queue.Queue)."
+    ),
+    references=("https://cwe.mitre.org/data/definitions/362.html",),
+)
+
+PROD006 = define(
+    "PROD006",
+    "retry-without-backoff",
+    "Retry loop without backoff or attempt limit",
+    area=Area.PRODUCTION,
+    severity=Severity.MEDIUM,
+    confidence=Confidence.MEDIUM,
+    cwe=835,
+    what="""
+`while True:` around a network call (requests, httpx, aiohttp, urllib, sockets, or a
+method named post/send/fetch/connect/notify...) whose failure is caught and retried,
+with no `sleep` between tries and no attempt counter.
+""",
+    why="""
+When the other side is down, the loop spins at full speed forever: one worker is
+lost per failing call, the failing service is hammered, and logs fill with the same
+warning. A webhook URL chosen by a user turns this into a cheap denial of service.
+""",
+    example="""
+    import requests
+
+    def notify(url, payload):
+        while True:
+            try:
+                requests.post(url, json=payload, timeout=10).raise_for_status()
+                return
+            except requests.RequestException:
+                continue
+""",
+    use_instead="""
+    import time
+
+    import requests
+
+    def notify(url, payload, attempts=5):
+        for attempt in range(attempts):
+            try:
+                requests.post(url, json=payload, timeout=10).raise_for_status()
+                return
+            except requests.RequestException:
+                time.sleep(min(2 ** attempt, 30))
+        raise RuntimeError(f"webhook failed after {attempts} attempts")
+""",
+    recommendation=(
+        "Bound retries (a for loop over a fixed number of attempts or a deadline) and wait "
+        "between them with exponential backoff and jitter (tenacity, backoff, urllib3 Retry)."
+    ),
+    references=("https://cwe.mitre.org/data/definitions/835.html",),
+)
+
+PROD007 = define(
+    "PROD007",
+    "agent-loop-without-limit",
+    "Agent or tool loop without an iteration limit",
+    area=Area.PRODUCTION,
+    severity=Severity.MEDIUM,
+    confidence=Confidence.MEDIUM,
+    cwe=770,
+    what="""
+`while True:` (or `while 1:`) around a model call (`chat`, `complete`, `invoke`,
+`generate`...) with no counter, no bound on iterations, steps or turns: the loop
+ends only when the model decides to stop calling tools.
+""",
+    why="""
+A confused model, or a prompt injection that tells it to keep calling tools, runs the
+loop forever: each turn costs tokens and tool side effects, and one request can burn
+the budget or hammer internal services.
+""",
+    example="""
+    def run(llm, messages, tools):
+        while True:
+            reply = llm.chat(messages, tools=tools)
+            if not reply.tool_calls:
+                return reply.content
+            messages += run_tools(reply.tool_calls)
+""",
+    use_instead="""
+    MAX_STEPS = 10
+
+    def run(llm, messages, tools):
+        for _ in range(MAX_STEPS):
+            reply = llm.chat(messages, tools=tools)
+            if not reply.tool_calls:
+                return reply.content
+            messages += run_tools(reply.tool_calls)
+        raise RuntimeError("agent stopped after MAX_STEPS tool rounds")
+""",
+    recommendation=(
+        "Bound every agent loop: a maximum number of iterations (max_iterations), a token or "
+        "cost budget and a wall-clock deadline, and fail clearly when the bound is reached."
+    ),
+    references=("https://cwe.mitre.org/data/definitions/770.html",),
+)
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+
+
+def _name_of(node: ast.AST) -> str:
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+def _chain(node: ast.AST) -> list[str]:
+    """``self.client.chat.completions.create`` -> its attribute and name parts."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return parts
+
+
+def _words(name: str) -> set[str]:
+    return set(web.words_of(name))
+
+
+def _calls(nodes: list[ast.stmt]) -> list[ast.Call]:
+    return [n for stmt in nodes for n in ast.walk(stmt) if isinstance(n, ast.Call)]
+
+
+# ---------------------------------------------------------------------------
+# PROD001: unbounded memoization decorators
+
+
+@check(PROD001, nodes=(ast.FunctionDef, ast.AsyncFunctionDef))
+def unbounded_memo(ctx, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+    if not node.decorator_list:
+        return
+    prod = web.production()
+    params = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
+    is_method = bool(params) and params[0] in ("self", "cls")
+    if len(params) - is_method <= 0 and node.args.vararg is None and node.args.kwarg is None:
+        return  # one entry at most
+    for dec in node.decorator_list:
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        qual = ctx.qualname(target)
+        if qual in prod.unbounded_decorators:
+            unbounded = True
+        elif qual in prod.bounded_decorators and isinstance(dec, ast.Call):
+            size = dec.args[0] if dec.args else (kw.value if (kw := keyword(dec, "maxsize")) else None)
+            unbounded = size is not None and is_const(size, None)
+        else:
+            continue
+        if not unbounded:
+            continue
+        saved = ctx.stmt
+        ctx.stmt = node
+        if is_method and params[0] == "self":
+            ctx.report(
+                PROD001,
+                dec,
+                f"{qual} without a size limit on method {node.name}(): unbounded, and every self stays alive",
+                severity=Severity.MEDIUM,
+            )
+        else:
+            ctx.report(PROD001, dec, f"{qual} without a size limit on {node.name}() grows with every distinct argument")
+        ctx.stmt = saved
+
+
+# ---------------------------------------------------------------------------
+# Module facts: containers, their growth and eviction, thread workers
+
+
+@dataclass
+class _Container:
+    name: str
+    node: ast.stmt
+    grows_in: list[tuple[str, ast.AST]] = field(default_factory=list)  # (function, node)
+    evicted: bool = False
+
+
+@dataclass
+class _Facts:
+    containers: dict[str, _Container] = field(default_factory=dict)
+    workers: set[str] = field(default_factory=set)
+    functions: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, tuple[str, ...]]] = field(default_factory=list)
+
+
+_FACTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_EMPTY_BUILDERS = frozenset({"dict", "list", "set", "collections.defaultdict", "collections.OrderedDict", "collections.Counter"})
+
+
+def _empty_container(ctx, value: ast.AST | None) -> bool:
+    if isinstance(value, (ast.Dict, ast.List, ast.Set)):
+        return not (value.keys if isinstance(value, ast.Dict) else value.elts) or isinstance(value, ast.Dict)
+    if isinstance(value, ast.Call):
+        return ctx.qualname(value.func) in _EMPTY_BUILDERS
+    return False
+
+
+def _module_facts(ctx, module: ast.Module) -> _Facts:
+    facts = _Facts()
+    for stmt in module.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            target, value = stmt.target, stmt.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and _empty_container(ctx, value):
+            facts.containers[target.id] = _Container(target.id, stmt)
+    source_hints = ("Thread", "Executor", "executor", "pool", "to_thread")
+    wants_workers = any(h in line for line in ctx.lines for h in source_hints)
+    if not facts.containers and not wants_workers:
+        return facts
+    prod = web.production()
+
+    def visit(body: list[ast.stmt], scope: tuple[str, ...]) -> None:
+        for stmt in body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                facts.functions.append((stmt, scope))
+                visit(stmt.body, (*scope, stmt.name))
+            elif isinstance(stmt, ast.ClassDef):
+                visit(stmt.body, (*scope, stmt.name))
+
+    visit(module.body, ())
+    for func, _scope in facts.functions:
+        for node in ast.walk(func):
+            if isinstance(node, ast.Call):
+                _note_call(ctx, node, func.name, facts, prod)
+            elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+                box = facts.containers.get(node.value.id)
+                if box is not None and isinstance(node.ctx, ast.Store) and not is_literal(node.slice):
+                    box.grows_in.append((func.name, node))
+                elif box is not None and isinstance(node.ctx, ast.Del):
+                    box.evicted = True
+            elif isinstance(node, ast.Global):
+                for name in node.names:
+                    if name in facts.containers:
+                        facts.containers[name].evicted = True  # rebound (reset) somewhere
+    return facts
+
+
+def _note_call(ctx, node: ast.Call, where: str, facts: _Facts, prod) -> None:
+    func = node.func
+    if isinstance(func, ast.Name) and func.id == "len" and node.args and isinstance(node.args[0], ast.Name):
+        box = facts.containers.get(node.args[0].id)
+        if box is not None:
+            box.evicted = True  # a size check
+        return
+    if not isinstance(func, ast.Attribute):
+        return
+    if isinstance(func.value, ast.Name) and func.value.id in facts.containers:
+        box = facts.containers[func.value.id]
+        if func.attr in prod.evicting_methods:
+            box.evicted = True
+        elif func.attr in prod.growing_methods:
+            box.grows_in.append((where, node))
+        return
+    # Thread workers: pool.submit(fn), pool.map(fn, ...), Thread(target=fn), to_thread(fn)
+    target: ast.AST | None = None
+    receiver = " ".join(_chain(func.value)).lower()
+    if func.attr in prod.executor_methods and ("pool" in receiver or "executor" in receiver):
+        index = 1 if func.attr == "run_in_executor" else 0
+        target = node.args[index] if len(node.args) > index else None
+    elif func.attr == "to_thread" and node.args:
+        target = node.args[0]
+    elif func.attr == "Thread":
+        kw = keyword(node, "target")
+        target = kw.value if kw else None
+    if target is None:
+        return
+    if isinstance(target, ast.Lambda):
+        for sub in ast.walk(target.body):
+            if isinstance(sub, ast.Call):
+                name = _name_of(sub.func)
+                if name:
+                    facts.workers.add(name)
+    else:
+        name = _name_of(target)
+        if name:
+            facts.workers.add(name)
+
+
+@check(PROD001, PROD004, PROD005, nodes=(ast.Module,))
+def module_state(ctx, node: ast.Module) -> None:
+    web_facts(ctx, node)  # the request handlers, for the checks below
+    facts = _module_facts(ctx, node)
+    _FACTS[ctx] = facts
+    handlers = web_facts(ctx).handler_scopes
+    handler_names = {s[-1] for s in handlers}
+    prod = web.production()
+    saved = ctx.stmt
+    try:
+        for box in facts.containers.values():
+            if box.evicted or not box.grows_in:
+                continue
+            on_request = any(f in handler_names for f, _ in box.grows_in)
+            if not on_request and not (_words(box.name) & prod.store_words):
+                continue
+            ctx.stmt = box.node
+            first = box.grows_in[0][0]
+            ctx.report(
+                PROD001,
+                box.node,
+                f"{box.name} grows in {first}() and nothing ever removes entries"
+                + (" (on the request path)" if on_request else ""),
+                severity=Severity.MEDIUM if on_request else None,
+            )
+        for func, scope in facts.functions:
+            if func.name in facts.workers:
+                ctx.scope = scope
+                _unlocked_mutations(ctx, func, facts, func.body, False)
+    finally:
+        ctx.stmt = saved
+        ctx.scope = ()
+
+
+def _unlocked_mutations(ctx, func, facts: _Facts, body: list[ast.stmt], locked: bool) -> None:
+    prod = web.production()
+    globals_ = {n for s in ast.walk(func) if isinstance(s, ast.Global) for n in s.names}
+    for stmt in body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if isinstance(stmt, (ast.With, ast.AsyncWith)):
+            held = locked or any(
+                _words(" ".join(_chain(i.context_expr.func if isinstance(i.context_expr, ast.Call) else i.context_expr)))
+                & prod.lock_words
+                for i in stmt.items
+            )
+            _unlocked_mutations(ctx, func, facts, stmt.body, held)
+            continue
+        if not locked:
+            shared = _shared_target(stmt, facts, globals_, prod)
+            if shared is not None:
+                ctx.stmt = stmt
+                ctx.report(
+                    PROD005,
+                    stmt,
+                    f"{shared} is module state changed in {func.name}(), which runs on worker threads, without a lock",
+                )
+        for child in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, child, None)
+            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                _unlocked_mutations(ctx, func, facts, inner, locked)
+        for handler in getattr(stmt, "handlers", ()):
+            _unlocked_mutations(ctx, func, facts, handler.body, locked)
+
+
+def _shared_target(stmt: ast.stmt, facts: _Facts, globals_: set[str], prod) -> str | None:
+    targets: list[ast.AST] = []
+    if isinstance(stmt, ast.AugAssign):
+        targets = [stmt.target]
+    elif isinstance(stmt, ast.Assign):
+        targets = list(stmt.targets)
+    elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        func = stmt.value.func
+        if isinstance(func, ast.Attribute) and func.attr in prod.growing_methods | prod.evicting_methods:
+            targets = [ast.Subscript(value=func.value, slice=ast.Constant(0), ctx=ast.Store())]
+    for t in targets:
+        if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id in facts.containers:
+            return t.value.id
+        if isinstance(t, ast.Name) and t.id in globals_ and isinstance(stmt, ast.AugAssign):
+            return t.id
+    return None
+
+
+# ---------------------------------------------------------------------------
+# PROD002: commands without a timeout
+
+
+@check(PROD002, calls=tuple(web.production().subprocess_runs))
+def command_without_timeout(ctx, node: ast.Call) -> None:
+    if keyword(node, "timeout") is not None or has_star_kwargs(node):
+        return
+    command = node.args[0] if node.args else (kw.value if (kw := keyword(node, "args")) else None)
+    if command is None or is_literal(command):
+        return
+    shell = keyword(node, "shell")
+    prod = web.production()
+    how = None
+    if shell is not None and is_const(shell.value, True):
+        how = "a shell"
+    elif isinstance(command, (ast.List, ast.Tuple)) and command.elts:
+        head = command.elts[0]
+        text = head.value if isinstance(head, ast.Constant) and isinstance(head.value, str) else ast.unparse(head)
+        program = text.rsplit("/", 1)[-1]
+        flags = {e.value for e in command.elts[1:] if isinstance(e, ast.Constant)}
+        runs_code = flags & {"-c", "-e", "--eval", "-Command"} or program in ("python", "python3")
+        if program in prod.interpreters and not is_literal(command) and (runs_code or text == "sys.executable"):
+            how = f"the {program} interpreter"
+    if how is None:
+        return
+    name = ctx.qualname(node.func)
+    ctx.report(PROD002, node, f"{name}() runs a non-literal command through {how} without a timeout")
+
+
+# ---------------------------------------------------------------------------
+# PROD003 / PROD004: exception handling
+
+
+def _broad(handler: ast.ExceptHandler) -> bool:
+    t = handler.type
+    if t is None:
+        return True
+    names = t.elts if isinstance(t, ast.Tuple) else [t]
+    return any(_name_of(n) in ("Exception", "BaseException") for n in names)
+
+
+def _silent(handler: ast.ExceptHandler) -> bool:
+    for stmt in handler.body:
+        if isinstance(stmt, (ast.Pass, ast.Continue)):
+            continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue
+        return False
+    return True
+
+
+_FAIL_OPEN = frozenset({"auth", "authenticate", "authorize", "verify", "permission", "login", "decrypt", "sign", "validate"})
+
+
+@check(PROD003, nodes=(ast.Try,))
+def swallowed(ctx, node: ast.Try) -> None:
+    handlers = [h for h in node.handlers if _broad(h) and _silent(h)]
+    if not handlers:
+        return
+    prod = web.production()
+    reason = None
+    severe = False
+    for call in _calls(node.body):
+        words = _words(_name_of(call.func))
+        qual = ctx.qualname(call.func) or ""
+        if words & prod.cleanup_words:
+            continue
+        hit = words & prod.security_words
+        if qual.startswith(("subprocess.", "os.system")):
+            hit = hit or {qual}
+        if hit:
+            reason = reason or _name_of(call.func)
+            if words & _FAIL_OPEN:
+                severe, reason = True, _name_of(call.func)
+                break
+    if reason is None:
+        return
+    for handler in handlers:
+        kind = "except:" if handler.type is None else f"except {ast.unparse(handler.type)}:"
+        ctx.report(
+            PROD003,
+            handler,
+            f"{kind} with an empty body swallows failures of {reason}()",
+            severity=Severity.MEDIUM if severe else None,
+        )
+
+
+def _mentions_exc(node: ast.AST, name: str | None) -> str | None:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call) and _name_of(sub.func) in ("format_exc", "format_exception", "print_exc"):
+            return "traceback"
+        if name and isinstance(sub, ast.Name) and sub.id == name:
+            return "message"
+    return None
+
+
+@check(PROD004, nodes=(ast.ExceptHandler,))
+def details_to_client(ctx, node: ast.ExceptHandler) -> None:
+    if not _broad(node):
+        return
+    responses = web.production().responses
+    handler = in_handler(ctx)
+    for stmt in node.body:
+        for sub in ast.walk(stmt):
+            found = None
+            if isinstance(sub, ast.Call):
+                qual = ctx.qualname(sub.func) or ""
+                if qual in responses or (not qual and _name_of(sub.func) in ("HTTPException", "JSONResponse", "jsonify")):
+                    found = _mentions_exc(sub, node.name)
+            elif isinstance(sub, ast.Return) and handler and isinstance(sub.value, (ast.Dict, ast.JoinedStr, ast.Call)):
+                found = _mentions_exc(sub.value, node.name)
+            if found:
+                ctx.report(
+                    PROD004,
+                    sub,
+                    "a traceback is sent to the client" if found == "traceback"
+                    else f"the text of exception {node.name!r} is sent to the client",
+                    severity=Severity.MEDIUM if found == "traceback" else None,
+                )
+                return
+
+
+# ---------------------------------------------------------------------------
+# PROD006 / PROD007: unbounded loops
+
+
+def _forever(node: ast.While) -> bool:
+    return isinstance(node.test, ast.Constant) and bool(node.test.value) and not node.orelse
+
+
+def _bounded(ctx, body: list[ast.stmt]) -> bool:
+    prod = web.production()
+    for stmt in body:
+        for sub in ast.walk(stmt):
+            if isinstance(sub, ast.AugAssign):
+                return True
+            if isinstance(sub, ast.Call):
+                qual = ctx.qualname(sub.func) or ""
+                if qual in prod.sleeps or _name_of(sub.func) in ("sleep", "backoff", "wait"):
+                    return True
+            if isinstance(sub, ast.Compare):
+                for side in (sub.left, *sub.comparators):
+                    if any(w in prod.bound_words for w in _words(" ".join(_chain(side)))):
+                        return True
+    return False
+
+
+def _llm_call(call: ast.Call) -> bool:
+    prod = web.production()
+    chain = _chain(call.func)
+    if not chain:
+        return False
+    if _words(chain[0]) & prod.llm_words:
+        return True
+    receiver = set().union(*(_words(p) for p in chain[1:])) if len(chain) > 1 else set()
+    return bool(_words(chain[0]) & prod.llm_weak_words and receiver & (prod.llm_receivers | prod.llm_words))
+
+
+def _network_call(ctx, call: ast.Call) -> bool:
+    prod = web.production()
+    qual = ctx.qualname(call.func) or ""
+    if qual.partition(".")[0] in prod.network_modules:
+        return True
+    return bool(_words(_name_of(call.func)) & prod.network_words)
+
+
+def _retried(try_: ast.Try) -> bool:
+    """Some handler of ``try_`` lets the loop go round again (no raise, break or return)."""
+    for handler in try_.handlers:
+        if not any(isinstance(s, (ast.Raise, ast.Break, ast.Return)) for st in handler.body for s in ast.walk(st)):
+            return True
+    return False
+
+
+@check(PROD006, PROD007, nodes=(ast.While,))
+def unbounded_loop(ctx, node: ast.While) -> None:
+    if not _forever(node) or _bounded(ctx, node.body):
+        return
+    if any(isinstance(s, (ast.Yield, ast.YieldFrom)) for st in node.body for s in ast.walk(st)):
+        return  # a generator: the consumer decides how long it runs
+    calls = _calls(node.body)
+    if any(_llm_call(c) for c in calls):
+        ctx.report(PROD007, node, "while True around a model call has no iteration limit")
+        return
+    for stmt in node.body:
+        for sub in ast.walk(stmt):
+            if isinstance(sub, ast.Try) and _retried(sub) and any(_network_call(ctx, c) for c in _calls(sub.body)):
+                ctx.report(PROD006, node, "network call retried in while True without backoff or an attempt limit")
+                return
