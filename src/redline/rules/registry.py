@@ -124,4 +124,6 @@ def load_all() -> None:
         routes,
         serialization,
         suppressions,
+        tools,
+        vector_store,
     )

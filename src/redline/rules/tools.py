@@ -1,0 +1,502 @@
+"""Agent tools: model-chosen tool calls (area 6), code-execution tools handed to agents
+(area 6) and tool/node classes without an input schema (area 3)."""
+
+from __future__ import annotations
+
+import ast
+import weakref
+
+from redline.knowledge.agents import ToolBase, agents
+from redline.model import Area, Confidence, Severity
+from redline.rules.common import keyword
+from redline.rules.registry import check, define
+
+LLM003 = define(
+    "LLM003",
+    "model-chosen-tool-dispatch",
+    "Tool chosen by the model called without an allowlist or argument validation",
+    area=Area.LLM,
+    severity=Severity.HIGH,
+    confidence=Confidence.MEDIUM,
+    cwe=470,
+    what="""
+A loop over the tool calls of a model response that looks up the callable by the
+name the model chose (`TOOLS[call.function.name]`, `getattr(self, name)`, a
+`call_tool(name, arguments)` helper) and calls it with the model's arguments
+(`**json.loads(call.function.arguments)`), with neither a membership check of the
+name against an allowlist nor a validation of the arguments (`Model.model_validate`,
+`jsonschema.validate`) in the loop.
+""",
+    why="""
+Tool names and arguments are model output, and model output follows whatever text
+reached the prompt: a prompt injection in a web page or a document picks the tool
+and writes its arguments. `getattr(self, name)` reaches every method of the object,
+not only the tools; a registry lookup without a check turns a typo or an injected name
+into an exception trace fed back to the model; unvalidated `**arguments` pass
+unexpected keywords and types straight into code that trusts them.
+""",
+    example="""
+    import json
+
+    def run_tools(agent, response):
+        for call in response.choices[0].message.tool_calls:
+            arguments = json.loads(call.function.arguments)
+            yield getattr(agent, call.function.name)(**arguments)
+""",
+    use_instead="""
+    import json
+
+    ALLOWED_TOOLS = {"search", "lookup_order"}
+
+    def run_tools(agent, response):
+        for call in response.choices[0].message.tool_calls:
+            if call.function.name not in ALLOWED_TOOLS:
+                raise ValueError(f"unknown tool {call.function.name!r}")
+            tool = agent.tools[call.function.name]
+            arguments = tool.schema.model_validate_json(call.function.arguments)
+            yield tool.run(arguments)
+""",
+    recommendation=(
+        "Check the tool name against an explicit allowlist of the tools offered in this turn, "
+        "and validate the arguments with the tool's schema (pydantic model_validate_json, "
+        "jsonschema) before calling it; never resolve tool names with getattr or globals()."
+    ),
+    references=(
+        "https://genai.owasp.org/llmrisk/llm062025-excessive-agency/",
+        "https://cwe.mitre.org/data/definitions/470.html",
+    ),
+)
+
+LLM004 = define(
+    "LLM004",
+    "agent-code-execution-tool",
+    "Agent given a code-execution or shell tool",
+    area=Area.LLM,
+    severity=Severity.MEDIUM,
+    confidence=Confidence.HIGH,
+    cwe=94,
+    what="""
+Tools whose purpose is to run code or shell commands written by the model:
+LangChain `PythonREPLTool`, `ShellTool` and `create_python_agent`, AutoGen
+`LocalCommandLineCodeExecutor`, CrewAI `CodeInterpreterTool` and
+`Agent(allow_code_execution=True)`, smolagents `CodeAgent(additional_authorized_imports=...)`,
+and Dynamiq `Python`/`E2BInterpreterTool` nodes in an agent's `tools=[...]`. Reported
+for review with the tool's name: MEDIUM when the code runs on the host, LOW when it
+runs in a container or remote sandbox.
+""",
+    why="""
+Whoever steers the model steers the tool: a prompt injection in a retrieved page or an
+uploaded file becomes code running with the agent's credentials, network access and
+files. Such tools need isolation (a container or remote sandbox without secrets), time
+and memory limits, and a human in the loop for anything that touches production.
+""",
+    example="""
+    from langchain_experimental.tools import PythonREPLTool
+
+    tools = [PythonREPLTool()]
+""",
+    use_instead="""
+    from langchain_community.tools import DuckDuckGoSearchRun
+
+    tools = [DuckDuckGoSearchRun()]
+""",
+    recommendation=(
+        "Give agents code execution only when the task needs it, and then in an isolated "
+        "sandbox (container or remote interpreter) with no credentials, no network beyond what "
+        "is required, time and memory limits, and human approval for side effects."
+    ),
+    references=(
+        "https://genai.owasp.org/llmrisk/llm062025-excessive-agency/",
+        "https://cwe.mitre.org/data/definitions/94.html",
+    ),
+)
+
+LLM005 = define(
+    "LLM005",
+    "tool-without-input-schema",
+    "Tool or node class without an input schema",
+    area=Area.LLM,
+    severity=Severity.MEDIUM,
+    confidence=Confidence.MEDIUM,
+    cwe=20,
+    what="""
+Dynamiq `Node` subclasses without `input_schema`, and LangChain/CrewAI `BaseTool`
+subclasses without `args_schema` whose `_run` takes untyped or `**kwargs` arguments
+(so no schema can be inferred), that implement the method receiving the input
+(`execute`, `_run`). A schema inherited from a base class defined in the same file
+counts; classes whose base lives in another project module are not judged. MEDIUM
+for tools (offered to a model), LOW for other pipeline nodes.
+""",
+    why="""
+A tool's input is written by the model, so by whoever injected text into its prompt.
+Without a pydantic schema the node receives any keys and types: a string where a
+list was expected, extra keys that reach a query or a file path, oversized values.
+The schema is also what the framework shows the model, so a missing schema makes
+wrong calls more likely.
+""",
+    example="""
+    from typing import Any, Literal
+
+    from dynamiq.nodes import NodeGroup
+    from dynamiq.nodes.node import Node
+
+    class TicketLookup(Node):
+        group: Literal[NodeGroup.TOOLS] = NodeGroup.TOOLS
+        name: str = "ticket-lookup"
+
+        def execute(self, input_data: dict[str, Any], config=None, **kwargs):
+            return {"content": self.client.get(input_data["ticket_id"])}
+""",
+    use_instead="""
+    from typing import Any, ClassVar, Literal
+
+    from dynamiq.nodes import NodeGroup
+    from dynamiq.nodes.node import Node
+    from pydantic import BaseModel, Field
+
+    class TicketLookupInput(BaseModel):
+        ticket_id: str = Field(pattern=r"^T-[0-9]{1,8}$")
+
+    class TicketLookup(Node):
+        group: Literal[NodeGroup.TOOLS] = NodeGroup.TOOLS
+        name: str = "ticket-lookup"
+        input_schema: ClassVar[type[TicketLookupInput]] = TicketLookupInput
+
+        def execute(self, input_data: TicketLookupInput, config=None, **kwargs):
+            return {"content": self.client.get(input_data.ticket_id)}
+""",
+    recommendation=(
+        "Declare a pydantic model for every tool and node input (Dynamiq input_schema, "
+        "LangChain/CrewAI args_schema) with types, bounds and patterns for each field, and read "
+        "the validated model in the method instead of the raw dict."
+    ),
+    references=(
+        "https://genai.owasp.org/llmrisk/llm062025-excessive-agency/",
+        "https://cwe.mitre.org/data/definitions/20.html",
+    ),
+)
+
+
+# -- LLM003: model-chosen tool dispatch ---------------------------------------------------
+
+
+def _path(node: ast.AST) -> tuple[str | None, tuple[str, ...]]:
+    """``call["function"]["name"]`` / ``call.function.name`` / ``call.get("name")`` ->
+    ("call", ("function", "name"))."""
+    keys: list[str] = []
+    while True:
+        if isinstance(node, ast.Attribute):
+            keys.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+            keys.append(node.slice.value)
+            node = node.value
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            keys.append(node.args[0].value)
+            node = node.func.value
+        elif isinstance(node, ast.Name):
+            return node.id, tuple(reversed(keys))
+        else:
+            return None, ()
+
+
+def _call_name(func: ast.AST) -> str:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
+
+
+class _Loop:
+    """The tool-call loop's variables: the calls, the chosen names and arguments, and
+    the callables looked up by name."""
+
+    def __init__(self, calls: set[str]) -> None:
+        k = agents().dispatch
+        self.k = k
+        self.calls = calls
+        self.names: set[str] = set()
+        self.args: set[str] = set()
+        self.callables: set[str] = set()
+        self.checked = False
+
+    def is_name(self, node: ast.AST) -> bool:
+        if isinstance(node, ast.Name):
+            return node.id in self.names
+        var, keys = _path(node)
+        return var in self.calls and keys in self.k.name_paths
+
+    def is_args(self, node: ast.AST | None) -> bool:
+        if node is None:
+            return False
+        if isinstance(node, ast.Name):
+            return node.id in self.args
+        if isinstance(node, ast.BoolOp):
+            return any(self.is_args(v) for v in node.values)
+        if isinstance(node, ast.Call) and node.args and _call_name(node.func) in ("loads", "literal_eval", "dict"):
+            return self.is_args(node.args[0])
+        var, keys = _path(node)
+        return var in self.calls and keys in self.k.argument_paths
+
+    def lookup(self, node: ast.AST) -> bool:
+        """``TOOLS[name]``, ``TOOLS.get(name)``, ``getattr(obj, name)``, ``globals()[name]``."""
+        if isinstance(node, ast.Subscript):
+            return self.is_name(node.slice)
+        if isinstance(node, ast.Call):
+            fname = _call_name(node.func)
+            if fname == "getattr" and len(node.args) >= 2:
+                return self.is_name(node.args[1])
+            if fname == "get" and isinstance(node.func, ast.Attribute) and node.args:
+                return self.is_name(node.args[0])
+        return False
+
+    def bind(self, stmt: ast.Assign) -> None:
+        value = stmt.value
+        names = [t.id for t in stmt.targets if isinstance(t, ast.Name)]
+        if not names:
+            return
+        if self.is_name(value):
+            self.names.update(names)
+        elif self.is_args(value):
+            self.args.update(names)
+        elif self.lookup(value):
+            self.callables.update(names)
+
+    def dispatch(self, call: ast.Call) -> bool:
+        func = call.func
+        if self.lookup(func):
+            return True
+        if isinstance(func, ast.Name) and func.id in self.callables:
+            return True
+        if isinstance(func, ast.Attribute) and func.attr in self.k.run_methods:
+            target = func.value
+            if (isinstance(target, ast.Name) and target.id in self.callables) or self.lookup(target):
+                return True
+        if _call_name(func) in self.k.inert_calls:
+            return False
+        values = [*call.args, *(kw.value for kw in call.keywords)]
+        values = [v.value if isinstance(v, ast.Starred) else v for v in values]
+        return any(self.is_name(v) for v in values) and any(self.is_args(v) for v in values)
+
+    def vouches(self, node: ast.AST) -> bool:
+        """An allowlist check of the name, a None check of a looked-up callable, or a
+        validation of the arguments."""
+        if isinstance(node, ast.Compare):
+            subjects = [node.left, *node.comparators]
+            if any(isinstance(op, (ast.In, ast.NotIn, ast.Eq)) for op in node.ops) and any(
+                self.is_name(s) for s in subjects
+            ):
+                return True
+            return any(isinstance(s, ast.Name) and s.id in self.callables for s in subjects)
+        if isinstance(node, ast.If):
+            test = node.test.operand if isinstance(node.test, ast.UnaryOp) else node.test
+            return isinstance(test, ast.Name) and test.id in self.callables
+        if isinstance(node, ast.Match):
+            return self.is_name(node.subject)
+        if isinstance(node, ast.Call):
+            fname = _call_name(node.func)
+            if any(v in fname for v in self.k.validators):
+                values = [*node.args, *(kw.value for kw in node.keywords)]
+                return any(self.is_args(v) or self.is_name(v) for v in values)
+        return False
+
+
+def _loop_targets(target: ast.AST) -> set[str]:
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return {e.id for e in target.elts if isinstance(e, ast.Name)}
+    return set()
+
+
+@check(LLM003, nodes=(ast.For, ast.AsyncFor))
+def tool_call_loop(ctx, node: ast.For | ast.AsyncFor) -> None:
+    k = agents().dispatch
+    text = ast.unparse(node.iter) if not isinstance(node.iter, ast.Name) else node.iter.id
+    if not any(word in text for word in k.call_lists):
+        return
+    calls = _loop_targets(node.target)
+    if not calls:
+        return
+    loop = _Loop(calls)
+    first: ast.Call | None = None
+    stack: list[ast.AST] = list(reversed(node.body))
+    while stack:  # source order, so bindings come before their uses
+        item = stack.pop()
+        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(item, ast.Assign):
+            loop.bind(item)
+        if loop.vouches(item):
+            loop.checked = True
+            break
+        if first is None and isinstance(item, ast.Call) and loop.dispatch(item):
+            first = item
+        stack.extend(reversed(list(ast.iter_child_nodes(item))))
+    if first is not None and not loop.checked:
+        ctx.report(
+            LLM003,
+            first,
+            "the tool named by the model is called with the model's arguments, without an "
+            "allowlist check of the name or validation of the arguments",
+        )
+
+
+# -- LLM004: code-execution tools -----------------------------------------------------------
+
+_K = agents()
+
+
+@check(LLM004, calls=tuple(name for name, t in _K.code_tools.items() if t.where == "anywhere"))
+def code_tool_built(ctx, node: ast.Call) -> None:
+    name = ctx.qualname(node.func) or ""
+    tool = agents().code_tools[name]
+    short = name.rpartition(".")[2]
+    ctx.report(
+        LLM004,
+        node,
+        f"{short} {tool.what}; review the isolation and limits it runs with",
+        severity=tool.severity,
+    )
+
+
+@check(LLM004, nodes=(ast.Call,))
+def agent_tools_list(ctx, node: ast.Call) -> None:
+    kw = keyword(node, "tools")
+    if kw is None or not isinstance(kw.value, (ast.List, ast.Tuple)):
+        return
+    code_tools = agents().code_tools
+    for element in kw.value.elts:
+        if isinstance(element, ast.Call):
+            name = ctx.qualname(element.func)
+        elif isinstance(element, ast.Name):
+            name = ctx.variable_type(element.id)
+        else:
+            continue
+        tool = code_tools.get(name or "")
+        if tool is None or tool.where != "agent-tools":
+            continue
+        short = (name or "").rpartition(".")[2]
+        ctx.report(
+            LLM004,
+            element,
+            f"agent tool {short} {tool.what}; review the isolation and limits it runs with",
+            severity=tool.severity,
+        )
+
+
+def _enabled(value: ast.AST) -> bool:
+    if isinstance(value, ast.Constant):
+        return bool(value.value)
+    if isinstance(value, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+        return bool(getattr(value, "elts", None) or getattr(value, "keys", None))
+    return True
+
+
+@check(LLM004, calls=tuple(_K.code_flags))
+def code_execution_flag(ctx, node: ast.Call) -> None:
+    flag = agents().code_flags[ctx.qualname(node.func) or ""]
+    kw = keyword(node, flag.keyword)
+    if kw is None or not _enabled(kw.value):
+        return
+    short = (ctx.qualname(node.func) or "").rpartition(".")[2]
+    ctx.report(LLM004, node, f"{short}({flag.keyword}=...) {flag.what}; review its isolation", severity=flag.severity)
+
+
+# -- LLM005: tool and node classes without an input schema -------------------------------
+
+# Per file: local class name -> (framework kind, has a schema), for classes seen so far.
+_CLASSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _defines_schema(node: ast.ClassDef, fields: frozenset[str]) -> bool:
+    for stmt in node.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if any(isinstance(t, ast.Name) and t.id in fields for t in targets):
+                value = stmt.value  # an annotation alone is a required field: the schema is given
+                if not (isinstance(value, ast.Constant) and value.value is None):
+                    return True
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name in fields:
+            return True  # a property returning the schema
+    return False
+
+
+def _does_work(method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """More than a docstring, ``pass``, ``...`` or a ``raise`` (a disabled or abstract method)."""
+    for stmt in method.body:
+        if isinstance(stmt, (ast.Pass, ast.Raise)):
+            continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue
+        return True
+    return False
+
+
+def _untyped_run(method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A ``_run`` from whose signature no schema can be inferred."""
+    args = method.args
+    params = [a for a in (*args.posonlyargs, *args.args, *args.kwonlyargs) if a.arg not in ("self", "cls")]
+    return args.kwarg is not None or args.vararg is not None or any(
+        a.annotation is None for a in params if a.arg not in ("run_manager", "config", "callbacks")
+    )
+
+
+def _is_tool_node(node: ast.ClassDef) -> bool:
+    if node.name.endswith("Tool"):
+        return True
+    for stmt in node.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if any(isinstance(t, ast.Name) and t.id == "group" for t in targets):
+                return isinstance(stmt.value, ast.Attribute) and stmt.value.attr == "TOOLS"
+    return False
+
+
+@check(LLM005, nodes=(ast.ClassDef,))
+def tool_input_schema(ctx, node: ast.ClassDef) -> None:
+    seen: dict[str, tuple[ToolBase, bool]] = _CLASSES.setdefault(ctx, {})
+    bases = agents().tool_bases
+    kind: ToolBase | None = None
+    inherited = False
+    for base in node.bases:
+        qual = ctx.qualname(base) or ""
+        if qual in bases:
+            kind = kind or bases[qual]
+        elif isinstance(base, ast.Name) and base.id in seen:
+            local_kind, local_schema = seen[base.id]
+            kind = kind or local_kind
+            inherited = inherited or local_schema
+    if kind is None:
+        return
+    has_schema = inherited or _defines_schema(node, kind.schema)
+    if not ctx.scope:
+        seen[node.name] = (kind, has_schema)
+    if has_schema:
+        return
+    methods = [
+        s
+        for s in node.body
+        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name in kind.methods and _does_work(s)
+    ]
+    if not methods:
+        return  # an abstract base: its subclasses are judged
+    if "_run" in kind.methods and not any(_untyped_run(m) for m in methods):
+        return  # LangChain and CrewAI infer the schema from a typed _run
+    tool = _is_tool_node(node) or "_run" in kind.methods
+    where = kind.framework or "tool"
+    ctx.report(
+        LLM005,
+        node,
+        f"{where} {node.name} has no {'/'.join(sorted(kind.schema))}: its input reaches "
+        f"{methods[0].name}() unvalidated",
+        severity=Severity.MEDIUM if tool else Severity.LOW,
+    )

@@ -1,0 +1,564 @@
+"""Checklist area 8: vector stores and memory (tenant isolation, personal data in
+metadata, retention of conversation memory, file inputs of agents)."""
+
+from __future__ import annotations
+
+import ast
+import weakref
+
+from redline.knowledge.agents import agents
+from redline.model import Area, Confidence, Severity
+from redline.rules.common import keyword
+from redline.rules.registry import check, define
+
+VEC001 = define(
+    "VEC001",
+    "memory-without-retention",
+    "Conversation memory kept without TTL, trimming or size limit",
+    area=Area.VECTOR_STORE,
+    severity=Severity.MEDIUM,
+    confidence=Confidence.MEDIUM,
+    cwe=359,
+    what="""
+Chat history appended to a Redis list or stream (`rpush`, `lpush`, `xadd`) under a
+history/chat/session key, in a class (or function) that never bounds it (`expire`,
+`ltrim`, `xtrim`, `maxlen=`); framework memory classes that keep everything
+(LangChain `ConversationBufferMemory`, in-memory `ChatMessageHistory`) or are built
+without their retention option (`RedisChatMessageHistory(ttl=...)`,
+`MongoDBChatMessageHistory(history_size=...)`).
+""",
+    why="""
+Conversations hold what users typed: personal data, credentials pasted by mistake,
+business secrets. Kept forever they outlive any retention promise, grow every
+prompt that replays them (cost and context overflow) and make one leak expose every
+conversation ever held.
+""",
+    example="""
+    import json
+
+    import redis
+
+    r = redis.Redis()
+
+    class ChatMemory:
+        def append(self, session_id, message):
+            r.rpush(f"chat:{session_id}", json.dumps(message))
+""",
+    use_instead="""
+    import json
+
+    import redis
+
+    r = redis.Redis()
+
+    class ChatMemory:
+        def append(self, session_id, message):
+            key = f"chat:{session_id}"
+            r.rpush(key, json.dumps(message))
+            r.ltrim(key, -50, -1)
+            r.expire(key, 7 * 24 * 3600)
+""",
+    recommendation=(
+        "Give every memory backend a retention policy: a TTL on the key (expire), a maximum "
+        "number of messages (ltrim, window memories, history_size) and a way to delete a user's "
+        "history on request."
+    ),
+    references=(
+        "https://genai.owasp.org/llmrisk/llm022025-sensitive-information-disclosure/",
+        "https://cwe.mitre.org/data/definitions/359.html",
+    ),
+)
+
+VEC002 = define(
+    "VEC002",
+    "pii-in-vector-metadata",
+    "Personal data written into document metadata",
+    area=Area.VECTOR_STORE,
+    severity=Severity.MEDIUM,
+    confidence=Confidence.MEDIUM,
+    cwe=359,
+    what="""
+A metadata dict (`metadata = {...}`, `metadata=`/`payload=` arguments, a `"metadata"`
+entry of a document) with keys naming personal data (email, phone, ssn, password,
+date of birth, address, passport, IBAN, card number), in a function that writes to a
+store (`add_texts`, `add_documents`, `upsert`, `index`, `write_documents`...). Values
+passed through a hashing or masking call are not reported.
+""",
+    why="""
+Vector-store metadata is stored in clear, copied into every chunk, returned with
+search results and often shown to the model, which repeats it to whoever asks. Personal
+data there escapes the access controls and deletion processes of the system of record.
+""",
+    example="""
+    def index_ticket(store, ticket):
+        metadata = {"ticket_id": ticket.id, "customer_email": ticket.email}
+        store.add_texts([ticket.body], metadatas=[metadata])
+""",
+    use_instead="""
+    def index_ticket(store, ticket):
+        metadata = {"ticket_id": ticket.id, "customer_ref": ticket.customer_id}
+        store.add_texts([ticket.body], metadatas=[metadata])
+""",
+    recommendation=(
+        "Keep personal data out of vector-store metadata: store an opaque reference (customer "
+        "id) and look the person up in the system of record under its access control; hash or "
+        "encrypt values that must be filterable."
+    ),
+    references=(
+        "https://genai.owasp.org/llmrisk/llm082025-vector-and-embedding-weaknesses/",
+        "https://cwe.mitre.org/data/definitions/359.html",
+    ),
+)
+
+VEC003 = define(
+    "VEC003",
+    "vector-query-without-tenant",
+    "Vector search or write ignores the tenant in scope",
+    area=Area.VECTOR_STORE,
+    severity=Severity.HIGH,
+    confidence=Confidence.MEDIUM,
+    cwe=639,
+    what="""
+A vector search (`similarity_search`, `knn` searches, `query(vector=...)`,
+`query_points`...) or write (`add_texts`, `add_documents`, `upsert`) in a function
+that receives a tenant or user identifier (`tenant_id`, `user_id`, `org_id`,
+`workspace_id`...) and never uses it: no filter, namespace or metadata carries it, so
+the call reaches every tenant's documents. The finding sits on the filter that
+leaves the tenant out, or on the call when there is none.
+""",
+    why="""
+A shared index holds every customer's documents. A search that does not filter by
+the caller's tenant returns other tenants' chunks to the model, which quotes them:
+a cross-tenant data leak that no error reveals.
+""",
+    example="""
+    def search(store, tenant_id, query):
+        return store.similarity_search(query, k=5)
+""",
+    use_instead="""
+    def search(store, tenant_id, query):
+        return store.similarity_search(query, k=5, filter={"tenant_id": tenant_id})
+""",
+    recommendation=(
+        "Scope every query and write to the caller's tenant: a mandatory metadata filter or "
+        "namespace/partition per tenant set by the server (never by the request), and tests "
+        "that one tenant cannot read another's documents."
+    ),
+    references=(
+        "https://genai.owasp.org/llmrisk/llm082025-vector-and-embedding-weaknesses/",
+        "https://cwe.mitre.org/data/definitions/639.html",
+    ),
+)
+
+VEC004 = define(
+    "VEC004",
+    "input-filters-replace-configured",
+    "Filters from the input replace the configured retrieval filters",
+    area=Area.VECTOR_STORE,
+    severity=Severity.MEDIUM,
+    confidence=Confidence.MEDIUM,
+    cwe=639,
+    what="""
+Retrieval filters taken from a node's or tool's input that replace the filters the
+retriever was configured with (`input_data.filters or self.filters`, or
+`{**self.filters, **input_data.filters}` where the input wins).
+""",
+    why="""
+Configured filters are where tenant or permission scoping usually lives. When the
+input (written by a user, or by the model under prompt injection) can supply its own
+filters and they win, a single `{}` or a different `tenant_id` removes the isolation.
+""",
+    example="""
+    class TenantRetriever:
+        def execute(self, input_data):
+            filters = input_data.filters or self.filters
+            return self.store.search(input_data.query, filters=filters)
+""",
+    use_instead="""
+    class TenantRetriever:
+        def execute(self, input_data):
+            filters = {"operator": "AND", "conditions": [self.filters, input_data.filters or {}]}
+            return self.store.search(input_data.query, filters=filters)
+""",
+    recommendation=(
+        "Combine input filters with the configured ones (AND), never replace them, and keep "
+        "tenant and permission conditions in the part the input cannot change."
+    ),
+    references=("https://cwe.mitre.org/data/definitions/639.html",),
+)
+
+VEC005 = define(
+    "VEC005",
+    "files-allowed-without-control",
+    "Agent or tool accepts user files without restrictions",
+    area=Area.VECTOR_STORE,
+    severity=Severity.MEDIUM,
+    confidence=Confidence.LOW,
+    cwe=434,
+    what="""
+Dynamiq agents and tools constructed with `is_files_allowed=True`, or tool and agent
+classes whose `is_files_allowed` field defaults to `True`, without any of the
+restricting options (`file_store`, allowed file types, maximum size). Field defaults
+are LOW (for review), constructor arguments MEDIUM.
+""",
+    why="""
+Files given to an agent are passed to its tools and often into its context: any type,
+any size, any content, including documents crafted to inject instructions or archives
+and scripts that a code tool will open. Without limits the agent is an unrestricted
+upload endpoint.
+""",
+    example="""
+    from dynamiq.nodes.agents import Agent
+
+    agent = Agent(name="assistant", llm=None, role="Helps with documents.", is_files_allowed=True)
+""",
+    use_instead="""
+    from dynamiq.nodes.agents import Agent
+
+    agent = Agent(name="assistant", llm=None, role="Helps with documents.", is_files_allowed=False)
+""",
+    recommendation=(
+        "Allow files only where the task needs them, restrict their type and size, store them "
+        "in a per-user location, and treat their content as untrusted input to the model."
+    ),
+    references=("https://cwe.mitre.org/data/definitions/434.html",),
+)
+
+
+# -- per-file bookkeeping -------------------------------------------------------------------
+
+# Per file: scope tuple -> the function or class node of that scope.
+_SCOPES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@check(VEC001, VEC002, VEC003, nodes=(ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+def remember_scope(ctx, node: ast.AST) -> None:
+    _SCOPES.setdefault(ctx, {})[(*ctx.scope, node.name)] = _Scope(node)
+
+
+class _Scope:
+    """A function or class, summarised on first use: names read, methods called."""
+
+    __slots__ = ("node", "_loads", "_methods")
+
+    def __init__(self, node: ast.AST) -> None:
+        self.node = node
+        self._loads: frozenset[str] | None = None
+        self._methods: frozenset[str] | None = None
+
+    def _summarise(self) -> None:
+        loads: set[str] = set()
+        methods: set[str] = set()
+        for child in ast.walk(self.node):
+            if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):
+                loads.add(child.id)
+            elif isinstance(child, ast.Call):
+                if isinstance(child.func, ast.Attribute):
+                    methods.add(child.func.attr)
+                for kw in child.keywords:
+                    if kw.arg in ("ex", "px", "maxlen", "approximate"):
+                        methods.add(f"{kw.arg}=")
+        self._loads, self._methods = frozenset(loads), frozenset(methods)
+
+    @property
+    def loads(self) -> frozenset[str]:
+        if self._loads is None:
+            self._summarise()
+        return self._loads or frozenset()
+
+    @property
+    def methods(self) -> frozenset[str]:
+        if self._methods is None:
+            self._summarise()
+        return self._methods or frozenset()
+
+
+def _scope(ctx, kind: type | tuple[type, ...]) -> _Scope | None:
+    """The innermost enclosing scope of the given node kind."""
+    scopes = _SCOPES.get(ctx, {})
+    scope = ctx.scope
+    while scope:
+        found = scopes.get(scope)
+        if found is not None and isinstance(found.node, kind):
+            return found
+        scope = scope[:-1]
+    return None
+
+
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def _text(node: ast.AST) -> str:
+    try:
+        return ast.unparse(node).lower()
+    except (ValueError, AttributeError):  # pragma: no cover - malformed synthetic trees
+        return ""
+
+
+# -- VEC001 ---------------------------------------------------------------------------------
+
+
+@check(VEC001, nodes=(ast.Call,))
+def memory_append(ctx, node: ast.Call) -> None:
+    func = node.func
+    if not isinstance(func, ast.Attribute) or not node.args:
+        return
+    k = agents().memory
+    if func.attr not in k.append_methods:
+        return
+    owner = _scope(ctx, ast.ClassDef) or _scope(ctx, _FUNCS)
+    names = _text(node.args[0]) + " " + " ".join(p.lower() for p in ctx.scope)
+    if not any(word in names for word in k.words):
+        return
+    if func.attr == "xadd" and keyword(node, "maxlen") is not None:
+        return
+    if owner is not None and (owner.methods & k.bound_methods or "ex=" in owner.methods or "px=" in owner.methods):
+        return
+    ctx.report(
+        VEC001,
+        node,
+        f"{func.attr}() appends conversation history with no expire/ltrim in "
+        f"{'this class' if isinstance(getattr(owner, 'node', None), ast.ClassDef) else 'this code'}: "
+        "it is kept forever and grows without limit",
+    )
+
+
+_K = agents()
+
+
+@check(VEC001, calls=tuple(_K.memory.classes))
+def memory_class(ctx, node: ast.Call) -> None:
+    name = ctx.qualname(node.func) or ""
+    bounds = agents().memory.classes.get(name)
+    if bounds is None:
+        return
+    short = name.rpartition(".")[2]
+    if not bounds:
+        ctx.report(VEC001, node, f"{short} keeps the whole conversation with no limit; use a window or summary memory")
+    elif not any(keyword(node, b) is not None for b in bounds) and not any(kw.arg is None for kw in node.keywords):
+        ctx.report(VEC001, node, f"{short} without {' or '.join(sorted(bounds))} keeps every message forever")
+
+
+# -- VEC002 ---------------------------------------------------------------------------------
+
+_MASKING = ("hash", "sha", "md5", "encrypt", "mask", "redact", "pseudonym", "anonym", "tokeni", "hmac")
+
+
+def _pii_key(key: str) -> bool:
+    k = agents().vector
+    lowered = key.lower().replace("-", "_")
+    parts = lowered.split("_")
+    if any(p in ("hash", "hashed", "domain", "verified", "count", "masked", "sha256") for p in parts):
+        return False
+    return any(p in k.pii_keys for p in parts) or any(
+        ("_" in pii) and pii in lowered for pii in k.pii_keys
+    )
+
+
+def _masked(value: ast.AST) -> bool:
+    if isinstance(value, ast.Constant):
+        return True  # a literal is not a person's data
+    if isinstance(value, ast.Call):
+        return any(m in _text(value.func) for m in _MASKING)
+    return False
+
+
+def _report_pii(ctx, node: ast.Dict) -> None:
+    keys = [
+        key.value
+        for key, value in zip(node.keys, node.values, strict=True)
+        if isinstance(key, ast.Constant) and isinstance(key.value, str) and _pii_key(key.value) and not _masked(value)
+    ]
+    if not keys:
+        return
+    fn = _scope(ctx, _FUNCS)
+    if fn is None or not fn.methods & agents().vector.write_methods:
+        return
+    ctx.report(VEC002, node, "document metadata holds personal data: " + ", ".join(keys[:5]))
+
+
+def _metadata_name(name: str | None) -> bool:
+    if not name:
+        return False
+    lowered = name.lower()
+    return any(lowered == m or lowered.endswith("_" + m) for m in agents().vector.metadata_names)
+
+
+@check(VEC002, nodes=(ast.Assign,))
+def metadata_assignment(ctx, node: ast.Assign) -> None:
+    if isinstance(node.value, ast.Dict) and any(
+        _metadata_name(t.id if isinstance(t, ast.Name) else getattr(t, "attr", None)) for t in node.targets
+    ):
+        _report_pii(ctx, node.value)
+
+
+@check(VEC002, nodes=(ast.Call,))
+def metadata_argument(ctx, node: ast.Call) -> None:
+    for kw in node.keywords:
+        if isinstance(kw.value, ast.Dict) and _metadata_name(kw.arg):
+            _report_pii(ctx, kw.value)
+
+
+@check(VEC002, nodes=(ast.Dict,))
+def metadata_entry(ctx, node: ast.Dict) -> None:
+    for key, value in zip(node.keys, node.values, strict=True):
+        if isinstance(value, ast.Dict) and isinstance(key, ast.Constant) and _metadata_name(str(key.value)):
+            _report_pii(ctx, value)
+
+
+# -- VEC003 ---------------------------------------------------------------------------------
+
+
+def _vector_call(node: ast.Call) -> str | None:
+    """"search" or "write" when the call searches or writes a vector store."""
+    func = node.func
+    if not isinstance(func, ast.Attribute):
+        return None
+    k = agents().vector
+    attr = func.attr
+    if attr in k.search_methods:
+        return "search"
+    kws = {kw.arg for kw in node.keywords}
+    if attr in ("search", "query") and kws & k.vector_keywords:
+        return "search"
+    if attr in ("add_texts", "add_documents", "aadd_texts", "aadd_documents", "write_documents", "upsert", "add_nodes", "insert_nodes"):
+        return "write"
+    if attr in ("index", "add", "insert") and kws & {"document", "documents", "embeddings", "vectors", "body"}:
+        return "write"
+    return None
+
+
+def _assigned_dict(fn: ast.AST, name: str) -> ast.Dict | None:
+    for child in ast.walk(fn):
+        if (
+            isinstance(child, ast.Assign)
+            and isinstance(child.value, ast.Dict)
+            and any(isinstance(t, ast.Name) and t.id == name for t in child.targets)
+        ):
+            return child.value
+    return None
+
+
+def _scope_location(fn: ast.AST, call: ast.Call) -> ast.AST:
+    """The filter that leaves the tenant out (possibly inside a dict built earlier), or the call."""
+    scope_keys = agents().vector.scope_keywords
+    for kw in call.keywords:
+        value = kw.value
+        if isinstance(value, ast.Name):
+            value = _assigned_dict(fn, value.id) or value
+        if kw.arg in scope_keys:
+            return value
+        if isinstance(value, ast.Dict):
+            for key, inner in zip(value.keys, value.values, strict=True):
+                if isinstance(key, ast.Constant) and key.value in scope_keys:
+                    return inner
+    return call
+
+
+@check(VEC003, nodes=(ast.Call,))
+def tenant_ignored(ctx, node: ast.Call) -> None:
+    kind = _vector_call(node)
+    if kind is None:
+        return
+    fn = _scope(ctx, _FUNCS)
+    if fn is None:
+        return
+    args = fn.node.args
+    params = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+    unused = [p for p in params if p in agents().vector.tenant_names and p not in fn.loads]
+    if not unused:
+        return
+    where = _scope_location(fn.node, node)
+    verb = "searches" if kind == "search" else "writes to"
+    ctx.report(
+        VEC003,
+        where,
+        f"{node.func.attr}() {verb} the store without {unused[0]}, which this function receives "
+        "and never uses: other tenants' documents are in reach",
+    )
+
+
+# -- VEC004 ---------------------------------------------------------------------------------
+
+
+def _input_filter(node: ast.AST) -> bool:
+    """``input_data.filters``, ``input_data["filters"]``, ``kwargs.get("filters")``."""
+    k = agents().vector
+    keys: list[str] = []
+    while True:
+        if isinstance(node, ast.Attribute):
+            keys.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+            keys.append(str(node.slice.value))
+            node = node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
+            first = node.args[0]
+            keys.append(str(first.value) if isinstance(first, ast.Constant) else "")
+            node = node.func.value
+        else:
+            break
+    return isinstance(node, ast.Name) and node.id in k.input_names and bool(keys) and keys[0] in k.filter_attributes
+
+
+def _configured_filter(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+        and node.attr in agents().vector.filter_attributes
+    )
+
+
+@check(VEC004, nodes=(ast.BoolOp,))
+def filters_replaced(ctx, node: ast.BoolOp) -> None:
+    if not isinstance(node.op, ast.Or) or len(node.values) < 2:
+        return
+    if _input_filter(node.values[0]) and any(_configured_filter(v) for v in node.values[1:]):
+        ctx.report(VEC004, node, "filters from the input replace the configured filters instead of narrowing them")
+
+
+@check(VEC004, nodes=(ast.Dict,))
+def filters_overridden(ctx, node: ast.Dict) -> None:
+    unpacked = [v for k, v in zip(node.keys, node.values, strict=True) if k is None]
+    if len(unpacked) < 2:
+        return
+    for i, value in enumerate(unpacked):
+        if _input_filter(value) and any(_configured_filter(v) for v in unpacked[:i]):
+            ctx.report(VEC004, node, "filters from the input override the configured filter keys")
+            return
+
+
+# -- VEC005 ---------------------------------------------------------------------------------
+
+
+@check(VEC005, calls=tuple(_K.files.calls))
+def files_allowed_argument(ctx, node: ast.Call) -> None:
+    k = agents().files
+    kw = keyword(node, k.keyword)
+    if kw is None or not (isinstance(kw.value, ast.Constant) and kw.value.value is True):
+        return
+    if any(keyword(node, c) is not None for c in k.controls):
+        return
+    short = (ctx.qualname(node.func) or "").rpartition(".")[2]
+    ctx.report(VEC005, node, f"{short}({k.keyword}=True) accepts any user file with no type, size or storage restriction")
+
+
+@check(VEC005, nodes=(ast.ClassDef,))
+def files_allowed_default(ctx, node: ast.ClassDef) -> None:
+    k = agents().files
+    found = None
+    controls = False
+    for stmt in node.body:
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            if stmt.target.id == k.keyword and isinstance(stmt.value, ast.Constant) and stmt.value.value is True:
+                found = stmt
+            elif stmt.target.id in k.controls:
+                controls = True
+    if found is not None and not controls:
+        ctx.report(
+            VEC005,
+            found,
+            f"{node.name} accepts user files by default ({k.keyword} = True); review who can send them and what they may be",
+            severity=Severity.LOW,
+        )
