@@ -17,7 +17,7 @@ from redline.config import Config, enabled_rules
 from redline.deps.project import audit_project
 from redline.discovery import ANALYSED_KINDS, PYTHON_KINDS, discover
 from redline.engine import RuleSettings
-from redline.knowledge.taint import CATEGORIES, SUPERSEDES
+from redline.knowledge.taint import CATEGORIES, REVIEW_PATTERNS, SUPERSEDES
 from redline.knowledge.taint import load_all as taint_knowledge
 from redline.model import Confidence, Finding, ScanResult, Severity, SkippedFile
 from redline.python import taint
@@ -270,7 +270,8 @@ def supersede(
     kept_taint = []
     for f in tainted:
         here = {(f.location.path, f.location.line, old) for old in SUPERSEDES.get(f.rule_id, ())}
-        if f.confidence is not Confidence.HIGH and here & reported:
+        strong = {key for key in here if key[2] not in REVIEW_PATTERNS}
+        if f.confidence is not Confidence.HIGH and strong & reported:
             continue
         covered |= here
         kept_taint.append(f)

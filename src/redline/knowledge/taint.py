@@ -35,10 +35,14 @@ CATEGORIES: dict[str, str] = {
 
 # A proven taint path replaces the pattern finding on the same line.
 SUPERSEDES: dict[str, tuple[str, ...]] = {
-    "EXEC002": ("EXEC001",),
+    "EXEC002": ("EXEC001", "DYN001"),
     "INJ002": ("INJ001",),
     "SER003": ("SER001", "SER002"),
+    "INJ005": ("INJ011",),
 }
+# Review-level pattern findings (lower severity than the taint rule): any taint finding
+# replaces them, even one with weaker evidence.
+REVIEW_PATTERNS = frozenset({"INJ011"})
 # Categories where a public API parameter alone is too weak a source: helpers that
 # fetch a URL or render a page they are given are what such functions are for.
 API_PARAMETER_EXCLUDED = frozenset(

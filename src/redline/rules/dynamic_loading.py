@@ -1,0 +1,285 @@
+"""Checklist area 4: classes and objects resolved from names in data (workflow YAML
+``type:`` strings, JSON configs, request fields) and documents whose loader expands
+environment variables.
+
+The importers, resolvers, registries and interpolating loaders are data
+(``knowledge/sandbox.toml``). A proven flow from an untrusted source into an importer
+is the taint rule EXEC002, which replaces DYN001 on the same line.
+"""
+
+from __future__ import annotations
+
+import ast
+import weakref
+
+from redline.knowledge.sandbox import sandbox
+from redline.model import Area, Confidence, Severity
+from redline.rules.common import argument, is_literal, keyword
+from redline.rules.registry import check, define
+
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+DYN001 = define(
+    "DYN001",
+    "dynamic-class-resolution",
+    "Class resolved from a name in data without an allowlist",
+    area=Area.SERIALIZATION,
+    severity=Severity.HIGH,
+    confidence=Confidence.MEDIUM,
+    cwe=470,
+    what="""
+A class or object looked up from a string that is not a constant: `importlib.import_module`
+or `__import__` followed by `getattr(module, name)`, `pydoc.locate`, Hydra's
+`instantiate`/`get_class`, `globals()[name]`, or a framework registry (Dynamiq's
+`NodeManager.get_node_by_type`) that resolves any dotted `type` string, in a function
+with no allowlist membership test, prefix check or `issubclass` check on the name.
+""",
+    why="""
+Whoever writes the workflow file, the JSON config or the request chooses which class
+is imported and instantiated with the parameters of the same document: `os.system`,
+`subprocess.Popen` or any class whose constructor opens files or connections. Importing
+a module also runs its top-level code. Workflow definitions are often uploaded by
+users or produced by an LLM, which makes this code execution.
+""",
+    example="""
+    import importlib
+
+    def resolve_node_class(type_path: str) -> type:
+        module_name, _, class_name = type_path.rpartition(".")
+        module = importlib.import_module(module_name)
+        return getattr(module, class_name)
+""",
+    use_instead="""
+    NODE_TYPES = {"llm": LLMNode, "tool": ToolNode}
+
+    def resolve_node_class(type_name: str) -> type:
+        try:
+            return NODE_TYPES[type_name]
+        except KeyError:
+            raise ValueError(f"unknown node type {type_name!r}") from None
+""",
+    recommendation=(
+        "Map type names to classes through a fixed registry, or check the module path "
+        "against an allowlist and the resolved class with issubclass(cls, BaseNode) "
+        "before instantiating it."
+    ),
+    references=("https://cwe.mitre.org/data/definitions/470.html",),
+)
+
+DYN002 = define(
+    "DYN002",
+    "document-env-interpolation",
+    "Loaded document may read environment variables",
+    area=Area.SERIALIZATION,
+    severity=Severity.MEDIUM,
+    confidence=Confidence.MEDIUM,
+    cwe=526,
+    what="""
+A loader that resolves interpolations such as `${oc.env:NAME}` or `$NAME` in the
+document it loads: `OmegaConf.to_container(conf, resolve=True)`, `OmegaConf.resolve`,
+or `os.path.expandvars` in a function that parses YAML, JSON or TOML.
+""",
+    why="""
+When the document comes from a user (an uploaded workflow, a YAML body posted to an
+API), its author can write `${oc.env:OPENAI_API_KEY}` into a prompt, a webhook URL or
+an output and read back any secret in the server's environment.
+""",
+    example="""
+    from omegaconf import OmegaConf
+
+    def load_workflow(path):
+        return OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+""",
+    use_instead="""
+    import yaml
+
+    def load_workflow(path):
+        with open(path, encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+""",
+    recommendation=(
+        "Resolve environment interpolations only in documents you ship; for documents "
+        "from users, load them without resolution and substitute an explicit allowlist "
+        "of variables."
+    ),
+    references=(
+        "https://omegaconf.readthedocs.io/en/latest/custom_resolvers.html#oc-env",
+        "https://cwe.mitre.org/data/definitions/526.html",
+    ),
+)
+
+_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@check(DYN001, DYN002, nodes=_FUNCS)
+def remember_function(ctx, node: ast.FunctionDef) -> None:
+    _FUNCTIONS.setdefault(ctx, {})[(*ctx.scope, node.name)] = node
+
+
+def _function(ctx) -> ast.AST | None:
+    return _FUNCTIONS.get(ctx, {}).get(ctx.scope)
+
+
+def _own_nodes(fn: ast.AST):
+    stack = list(fn.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (*_FUNCS, ast.ClassDef, ast.Lambda)):
+                stack.append(child)
+
+
+def _constant_package(node: ast.AST) -> bool:
+    """``f"app.nodes.{kind}"`` or ``"app.nodes." + kind``: confined to one package."""
+    if isinstance(node, ast.JoinedStr) and node.values:
+        first = node.values[0]
+        return isinstance(first, ast.Constant) and "." in str(first.value)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return isinstance(node.left, ast.Constant) and "." in str(node.left.value)
+    return False
+
+
+def _names(node: ast.AST | None) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} if node is not None else set()
+
+
+def _restricted(ctx, fn: ast.AST, names: set[str]) -> bool:
+    """An allowlist test, prefix check or issubclass check in the function."""
+    checks = sandbox().type_checks
+    for sub in _own_nodes(fn):
+        if isinstance(sub, ast.Call):
+            func = sub.func
+            if isinstance(func, ast.Name) and func.id in checks:
+                return True
+            if isinstance(func, ast.Attribute) and func.attr == "startswith" and _names(func.value) & names:
+                return True
+        elif (
+            isinstance(sub, ast.Compare)
+            and any(isinstance(op, (ast.In, ast.NotIn)) for op in sub.ops)
+            and _names(sub.left) & names
+        ):
+            return True
+    return False
+
+
+def _origin_names(fn: ast.AST, names: set[str]) -> set[str]:
+    """The names a resolved name was split from (``mod, _, cls = path.rpartition(".")``)."""
+    found = set(names)
+    for sub in _own_nodes(fn):
+        if isinstance(sub, ast.Assign) and _names(ast.Tuple(elts=sub.targets, ctx=ast.Load())) & found:
+            found |= _names(sub.value)
+    return found
+
+
+@check(DYN001, calls=("importlib.import_module", "__import__", "importlib.__import__"))
+def import_then_getattr(ctx, node: ast.Call) -> None:
+    name = argument(node, 0, "name")
+    if name is None or is_literal(name) or _constant_package(name):
+        return
+    fn = _function(ctx)
+    if fn is None:
+        return
+    stmt = ctx.stmt
+    module_var = None
+    if (
+        isinstance(stmt, ast.Assign)
+        and stmt.value is node
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], ast.Name)
+    ):
+        module_var = stmt.targets[0].id
+    attr = None
+    for sub in _own_nodes(fn):
+        if (
+            isinstance(sub, ast.Call)
+            and isinstance(sub.func, ast.Name)
+            and sub.func.id == "getattr"
+            and len(sub.args) >= 2
+            and not is_literal(sub.args[1])
+            and (sub.args[0] is node or (isinstance(sub.args[0], ast.Name) and sub.args[0].id == module_var))
+        ):
+            attr = sub.args[1]
+            break
+    if attr is None:
+        return
+    names = _origin_names(fn, _names(name) | _names(attr))
+    if _restricted(ctx, fn, names):
+        return
+    ctx.report(
+        DYN001,
+        node,
+        f"{ctx.qualname(node.func)}() and getattr() resolve a class from a name that is not "
+        "constant, with no allowlist or issubclass check",
+    )
+
+
+def _resolver(ctx, node: ast.Call, what: str) -> None:
+    func = node.func
+    spelled = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    if spelled != ctx.qualname(func).rpartition(".")[2]:
+        return  # cls = NodeManager.get_node_by_type(t); cls(...) calls the result
+    target = node.args[0] if node.args and not isinstance(node.args[0], ast.Starred) else None
+    if target is None and node.keywords:
+        target = node.keywords[0].value
+    if target is None or is_literal(target):
+        return
+    fn = _function(ctx)
+    if fn is not None and _restricted(ctx, fn, _origin_names(fn, _names(target))):
+        return
+    ctx.report(DYN001, node, f"{ctx.qualname(node.func)}() {what}, with no allowlist or issubclass check")
+
+
+_KB = sandbox()
+
+
+@check(DYN001, calls=tuple(sorted(_KB.resolvers)))
+def resolver_call(ctx, node: ast.Call) -> None:
+    _resolver(ctx, node, "resolves a class or object from data")
+
+
+@check(DYN001, calls=tuple(sorted(_KB.registries)))
+def registry_call(ctx, node: ast.Call) -> None:
+    _resolver(ctx, node, "resolves any dotted type string to a class")
+
+
+@check(DYN001, calls=("globals.get", "locals.get"))
+def namespace_get(ctx, node: ast.Call) -> None:
+    _resolver(ctx, node, "looks an object up by a name from data")
+
+
+@check(DYN001, nodes=(ast.Subscript,))
+def namespace_item(ctx, node: ast.Subscript) -> None:
+    value = node.value
+    if (
+        isinstance(node.ctx, ast.Load)
+        and isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id in ("globals", "locals")
+        and not value.args
+        and not is_literal(node.slice)
+    ):
+        fn = _function(ctx)
+        if fn is not None and _restricted(ctx, fn, _origin_names(fn, _names(node.slice))):
+            return
+        ctx.report(DYN001, node, f"{value.func.id}()[...] looks an object up by a name from data, with no allowlist")
+
+
+@check(DYN002, calls=tuple(sorted(_KB.interpolation)))
+def env_interpolation(ctx, node: ast.Call) -> None:
+    name = ctx.qualname(node.func)
+    required = _KB.resolve_keyword.get(name)
+    if required is not None:
+        kw = keyword(node, required)
+        if kw is None or not (isinstance(kw.value, ast.Constant) and kw.value.value is True):
+            return
+    first = argument(node, 0, "path")
+    if first is None or is_literal(first):
+        return
+    if "expandvars" in name:
+        fn = _function(ctx)
+        if fn is None or not any(
+            isinstance(sub, ast.Call) and ctx.qualname(sub.func) in _KB.parsers for sub in _own_nodes(fn)
+        ):
+            return
+    ctx.report(DYN002, node, f"{name}() resolves environment interpolations in a loaded document")

@@ -1,0 +1,783 @@
+"""Checklist area 2: audit of sandboxes for untrusted code (RestrictedPython and
+home-made restricted ``exec``/``eval``), ``__builtins__`` tampering and the opt-in
+flags that switch a library's protection off.
+
+What counts as an escaping builtin, a host-access module or a resource limit is data
+(``knowledge/sandbox.toml``); this module only knows the shapes of the code.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import weakref
+from dataclasses import dataclass, field
+
+from redline.knowledge.sandbox import sandbox
+from redline.model import Area, Confidence, Severity
+from redline.rules.common import argument, is_literal, string_value
+from redline.rules.registry import check, define
+
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_REFS = "https://restrictedpython.readthedocs.io/en/latest/usage/policy.html"
+
+SBX001 = define(
+    "SBX001",
+    "sandbox-escaping-builtin",
+    "Sandbox hands an unguarded builtin to the sandboxed code",
+    area=Area.CODE_EXECUTION,
+    severity=Severity.HIGH,
+    confidence=Confidence.HIGH,
+    cwe=693,
+    what="""
+A builtins mapping (or the globals) given to sandboxed code that contains a raw
+builtin able to undo the sandbox: `getattr`, `setattr`, `delattr`, `vars`, `type`,
+`object`, `globals`, `locals`, `__import__`, `open`, `eval`, `exec`, `compile`.
+Both dict literals (`{**safe_builtins, "getattr": getattr}`) and item assignments
+on a copy of RestrictedPython's `safe_builtins` are checked.
+""",
+    why="""
+RestrictedPython rewrites attribute access and writes into calls of guard functions;
+a raw builtin goes around them. `getattr(obj, "__globals__")` reads the host module,
+`setattr` writes to host objects, `vars()` returns unguarded `__dict__`s, `type` and
+`object` lead to `object.__subclasses__()`, and `__import__` or `open` reach the
+operating system directly. One such name turns the sandbox into plain `exec`.
+""",
+    example="""
+    from RestrictedPython import compile_restricted, safe_builtins
+
+    SANDBOX_BUILTINS = {**safe_builtins, "getattr": getattr, "__import__": __import__}
+""",
+    use_instead="""
+    from RestrictedPython import compile_restricted, safe_builtins
+    from RestrictedPython.Eval import default_guarded_getattr
+
+    SANDBOX_BUILTINS = {**safe_builtins, "getattr": default_guarded_getattr}
+""",
+    recommendation=(
+        "Give sandboxed code only the guarded helpers RestrictedPython ships "
+        "(default_guarded_getattr, guarded imports over a short allowlist) and never the "
+        "raw getattr/setattr/vars/type/object/__import__/open/eval/exec builtins."
+    ),
+    references=(_REFS, "https://cwe.mitre.org/data/definitions/693.html"),
+)
+
+SBX002 = define(
+    "SBX002",
+    "sandbox-noop-guard",
+    "RestrictedPython guard that does not guard",
+    area=Area.CODE_EXECUTION,
+    severity=Severity.HIGH,
+    confidence=Confidence.HIGH,
+    cwe=693,
+    what="""
+The `_write_` guard of a RestrictedPython namespace is a function that returns its
+argument unchanged (`lambda obj: obj`, or a helper whose body only returns a
+parameter), or the `_getattr_` guard is the plain `getattr` builtin.
+""",
+    why="""
+The restricted compiler turns `obj.attr = value` into `_write_(obj).attr = value` and
+`obj.attr` into `_getattr_(obj, "attr")`. These hooks are the sandbox: when they pass
+everything through, sandboxed code can rewrite attributes of host objects (the node
+running it, its connections, module globals) or read any attribute.
+""",
+    example="""
+    def guarded_write(obj, value=None):
+        return value if value is not None else obj
+
+    restricted_globals = {"_write_": guarded_write, "_getattr_": getattr}
+""",
+    use_instead="""
+    from RestrictedPython.Guards import full_write_guard
+    from RestrictedPython.Eval import default_guarded_getattr
+
+    restricted_globals = {"_write_": full_write_guard, "_getattr_": default_guarded_getattr}
+""",
+    recommendation=(
+        "Use RestrictedPython's full_write_guard (or a guard that allows writes only to "
+        "objects created inside the sandbox) and default_guarded_getattr."
+    ),
+    references=(_REFS,),
+)
+
+SBX003 = define(
+    "SBX003",
+    "sandbox-host-module-allowed",
+    "Sandbox allowlist contains modules with host access",
+    area=Area.CODE_EXECUTION,
+    severity=Severity.HIGH,
+    confidence=Confidence.MEDIUM,
+    cwe=653,
+    what="""
+A list of modules that sandboxed code may import or receives preloaded
+(`ALLOWED_MODULES`, `SAFE_IMPORTS`, `additional_authorized_imports=...`) containing a
+module that reaches the host: `os`, `sys`, `subprocess`, `socket`, `pickle`,
+`marshal`, `io`, `shutil`, `pathlib`, `importlib`, `ctypes`, `multiprocessing`,
+`builtins`, `urllib`, `requests`, `yaml`, `pandas`, `numpy` and others, the
+wildcard `*`, or the host application's own top-level package.
+""",
+    why="""
+A sandbox is only as strong as the modules it lets in. `io.open`, `pandas.read_pickle`,
+`numpy.load(allow_pickle=True)`, `yaml.unsafe_load`, `urllib.request.urlopen` and
+`requests.get` read files, run pickles or reach internal services, and the host's own
+package hands over its connections, credentials and a way back to `exec`.
+""",
+    example="""
+    ALLOWED_MODULES = ["json", "math", "os", "requests", "pandas"]
+""",
+    use_instead="""
+    ALLOWED_MODULES = ["json", "math", "statistics", "datetime", "re"]
+""",
+    recommendation=(
+        "Keep the allowlist to pure computation modules; give file, network and data "
+        "access through narrow host functions you control, or run the code in an isolated "
+        "process or container without credentials."
+    ),
+    references=(_REFS, "https://cwe.mitre.org/data/definitions/653.html"),
+)
+
+SBX004 = define(
+    "SBX004",
+    "sandbox-import-hook-top-level",
+    "Sandbox import hook checks only the top-level package",
+    area=Area.CODE_EXECUTION,
+    severity=Severity.HIGH,
+    confidence=Confidence.MEDIUM,
+    cwe=184,
+    what="""
+An `__import__` replacement that decides with the first component of the requested
+name (`name.split(".")[0] in ALLOWED`) and then imports the full dotted name.
+""",
+    why="""
+Allowing a package this way allows every submodule under it: `pandas.io.pickle`,
+`numpy.ctypeslib`, `urllib.request`, `email.generator` or the host package's internal
+modules, many of which import `os` or `subprocess` and expose them as attributes.
+""",
+    example="""
+    def restricted_import(name, globals=None, locals=None, fromlist=(), level=0):
+        if name.split(".")[0] not in ALLOWED_MODULES:
+            raise ImportError(name)
+        return __import__(name, globals, locals, fromlist, level)
+""",
+    use_instead="""
+    def restricted_import(name, globals=None, locals=None, fromlist=(), level=0):
+        if name not in ALLOWED_MODULES or level != 0:
+            raise ImportError(name)
+        return __import__(name, globals, locals, fromlist, level)
+""",
+    recommendation=(
+        "Compare the full module name (and every name in fromlist) against an explicit "
+        "allowlist of modules, submodules included."
+    ),
+    references=("https://cwe.mitre.org/data/definitions/184.html",),
+)
+
+SBX005 = define(
+    "SBX005",
+    "homemade-sandbox",
+    "exec/eval with restricted globals is not a sandbox",
+    area=Area.CODE_EXECUTION,
+    severity=Severity.HIGH,
+    confidence=Confidence.HIGH,
+    cwe=693,
+    what="""
+`exec` or `eval` of code that did not go through a restricted compiler, with a
+globals dict that sets `__builtins__` (to `{}`, `None` or a hand-picked mapping) as
+if that confined the code.
+""",
+    why="""
+Removing builtins does not remove attribute access: `().__class__.__mro__[1].__subclasses__()`
+lists every class in the process, from which `os._wrap_close.__init__.__globals__`
+reaches `system`. Any object placed in the namespace (a function, a module) is a
+handle back to the host. Only a rewriting compiler with guards, or a separate process
+with OS-level isolation, confines code.
+""",
+    example="""
+    def calculate(expression: str) -> str:
+        return str(eval(expression, {"__builtins__": {}}, {"sqrt": math.sqrt}))
+""",
+    use_instead="""
+    import ast
+
+    def calculate(expression: str) -> str:
+        return str(safe_arithmetic(ast.parse(expression, mode="eval")))
+""",
+    recommendation=(
+        "Evaluate expressions with an AST walker over an operator allowlist, or compile "
+        "with RestrictedPython's compile_restricted and its guards, or run the code in a "
+        "separate sandboxed process with no secrets and resource limits."
+    ),
+    references=(
+        "https://docs.python.org/3/library/functions.html#eval",
+        "https://cwe.mitre.org/data/definitions/693.html",
+    ),
+)
+
+SBX006 = define(
+    "SBX006",
+    "sandbox-without-limits",
+    "Sandboxed code runs without time or memory limits",
+    area=Area.CODE_EXECUTION,
+    severity=Severity.MEDIUM,
+    confidence=Confidence.MEDIUM,
+    cwe=400,
+    what="""
+`exec`/`eval` of RestrictedPython byte code in a module with no sign of a time or
+memory limit: no `resource.setrlimit`, no signal alarm or timer, no timeout around
+the execution, no subprocess with a time limit.
+""",
+    why="""
+A restricted compiler confines what code may touch, not how long it runs or how
+much memory it takes: `while True: pass` or `"x" * 10**10` from a model or a user
+stalls the worker or kills the process for every other request.
+""",
+    example="""
+    def run(code, restricted_globals):
+        exec(compile_restricted(code, "<tool>", "exec"), restricted_globals)
+""",
+    use_instead="""
+    def run(code, restricted_globals):
+        with time_limit(seconds=5):
+            exec(compile_restricted(code, "<tool>", "exec"), restricted_globals)
+""",
+    recommendation=(
+        "Run sandboxed code in a worker process with resource.setrlimit (CPU time, address "
+        "space) and a wall-clock timeout, and kill it when the limit is hit."
+    ),
+    references=("https://docs.python.org/3/library/resource.html#resource.setrlimit",),
+)
+
+SBX007 = define(
+    "SBX007",
+    "builtins-modified",
+    "The interpreter's builtins are modified",
+    area=Area.CODE_EXECUTION,
+    severity=Severity.HIGH,
+    confidence=Confidence.MEDIUM,
+    cwe=915,
+    what="""
+Assignments to `__builtins__` or the `builtins` module (`builtins.open = ...`,
+`__builtins__["eval"] = ...`, `setattr(builtins, ...)`, `__builtins__.update(...)`).
+""",
+    why="""
+Builtins are shared by every module of the process. Replacing one changes the
+behaviour of code far from the change (a patched `open` or `__import__` sees every
+file and import), and a sandbox that relies on tampering with them can be undone by
+the code it runs.
+""",
+    example="""
+    import builtins
+
+    builtins.__import__ = restricted_import
+""",
+    use_instead="""
+    restricted_globals = {"__builtins__": {**safe_builtins, "__import__": restricted_import}}
+""",
+    recommendation=(
+        "Pass a separate builtins mapping to the code you run instead of modifying the "
+        "interpreter's builtins."
+    ),
+    references=("https://docs.python.org/3/library/builtins.html",),
+)
+
+SBX008 = define(
+    "SBX008",
+    "dangerous-opt-in-flag",
+    "Library protection switched off with an opt-in danger flag",
+    area=Area.CODE_EXECUTION,
+    severity=Severity.MEDIUM,
+    confidence=Confidence.HIGH,
+    cwe=1188,
+    what="""
+`allow_dangerous_code=True`, `allow_dangerous_requests=True` or
+`allow_dangerous_deserialization=True` passed to a library or set in a setting.
+""",
+    why="""
+LangChain and similar libraries refuse to execute model-written code, send
+model-chosen requests or unpickle stored indexes unless the caller sets these flags.
+Setting one moves the risk to your code: what was a refused call becomes code
+execution, SSRF or unsafe deserialization as soon as a prompt injection or a swapped
+file reaches it.
+""",
+    example="""
+    store = FAISS.load_local("index", embeddings, allow_dangerous_deserialization=True)
+""",
+    use_instead="""
+    store = FAISS.load_local(trusted_index_dir(), embeddings)
+""",
+    recommendation=(
+        "Leave the flag off; if the feature is needed, confine it (a sandboxed process for "
+        "code, an egress allowlist for requests, signed files for deserialization) and "
+        "document why the input is trusted."
+    ),
+    references=("https://python.langchain.com/docs/security/",),
+)
+
+
+# -- per-file state -------------------------------------------------------------------
+
+
+@dataclass
+class _State:
+    functions: dict[tuple[str, ...], ast.AST] = field(default_factory=dict)
+    module_defs: dict[str, ast.AST] = field(default_factory=dict)  # top-level functions
+    restricted: set[tuple[tuple[str, ...], str]] = field(default_factory=set)  # compiled names
+    builtin_dicts: set[str] = field(default_factory=set)  # names holding a builtins mapping
+    sandbox_globals: dict[tuple[tuple[str, ...], str], ast.Dict] = field(default_factory=dict)
+    seen: set[int] = field(default_factory=set)  # dict nodes already audited
+    limited: bool | None = None  # the module mentions a resource limit
+    hooks: set[tuple[str, ...]] = field(default_factory=set)  # import hooks audited
+
+
+_STATE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _state(ctx) -> _State:
+    st = _STATE.get(ctx)
+    if st is None:
+        st = _STATE[ctx] = _State()
+    return st
+
+
+_ALL = (SBX001, SBX002, SBX003, SBX004, SBX005, SBX006)
+
+
+@check(*_ALL, nodes=(ast.Module,))
+def module_definitions(ctx, node: ast.Module) -> None:
+    st = _state(ctx)
+    for stmt in node.body:
+        if isinstance(stmt, _FUNCS):
+            st.module_defs[stmt.name] = stmt
+
+
+@check(*_ALL, nodes=_FUNCS)
+def remember_function(ctx, node: ast.FunctionDef) -> None:
+    _state(ctx).functions[(*ctx.scope, node.name)] = node
+
+
+# -- shapes ---------------------------------------------------------------------------
+
+
+def _is_builtin(ctx, value: ast.AST, name: str) -> bool:
+    """``value`` is the unwrapped builtin ``name`` (``getattr`` or ``builtins.getattr``)."""
+    if not isinstance(value, (ast.Name, ast.Attribute)):
+        return False
+    if isinstance(value, ast.Name) and value.id != name:
+        return False
+    return ctx.qualname(value) == name
+
+
+def _spreads_builtins(ctx, node: ast.Dict) -> bool:
+    mappings = sandbox().builtin_mappings
+    return any(k is None and ctx.qualname(v) in mappings for k, v in zip(node.keys, node.values, strict=True))
+
+
+def _builtins_source(ctx, value: ast.AST) -> bool:
+    """``safe_builtins.copy()``, ``dict(safe_builtins)``: a copy of a builtins mapping."""
+    mappings = sandbox().builtin_mappings
+    if isinstance(value, ast.Call):
+        func = value.func
+        if isinstance(func, ast.Attribute) and func.attr == "copy" and ctx.qualname(func.value) in mappings:
+            return True
+        if isinstance(func, ast.Name) and func.id == "dict" and value.args and ctx.qualname(value.args[0]) in mappings:
+            return True
+    return isinstance(value, ast.Dict) and _spreads_builtins(ctx, value)
+
+
+def _target_name(stmt: ast.AST | None) -> str | None:
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target = stmt.targets[0]
+    elif isinstance(stmt, ast.AnnAssign):
+        target = stmt.target
+    else:
+        return None
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    return None
+
+
+def _updated_name(stmt: ast.AST | None) -> str | None:
+    """``name.update({...})`` as a statement: the name updated."""
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        func = stmt.value.func
+        if isinstance(func, ast.Attribute) and func.attr == "update" and isinstance(func.value, ast.Name):
+            return func.value.id
+    return None
+
+
+def _identity_function(ctx, value: ast.AST) -> bool:
+    """A function that hands back one of its parameters: ``lambda x: x`` or
+    ``def guarded_write(obj, value=None): return value if value is not None else obj``."""
+    if isinstance(value, ast.Lambda):
+        return _returns_parameter(value.args, value.body)
+    if isinstance(value, ast.Name):
+        fn = _state(ctx).module_defs.get(value.id)
+        if fn is None:
+            return False
+        body = [s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+        return len(body) == 1 and isinstance(body[0], ast.Return) and _returns_parameter(fn.args, body[0].value)
+    return False
+
+
+def _returns_parameter(args: ast.arguments, expr: ast.AST | None) -> bool:
+    params = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
+    if not params or expr is None:
+        return False
+    if isinstance(expr, ast.Name):
+        return expr.id in params
+    if isinstance(expr, ast.IfExp):
+        return _returns_parameter(args, expr.body) and _returns_parameter(args, expr.orelse)
+    if isinstance(expr, ast.BoolOp):
+        return all(_returns_parameter(args, v) for v in expr.values)
+    return False
+
+
+# -- SBX001 / SBX002: builtins and guards ----------------------------------------------
+
+
+def _escapes(ctx, node: ast.Dict) -> list[tuple[ast.AST, str]]:
+    escape = sandbox().escape_builtins
+    found = []
+    for k, v in zip(node.keys, node.values, strict=True):
+        name = string_value(k)
+        if name in escape and _is_builtin(ctx, v, name):
+            found.append((k, name))
+    return found
+
+
+def _report_escapes(ctx, entries: list[tuple[ast.AST, str]], where: str) -> None:
+    escape = sandbox().escape_builtins
+    by_line: dict[int, list[tuple[ast.AST, str]]] = {}
+    for key, name in entries:
+        by_line.setdefault(key.lineno, []).append((key, name))
+    for items in by_line.values():
+        names = ", ".join(name for _, name in items)
+        why = "; ".join(f"{name} {escape[name]}" for _, name in items)
+        ctx.report(SBX001, items[0][0], f"{where} hands the raw {names} to sandboxed code: {why}")
+
+
+def _guards(ctx, keys_values) -> None:
+    kb = sandbox()
+    for k, v in keys_values:
+        name = string_value(k)
+        if name in kb.write_guards and _identity_function(ctx, v):
+            ctx.report(SBX002, k, f"the {name} guard returns its argument: sandboxed code may write attributes of any object")
+        elif name in kb.getattr_guards and (_is_builtin(ctx, v, "getattr") or _identity_function(ctx, v)):
+            ctx.report(SBX002, k, f"the {name} guard is the plain getattr: every attribute is readable")
+
+
+@check(SBX001, SBX002, nodes=(ast.Dict,))
+def builtins_mapping(ctx, node: ast.Dict) -> None:
+    st = _state(ctx)
+    if id(node) in st.seen:
+        return
+    keys = [string_value(k) for k in node.keys]
+    if "_write_" in keys or "_getattr_" in keys:
+        _guards(ctx, zip(node.keys, node.values, strict=True))
+    inner = None
+    if "__builtins__" in keys:
+        inner = node.values[keys.index("__builtins__")]
+        name = _target_name(ctx.stmt)
+        if name is not None:
+            st.sandbox_globals[(ctx.scope, name)] = node
+        _report_escapes(ctx, _escapes(ctx, node), "the sandbox globals")
+        if isinstance(inner, ast.Dict):
+            st.seen.add(id(inner))
+            if inner.keys:
+                _report_escapes(ctx, _escapes(ctx, inner), "the sandbox builtins")
+                if "_write_" in [string_value(k) for k in inner.keys] or "_getattr_" in [string_value(k) for k in inner.keys]:
+                    _guards(ctx, zip(inner.keys, inner.values, strict=True))
+        return
+    target = _target_name(ctx.stmt) or _updated_name(ctx.stmt)
+    named = target is not None and ("builtin" in target.lower() or target in st.builtin_dicts)
+    if _spreads_builtins(ctx, node) or named:
+        _report_escapes(ctx, _escapes(ctx, node), "the sandbox builtins")
+
+
+@check(SBX001, SBX002, SBX007, nodes=(ast.Assign,))
+def builtins_item(ctx, node: ast.Assign) -> None:
+    """``b = safe_builtins.copy(); b["getattr"] = getattr`` and ``g["_write_"] = ...``;
+    ``builtins.open = ...`` and ``__builtins__["x"] = ...``."""
+    st = _state(ctx)
+    if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and _builtins_source(ctx, node.value):
+        st.builtin_dicts.add(node.targets[0].id)
+    for target in node.targets:
+        _tamper(ctx, target, node)
+        if not isinstance(target, ast.Subscript) or not isinstance(target.value, ast.Name):
+            continue
+        key = string_value(target.slice)
+        if key is None:
+            continue
+        owner = target.value.id
+        if key in sandbox().write_guards or key in sandbox().getattr_guards:
+            _guards(ctx, [(target.slice, node.value)])
+        elif (
+            key in sandbox().escape_builtins
+            and (owner in st.builtin_dicts or "builtin" in owner.lower())
+            and _is_builtin(ctx, node.value, key)
+        ):
+            _report_escapes(ctx, [(target, key)], f"{owner}[{key!r}]")
+
+
+# -- SBX007: builtins tampering ---------------------------------------------------------
+
+
+def _is_builtins_object(ctx, node: ast.AST) -> bool:
+    if isinstance(node, ast.Name) and node.id == "__builtins__":
+        return True
+    if isinstance(node, ast.Attribute) and node.attr == "__dict__":
+        return _is_builtins_object(ctx, node.value)
+    return isinstance(node, ast.Name) and ctx.qualname(node) == "builtins"
+
+
+def _tamper(ctx, target: ast.AST, stmt: ast.AST) -> None:
+    if isinstance(target, (ast.Attribute, ast.Subscript)) and _is_builtins_object(ctx, target.value):
+        what = target.attr if isinstance(target, ast.Attribute) else string_value(target.slice) or "an entry"
+        ctx.report(SBX007, target, f"the process-wide builtins are modified ({what})")
+
+
+@check(SBX007, nodes=(ast.AugAssign, ast.Delete))
+def builtins_changed(ctx, node: ast.AST) -> None:
+    for target in node.targets if isinstance(node, ast.Delete) else [node.target]:
+        _tamper(ctx, target, node)
+
+
+@check(SBX007, calls=("setattr", "delattr"))
+def builtins_setattr(ctx, node: ast.Call) -> None:
+    if node.args and _is_builtins_object(ctx, node.args[0]):
+        ctx.report(SBX007, node, f"the process-wide builtins are modified with {ctx.qualname(node.func)}()")
+
+
+@check(SBX007, nodes=(ast.Expr,))
+def builtins_update(ctx, node: ast.Expr) -> None:
+    call = node.value
+    if (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr in ("update", "setdefault", "pop", "clear", "__setitem__")
+        and _is_builtins_object(ctx, call.func.value)
+    ):
+        ctx.report(SBX007, call, f"the process-wide builtins are modified with .{call.func.attr}()")
+
+
+# -- SBX003: allowlisted modules ---------------------------------------------------------
+
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def _allowlist_name(name: str) -> bool:
+    kb = sandbox()
+    words = {w.lower() for w in _WORD.findall(name)}
+    return bool(words & kb.allow_words) and bool(words & kb.module_words)
+
+
+def _module_names(value: ast.AST | None) -> list[tuple[ast.AST, str]]:
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in (
+        "set", "frozenset", "list", "tuple"
+    ) and len(value.args) == 1:
+        value = value.args[0]
+    if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+        items = value.elts
+    elif isinstance(value, ast.Dict):
+        items = [k for k in value.keys if k is not None]
+    else:
+        return []
+    found = []
+    for item in items:
+        text = string_value(item)
+        if text is None:
+            return []  # not a list of module names
+        found.append((item, text))
+    return found
+
+
+def _host_modules(ctx, names: list[tuple[ast.AST, str]]) -> list[str]:
+    kb = sandbox()
+    own = ctx.imports.module.split(".", 1)[0] if ctx.imports.module else ""
+    bad = []
+    for _, text in names:
+        top = text.split(".", 1)[0]
+        if text == "*":
+            bad.append("* (every module)")
+        elif top in kb.host_modules:
+            bad.append(f"{text} ({kb.host_modules[top]})")
+        elif own and top == own and "." in ctx.imports.module:
+            bad.append(f"{text} (the host application's own package)")
+    return bad
+
+
+def _report_allowlist(ctx, node: ast.AST, name: str, value: ast.AST | None) -> None:
+    if not _allowlist_name(name):
+        return
+    bad = _host_modules(ctx, _module_names(value))
+    if bad:
+        ctx.report(SBX003, node, f"{name} lets sandboxed code use {', '.join(bad)}")
+
+
+@check(SBX003, nodes=(ast.Assign, ast.AnnAssign))
+def module_allowlist(ctx, node: ast.Assign | ast.AnnAssign) -> None:
+    if not isinstance(node.value, (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Call)):
+        return
+    name = _target_name(node)
+    if name is not None:
+        _report_allowlist(ctx, node, name, node.value)
+
+
+@check(SBX003, nodes=(ast.keyword,))
+def module_allowlist_argument(ctx, node: ast.keyword) -> None:
+    if node.arg is not None and isinstance(node.value, (ast.List, ast.Tuple, ast.Set)):
+        _report_allowlist(ctx, node.value, node.arg, node.value)
+
+
+# -- SBX004: import hooks ------------------------------------------------------------------
+
+
+def _top_level_of(expr: ast.AST) -> bool:
+    """``name.split(".")[0]``, ``name.partition(".")[0]``, ``name.split(".", 1)[0]``."""
+    if not isinstance(expr, ast.Subscript) or not (isinstance(expr.slice, ast.Constant) and expr.slice.value == 0):
+        return False
+    call = expr.value
+    return (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr in ("split", "partition")
+        and bool(call.args)
+        and string_value(call.args[0]) == "."
+    )
+
+
+def _own_nodes(fn: ast.AST):
+    stack = list(fn.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (*_FUNCS, ast.ClassDef, ast.Lambda)):
+                stack.append(child)
+
+
+@check(SBX004, calls=("__import__", "importlib.__import__", "importlib.import_module"))
+def import_hook(ctx, node: ast.Call) -> None:
+    st = _state(ctx)
+    if ctx.scope in st.hooks or is_literal(argument(node, 0, "name")):
+        return
+    fn = st.functions.get(ctx.scope)
+    if fn is None:
+        return
+    st.hooks.add(ctx.scope)
+    tops: set[str] = set()
+    compares = []
+    for sub in _own_nodes(fn):
+        if isinstance(sub, ast.Assign) and len(sub.targets) == 1 and isinstance(sub.targets[0], ast.Name):
+            if _top_level_of(sub.value):
+                tops.add(sub.targets[0].id)
+        elif isinstance(sub, ast.Compare) and len(sub.ops) == 1 and isinstance(sub.ops[0], (ast.In, ast.NotIn)):
+            compares.append(sub)
+    requested = argument(node, 0, "name")
+    full = {requested.id} if isinstance(requested, ast.Name) else set()
+    top_checks = [c for c in compares if _top_level_of(c.left) or (isinstance(c.left, ast.Name) and c.left.id in tops)]
+    full_checks = [c for c in compares if isinstance(c.left, ast.Name) and c.left.id in full]
+    if top_checks and not full_checks:
+        ctx.report(
+            SBX004,
+            top_checks[0],
+            "the import hook allows a module by its top-level package only: every submodule "
+            "of an allowed package is importable",
+        )
+
+
+# -- SBX005 / SBX006: the exec/eval itself -----------------------------------------------
+
+
+def _compiled_restricted(ctx, code: ast.AST) -> bool:
+    compilers = sandbox().compilers
+    if isinstance(code, ast.Call):
+        return ctx.qualname(code.func) in compilers
+    if isinstance(code, ast.Attribute):  # result.code of compile_restricted_exec
+        code = code.value
+    if isinstance(code, ast.Name):
+        return (ctx.scope, code.id) in _state(ctx).restricted
+    return False
+
+
+@check(SBX005, SBX006, nodes=(ast.Assign,))
+def restricted_code(ctx, node: ast.Assign) -> None:
+    if (
+        len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Call)
+        and ctx.qualname(node.value.func) in sandbox().compilers
+    ):
+        _state(ctx).restricted.add((ctx.scope, node.targets[0].id))
+
+
+def _sandbox_globals(ctx, value: ast.AST | None) -> ast.Dict | None:
+    """The globals dict given to exec/eval when it sets ``__builtins__``."""
+    if isinstance(value, ast.Dict):
+        return value if "__builtins__" in [string_value(k) for k in value.keys] else None
+    if isinstance(value, ast.Name):
+        found = _state(ctx).sandbox_globals
+        scope = ctx.scope
+        while True:
+            hit = found.get((scope, value.id))
+            if hit is not None or not scope:
+                return hit
+            scope = scope[:-1]
+    return None
+
+
+def _limited(ctx) -> bool:
+    st = _state(ctx)
+    if st.limited is None:
+        markers = sandbox().limit_markers
+        st.limited = any(m in line for line in ctx.lines for m in markers)
+    return st.limited
+
+
+@check(SBX005, SBX006, calls=("exec", "eval"))
+def sandboxed_execution(ctx, node: ast.Call) -> None:
+    code = argument(node, 0, "source")
+    if code is None or is_literal(code):
+        return
+    name = ctx.qualname(node.func)
+    if _compiled_restricted(ctx, code):
+        if not _limited(ctx):
+            ctx.report(
+                SBX006,
+                node,
+                f"{name}() runs restricted code with no time or memory limit in this module "
+                "(no setrlimit, alarm or timeout)",
+            )
+        return
+    globals_ = _sandbox_globals(ctx, argument(node, 1, "globals"))
+    if globals_ is None:
+        return
+    builtins = globals_.values[[string_value(k) for k in globals_.keys].index("__builtins__")]
+    if (isinstance(builtins, ast.Dict) and not builtins.keys) or (
+        isinstance(builtins, ast.Constant) and builtins.value is None
+    ):
+        how = "empty __builtins__ is escapable through ().__class__.__mro__ and __subclasses__()"
+    else:
+        how = "a custom __builtins__ without a restricted compiler leaves attribute access unguarded"
+    ctx.report(SBX005, node, f"{name}() of code that no restricted compiler checked: {how}")
+
+
+# -- SBX008: opt-in danger flags -----------------------------------------------------------
+
+
+def _flag(ctx, node: ast.AST, name: str | None, value: ast.AST | None) -> None:
+    flags = sandbox().danger_flags
+    if name in flags and isinstance(value, ast.Constant) and value.value is True:
+        ctx.report(SBX008, node, f"{name}=True: {flags[name]}")
+
+
+@check(SBX008, nodes=(ast.keyword,))
+def danger_keyword(ctx, node: ast.keyword) -> None:
+    _flag(ctx, node.value, node.arg, node.value)
+
+
+@check(SBX008, nodes=(ast.Assign, ast.AnnAssign))
+def danger_setting(ctx, node: ast.Assign | ast.AnnAssign) -> None:
+    _flag(ctx, node, _target_name(node), node.value)

@@ -1,0 +1,131 @@
+"""Checklist areas 3 and 6: templates compiled from a source that is not a constant.
+
+The template constructors are the ``template-injection`` sinks of the taint knowledge
+(``knowledge/taint/templates.toml``): one list serves both rules. INJ005 is reported
+where an untrusted source is proven to reach the template source and replaces this
+review finding on the same line; a source proven constant removes it.
+"""
+
+from __future__ import annotations
+
+import ast
+import weakref
+
+from redline.knowledge.taint import load_all as taint_knowledge
+from redline.model import Area, Confidence, Severity
+from redline.rules.common import argument, is_literal
+from redline.rules.registry import check, define
+
+INJ011 = define(
+    "INJ011",
+    "template-source-not-constant",
+    "Template compiled from a source that is not a constant",
+    area=Area.INJECTION,
+    severity=Severity.MEDIUM,
+    confidence=Confidence.MEDIUM,
+    cwe=1336,
+    what="""
+`jinja2.Template(source)`, `Environment().from_string(source)`, Mako, Tornado or
+Chameleon templates whose source is a variable, an attribute or an expression rather
+than a literal, outside a `SandboxedEnvironment`. Prompt builders that render message
+contents, image URLs or workflow step commands as templates are the common case.
+""",
+    why="""
+A template source is code: `{{ cycler.__init__.__globals__.os.popen("id").read() }}`
+runs commands in an unsandboxed Jinja2 environment. When the source is built from a
+workflow definition, a stored prompt, a user message or model output, whoever writes
+that text writes code. Rendering untrusted *values* into a constant template is safe;
+compiling untrusted *text* as the template is not.
+""",
+    example="""
+    from jinja2 import Template
+
+    def render_step(step: dict, context: dict) -> str:
+        return Template(step["command"]).render(**context)
+""",
+    use_instead="""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    _ENV = ImmutableSandboxedEnvironment()
+
+    def render_step(step: dict, context: dict) -> str:
+        return _ENV.from_string(step["command"]).render(**context)
+""",
+    recommendation=(
+        "Compile only templates you ship; for templates that come from configuration, "
+        "users or models use jinja2.sandbox.ImmutableSandboxedEnvironment, and pass "
+        "untrusted text as a render variable, never as the template source."
+    ),
+    references=(
+        "https://jinja.palletsprojects.com/en/stable/sandbox/",
+        "https://cwe.mitre.org/data/definitions/1336.html",
+    ),
+)
+
+
+def _template_sinks() -> dict[str, tuple[int, str | None]]:
+    """Constructor name -> (position, keyword) of its template source argument."""
+    found: dict[str, tuple[int, str | None]] = {}
+    for name, specs in taint_knowledge().sinks.items():
+        for spec in specs:
+            if spec.category == "template-injection" and spec.args:
+                found[name] = (spec.args[0], spec.kwargs[0] if spec.kwargs else None)
+    return found
+
+
+_SINKS = _template_sinks()
+_ALIASES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _constant(node: ast.AST) -> bool:
+    if isinstance(node, ast.Dict):
+        return all(is_literal(v) for v in node.values)
+    return is_literal(node)
+
+
+def _report(ctx, node: ast.Call, name: str) -> None:
+    position, kwarg = _SINKS[name]
+    source = argument(node, position, kwarg or "source")
+    if source is None or _constant(source):
+        return
+    ctx.report(INJ011, node, f"{name}() compiles a template whose source is not a constant")
+
+
+@check(INJ011, calls=tuple(sorted(_SINKS)))
+def template_source(ctx, node: ast.Call) -> None:
+    _report(ctx, node, ctx.qualname(node.func))
+
+
+@check(INJ011, nodes=(ast.ClassDef,))
+def template_alias(ctx, node: ast.ClassDef) -> None:
+    """``self._Template = Template`` in a method: ``self._Template(x)`` anywhere in the
+    class is a constructor (read from the class header, before the methods are visited)."""
+    scope = (*ctx.scope, node.name)
+    for method in node.body:
+        if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for stmt in method.body:
+            if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
+                continue
+            target = stmt.targets[0]
+            if (
+                isinstance(target, ast.Attribute)
+                and isinstance(target.value, ast.Name)
+                and target.value.id == "self"
+                and isinstance(stmt.value, (ast.Name, ast.Attribute))
+            ):
+                qual = ctx.qualname(stmt.value)
+                if qual in _SINKS:
+                    _ALIASES.setdefault(ctx, {})[(scope, target.attr)] = qual
+
+
+@check(INJ011, nodes=(ast.Call,))
+def aliased_template(ctx, node: ast.Call) -> None:
+    aliases = _ALIASES.get(ctx)
+    if not aliases:
+        return
+    func = node.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+        qual = aliases.get((ctx.scope[:-1], func.attr))
+        if qual is not None:
+            _report(ctx, node, qual)
