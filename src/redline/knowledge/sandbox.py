@@ -26,6 +26,7 @@ class SandboxKnowledge:
     resolvers: frozenset[str]
     registries: frozenset[str]
     type_checks: frozenset[str]
+    type_words: frozenset[str]
     interpolation: frozenset[str]
     resolve_keyword: dict[str, str]
     parsers: frozenset[str]
@@ -63,6 +64,7 @@ def sandbox() -> SandboxKnowledge:
         resolvers=frozenset(_list(data, "dynamic_loading", "resolvers")),
         registries=frozenset(_list(data, "dynamic_loading", "registries")),
         type_checks=frozenset(_list(data, "dynamic_loading", "checks")),
+        type_words=frozenset(_list(data, "dynamic_loading", "type_words")),
         interpolation=frozenset(_list(data, "interpolation", "resolving")),
         resolve_keyword=_table(data, "interpolation", "resolve_keyword"),
         parsers=frozenset(_list(data, "interpolation", "parsers")),

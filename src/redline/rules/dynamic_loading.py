@@ -172,6 +172,55 @@ def _origin_names(fn: ast.AST, names: set[str]) -> set[str]:
     return found
 
 
+def _document_field(node: ast.AST) -> bool:
+    """``spec["type"]`` or ``item.get("type")``: a field read out of a document."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Constant) and isinstance(sub.slice.value, str):
+            return True
+        if (
+            isinstance(sub, ast.Call)
+            and isinstance(sub.func, ast.Attribute)
+            and sub.func.attr == "get"
+            and sub.args
+            and isinstance(sub.args[0], ast.Constant)
+        ):
+            return True
+    return False
+
+
+def _from_document(fn: ast.AST | None, target: ast.AST, names: set[str]) -> bool:
+    """Evidence that the resolved name comes from a document: a field lookup, or a
+    parameter named for a type (``node_type``, ``type_path``)."""
+    if _document_field(target):
+        return True
+    if fn is None:
+        return False
+    words = _KB.type_words
+    args = fn.args
+    for a in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+        if a.arg in names and any(w in a.arg.lower() for w in words):
+            return True
+    return any(
+        isinstance(sub, ast.Assign)
+        and _names(ast.Tuple(elts=sub.targets, ctx=ast.Load())) & names
+        and _document_field(sub.value)
+        for sub in _own_nodes(fn)
+    )
+
+
+def _report(ctx, node: ast.AST, message: str, evidence: bool) -> None:
+    if evidence:
+        ctx.report(DYN001, node, message)
+    else:
+        ctx.report(
+            DYN001,
+            node,
+            message + "; review where the name comes from",
+            severity=Severity.MEDIUM,
+            confidence=Confidence.LOW,
+        )
+
+
 @check(DYN001, calls=("importlib.import_module", "__import__", "importlib.__import__"))
 def import_then_getattr(ctx, node: ast.Call) -> None:
     name = argument(node, 0, "name")
@@ -206,15 +255,16 @@ def import_then_getattr(ctx, node: ast.Call) -> None:
     names = _origin_names(fn, _names(name) | _names(attr))
     if _restricted(ctx, fn, names):
         return
-    ctx.report(
-        DYN001,
+    _report(
+        ctx,
         node,
         f"{ctx.qualname(node.func)}() and getattr() resolve a class from a name that is not "
         "constant, with no allowlist or issubclass check",
+        _from_document(fn, name, names) or _document_field(attr),
     )
 
 
-def _resolver(ctx, node: ast.Call, what: str) -> None:
+def _resolver(ctx, node: ast.Call, what: str, always: bool = False) -> None:
     func = node.func
     spelled = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
     if spelled != ctx.qualname(func).rpartition(".")[2]:
@@ -225,9 +275,11 @@ def _resolver(ctx, node: ast.Call, what: str) -> None:
     if target is None or is_literal(target):
         return
     fn = _function(ctx)
-    if fn is not None and _restricted(ctx, fn, _origin_names(fn, _names(target))):
+    names = _origin_names(fn, _names(target)) if fn is not None else _names(target)
+    if fn is not None and _restricted(ctx, fn, names):
         return
-    ctx.report(DYN001, node, f"{ctx.qualname(node.func)}() {what}, with no allowlist or issubclass check")
+    message = f"{ctx.qualname(node.func)}() {what}, with no allowlist or issubclass check"
+    _report(ctx, node, message, always or _from_document(fn, target, names))
 
 
 _KB = sandbox()
@@ -240,7 +292,7 @@ def resolver_call(ctx, node: ast.Call) -> None:
 
 @check(DYN001, calls=tuple(sorted(_KB.registries)))
 def registry_call(ctx, node: ast.Call) -> None:
-    _resolver(ctx, node, "resolves any dotted type string to a class")
+    _resolver(ctx, node, "resolves any dotted type string to a class", always=True)
 
 
 @check(DYN001, calls=("globals.get", "locals.get"))
@@ -260,9 +312,13 @@ def namespace_item(ctx, node: ast.Subscript) -> None:
         and not is_literal(node.slice)
     ):
         fn = _function(ctx)
-        if fn is not None and _restricted(ctx, fn, _origin_names(fn, _names(node.slice))):
+        if fn is None:
+            return  # module-level code: names from the module itself
+        names = _origin_names(fn, _names(node.slice))
+        if _restricted(ctx, fn, names):
             return
-        ctx.report(DYN001, node, f"{value.func.id}()[...] looks an object up by a name from data, with no allowlist")
+        message = f"{value.func.id}()[...] looks an object up by a name from data, with no allowlist"
+        _report(ctx, node, message, _from_document(fn, node.slice, names))
 
 
 @check(DYN002, calls=tuple(sorted(_KB.interpolation)))

@@ -1,0 +1,118 @@
+"""The sandbox, dynamic-loading and template rules on the framework the checklist was
+written for: dynamiq 0.69.0, downloaded with pip at run time (skipped without a network).
+
+The findings asserted here are the release's real weaknesses; the lines it gets right
+(guarded getattr, the restricted compiler, the sandboxed Jinja2 environment of the
+agent's ask prompts, the issubclass-checked hook loader) must stay silent."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from collections import defaultdict
+
+import pytest
+
+from redline.config import Config
+from redline.model import Severity
+from redline.scan import ScanOptions, run_scan
+
+from conftest import FIXTURES
+
+PACKAGE = "dynamiq==0.69.0"
+SANDBOX = "dynamiq/nodes/tools/python.py"
+LOADER = "dynamiq/serializers/loaders/yaml.py"
+
+
+@pytest.fixture(scope="module")
+def findings(tmp_path_factory):
+    root = tmp_path_factory.mktemp("dynamiq")
+    wheels = root / "wheels"
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
+             "--quiet", "--disable-pip-version-check", "-d", str(wheels), PACKAGE],
+            check=True, capture_output=True, timeout=240,
+        )
+    except (subprocess.SubprocessError, OSError) as exc:
+        pytest.skip(f"cannot download {PACKAGE} (offline?): {type(exc).__name__}")
+    src = root / "src"
+    for wheel in wheels.glob("*.whl"):
+        with zipfile.ZipFile(wheel) as zf:
+            zf.extractall(src)
+    result = run_scan([src / "dynamiq"], Config(fail_on=None), ScanOptions(use_cache=False))
+    by_path: dict[str, list] = defaultdict(list)
+    for f in result.findings:
+        by_path[f"dynamiq/{f.location.path}"].append(f)
+    return by_path
+
+
+def _at(findings, path: str) -> dict[tuple[int, str], Severity]:
+    return {(f.location.line, f.rule_id): f.severity for f in findings[path]}
+
+
+def test_restricted_python_sandbox_weaknesses_are_reported(findings):
+    found = _at(findings, SANDBOX)
+    assert found[(22, "SBX003")] is Severity.HIGH  # ALLOWED_MODULES: io, requests, urllib, pandas, yaml, dynamiq
+    assert found[(135, "SBX004")] is Severity.HIGH  # restricted_import checks name.split(".")[0]
+    for line in (217, 225, 232, 233):  # raw object, setattr, type, vars in the builtins
+        assert found[(line, "SBX001")] is Severity.HIGH
+    assert found[(312, "SBX002")] is Severity.HIGH  # _write_ = guarded_write returns its argument
+    assert found[(254, "SBX006")] is Severity.MEDIUM  # no time or memory limit
+    message = next(f.message for f in findings[SANDBOX] if f.rule_id == "SBX003")
+    for module in ("io", "requests", "urllib", "pandas", "numpy", "yaml", "dynamiq"):
+        assert f"{module} (" in message
+
+
+def test_what_the_sandbox_does_right_is_not_reported(findings):
+    found = _at(findings, SANDBOX)
+    # "getattr": safe_getattr, "_getattr_": default_guarded_getattr, "__import__": restricted_import
+    assert not {line for line, rule in found if rule == "SBX001"} & {205, 235, 236, 242}
+    assert not [k for k in found if k[1] == "SBX005"]  # compile_restricted is used
+    # the sanctioned exec of compile_restricted output is not a CRITICAL finding
+    assert [f for f in findings[SANDBOX] if f.location.line == 254 and f.severity is Severity.CRITICAL] == []
+    assert not [k for k in found if k[1] == "EXEC001"]
+
+
+def test_yaml_loader_resolves_any_type_and_environment(findings):
+    found = _at(findings, LOADER)
+    assert found[(243, "DYN001")] is Severity.HIGH  # ConnectionManager.get_connection_by_type(entity_type)
+    assert found[(249, "DYN001")] is Severity.HIGH  # NodeManager.get_node_by_type(entity_type)
+    assert found[(1187, "DYN002")] is Severity.MEDIUM  # OmegaConf.to_container(conf, resolve=True)
+    managers = _at(findings, "dynamiq/nodes/managers.py")
+    assert managers[(30, "DYN001")] is Severity.HIGH  # importlib + getattr on any dotted string
+    hooks = _at(findings, "dynamiq/nodes/agents/hooks/core.py")
+    assert not [k for k in hooks if k[1] == "DYN001"]  # issubclass(hook_class, Hook) is checked
+
+
+def test_prompt_templates_compiled_from_content(findings):
+    prompts = _at(findings, "dynamiq/prompts/prompts.py")
+    for line in (298, 308, 318):  # message text, image URL and file data rendered as templates
+        assert (line, "INJ011") in prompts
+    manager = _at(findings, "dynamiq/nodes/agents/prompts/manager.py")
+    assert {222, 227} <= {line for line, rule in manager if rule == "INJ011"}
+    base = _at(findings, "dynamiq/nodes/agents/base.py")
+    assert (2128, "INJ011") not in base  # SandboxedEnvironment().from_string
+
+
+def test_dynamic_loading_severity_follows_the_evidence(tmp_path):
+    """A name read from a document field or a type-named parameter is HIGH; a generic
+    import helper whose argument's origin is not visible is a MEDIUM review item."""
+    source = (FIXTURES / "dynamic_loading" / "workflow_loader.py").read_text(encoding="utf-8")
+    helper = (
+        "\n\ndef import_string(import_name):\n"
+        "    module_name, _, obj_name = import_name.rpartition('.')\n"
+        "    module = importlib.import_module(module_name)\n"
+        "    return getattr(module, obj_name)\n"
+    )
+    path = tmp_path / "loader.py"
+    path.write_text(source + helper, encoding="utf-8")
+    result = run_scan([path], Config(select=("DYN001",), fail_on=None), ScanOptions(use_cache=False))
+    severities = {f.location.line: f.severity for f in result.findings}
+    lines = source.splitlines()
+    registry_line = next(i for i, text in enumerate(lines, 1) if "importlib.import_module(module_name)  # expect: DYN001" in text)
+    locate_line = next(i for i, text in enumerate(lines, 1) if "pydoc.locate" in text)
+    assert severities[registry_line] is Severity.HIGH
+    assert severities[locate_line] is Severity.HIGH
+    assert severities[len(lines) + 5] is Severity.MEDIUM
