@@ -90,9 +90,9 @@ PROD002 = define(
     cwe=400,
     what="""
 `subprocess.run`/`call`/`check_call`/`check_output` without `timeout=` when the
-command is not fixed in the source and is run by a shell (`shell=True`) or by an
-interpreter (`python -c`, `bash -c`, `node -e`, `sys.executable`): workflow steps,
-generated scripts, code written by a model.
+command is generated (a rendered template such as a workflow step, or model output)
+and run by a shell (`shell=True`), or when code that is not fixed in the source is
+given to an interpreter (`python -c`, `bash -c`, `node -e`, `sys.executable`).
 """,
     why="""
 Code that comes from a workflow file, a user or a model can loop forever or wait on
@@ -102,15 +102,20 @@ requests stop the service. Output without a limit fills memory the same way.
     example="""
     import subprocess
 
-    def run_step(command: str) -> str:
+    from jinja2 import Template
+
+    def run_step(step: dict, context: dict) -> str:
+        command = Template(step["run"]).render(**context)
         return subprocess.run(command, shell=True, capture_output=True, text=True).stdout
 """,
     use_instead="""
     import shlex
     import subprocess
 
-    def run_step(command: str) -> str:
-        argv = shlex.split(command)
+    from jinja2 import Template
+
+    def run_step(step: dict, context: dict) -> str:
+        argv = [Template(arg).render(**context) for arg in shlex.split(step["run"])]
         return subprocess.run(argv, capture_output=True, text=True, timeout=60).stdout
 """,
     recommendation=(
@@ -646,6 +651,40 @@ def _shared_target(stmt: ast.stmt, facts: _Facts, globals_: set[str], prod) -> s
 # PROD002: commands without a timeout
 
 
+_GENERATED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _generates(value: ast.AST) -> bool:
+    """A rendered template or a model reply: ``Template(t).render(**ctx)``, ``llm.complete(p)``."""
+    prod = web.production()
+    for sub in ast.walk(value):
+        if isinstance(sub, ast.Call) and (_name_of(sub.func) in prod.generating_methods or _llm_call(sub)):
+            return True
+    return False
+
+
+@check(PROD002, nodes=(ast.FunctionDef, ast.AsyncFunctionDef))
+def generated_commands(ctx, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+    """Names assigned generated text in this function (for the shell check below)."""
+    if not any(v.startswith("subprocess") for v in ctx.imports.aliases.values()):
+        return
+    names = {
+        t.id
+        for sub in ast.walk(node)
+        if isinstance(sub, ast.Assign) and _generates(sub.value)
+        for t in sub.targets
+        if isinstance(t, ast.Name)
+    }
+    if names:
+        _GENERATED.setdefault(ctx, {})[(*ctx.scope, node.name)] = names
+
+
+def _generated(ctx, command: ast.AST) -> bool:
+    if isinstance(command, ast.Name):
+        return command.id in _GENERATED.get(ctx, {}).get(ctx.scope, ())
+    return _generates(command)
+
+
 @check(PROD002, calls=tuple(web.production().subprocess_runs))
 def command_without_timeout(ctx, node: ast.Call) -> None:
     if keyword(node, "timeout") is not None or has_star_kwargs(node):
@@ -656,7 +695,7 @@ def command_without_timeout(ctx, node: ast.Call) -> None:
     shell = keyword(node, "shell")
     prod = web.production()
     how = None
-    if shell is not None and is_const(shell.value, True):
+    if shell is not None and is_const(shell.value, True) and _generated(ctx, command):
         how = "a shell"
     elif isinstance(command, (ast.List, ast.Tuple)) and command.elts:
         head = command.elts[0]
