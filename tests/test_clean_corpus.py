@@ -71,3 +71,17 @@ def test_no_high_sandbox_loading_or_template_findings_on_clean_packages(corpus):
     ]
     assert high == []
     assert len(result.findings) <= 10
+
+
+LLM_AND_VECTOR_RULES = ("LLM002", "LLM003", "LLM004", "LLM005", "VEC")
+
+
+def test_no_high_llm_or_vector_store_findings_on_clean_packages(corpus):
+    result = run_scan([corpus], Config(select=LLM_AND_VECTOR_RULES, fail_on=None), ScanOptions(use_cache=False))
+    assert result.files_scanned > 300
+    high = [
+        f"{f.rule_id} {f.location.path}:{f.location.line} {f.message}"
+        for f in result.findings
+        if f.severity >= Severity.HIGH
+    ]
+    assert high == []

@@ -22,7 +22,9 @@ VEC001 = define(
     what="""
 Chat history appended to a Redis list or stream (`rpush`, `lpush`, `xadd`) under a
 history/chat/session key, in a class (or function) that never bounds it (`expire`,
-`ltrim`, `xtrim`, `maxlen=`); framework memory classes that keep everything
+`ltrim`, `xtrim`, `maxlen=`); `self.messages.append(...)` in a memory or history
+class that never trims the list (`pop`, `del`, slicing, `deque(maxlen=...)`); framework
+memory classes that keep everything
 (LangChain `ConversationBufferMemory`, in-memory `ChatMessageHistory`) or are built
 without their retention option (`RedisChatMessageHistory(ttl=...)`,
 `MongoDBChatMessageHistory(history_size=...)`).
@@ -258,6 +260,14 @@ class _Scope:
                 for kw in child.keywords:
                     if kw.arg in ("ex", "px", "maxlen", "approximate"):
                         methods.add(f"{kw.arg}=")
+            elif isinstance(child, ast.Delete):
+                methods.add("del")
+            elif (
+                isinstance(child, ast.Assign)
+                and isinstance(child.value, ast.Subscript)
+                and isinstance(child.value.slice, ast.Slice)
+            ):
+                methods.add("slice=")  # history = history[-50:]
         self._loads, self._methods = frozenset(loads), frozenset(methods)
 
     @property
@@ -298,12 +308,18 @@ def _text(node: ast.AST) -> str:
 # -- VEC001 ---------------------------------------------------------------------------------
 
 
+_LIST_BOUNDS = frozenset({"pop", "popleft", "del", "slice=", "maxlen="})
+
+
 @check(VEC001, nodes=(ast.Call,))
 def memory_append(ctx, node: ast.Call) -> None:
     func = node.func
     if not isinstance(func, ast.Attribute) or not node.args:
         return
     k = agents().memory
+    if func.attr == "append":
+        _history_list_append(ctx, node, func)
+        return
     if func.attr not in k.append_methods:
         return
     owner = _scope(ctx, ast.ClassDef) or _scope(ctx, _FUNCS)
@@ -320,6 +336,25 @@ def memory_append(ctx, node: ast.Call) -> None:
         f"{func.attr}() appends conversation history with no expire/ltrim in "
         f"{'this class' if isinstance(getattr(owner, 'node', None), ast.ClassDef) else 'this code'}: "
         "it is kept forever and grows without limit",
+    )
+
+
+def _history_list_append(ctx, node: ast.Call, func: ast.Attribute) -> None:
+    """``self.messages.append(message)`` in a memory or history class that never trims the list."""
+    target = func.value
+    if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self"):
+        return
+    words = agents().memory.words
+    owner = _scope(ctx, ast.ClassDef)
+    if owner is None or not any(w in target.attr.lower() for w in words):
+        return
+    if not any(w in owner.node.name.lower() for w in words) or owner.methods & _LIST_BOUNDS:
+        return
+    ctx.report(
+        VEC001,
+        node,
+        f"{owner.node.name} appends to self.{target.attr} and never trims it: the history is kept "
+        "for the life of the process and grows without limit",
     )
 
 
