@@ -45,6 +45,7 @@ class Graph:
         self.site_keys: dict[str, list[str]] = {}  # call site -> argument keys that carry taint
         self.safe: set[tuple] = set()  # (path, line, cell, col, category) proven safe in a module
         self.called: set[str] = set()  # project functions called from the project
+        self._reverse: dict[str, set[str]] | None = None
 
     def add(
         self,
@@ -57,6 +58,17 @@ class Graph:
         """``marker`` is ("call", site) for argument -> parameter edges and ("ret", site)
         for return -> call result edges; the search matches them like brackets."""
         self.adjacency.setdefault(frm, []).append((to, steps, clean, marker))
+        self._reverse = None
+
+    def reverse(self) -> dict[str, set[str]]:
+        """target -> the nodes with an edge to it (built once the graph stops growing)."""
+        if self._reverse is None:
+            reverse: dict[str, set[str]] = {}
+            for frm, edges in self.adjacency.items():
+                for edge in edges:
+                    reverse.setdefault(edge[0], set()).add(frm)
+            self._reverse = reverse
+        return self._reverse
 
 
 def build(graphs: Iterable[tuple[str, dict]]) -> Graph:
@@ -325,9 +337,29 @@ def search(graph: Graph) -> dict[str, list]:
 _OUTSIDE = ("<outside>",)  # the call stack of a parameter whose callers are not all known
 
 
-def _bfs(graph: Graph, starts: list[tuple[str, tuple]]) -> tuple[dict[str, tuple], dict[tuple, tuple | None]]:
+def _leading_to(graph: Graph, targets: Iterable[str]) -> set[str]:
+    """Nodes with a path to one of ``targets``, calls and returns unmatched: a superset
+    of what the matched search can reach them from, so pruning the rest loses nothing."""
+    reverse = graph.reverse()
+    seen = set(targets)
+    todo = list(seen)
+    while todo:
+        for frm in reverse.get(todo.pop(), ()):
+            if frm not in seen:
+                seen.add(frm)
+                todo.append(frm)
+    return seen
+
+
+def _bfs(
+    graph: Graph, starts: list[tuple[str, tuple]], sinks: dict[str, tuple[str, dict]] | None = None
+) -> tuple[dict[str, tuple], dict[tuple, tuple | None]]:
     """States (node, sanitized categories, call stack) reachable from ``starts``; the
-    first state that reaches each sink unsanitized, and how every state was reached."""
+    first state that reaches each sink (of ``sinks``, default all) unsanitized, and how
+    every state was reached. Nodes that lead to none of the sinks are never visited."""
+    sinks = graph.sinks if sinks is None else sinks
+    useful = _leading_to(graph, sinks)
+    starts = [(node, stack) for node, stack in starts if node in useful]
     prev: dict[tuple, tuple | None] = {}
     queue: deque[tuple] = deque()
     empty: frozenset[str] = frozenset()
@@ -338,7 +370,6 @@ def _bfs(graph: Graph, starts: list[tuple[str, tuple]]) -> tuple[dict[str, tuple
             queue.append(state)
     reached: dict[str, tuple] = {}
     mitigated: dict[str, tuple] = {}  # reached only through a validation check so far
-    sinks = graph.sinks
     adjacency = graph.adjacency
     while queue and len(prev) < MAX_STATES:
         state = queue.popleft()
@@ -351,6 +382,8 @@ def _bfs(graph: Graph, starts: list[tuple[str, tuple]]) -> tuple[dict[str, tuple
                     reached[node] = state
             continue
         for to, steps, edge_clean, marker in adjacency.get(node, ()):
+            if to not in useful:
+                continue
             new_stack = stack
             if marker is not None:
                 kind, site = marker
@@ -384,7 +417,8 @@ def unknown_reach(graph: Graph) -> set[str]:
             # what an outside caller passes returns to that caller, not to the project's
             starts.extend((f"param:{qual}:{p}", _OUTSIDE) for p in info["params"])
     starts.extend((node, ()) for node in graph.adjacency if node.startswith("field:"))
-    return set(_bfs(graph, starts)[0])
+    decided = {sid: sink for sid, sink in graph.sinks.items() if sink[1]["category"] in VERDICT_CATEGORIES}
+    return set(_bfs(graph, starts, decided)[0])
 
 
 def safe_sinks(graph: Graph) -> set[tuple]:
