@@ -35,6 +35,7 @@ EXPECTED_HEADINGS = [
     "### Medium-Risk Issues",
     "### Recommendations",
     "### Low-Risk and Production Engineering Items",
+    "### Production Engineering Issues",
     "### Action Plan",
     "#### Phase 1: Critical and High-Risk Fixes (URGENT)",
     "#### Phase 2: Medium-Risk Fixes and Hardening",

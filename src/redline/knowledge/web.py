@@ -18,7 +18,7 @@ class Table:
         self._section = section
         self._data = data
         for key, value in data.items():
-            if isinstance(value, list):
+            if isinstance(value, list) and not (value and all(isinstance(v, list) for v in value)):
                 if not all(isinstance(v, str) for v in value):
                     raise KnowledgeError(f"knowledge/{_FILE}: {section}.{key} must be a list of strings")
                 setattr(self, key, frozenset(value))
@@ -34,6 +34,15 @@ class Table:
 
     def ordered(self, name: str) -> tuple[str, ...]:
         return tuple(self._data[name])
+
+    def groups(self, name: str) -> tuple[tuple[str, frozenset[str]], ...]:
+        """A list of ``[title, member, member...]`` lists, in order."""
+        value = self._data.get(name)
+        if not isinstance(value, list) or not all(
+            isinstance(g, list) and len(g) >= 2 and all(isinstance(v, str) for v in g) for g in value
+        ):
+            raise KnowledgeError(f"knowledge/{_FILE}: {self._section}.{name} must be a list of [title, ids...] lists")
+        return tuple((g[0], frozenset(g[1:])) for g in value)
 
 
 @cache
@@ -59,6 +68,11 @@ def production() -> Table:
 
 def urls() -> Table:
     return section("urls")
+
+
+def production_groups() -> tuple[tuple[str, frozenset[str]], ...]:
+    """Themes of the report's production-engineering section, in order."""
+    return section("report").groups("production_groups")
 
 
 def words_of(name: str) -> list[str]:

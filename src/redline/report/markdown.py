@@ -187,6 +187,31 @@ def finding_item(f: Finding) -> list[str]:
     return lines
 
 
+PRODUCTION_HEADING = "### Production Engineering Issues"
+
+
+def _production_section(groups: list[RuleGroup]) -> list[str]:
+    """Production-engineering findings by theme (resource management, error handling,
+    state management), one line per rule; each finding is also listed by severity above."""
+    from redline.knowledge.web import production_groups
+
+    lines = [PRODUCTION_HEADING, ""]
+    chosen = [g for g in groups if g.findings[0].area is Area.PRODUCTION]
+    themes = production_groups()
+    placed: set[str] = set()
+    for title, ids in (*themes, ("Other", None)):
+        members = [g for g in chosen if (g.rule_id in ids if ids is not None else g.rule_id not in placed)]
+        for g in members:
+            placed.add(g.rule_id)
+            lines.append(
+                f"- **{text(title)}**: {g.highest.name}: {prose(g.title)} {occurrences(g)} [{text(g.rule_id)}]"
+            )
+    if not chosen:
+        lines.append(NONE_FOUND)
+    lines.append("")
+    return lines
+
+
 def _severity_section(findings: list[Finding], severity: Severity) -> list[str]:
     lines = [SECTION_HEADINGS[severity], ""]
     chosen = [f for f in findings if f.severity == severity]
@@ -505,6 +530,7 @@ def render(result: ScanResult, rules: Mapping[str, Rule]) -> str:
         lines += _severity_section(findings, severity)
     lines += _recommendations(result, groups)
     lines += _severity_section(findings, Severity.LOW)
+    lines += _production_section(groups)
     lines += _action_plan(result, groups)
     lines += _dependency_audit(result)
     lines += _suppression_review(result)

@@ -272,6 +272,13 @@ def _credential_params(ctx, func: ast.FunctionDef | ast.AsyncFunctionDef) -> set
     return names
 
 
+def _takes_request_credentials(ctx, func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A parameter filled by the framework: ``= Header(...)``, ``= Security(...)``, ``= Depends(...)``."""
+    markers = web.auth().other_markers
+    defaults = [*func.args.defaults, *(d for d in func.args.kw_defaults if d is not None)]
+    return any(isinstance(d, ast.Call) and ctx.qualname(d.func) in markers for d in defaults)
+
+
 def _mentions(node: ast.AST, names: set[str]) -> bool:
     return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
 
@@ -307,8 +314,7 @@ def bearer_not_verified(ctx, node: ast.Module) -> None:
     for stmt in node.body:
         if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
-        words = set(web.words_of(stmt.name))
-        if stmt.name not in facts.dependencies and not (words & {"user", "verify", "authenticate", "auth", "token"}):
+        if stmt.name not in facts.dependencies and not _takes_request_credentials(ctx, stmt):
             continue
         if stmt.decorator_list:
             continue  # routes and registered callbacks

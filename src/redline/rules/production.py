@@ -703,7 +703,8 @@ def command_without_timeout(ctx, node: ast.Call) -> None:
         program = text.rsplit("/", 1)[-1]
         flags = {e.value for e in command.elts[1:] if isinstance(e, ast.Constant)}
         runs_code = flags & {"-c", "-e", "--eval", "-Command"} or program in ("python", "python3")
-        if program in prod.interpreters and not is_literal(command) and (runs_code or text == "sys.executable"):
+        fixed_arguments = is_literal(ast.List(elts=command.elts[1:], ctx=ast.Load()))
+        if program in prod.interpreters and not fixed_arguments and (runs_code or text == "sys.executable"):
             how = f"the {program} interpreter"
     if how is None:
         return
