@@ -59,6 +59,7 @@ class DispatchKnowledge:
     run_methods: frozenset[str]
     validators: tuple[str, ...]
     inert_calls: frozenset[str]
+    handoff_verbs: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,7 @@ def parse(data: dict) -> AgentKnowledge:
         run_methods=frozenset(_strings(d, "run_methods", "dispatch")),
         validators=tuple(_strings(d, "validators", "dispatch")),
         inert_calls=frozenset(_strings(d, "inert_calls", "dispatch")),
+        handoff_verbs=frozenset(_strings(d, "handoff_verbs", "dispatch")),
     )
     code_tools: dict[str, CodeTool] = {}
     for i, entry in enumerate(data.get("code_tools", [])):

@@ -121,8 +121,8 @@ LLM005 = define(
     cwe=20,
     what="""
 Dynamiq `Node` subclasses without `input_schema`, and LangChain/CrewAI `BaseTool`
-subclasses without `args_schema` whose `_run` takes untyped or `**kwargs` arguments
-(so no schema can be inferred), that implement the method receiving the input
+subclasses without `args_schema` whose `_run` has no typed parameter (only untyped
+ones or `*args`/`**kwargs`, so no schema can be inferred), that implement the method receiving the input
 (`execute`, `_run`). A schema inherited from a base class defined in the same file
 counts; classes whose base lives in another project module are not judged. MEDIUM
 for tools (offered to a model), LOW for other pipeline nodes.
@@ -280,8 +280,9 @@ class _Loop:
             target = func.value
             if (isinstance(target, ast.Name) and target.id in self.callables) or self.lookup(target):
                 return True
-        if _call_name(func) in self.k.inert_calls:
-            return False
+        callee = _call_name(func)
+        if callee in self.k.inert_calls or callee.lstrip("_").split("_")[0] not in self.k.handoff_verbs:
+            return False  # a record of the call (ToolCall(...), create_tool_call(...)), not a run
         values = [*call.args, *(kw.value for kw in call.keywords)]
         values = [v.value if isinstance(v, ast.Starred) else v for v in values]
         return any(self.is_name(v) for v in values) and any(self.is_args(v) for v in values)
@@ -444,10 +445,14 @@ def _does_work(method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
 def _untyped_run(method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """A ``_run`` from whose signature no schema can be inferred."""
     args = method.args
-    params = [a for a in (*args.posonlyargs, *args.args, *args.kwonlyargs) if a.arg not in ("self", "cls")]
-    return args.kwarg is not None or args.vararg is not None or any(
-        a.annotation is None for a in params if a.arg not in ("run_manager", "config", "callbacks")
-    )
+    params = [
+        a
+        for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)
+        if a.arg not in ("self", "cls", "run_manager", "config", "callbacks")
+    ]
+    if args.vararg is not None and args.kwarg is not None and not params:
+        return False  # (*args, **kwargs): a wrapper forwarding to a function that has the schema
+    return not any(a.annotation is not None for a in params)
 
 
 def _is_tool_node(node: ast.ClassDef) -> bool:
