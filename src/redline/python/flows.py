@@ -174,7 +174,8 @@ class FlowBuilder:
     def build(self, tree: ast.Module) -> FlowGraph:
         self.known_names = _known_names(tree)
         self.tables = _dispatch_tables(tree, self.module)
-        self.opt_in_possible = any(m in line.lower() for line in self.ctx.lines for m in _OPT_IN_MARKERS)
+        lowered = self.ctx.source.lower()
+        self.opt_in_possible = any(m in lowered for m in _OPT_IN_MARKERS)
         self._function(tree, (), None, "<module>")
         return self.graph
 
