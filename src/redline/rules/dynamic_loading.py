@@ -260,7 +260,7 @@ def import_then_getattr(ctx, node: ast.Call) -> None:
         node,
         f"{ctx.qualname(node.func)}() and getattr() resolve a class from a name that is not "
         "constant, with no allowlist or issubclass check",
-        _from_document(fn, name, names) or _document_field(attr),
+        _from_document(fn, name, _origin_names(fn, _names(name))) or _from_document(None, attr, set()),
     )
 
 

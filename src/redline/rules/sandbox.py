@@ -609,9 +609,10 @@ def _host_modules(ctx, names: list[tuple[ast.AST, str]]) -> list[str]:
 
 
 def _report_allowlist(ctx, node: ast.AST, name: str, value: ast.AST | None) -> None:
-    if not _allowlist_name(name):
+    names = _module_names(value)
+    if not names or not _allowlist_name(name):
         return
-    bad = _host_modules(ctx, _module_names(value))
+    bad = _host_modules(ctx, names)
     if bad:
         ctx.report(SBX003, node, f"{name} lets sandboxed code use {', '.join(bad)}")
 
@@ -755,6 +756,8 @@ def sandboxed_execution(ctx, node: ast.Call) -> None:
     if globals_ is None:
         return
     builtins = globals_.values[[string_value(k) for k in globals_.keys].index("__builtins__")]
+    if _is_builtins_object(ctx, builtins):
+        return  # a fresh namespace with every builtin: plain exec, EXEC001's business
     if (isinstance(builtins, ast.Dict) and not builtins.keys) or (
         isinstance(builtins, ast.Constant) and builtins.value is None
     ):
