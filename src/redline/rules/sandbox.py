@@ -232,10 +232,14 @@ much memory it takes: `while True: pass` or `"x" * 10**10` from a model or a use
 stalls the worker or kills the process for every other request.
 """,
     example="""
+    from RestrictedPython import compile_restricted
+
     def run(code, restricted_globals):
         exec(compile_restricted(code, "<tool>", "exec"), restricted_globals)
 """,
     use_instead="""
+    from RestrictedPython import compile_restricted
+
     def run(code, restricted_globals):
         with time_limit(seconds=5):
             exec(compile_restricted(code, "<tool>", "exec"), restricted_globals)
