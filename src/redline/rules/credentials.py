@@ -8,6 +8,7 @@ import re
 import tokenize
 from dataclasses import dataclass
 
+from redline.knowledge import secrets
 from redline.model import Area, Confidence, Severity
 from redline.rules.common import argument, string_value
 from redline.rules.registry import check, define
@@ -270,11 +271,11 @@ def ctx_line(ctx, line: int) -> int:
 @check(CRED001, nodes=(ast.Module,))
 def provider_in_comment(ctx, node: ast.Module) -> None:
     """A provider-shaped key pasted into a comment."""
-    source = "\n".join(ctx.lines)
-    if not provider_hits(source):
-        return
+    anchor = secrets().any_anchor
+    if not any("#" in line and anchor.search(line, line.index("#")) for line in ctx.lines):
+        return  # no line has a provider's literal after a '#': tokenizing would find nothing
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(source + "\n").readline))
+        tokens = list(tokenize.generate_tokens(io.StringIO(ctx.source + "\n").readline))
     except (tokenize.TokenError, SyntaxError):
         return
     for tok in tokens:
