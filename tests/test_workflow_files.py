@@ -97,12 +97,18 @@ def test_github_contexts():
         "      - run: echo ${{ github.event.pull_request.head.sha }}\n"
         "      - run: echo ${{ inputs.target }}\n"
         "      - run: echo ${{ needs.plan.outputs.tag }}\n"
+        "      - run: if [ \"${{ needs.tests.result }}\" = failure ]; then exit 1; fi\n"
+        "      - run: uv run pip-audit \"${audit_args[@]}\" {{ not.a.template }}\n"
+        "      - uses: actions/github-script@v7\n"
+        "        with:\n"
+        "          script: core.info(`PR #${pr.number} by ${pr.user.login}`)\n"
     )
     found = _findings(text, "ci.yml")
     assert found[5].severity == Severity.CRITICAL
     assert 6 not in found
-    assert found[7].severity == Severity.HIGH
-    assert found[8].severity == Severity.MEDIUM
+    assert found[7].severity == Severity.MEDIUM
+    assert found[8].severity == Severity.LOW
+    assert sorted(found) == [5, 7, 8]
 
 
 def test_node_types_are_reported_once_and_only_under_nodes():
@@ -161,3 +167,8 @@ def test_suppression_comment(tmp_path):
     text = "nodes:\n  - run: echo {{ inputs.q }}  # redline: ignore[WF001] input is an enum checked upstream\n"
     result = _scan_file(tmp_path, "flow.yaml", text)
     assert [f for f in result.findings if f.rule_id == "WF001"] == []
+
+
+def test_framework_node_types_are_the_framework_format():
+    text = "nodes:\n  - id: llm\n    type: dynamiq.nodes.llms.OpenAI\n  - id: t\n    _target_: torch.optim.Adam\n"
+    assert _findings(text) == {}

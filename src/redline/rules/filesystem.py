@@ -634,7 +634,7 @@ def _bound_names(call: ast.Call, body: list[ast.AST]) -> set[str]:
             names |= {n.id for n in ast.walk(node.optional_vars) if isinstance(n, ast.Name)}
     # names derived from them: path = tmp.name, with os.fdopen(fd) as fh
     for node in body:
-        if isinstance(node, ast.Assign) and _mentions(node.value, names):
+        if isinstance(node, ast.Assign) and _returns_name(node.value, names):
             names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
         elif isinstance(node, ast.withitem) and node.optional_vars is not None and _mentions(node.context_expr, names):
             names |= {n.id for n in ast.walk(node.optional_vars) if isinstance(n, ast.Name)}

@@ -90,7 +90,9 @@ A node of a workflow definition (a YAML or JSON file, or such a string literal
 loaded in Python) whose `type:`, `class:`, `_target_`
 or `handler:` is a dotted Python path such as `app.nodes.ToolNode`: the document,
 not the code, decides which class the engine imports and instantiates. Reported
-once per document, on the first such node.
+once per document, on the first such node. Types in a framework's own namespace
+(`dynamiq.nodes.llms.OpenAI`) are that framework's documented format and are left
+to the review of its loader (DYN001).
 """,
     why="""
 Whoever can write or upload a definition can name any importable callable
@@ -225,14 +227,18 @@ class WorkflowKnowledge:
     script_flags: frozenset[str]
     code_loading: frozenset[str]
     containers: frozenset[str]
+    framework_namespaces: tuple[str, ...]
     expressions: frozenset[str]
-    syntaxes: tuple[str, ...]
+    expression_syntax: str
+    double_brace_syntax: str
+    dollar_brace_syntax: str
     quoting_filters: frozenset[str]
     untrusted: tuple[str, ...]
     upstream: tuple[str, ...]
     fixed: tuple[str, ...]
     github_untrusted: tuple[str, ...]
     github_derived: tuple[str, ...]
+    github_results: tuple[str, ...]
     render: frozenset[str]
     render_methods: frozenset[str]
     shell_kwarg: frozenset[str]
@@ -251,6 +257,12 @@ def knowledge() -> WorkflowKnowledge:
             raise KnowledgeError(f"knowledge/workflows.toml: {table}.{key} must be a list of strings")
         return tuple(value)
 
+    def text(table: str, key: str) -> str:
+        value = data.get(table, {}).get(key)
+        if not isinstance(value, str):
+            raise KnowledgeError(f"knowledge/workflows.toml: {table}.{key} must be a string")
+        return value
+
     def lower(table: str, key: str) -> frozenset[str]:
         return frozenset(v.lower() for v in strings(table, key))
 
@@ -261,14 +273,18 @@ def knowledge() -> WorkflowKnowledge:
         script_flags=lower("fields", "script_flags"),
         code_loading=lower("fields", "code_loading"),
         containers=lower("fields", "containers"),
+        framework_namespaces=strings("fields", "framework_namespaces"),
         expressions=lower("fields", "expressions"),
-        syntaxes=strings("templates", "syntaxes"),
+        expression_syntax=text("templates", "expression"),
+        double_brace_syntax=text("templates", "double_brace"),
+        dollar_brace_syntax=text("templates", "dollar_brace"),
         quoting_filters=lower("templates", "shell_quoting_filters"),
         untrusted=strings("roots", "untrusted"),
         upstream=strings("roots", "upstream"),
         fixed=strings("roots", "fixed"),
         github_untrusted=strings("github", "untrusted"),
         github_derived=strings("github", "derived"),
+        github_results=strings("github", "results"),
         render=frozenset(strings("python", "render")),
         render_methods=frozenset(strings("python", "render_methods")),
         shell_kwarg=frozenset(strings("python", "shell_kwarg")),

@@ -20,6 +20,7 @@ from functools import cache
 
 from redline.model import Finding, Location, Rule, Severity
 from redline.rules.workflows import WF001, WF002, knowledge
+from redline.text.secret_values import is_test_path
 from redline.text.secrets import _unsuppressed
 
 KINDS = frozenset({"yaml", "json", "jinja"})
@@ -31,11 +32,18 @@ _FLOW_ITEM = re.compile(r""""((?:[^"\\]|\\.)*)"|'((?:[^']|'')*)'|([^,\[\]]+)""")
 _JINJA_STATEMENT = re.compile(r"^\s*\{%.*%\}\s*$")
 _SHELL_TEMPLATE = (".sh", ".bash", ".zsh", ".ps1", ".bat", ".cmd")
 _YAML_TEMPLATE = (".yaml", ".yml")
+_UNKNOWN = "a template variable"
 
 
 @cache
-def _syntaxes() -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(s) for s in knowledge().syntaxes)
+def _syntaxes() -> tuple[tuple[re.Pattern[str], bool], ...]:
+    """(pattern, known roots only) for workflow files; GitHub Actions reads only the first."""
+    k = knowledge()
+    return (
+        (re.compile(k.expression_syntax), False),
+        (re.compile(k.double_brace_syntax), False),
+        (re.compile(k.dollar_brace_syntax), True),
+    )
 
 
 @dataclass
@@ -79,6 +87,7 @@ def scan_workflows(rel: str, text: str, kind: str, enabled: frozenset[str], over
         hits = list(_yaml_hits(lines, github=github, code=not github))
     findings = []
     seen: set[tuple[str, int]] = set()
+    in_tests = is_test_path(rel)
     for rule, hit in hits:
         if rule.id not in enabled or (rule.id, hit.line) in seen:
             continue
@@ -88,7 +97,7 @@ def scan_workflows(rel: str, text: str, kind: str, enabled: frozenset[str], over
                 rule_id=rule.id,
                 title=rule.title,
                 area=rule.area,
-                severity=overrides.get(rule.id) or hit.severity,
+                severity=overrides.get(rule.id) or (hit.severity.lower() if in_tests else hit.severity),
                 confidence=rule.confidence,
                 location=Location(rel, hit.line, hit.col),
                 message=hit.message,
@@ -113,7 +122,9 @@ def definition_hits(text: str, kind: str) -> list[tuple[Rule, int, int, Severity
 
 def _is_code_path(value: str) -> bool:
     """``app.nodes.ToolNode`` or ``pkg.module.function``: a dotted path, a class or two dots."""
-    return bool(_DOTTED.match(value)) and (value.rsplit(".", 1)[1][:1].isupper() or value.count(".") >= 2)
+    if not _DOTTED.match(value) or value.startswith(knowledge().framework_namespaces):
+        return False
+    return value.rsplit(".", 1)[1][:1].isupper() or value.count(".") >= 2
 
 
 def _is_github_workflow(rel: str, text: str) -> bool:
@@ -126,12 +137,13 @@ def _is_github_workflow(rel: str, text: str) -> bool:
 # -- variables ---------------------------------------------------------------------------
 
 
-def _variables(value: str) -> Iterator[tuple[int, str]]:
+def _variables(value: str, github: bool) -> Iterator[tuple[int, str, bool]]:
+    """(column, expression, known roots only) of each template variable in a value."""
     if len(value) > _MAX_LINE or ("{" not in value):
         return
-    for pattern in _syntaxes():
+    for pattern, known_only in _syntaxes()[:1] if github else _syntaxes():
         for m in pattern.finditer(value):
-            yield m.start(), m.group(1)
+            yield m.start(), m.group(1), known_only
 
 
 def _classify(expr: str, github: bool) -> tuple[Severity, str] | None:
@@ -146,11 +158,11 @@ def _classify(expr: str, github: bool) -> tuple[Severity, str] | None:
         if event and any(u in head for u in k.github_untrusted):
             return Severity.CRITICAL, "event data an outside contributor writes"
         if head.startswith(("inputs.", "github.event.inputs.")):
-            return Severity.HIGH, "a workflow input"
-        if head.startswith(k.fixed) or head.startswith("github."):
+            return Severity.MEDIUM, "a workflow input (whoever may dispatch or call the workflow)"
+        if head.startswith(k.fixed) or head.startswith("github.") or head.split()[0].endswith(k.github_results):
             return None
         if head.startswith(k.github_derived):
-            return Severity.MEDIUM, "a step or job output"
+            return Severity.LOW, "a step or job output"
         return Severity.LOW, "a workflow variable"
     if head.startswith(k.fixed):
         return None
@@ -158,14 +170,14 @@ def _classify(expr: str, github: bool) -> tuple[Severity, str] | None:
         return Severity.CRITICAL, "workflow input"
     if head.startswith(k.upstream):
         return Severity.CRITICAL, "upstream node output"
-    return Severity.MEDIUM, "a template variable"
+    return Severity.MEDIUM, _UNKNOWN
 
 
 def _shell_hit(line: int, col: int, value: str, where: str, github: bool) -> _Hit | None:
     worst: tuple[Severity, str, str] | None = None
-    for offset, expr in _variables(value):
+    for offset, expr, known_only in _variables(value, github):
         verdict = _classify(expr, github)
-        if verdict is None:
+        if verdict is None or (known_only and verdict[1] == _UNKNOWN):
             continue
         if worst is None or verdict[0] > worst[0]:
             worst = (verdict[0], verdict[1], expr.strip())
