@@ -275,10 +275,24 @@ def _last_name(ctx, func: ast.AST) -> tuple[str | None, str]:
     return qual, (qual or "").rpartition(".")[2]
 
 
+@cache
+def _message_names() -> frozenset[str]:
+    return frozenset(name.rpartition(".")[2] for name in agents().prompts.message_calls)
+
+
+@cache
+def _scoped_keywords() -> frozenset[str]:
+    return frozenset(kw for words in agents().prompts.call_keywords.values() for kw in words)
+
+
 @check(LLM002, nodes=(ast.Call,))
 def prompt_arguments(ctx, node: ast.Call) -> None:
     k = agents().prompts
-    qual, last = _last_name(ctx, node.func)
+    func = node.func
+    last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    qual = None
+    if last in _message_names() or any(kw.arg in _scoped_keywords() for kw in node.keywords):
+        qual, last = _last_name(ctx, func)  # resolve only calls that may need it
     values: list[ast.AST] = []
     wanted = k.keywords | k.call_keywords.get(qual or "", frozenset())
     is_tool = last.endswith("Tool") or last in k.tool_factories

@@ -310,6 +310,22 @@ class _Loop:
         return False
 
 
+def _mentions(node: ast.AST, words: tuple[str, ...]) -> bool:
+    """Whether a name, attribute or string key in the expression contains one of the words."""
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name):
+            text = child.id
+        elif isinstance(child, ast.Attribute):
+            text = child.attr
+        elif isinstance(child, ast.Constant) and isinstance(child.value, str):
+            text = child.value
+        else:
+            continue
+        if any(word in text for word in words):
+            return True
+    return False
+
+
 def _loop_targets(target: ast.AST) -> set[str]:
     if isinstance(target, ast.Name):
         return {target.id}
@@ -321,8 +337,7 @@ def _loop_targets(target: ast.AST) -> set[str]:
 @check(LLM003, nodes=(ast.For, ast.AsyncFor))
 def tool_call_loop(ctx, node: ast.For | ast.AsyncFor) -> None:
     k = agents().dispatch
-    text = ast.unparse(node.iter) if not isinstance(node.iter, ast.Name) else node.iter.id
-    if not any(word in text for word in k.call_lists):
+    if not _mentions(node.iter, k.call_lists):
         return
     calls = _loop_targets(node.target)
     if not calls:
