@@ -107,3 +107,6 @@ def test_no_high_network_auth_or_production_findings_on_clean_packages(corpus):
     ]
     assert high == []
     assert len(result.findings) < 20, sorted({f.rule_id for f in result.findings})
+
+
+WORKFLOW_AND_FILESYSTEM_RULES = ("WF", "FS002", "FS003", "FS004", "FS005", "FS006", "FS007", "FS008")

@@ -136,7 +136,7 @@ def test_shell_variables_are_not_template_variables():
 
 def test_yaml_bomb_huge_and_broken_files_cost_one_pass(tmp_path):
     bomb = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
-    bomb += "".join(f"{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n" for p, c in zip("abcdefgh", "bcdefghi"))
+    bomb += "".join(f"{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True))
     bomb += "nodes:\n  - run: echo {{ inputs.x }}\n"
     broken = "nodes:\n  - run: echo \"{{ inputs.x }}\n\t- : :\n  \"\n" + "{{" * 5000 + "\n" + "- " * 3000 + "\n"
     huge = "nodes:\n" + "  - id: n\n    run: echo {{ nodes.prev.output }}\n" * 60_000

@@ -618,7 +618,7 @@ def kept_temp_file(ctx, node: ast.Call) -> None:
     if _sensitive(node, body, bound):
         ctx.report(FS008, node, "prompts, conversations or credentials are written to a temporary file that is kept")
         return
-    if name in _K.mktemp or _escapes(body, bound):
+    if name in _K.mktemp or _escapes(body, bound) or _own_directory(node):
         return
     ctx.report(FS005, node, f"{name.rsplit('.', 1)[-1]}() file is never removed and its name is not returned")
 
@@ -634,11 +634,35 @@ def _bound_names(call: ast.Call, body: list[ast.AST]) -> set[str]:
             names |= {n.id for n in ast.walk(node.optional_vars) if isinstance(n, ast.Name)}
     # names derived from them: path = tmp.name, with os.fdopen(fd) as fh
     for node in body:
-        if isinstance(node, ast.Assign) and _returns_name(node.value, names):
+        if isinstance(node, ast.Assign) and _derived(node.value, names):
             names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
         elif isinstance(node, ast.withitem) and node.optional_vars is not None and _mentions(node.context_expr, names):
             names |= {n.id for n in ast.walk(node.optional_vars) if isinstance(n, ast.Name)}
     return names
+
+
+def _is_name_of(node: ast.AST, names: set[str]) -> bool:
+    """``tmp`` or ``tmp.name``."""
+    if isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id in names
+
+
+def _derived(value: ast.AST, names: set[str]) -> bool:
+    """The same file under another name: ``tmp.name``, ``to_bytes(path)``, ``cast(IO, f)``,
+    not the result of a call that merely used it (``store.insert([CSV(tmp.name)])``)."""
+    if _is_name_of(value, names):
+        return True
+    if isinstance(value, ast.Call):
+        return any(_is_name_of(a, names) for a in (*value.args, *(k.value for k in value.keywords)))
+    return False
+
+
+def _own_directory(call: ast.Call) -> bool:
+    """``dir=`` names the application's own directory (a work or cache directory it
+    manages, or the destination of an atomic write), not the shared temp directory."""
+    where = keyword(call, "dir")
+    return where is not None and not is_const(where.value, None) and _shared_literal(where.value) is None
 
 
 def _owned_by_object(call: ast.Call, body: list[ast.AST]) -> bool:
@@ -657,11 +681,13 @@ def _mentions(node: ast.AST, names: set[str]) -> bool:
 
 def _removed(ctx, body: list[ast.AST], bound: set[str]) -> bool:
     for node in body:
+        if isinstance(node, ast.Attribute) and ctx.qualname(node) in _K.removers:
+            return True  # execute(os.remove, (path,)), callbacks given the remover
         if not isinstance(node, ast.Call):
             continue
         qual = ctx.qualname(node.func) or ""
-        short = node.func.attr if isinstance(node.func, ast.Attribute) else qual
-        if qual not in _K.removers and short not in _K.removers:
+        short = (node.func.attr if isinstance(node.func, ast.Attribute) else qual).lower()
+        if qual not in _K.removers and not any(word in short for word in _K.removers):
             continue
         if not bound or _mentions(node, bound):
             return True
@@ -671,9 +697,12 @@ def _removed(ctx, body: list[ast.AST], bound: set[str]) -> bool:
 def _escapes(body: list[ast.AST], bound: set[str]) -> bool:
     """The name goes back to the caller or into an object that outlives the call."""
     for node in body:
-        if isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom)) and node.value is not None:
+        if isinstance(node, ast.Return) and node.value is not None:
             if not bound or _returns_name(node.value, bound):
                 return True
+        elif isinstance(node, (ast.Yield, ast.YieldFrom)) and node.value is not None:
+            if not bound or _mentions(node.value, bound):
+                return True  # a generator hands the file to its caller
         elif (
             isinstance(node, ast.Assign)
             and bound
@@ -765,18 +794,32 @@ def permissions(ctx, node: ast.Call) -> None:
     mode = _mode_value(ctx, argument(node, spec.position, spec.keyword))
     if mode is None:
         return
+    tests = is_test_path(ctx.path)
     if name in _K.umask:
-        if not mode & stat.S_IWOTH:
-            ctx.report(FS006, node, f"umask {oct(mode)} lets every file created later be writable by all users",
-                       severity=Severity.MEDIUM)
+        if not mode & stat.S_IWOTH and not _reads_umask(ctx, node):
+            severity = Severity.LOW if tests else Severity.MEDIUM
+            message = f"umask {oct(mode)} lets every file created later be writable by all users"
+            ctx.report(FS006, node, message, severity=severity)
         return
     if not mode & stat.S_IWOTH:
         return
     if name in _K.chmod:
-        ctx.report(FS006, node, f"{name}() with mode {oct(mode)} makes the path writable by every user")
+        severity = Severity.LOW if tests else None
+        ctx.report(FS006, node, f"{name}() with mode {oct(mode)} makes the path writable by every user", severity=severity)
     else:
-        ctx.report(FS006, node, f"{name}() asks for mode {oct(mode)} (other-write); only the umask narrows it",
-                   severity=Severity.LOW, confidence=Confidence.MEDIUM)
+        message = f"{name}() asks for mode {oct(mode)} (other-write); only the umask narrows it"
+        ctx.report(FS006, node, message, severity=Severity.LOW, confidence=Confidence.MEDIUM)
+
+
+def _reads_umask(ctx, node: ast.Call) -> bool:
+    """``old = os.umask(0); os.umask(old)``: the usual way to read the current mask."""
+    stmt = ctx.stmt
+    if not (isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is node):
+        return False
+    function = _enclosing(ctx)
+    body = _body(function.node) if function is not None else []
+    calls = [n for n in body if isinstance(n, ast.Call) and ctx.qualname(n.func) in _K.umask]
+    return len(calls) >= 2
 
 
 # -- FS007: hardcoded shared temporary paths ----------------------------------------------------
