@@ -41,6 +41,7 @@ class PromptKnowledge:
     keywords: frozenset[str]
     tool_keywords: frozenset[str]
     tool_factories: frozenset[str]
+    tool_modules: tuple[str, ...]
     call_keywords: dict[str, frozenset[str]]
     message_calls: frozenset[str]
     tool_decorators: frozenset[str]
@@ -139,6 +140,7 @@ def parse(data: dict) -> AgentKnowledge:
         keywords=frozenset(_strings(p, "keywords", "prompts")),
         tool_keywords=frozenset(_strings(p, "tool_keywords", "prompts")),
         tool_factories=frozenset(_strings(p, "tool_factories", "prompts")),
+        tool_modules=tuple(_strings(p, "tool_modules", "prompts")),
         call_keywords=_name_map(_table(p, "call_keywords", "prompts"), "prompts.call_keywords"),
         message_calls=frozenset(_strings(_table(p, "message_calls", "prompts"), "calls", "prompts.message_calls")),
         tool_decorators=frozenset(_strings(tools, "tool_decorators", "prompts.tools")),

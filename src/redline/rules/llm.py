@@ -291,11 +291,11 @@ def prompt_arguments(ctx, node: ast.Call) -> None:
     func = node.func
     last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
     qual = None
-    if last in _message_names() or any(kw.arg in _scoped_keywords() for kw in node.keywords):
+    if last in _message_names() or any(kw.arg in _scoped_keywords() or kw.arg in k.tool_keywords for kw in node.keywords):
         qual, last = _last_name(ctx, func)  # resolve only calls that may need it
     values: list[ast.AST] = []
     wanted = k.keywords | k.call_keywords.get(qual or "", frozenset())
-    is_tool = last.endswith("Tool") or last in k.tool_factories
+    is_tool = last.endswith("Tool") or last in k.tool_factories or (qual or "").startswith(k.tool_modules)
     for kw in node.keywords:
         if kw.arg in wanted or (is_tool and kw.arg in k.tool_keywords):
             values.append(kw.value)
