@@ -30,9 +30,12 @@ DYN001 = define(
     what="""
 A class or object looked up from a string that is not a constant: `importlib.import_module`
 or `__import__` followed by `getattr(module, name)`, `pydoc.locate`, Hydra's
-`instantiate`/`get_class`, `globals()[name]`, or a framework registry (Dynamiq's
-`NodeManager.get_node_by_type`) that resolves any dotted `type` string, in a function
-with no allowlist membership test, prefix check or `issubclass` check on the name.
+`instantiate`/`get_class`, `globals()[name]`, `getattr(module, spec["type"])(...)` on
+an imported module, or a framework registry (Dynamiq's `NodeManager.get_node_by_type`)
+that resolves any dotted `type` string, in a function with no allowlist membership
+test, prefix check or `issubclass` check on the name. HIGH when the name is a document
+field, a type-named parameter or goes to a registry; MEDIUM for generic import helpers
+whose argument's origin is not visible.
 """,
     why="""
 Whoever writes the workflow file, the JSON config or the request chooses which class
@@ -77,7 +80,10 @@ DYN002 = define(
     what="""
 A loader that resolves interpolations such as `${oc.env:NAME}` or `$NAME` in the
 document it loads: `OmegaConf.to_container(conf, resolve=True)`, `OmegaConf.resolve`,
-or `os.path.expandvars` in a function that parses YAML, JSON or TOML.
+`os.path.expandvars` in a function that parses YAML, JSON or TOML, a home-made
+`${VAR}` resolver that looks up `os.environ` with a regex match group, or a text
+filled with the whole environment (`Template(text).substitute(os.environ)`,
+`text.format_map(os.environ)`).
 """,
     why="""
 When the document comes from a user (an uploaded workflow, a YAML body posted to an
@@ -339,3 +345,86 @@ def env_interpolation(ctx, node: ast.Call) -> None:
         ):
             return
     ctx.report(DYN002, node, f"{name}() resolves environment interpolations in a loaded document")
+
+
+# -- DYN001: getattr on an imported module ------------------------------------------------
+
+
+def _called(fn: ast.AST, node: ast.Call, stmt: ast.AST | None) -> bool:
+    """The object getattr returned is called (instantiated) in the same function."""
+    var = None
+    if isinstance(stmt, ast.Assign) and stmt.value is node and len(stmt.targets) == 1:
+        target = stmt.targets[0]
+        var = target.id if isinstance(target, ast.Name) else None
+    for sub in _own_nodes(fn):
+        if isinstance(sub, ast.Call) and (sub.func is node or (var and isinstance(sub.func, ast.Name) and sub.func.id == var)):
+            return True
+    return False
+
+
+@check(DYN001, calls=("getattr",))
+def module_getattr(ctx, node: ast.Call) -> None:
+    """``getattr(nodes, spec["type"])(**spec["params"])``: any attribute of an imported
+    module, chosen by a document field, called."""
+    if len(node.args) < 2 or not isinstance(node.args[0], ast.Name) or is_literal(node.args[1]):
+        return
+    if node.args[0].id not in ctx.imports.aliases:
+        return
+    fn = _function(ctx)
+    if fn is None:
+        return
+    names = _origin_names(fn, _names(node.args[1]))
+    if not _from_document(fn, node.args[1], names) or _restricted(ctx, fn, names):
+        return
+    if _called(fn, node, ctx.stmt):
+        ctx.report(
+            DYN001,
+            node,
+            f"getattr({node.args[0].id}, ...) picks a module attribute named by document data and calls it, "
+            "with no allowlist or issubclass check",
+        )
+
+
+# -- DYN002: home-made ${VAR} resolvers ------------------------------------------------------
+
+
+def _match_group(node: ast.AST | None) -> bool:
+    """``m.group(1)``, ``match.group("name")``: text captured from a document."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("group", "groups", "groupdict")
+    )
+
+
+@check(DYN002, calls=("os.getenv", "os.environ.get"))
+def env_from_match(ctx, node: ast.Call) -> None:
+    if node.args and _match_group(node.args[0]):
+        ctx.report(DYN002, node, "environment variable named by text matched in a document (${VAR} interpolation)")
+
+
+@check(DYN002, nodes=(ast.Subscript,))
+def env_item_from_match(ctx, node: ast.Subscript) -> None:
+    if _match_group(node.slice) and ctx.qualname(node.value) == "os.environ":
+        ctx.report(DYN002, node, "environment variable named by text matched in a document (${VAR} interpolation)")
+
+
+_SUBSTITUTE = frozenset({"substitute", "safe_substitute", "format_map", "format"})
+
+
+@check(DYN002, nodes=(ast.Call,))
+def env_substitution(ctx, node: ast.Call) -> None:
+    """``Template(text).substitute(os.environ)``, ``text.format_map(os.environ)``,
+    ``text.format(**os.environ)``: every variable of the environment offered to the text."""
+    func = node.func
+    if not isinstance(func, ast.Attribute) or func.attr not in _SUBSTITUTE:
+        return
+    values = [*node.args, *(kw.value for kw in node.keywords if kw.arg is None)]
+    if not any(ctx.qualname(v) == "os.environ" for v in values if isinstance(v, (ast.Attribute, ast.Name))):
+        return
+    text = func.value
+    if isinstance(text, ast.Call) and ctx.qualname(text.func) == "string.Template":
+        text = argument(text, 0, "template")
+    if text is None or is_literal(text):
+        return
+    ctx.report(DYN002, node, f".{func.attr}() fills a text that is not a constant with the whole environment")
