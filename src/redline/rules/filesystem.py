@@ -441,10 +441,21 @@ _K = knowledge()
 # -- the function a call sits in -------------------------------------------------------------
 
 
-@dataclass
 class _Function:
-    node: ast.FunctionDef | ast.AsyncFunctionDef
-    identifiers: frozenset[str]  # lower-case names, attributes and string keys used in the body
+    """A function the walk entered; what a check asks of its body is computed on demand."""
+
+    __slots__ = ("node", "_identifiers")
+
+    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self.node = node
+        self._identifiers: frozenset[str] | None = None
+
+    @property
+    def identifiers(self) -> frozenset[str]:
+        """Lower-case names, attributes and short string constants used in the body."""
+        if self._identifiers is None:
+            self._identifiers = _identifiers(self.node)
+        return self._identifiers
 
 
 _FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -486,7 +497,7 @@ _ALL_FS = (FS002, FS003, FS004, FS005, FS006, FS007, FS008)
 @check(*_ALL_FS, nodes=(ast.FunctionDef, ast.AsyncFunctionDef))
 def enter_function(ctx, func: ast.FunctionDef) -> None:
     functions = _FUNCTIONS.setdefault(ctx, {})
-    functions[(*ctx.scope, func.name)] = _Function(func, _identifiers(func))
+    functions[(*ctx.scope, func.name)] = _Function(func)
     _tmp_defaults(ctx, func)
 
 

@@ -387,8 +387,22 @@ def _shell_command(ctx, node: ast.Call) -> tuple[str, ast.AST] | None:
     return None
 
 
+_SHELL_MODULES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _module_runs_shell(ctx) -> bool:
+    """Once per module: does its text mention a shell call at all?"""
+    found = _SHELL_MODULES.get(ctx)
+    if found is None:
+        text = "\n".join(ctx.lines)
+        found = _SHELL_MODULES[ctx] = any(h in text for h in _SHELL_HINTS)
+    return found
+
+
 @check(WF003, nodes=(ast.FunctionDef, ast.AsyncFunctionDef))
 def rendered_shell(ctx, func: ast.FunctionDef) -> None:
+    if not _module_runs_shell(ctx):
+        return
     text = function_text(ctx, func)
     if not any(h in text for h in _SHELL_HINTS) or not any(h in text for h in _RENDER_HINTS):
         return
@@ -452,8 +466,9 @@ def _code_runner_calls(ctx, func: ast.AST) -> Iterator[ast.Call]:
 def home_made_evaluators(ctx, module: ast.Module) -> None:
     """Functions of this module that eval() one of their parameters (not through an allowlist)."""
     found: dict[str, int] = {}
-    if not any("eval(" in line or "exec(" in line for line in ctx.lines):
-        _EVALUATORS[ctx] = found
+    text = "\n".join(ctx.lines)
+    if "eval(" not in text and "exec(" not in text:
+        _EVALUATORS[ctx] = None  # nothing in this module evaluates code
         return
     defs: list[ast.AST] = []
     for stmt in module.body:
@@ -510,6 +525,8 @@ def _reads_in(expr: ast.AST, fields: frozenset[str]) -> list[tuple[ast.AST, str]
 @check(WF004, nodes=(ast.FunctionDef, ast.AsyncFunctionDef))
 def definition_expression_eval(ctx, func: ast.FunctionDef) -> None:
     evaluators = _EVALUATORS.get(ctx, {})
+    if evaluators is None:
+        return
     text = function_text(ctx, func)
     if "eval(" not in text and "exec(" not in text and not any(f"{e}(" in text for e in evaluators):
         return
