@@ -2,8 +2,8 @@
 written for: dynamiq 0.69.0, downloaded with pip at run time (skipped without a network).
 
 The findings asserted here are the release's real weaknesses; the lines it gets right
-(guarded getattr, the restricted compiler, the sandboxed Jinja2 environment of the
-agent's ask prompts, the issubclass-checked hook loader) must stay silent."""
+(the restricted compiler and import hook entries, the sandboxed Jinja2 environment of
+the agent's ask prompts, the issubclass-checked hook loader) must stay silent."""
 
 from __future__ import annotations
 
@@ -58,6 +58,11 @@ def test_restricted_python_sandbox_weaknesses_are_reported(findings):
     assert found[(135, "SBX004")] is Severity.HIGH  # restricted_import checks name.split(".")[0]
     for line in (217, 225, 232, 233):  # raw object, setattr, type, vars in the builtins
         assert found[(line, "SBX001")] is Severity.HIGH
+    # "getattr": safe_getattr falls through to default_guarded_getattr (the plain getattr)
+    # for any name: getattr(getattr((), "__class__"), "__base__").__subclasses__() escapes
+    assert found[(205, "SBX001")] is Severity.HIGH
+    for line in (236, 242):  # "_getattr_": default_guarded_getattr, i.e. getattr
+        assert found[(line, "SBX002")] is Severity.HIGH
     assert found[(312, "SBX002")] is Severity.HIGH  # _write_ = guarded_write returns its argument
     assert found[(254, "SBX006")] is Severity.MEDIUM  # no time or memory limit
     message = next(f.message for f in findings[SANDBOX] if f.rule_id == "SBX003")
@@ -67,8 +72,8 @@ def test_restricted_python_sandbox_weaknesses_are_reported(findings):
 
 def test_what_the_sandbox_does_right_is_not_reported(findings):
     found = _at(findings, SANDBOX)
-    # "getattr": safe_getattr, "_getattr_": default_guarded_getattr, "__import__": restricted_import
-    assert not {line for line, rule in found if rule == "SBX001"} & {205, 235, 236, 242}
+    # "hasattr": safe_hasattr, "__import__": restricted_import, "_getitem_"/"_getiter_" helpers
+    assert not {line for line, rule in found if rule.startswith("SBX")} & {206, 235, 237, 238, 243}
     assert not [k for k in found if k[1] == "SBX005"]  # compile_restricted is used
     # the sanctioned exec of compile_restricted output is not a CRITICAL finding
     assert [f for f in findings[SANDBOX] if f.location.line == 254 and f.severity is Severity.CRITICAL] == []

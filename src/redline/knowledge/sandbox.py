@@ -15,6 +15,7 @@ _FILE = "sandbox.toml"
 class SandboxKnowledge:
     compilers: frozenset[str]
     builtin_mappings: frozenset[str]
+    plain_getattr: frozenset[str]
     write_guards: frozenset[str]
     getattr_guards: frozenset[str]
     escape_builtins: dict[str, str]  # name -> what it gives the sandboxed code
@@ -53,6 +54,7 @@ def sandbox() -> SandboxKnowledge:
     return SandboxKnowledge(
         compilers=frozenset(_list(data, "restricted_python", "compilers")),
         builtin_mappings=frozenset(_list(data, "restricted_python", "builtin_mappings")),
+        plain_getattr=frozenset(_list(data, "restricted_python", "plain_getattr")),
         write_guards=frozenset(_list(data, "restricted_python", "write_guards")),
         getattr_guards=frozenset(_list(data, "restricted_python", "getattr_guards")),
         escape_builtins=_table(data, "builtins", "escape"),

@@ -32,7 +32,10 @@ SBX001 = define(
     what="""
 A builtins mapping (or the globals) given to sandboxed code that contains a raw
 builtin able to undo the sandbox: `getattr`, `setattr`, `delattr`, `vars`, `type`,
-`object`, `globals`, `locals`, `__import__`, `open`, `eval`, `exec`, `compile`.
+`object`, `globals`, `locals`, `__import__`, `open`, `eval`, `exec`, `compile`. A
+`getattr` replacement that passes any name on to the plain `getattr` (or to
+`default_guarded_getattr`, the same function) without refusing underscore names counts
+as the raw builtin.
 Both dict literals (`{**safe_builtins, "getattr": getattr}`) and item assignments
 on a copy of RestrictedPython's `safe_builtins` are checked.
 """,
@@ -50,13 +53,13 @@ operating system directly. One such name turns the sandbox into plain `exec`.
 """,
     use_instead="""
     from RestrictedPython import compile_restricted, safe_builtins
-    from RestrictedPython.Eval import default_guarded_getattr
+    from RestrictedPython.Guards import safer_getattr
 
-    SANDBOX_BUILTINS = {**safe_builtins, "getattr": default_guarded_getattr}
+    SANDBOX_BUILTINS = {**safe_builtins, "getattr": safer_getattr}
 """,
     recommendation=(
         "Give sandboxed code only the guarded helpers RestrictedPython ships "
-        "(default_guarded_getattr, guarded imports over a short allowlist) and never the "
+        "(Guards.safer_getattr, guarded imports over a short allowlist) and never the "
         "raw getattr/setattr/vars/type/object/__import__/open/eval/exec builtins."
     ),
     references=(_REFS, "https://cwe.mitre.org/data/definitions/693.html"),
@@ -73,7 +76,8 @@ SBX002 = define(
     what="""
 The `_write_` guard of a RestrictedPython namespace is a function that returns its
 argument unchanged (`lambda obj: obj`, or a helper whose body only returns a
-parameter), or the `_getattr_` guard is the plain `getattr` builtin.
+parameter), or the `_getattr_` guard is the plain `getattr` builtin, including
+`RestrictedPython.Eval.default_guarded_getattr`, which is `getattr` under another name.
 """,
     why="""
 The restricted compiler turns `obj.attr = value` into `_write_(obj).attr = value` and
@@ -88,14 +92,14 @@ running it, its connections, module globals) or read any attribute.
     restricted_globals = {"_write_": guarded_write, "_getattr_": getattr}
 """,
     use_instead="""
-    from RestrictedPython.Guards import full_write_guard
-    from RestrictedPython.Eval import default_guarded_getattr
+    from RestrictedPython.Guards import full_write_guard, safer_getattr
 
-    restricted_globals = {"_write_": full_write_guard, "_getattr_": default_guarded_getattr}
+    restricted_globals = {"_write_": full_write_guard, "_getattr_": safer_getattr}
 """,
     recommendation=(
         "Use RestrictedPython's full_write_guard (or a guard that allows writes only to "
-        "objects created inside the sandbox) and default_guarded_getattr."
+        "objects created inside the sandbox) and Guards.safer_getattr; note that "
+        "Eval.default_guarded_getattr is the plain getattr."
     ),
     references=(_REFS,),
 )
@@ -363,12 +367,55 @@ def remember_function(ctx, node: ast.FunctionDef) -> None:
 
 
 def _is_builtin(ctx, value: ast.AST, name: str) -> bool:
-    """``value`` is the unwrapped builtin ``name`` (``getattr`` or ``builtins.getattr``)."""
+    """``value`` is the unwrapped builtin ``name`` (``getattr``, ``builtins.getattr``,
+    and for getattr its RestrictedPython alias ``default_guarded_getattr``)."""
     if not isinstance(value, (ast.Name, ast.Attribute)):
         return False
+    qual = ctx.qualname(value)
+    if name == "getattr" and qual in sandbox().plain_getattr:
+        return True
     if isinstance(value, ast.Name) and value.id != name:
         return False
-    return ctx.qualname(value) == name
+    return qual == name
+
+
+def _getattr_wrapper(ctx, value: ast.AST) -> bool:
+    """A module function that hands the requested name to the plain getattr without
+    refusing any name first (``safe_getattr`` falling through to
+    ``default_guarded_getattr(obj, name)``)."""
+    if not isinstance(value, ast.Name):
+        return False
+    fn = _state(ctx).module_defs.get(value.id)
+    if fn is None:
+        return False
+    params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+    if len(params) < 2:
+        return False
+    attr = params[1]
+    passes = False
+    for sub in _own_nodes(fn):
+        if isinstance(sub, ast.If) and attr in _names_in(sub.test) and any(isinstance(b, ast.Raise) for b in sub.body):
+            return False  # a name is refused
+        if isinstance(sub, ast.Call):
+            func = sub.func
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr in ("startswith", "match", "fullmatch")
+                and (attr in _names_in(func.value) or any(attr in _names_in(a) for a in sub.args))
+            ):
+                return False
+            if (
+                len(sub.args) >= 2
+                and isinstance(sub.args[1], ast.Name)
+                and sub.args[1].id == attr
+                and _is_builtin(ctx, func, "getattr")
+            ):
+                passes = True
+    return passes
+
+
+def _names_in(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
 def _spreads_builtins(ctx, node: ast.Dict) -> bool:
@@ -448,6 +495,8 @@ def _escapes(ctx, node: ast.Dict) -> list[tuple[ast.AST, str]]:
         name = string_value(k)
         if name in escape and _is_builtin(ctx, v, name):
             found.append((k, name))
+        elif name == "getattr" and _getattr_wrapper(ctx, v):
+            found.append((k, f"getattr (as {v.id}, which passes any name to the plain getattr)"))
     return found
 
 
@@ -458,7 +507,7 @@ def _report_escapes(ctx, entries: list[tuple[ast.AST, str]], where: str) -> None
         by_line.setdefault(key.lineno, []).append((key, name))
     for items in by_line.values():
         names = ", ".join(name for _, name in items)
-        why = "; ".join(f"{name} {escape[name]}" for _, name in items)
+        why = "; ".join(f"{name.split()[0]} {escape[name.split()[0]]}" for _, name in items)
         ctx.report(SBX001, items[0][0], f"{where} hands the raw {names} to sandboxed code: {why}")
 
 
@@ -468,8 +517,15 @@ def _guards(ctx, keys_values) -> None:
         name = string_value(k)
         if name in kb.write_guards and _identity_function(ctx, v):
             ctx.report(SBX002, k, f"the {name} guard returns its argument: sandboxed code may write attributes of any object")
-        elif name in kb.getattr_guards and (_is_builtin(ctx, v, "getattr") or _identity_function(ctx, v)):
-            ctx.report(SBX002, k, f"the {name} guard is the plain getattr: every attribute is readable")
+        elif name in kb.getattr_guards and (
+            _is_builtin(ctx, v, "getattr") or _identity_function(ctx, v) or _getattr_wrapper(ctx, v)
+        ):
+            ctx.report(
+                SBX002,
+                k,
+                f"the {name} guard is the plain getattr: nothing refuses underscore names or "
+                "str.format at run time (use RestrictedPython.Guards.safer_getattr)",
+            )
 
 
 @check(SBX001, SBX002, nodes=(ast.Dict,))
