@@ -248,6 +248,14 @@ headers, prompts and completions, documents, workflow outputs sent to webhooks.
 )
 
 
+def _http_literal(node: ast.AST | None) -> bool:
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and node.value[:7].lower() == "http://"
+    )
+
+
 def _plain_http(node: ast.AST | None) -> tuple[str, str] | None:
     value = string_value(node)
     if value is None or value[:7].lower() != "http://":
@@ -296,12 +304,14 @@ def url_argument(ctx, node: ast.Call) -> None:
         return
     urls = web.urls()
     for kw in node.keywords:
-        if kw.arg and (kw.arg in urls.url_keywords or url_name(kw.arg)):
+        if not kw.arg or not _http_literal(kw.value):
+            continue
+        if kw.arg in urls.url_keywords or url_name(kw.arg):
             found = _plain_http(kw.value)
             if found:
                 _report_url(ctx, kw.value, kw.arg, found)
                 return
-    if node.args and isinstance(node.args[0], ast.Constant):
+    if node.args and (_http_literal(node.args[0]) or len(node.args) > 1 and _http_literal(node.args[1])):
         name = ctx.qualname(node.func) or ""
         if name in urls.clients:
             found = _plain_http(node.args[0])
@@ -317,6 +327,8 @@ def url_argument(ctx, node: ast.Call) -> None:
 @check(NET004, nodes=(ast.Dict,))
 def url_dict_value(ctx, node: ast.Dict) -> None:
     for key, value in zip(node.keys, node.values, strict=True):
+        if not _http_literal(value):
+            continue
         name = string_value(key)
         if name and url_name(name):
             found = _plain_http(value)
@@ -486,9 +498,12 @@ def _wildcard(node: ast.AST | None) -> bool:
 _CORS = web.section("cors")
 
 
+_CREDENTIAL_SWITCHES = frozenset({"supports_credentials", "allow_credentials"})
+
+
 @check(NET006, nodes=(ast.Call,))
 def cors_credentials(ctx, node: ast.Call) -> None:
-    if not node.keywords:
+    if not any(kw.arg in _CREDENTIAL_SWITCHES for kw in node.keywords):
         return
     name = ctx.qualname(node.func) or ""
     if name in _CORS.flask:

@@ -469,7 +469,16 @@ class _Facts:
 
 
 _FACTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_IMPORTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _EMPTY_BUILDERS = frozenset({"dict", "list", "set", "collections.defaultdict", "collections.OrderedDict", "collections.Counter"})
+
+
+def _imports(ctx, *prefixes: str) -> bool:
+    """Whether the module imports anything from one of these top-level packages."""
+    tops = _IMPORTED.get(ctx)
+    if tops is None:
+        tops = _IMPORTED[ctx] = frozenset(v.partition(".")[0] for v in ctx.imports.aliases.values())
+    return any(p in tops for p in prefixes)
 
 
 def _empty_container(ctx, value: ast.AST | None) -> bool:
@@ -478,6 +487,13 @@ def _empty_container(ctx, value: ast.AST | None) -> bool:
     if isinstance(value, ast.Call):
         return ctx.qualname(value.func) in _EMPTY_BUILDERS
     return False
+
+
+def _filled(stmt: ast.stmt) -> bool:
+    value = getattr(stmt, "value", None)
+    if isinstance(value, ast.Dict):
+        return bool(value.keys)
+    return isinstance(value, (ast.List, ast.Set)) and bool(value.elts)
 
 
 def _module_facts(ctx, module: ast.Module) -> _Facts:
@@ -491,22 +507,32 @@ def _module_facts(ctx, module: ast.Module) -> _Facts:
             continue
         if isinstance(target, ast.Name) and _empty_container(ctx, value):
             facts.containers[target.id] = _Container(target.id, stmt)
-    source_hints = ("Thread", "Executor", "executor", "pool", "to_thread")
-    wants_workers = any(h in line for line in ctx.lines for h in source_hints)
+    wants_workers = _imports(ctx, "threading", "concurrent", "multiprocessing") or (
+        _imports(ctx, "asyncio") and any("to_thread" in line or "run_in_executor" in line for line in ctx.lines)
+    )
+    if not wants_workers:
+        # Without threads only caches matter: containers that start empty.
+        facts.containers = {
+            k: c for k, c in facts.containers.items() if not _filled(c.node)
+        }
     if not facts.containers and not wants_workers:
         return facts
     prod = web.production()
 
-    def visit(body: list[ast.stmt], scope: tuple[str, ...]) -> None:
+    outermost: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+
+    def visit(body: list[ast.stmt], scope: tuple[str, ...], in_function: bool) -> None:
         for stmt in body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 facts.functions.append((stmt, scope))
-                visit(stmt.body, (*scope, stmt.name))
+                if not in_function:
+                    outermost.append(stmt)
+                visit(stmt.body, (*scope, stmt.name), True)
             elif isinstance(stmt, ast.ClassDef):
-                visit(stmt.body, (*scope, stmt.name))
+                visit(stmt.body, (*scope, stmt.name), in_function)
 
-    visit(module.body, ())
-    for func, _scope in facts.functions:
+    visit(module.body, (), False)
+    for func in outermost:  # each walk covers the functions nested in it
         for node in ast.walk(func):
             if isinstance(node, ast.Call):
                 _note_call(ctx, node, func.name, facts, prod)
@@ -666,7 +692,7 @@ def _generates(value: ast.AST) -> bool:
 @check(PROD002, nodes=(ast.FunctionDef, ast.AsyncFunctionDef))
 def generated_commands(ctx, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
     """Names assigned generated text in this function (for the shell check below)."""
-    if not any(v.startswith("subprocess") for v in ctx.imports.aliases.values()):
+    if not _imports(ctx, "subprocess"):
         return
     names = {
         t.id

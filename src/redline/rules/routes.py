@@ -441,13 +441,16 @@ def _query_key(node: ast.AST | None) -> str | None:
     return string_value(node)
 
 
+_QUERY_ATTRS = frozenset({"args", "query_params", "GET", "query"})
+
+
 def _is_query_object(ctx, node: ast.AST) -> bool:
     """``request.args``, ``request.query_params``, ``request.GET``, ``request.query``,
     ``request.rel_url.query``."""
     if not isinstance(node, ast.Attribute):
         return False
     accessors = web.auth().query_accessors
-    if node.attr not in ("args", "query_params", "GET", "query"):
+    if node.attr not in _QUERY_ATTRS:
         return False
     base = node.value
     if isinstance(base, ast.Attribute) and base.attr == "rel_url":
@@ -460,7 +463,8 @@ def _is_query_object(ctx, node: ast.AST) -> bool:
 
 @check(AUTH010, nodes=(ast.Subscript,))
 def query_subscript(ctx, node: ast.Subscript) -> None:
-    if not isinstance(node.value, ast.Attribute) or not isinstance(node.ctx, ast.Load):
+    value = node.value
+    if not isinstance(value, ast.Attribute) or value.attr not in _QUERY_ATTRS or not isinstance(node.ctx, ast.Load):
         return
     key = _query_key(node.slice)
     if key and _is_credential(key) and _is_query_object(ctx, node.value):
@@ -471,6 +475,8 @@ def query_subscript(ctx, node: ast.Subscript) -> None:
 def query_get(ctx, node: ast.Call) -> None:
     func = node.func
     if not isinstance(func, ast.Attribute) or func.attr not in ("get", "getlist", "getone") or not node.args:
+        return
+    if not isinstance(func.value, ast.Attribute) or func.value.attr not in _QUERY_ATTRS:
         return
     key = _query_key(node.args[0])
     if key and _is_credential(key) and _is_query_object(ctx, func.value):
