@@ -83,7 +83,8 @@ document it loads: `OmegaConf.to_container(conf, resolve=True)`, `OmegaConf.reso
 `os.path.expandvars` in a function that parses YAML, JSON or TOML, a home-made
 `${VAR}` resolver that looks up `os.environ` with a regex match group, or a text
 filled with the whole environment (`Template(text).substitute(os.environ)`,
-`text.format_map(os.environ)`).
+`text.format_map(os.environ)`), or LangChain's `loads(..., secrets_from_env=True)`,
+which reads the environment variable a serialized secret names.
 """,
     why="""
 When the document comes from a user (an uploaded workflow, a YAML body posted to an
