@@ -172,3 +172,11 @@ def test_suppression_comment(tmp_path):
 def test_framework_node_types_are_the_framework_format():
     text = "nodes:\n  - id: llm\n    type: dynamiq.nodes.llms.OpenAI\n  - id: t\n    _target_: torch.optim.Adam\n"
     assert _findings(text) == {}
+
+
+def test_bare_roots_are_whole_names():
+    text = "steps:\n  - run: echo {{ query }}\n  - run: echo {{ query_limit }}\n  - run: echo {{ item }} {{ items_dir }}\n"
+    found = _findings(text)
+    assert found[2].severity == Severity.CRITICAL
+    assert found[3].severity == Severity.MEDIUM
+    assert found[4].severity == Severity.MEDIUM and "items_dir" in found[4].message

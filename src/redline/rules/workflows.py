@@ -335,7 +335,7 @@ def _assigned_names(stmt: ast.AST) -> list[str]:
 
 # -- WF003: a rendered template run by a shell --------------------------------------------
 
-_SHELL_HINTS = ("shell=True", "system(", "popen(", "getoutput", "create_subprocess_shell", "pexpect")
+_SHELL_HINTS = ("shell=True", "system(", "popen(", "getoutput", "create_subprocess_shell", "pexpect", "\"-c\"", "'-c'")
 _RENDER_HINTS = ("render", "substitute", "format")
 
 
@@ -372,14 +372,32 @@ def _render_call(ctx, node: ast.AST) -> _Render | None:
     return _Render(node.lineno, f"{shown}()", template_is_data)
 
 
+def _script_of_argv(argv: ast.AST | None) -> ast.AST | None:
+    """``["bash", "-c", script, ...]``: the element a shell runs as a script."""
+    if not isinstance(argv, (ast.List, ast.Tuple)):
+        return None
+    k = knowledge()
+    seen_shell = False
+    for i, element in enumerate(argv.elts):
+        word = element.value.lower() if isinstance(element, ast.Constant) and isinstance(element.value, str) else None
+        if word is None:
+            return None
+        if word in k.shells or word.rsplit("/", 1)[-1] in k.shells:
+            seen_shell = True
+        elif seen_shell and word in k.script_flags:
+            return argv.elts[i + 1] if i + 1 < len(argv.elts) else None
+    return None
+
+
 def _shell_command(ctx, node: ast.Call) -> tuple[str, ast.AST] | None:
     k = knowledge()
     name = ctx.qualname(node.func)
     if name in k.shell_kwarg:
         shell = keyword(node, "shell")
-        if shell is None or is_const(shell.value, False) or is_const(shell.value, None):
-            return None
         command = argument(node, 0, "args")
+        if shell is None or is_const(shell.value, False) or is_const(shell.value, None):
+            script = _script_of_argv(command)
+            return (f"{name}([shell, '-c', ...])", script) if script is not None else None
         return (f"{name}(..., shell=True)", command) if command is not None else None
     if name in k.shell_always:
         command = argument(node, 0, "cmd") or argument(node, 0, "command")

@@ -164,13 +164,30 @@ def _classify(expr: str, github: bool) -> tuple[Severity, str] | None:
         if head.startswith(k.github_derived):
             return Severity.LOW, "a step or job output"
         return Severity.LOW, "a workflow variable"
-    if head.startswith(k.fixed):
+    if _rooted(head, k.fixed):
         return None
-    if head.startswith(k.untrusted):
+    if _rooted(head, k.untrusted):
         return Severity.CRITICAL, "workflow input"
-    if head.startswith(k.upstream):
+    if _rooted(head, k.upstream):
         return Severity.CRITICAL, "upstream node output"
     return Severity.MEDIUM, _UNKNOWN
+
+
+_WORD = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+@cache
+def _prefixes(roots: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(r for r in roots if "." in r or not (r[-1].isalnum()))
+
+
+def _rooted(head: str, roots: tuple[str, ...]) -> bool:
+    """``inputs.`` and ``github.sha`` match by prefix; a bare word (``query``) only as the
+    whole first name (``query_limit`` is not ``query``)."""
+    if head.startswith(_prefixes(roots)):
+        return True
+    m = _WORD.match(head)
+    return m is not None and m.group(0) in roots
 
 
 def _shell_hit(line: int, col: int, value: str, where: str, github: bool) -> _Hit | None:
