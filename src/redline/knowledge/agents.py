@@ -67,6 +67,8 @@ class DispatchKnowledge:
 class VectorKnowledge:
     tenant_names: frozenset[str]
     search_methods: frozenset[str]
+    retriever_methods: frozenset[str]
+    retriever_names: frozenset[str]
     vector_keywords: frozenset[str]
     write_methods: frozenset[str]
     scope_keywords: frozenset[str]
@@ -191,7 +193,7 @@ def parse(data: dict) -> AgentKnowledge:
         **{
             key: frozenset(_strings(v, key, "vector"))
             for key in (
-                "tenant_names", "search_methods", "vector_keywords", "write_methods", "scope_keywords",
+                "tenant_names", "search_methods", "retriever_methods", "retriever_names", "vector_keywords", "write_methods", "scope_keywords",
                 "pii_keys", "metadata_names", "filter_attributes", "input_names",
             )
         }

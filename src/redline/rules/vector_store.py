@@ -121,7 +121,7 @@ VEC003 = define(
     confidence=Confidence.MEDIUM,
     cwe=639,
     what="""
-A vector search (`similarity_search`, `knn` searches, `query(vector=...)`,
+A vector search (`similarity_search`, `knn` searches, `query(vector=...)`, `retriever.invoke(q)`,
 `query_points`...) or write (`add_texts`, `add_documents`, `upsert`) in a function
 that receives a tenant or user identifier (`tenant_id`, `user_id`, `org_id`,
 `workspace_id`...) and never uses it: no filter, namespace or metadata carries it, so
@@ -453,6 +453,11 @@ def _vector_call(node: ast.Call) -> str | None:
     attr = func.attr
     if attr in k.search_methods:
         return "search"
+    if attr in k.retriever_methods:
+        owner = func.value
+        name = owner.attr if isinstance(owner, ast.Attribute) else owner.id if isinstance(owner, ast.Name) else ""
+        if any(word in name.lower() for word in k.retriever_names):
+            return "search"
     kws = {kw.arg for kw in node.keywords}
     if attr in ("search", "query") and kws & k.vector_keywords:
         return "search"
