@@ -72,8 +72,8 @@ FS002 = define(
 `tarfile` `extractall`/`extract` without `filter="data"` or `filter="tar"` (or with
 `filter="fully_trusted"`), and `shutil.unpack_archive` without a filter, in a function
 that does not look at the members (`getmembers()` with a containment check, a
-`members=` selection). `zipfile` extraction is reported at LOW: zipfile drops `..`
-and absolute names itself, but nothing limits the size or number of members.
+`members=` selection). `zipfile.extractall` is not reported: zipfile drops `..` and
+absolute member names itself.
 """,
     why="""
 A tar member named `../../home/app/.ssh/authorized_keys`, an absolute path or a
@@ -375,7 +375,6 @@ class _ModeArg:
 class FileSystemKnowledge:
     tar: frozenset[str]
     unpack: frozenset[str]
-    zip: frozenset[str]
     safe_filters: frozenset[str]
     member_checks: frozenset[str]
     upload_read: frozenset[str]
@@ -415,7 +414,6 @@ def knowledge() -> FileSystemKnowledge:
     return FileSystemKnowledge(
         tar=strings("archives", "tar"),
         unpack=strings("archives", "unpack"),
-        zip=strings("archives", "zip"),
         safe_filters=strings("archives", "safe_filters"),
         member_checks=strings("archives", "member_checks"),
         upload_read=strings("uploads", "read"),
@@ -509,7 +507,7 @@ def _tokens(name: str) -> set[str]:
 # -- FS002: archives ---------------------------------------------------------------------------
 
 
-@check(FS002, calls=_K.tar | _K.unpack | _K.zip)
+@check(FS002, calls=_K.tar | _K.unpack)
 def archive_extraction(ctx, node: ast.Call) -> None:
     name = ctx.qualname(node.func) or ""
     filt = keyword(node, "filter")
@@ -525,15 +523,7 @@ def archive_extraction(ctx, node: ast.Call) -> None:
     if function is not None and function.identifiers & _K.member_checks:
         return
     short = name.rsplit(".", 1)[-1]
-    if name in _K.zip:
-        ctx.report(
-            FS002,
-            node,
-            f"zipfile {short}() without checking member sizes or count (zip bomb); names are sanitised by zipfile",
-            severity=Severity.LOW,
-            confidence=Confidence.LOW,
-        )
-    elif name in _K.unpack:
+    if name in _K.unpack:
         ctx.report(
             FS002,
             node,
