@@ -843,8 +843,11 @@ def _bounded(ctx, body: list[ast.stmt]) -> bool:
     prod = web.production()
     for stmt in body:
         for sub in ast.walk(stmt):
-            if isinstance(sub, ast.AugAssign):
-                return True
+            if isinstance(sub, ast.AugAssign) and (
+                isinstance(sub.value, ast.Constant) and isinstance(sub.value.value, (int, float))
+                or _words(" ".join(_chain(sub.target))) & prod.bound_words
+            ):
+                return True  # attempts += 1, remaining -= 1
             if isinstance(sub, ast.Call):
                 qual = ctx.qualname(sub.func) or ""
                 if qual in prod.sleeps or _name_of(sub.func) in ("sleep", "backoff", "wait"):
