@@ -28,7 +28,9 @@ INJ011 = define(
 `jinja2.Template(source)`, `Environment().from_string(source)`, Mako, Tornado or
 Chameleon templates whose source is a variable, an attribute or an expression rather
 than a literal, outside a `SandboxedEnvironment`. Prompt builders that render message
-contents, image URLs or workflow step commands as templates are the common case.
+contents, image URLs or workflow step commands as templates are the common case. Also
+`str.format`/`format_map` on a format string read from a document field
+(`step["message"].format(user=user)`) with objects among the arguments.
 """,
     why="""
 A template source is code: `{{ cycler.__init__.__globals__.os.popen("id").read() }}`
@@ -121,11 +123,73 @@ def template_alias(ctx, node: ast.ClassDef) -> None:
 
 @check(INJ011, nodes=(ast.Call,))
 def aliased_template(ctx, node: ast.Call) -> None:
-    aliases = _ALIASES.get(ctx)
-    if not aliases:
-        return
     func = node.func
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+    if not isinstance(func, ast.Attribute):
+        return
+    if func.attr in ("format", "format_map"):
+        _format_string(ctx, node, func)
+        return
+    aliases = _ALIASES.get(ctx)
+    if aliases and isinstance(func.value, ast.Name) and func.value.id == "self":
         qual = aliases.get((ctx.scope[:-1], func.attr))
         if qual is not None:
             _report(ctx, node, qual)
+
+
+# -- format strings read from documents --------------------------------------------------
+
+_CONSTANTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@check(INJ011, nodes=(ast.Module,))
+def module_constants(ctx, node: ast.Module) -> None:
+    """Module-level names bound to literals: ``PROMPTS["system"].format(...)`` reads
+    a template the module ships."""
+    names = set()
+    for stmt in node.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(
+            stmt.value, (ast.Dict, ast.List, ast.Tuple, ast.Constant, ast.JoinedStr)
+        ):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    _CONSTANTS[ctx] = names
+
+
+def _document_text(node: ast.AST) -> ast.Name | None:
+    """``step["message"]`` or ``config.get("template")``: the root name of a field
+    read out of a document, else None."""
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+        base = node.value
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    ):
+        base = node.func.value
+    else:
+        return None
+    while isinstance(base, (ast.Subscript, ast.Attribute)):
+        base = base.value
+    return base if isinstance(base, ast.Name) else None
+
+
+def _format_string(ctx, node: ast.Call, func: ast.Attribute) -> None:
+    """``step["message"].format(user=user)``: a format string from a document can read
+    attributes of the objects passed in (``{user.__init__.__globals__}``)."""
+    root = _document_text(func.value)
+    if root is None or root.id in ("self", "cls") or root.id in _CONSTANTS.get(ctx, ()):
+        return
+    values = [*node.args, *(kw.value for kw in node.keywords)]
+    if not any(isinstance(v, (ast.Name, ast.Attribute, ast.Starred)) for v in values) and all(
+        kw.arg is not None for kw in node.keywords
+    ):
+        return  # only literals, items and call results (str(...)): no object to walk
+    ctx.report(
+        INJ011,
+        node,
+        f".{func.attr}() of a format string read from data: its fields can read attributes "
+        "of the objects passed in",
+    )
