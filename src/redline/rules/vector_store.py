@@ -379,12 +379,20 @@ def memory_class(ctx, node: ast.Call) -> None:
 _MASKING = ("hash", "sha", "md5", "encrypt", "mask", "redact", "pseudonym", "anonym", "tokeni", "hmac")
 
 
+_MACHINE = frozenset(
+    {"ip", "mac", "server", "host", "bind", "listen", "remote", "local", "base", "wallet", "contract",
+     "memory", "node", "peer", "socket", "network", "net", "web", "url", "endpoint", "proxy"}
+)
+
+
 def _pii_key(key: str) -> bool:
     k = agents().vector
     lowered = key.lower().replace("-", "_")
     parts = lowered.split("_")
     if any(p in ("hash", "hashed", "domain", "verified", "count", "masked", "sha256") for p in parts):
         return False
+    if "address" in parts and parts.index("address") > 0 and parts[parts.index("address") - 1] in _MACHINE:
+        parts = [p for p in parts if p != "address"]  # ip_address, server_address: a machine, not a person
     return any(p in k.pii_keys for p in parts) or any(
         ("_" in pii) and pii in lowered for pii in k.pii_keys
     )
