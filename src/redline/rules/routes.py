@@ -136,6 +136,7 @@ class Route:
     path: str
     framework: str
     auth: str | None = None  # how it is authenticated, None when it is not
+    by_hand: bool = False  # only by a credential parameter the handler checks itself
 
 
 @dataclass
@@ -255,6 +256,7 @@ def _collect(ctx, module: ast.Module) -> WebFacts:
         facts.handler_scopes.add(route.scope)
     for route in facts.routes:
         route.auth = _authentication(ctx, route, facts, auth_k)
+        route.by_hand = bool(route.auth and route.auth.endswith("checked by hand"))
     return facts
 
 
@@ -323,8 +325,11 @@ def _authentication(ctx, route: Route, facts: WebFacts, auth_k) -> str | None:
 
 
 def _sensitive(ctx, route: Route, *, by_body: bool = True) -> str | None:
-    """Why the route is sensitive: its path or name, or (``by_body``) what it calls."""
+    """Why the route is sensitive: its path or name, or (``by_body``) what it calls;
+    None for routes public by design (login flow, health checks)."""
     routes_k = web.routes()
+    if any(w in routes_k.public_words for w in web.words_of(route.path)):
+        return None
     for text in (route.path, route.func.name):
         for w in web.words_of(text):
             if w in routes_k.sensitive_words:
@@ -388,8 +393,11 @@ def _is_credential(name: str) -> bool:
 
 
 def _query_credentials(ctx, route: Route, facts: WebFacts) -> None:
-    """FastAPI parameters named like credentials that are query parameters."""
+    """FastAPI parameters named like credentials that are query parameters, on routes
+    that they authenticate (on a route with an auth dependency they are filters)."""
     if route.framework != "fastapi" and not (route.framework == "" and facts.uses_fastapi):
+        return
+    if route.auth is not None and not route.by_hand:
         return
     auth_k = web.auth()
     args = route.func.args
