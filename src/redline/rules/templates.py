@@ -182,11 +182,9 @@ def _format_string(ctx, node: ast.Call, func: ast.Attribute) -> None:
     root = _document_text(func.value)
     if root is None or root.id in ("self", "cls") or root.id in _CONSTANTS.get(ctx, ()):
         return
-    values = [*node.args, *(kw.value for kw in node.keywords)]
-    if not any(isinstance(v, (ast.Name, ast.Attribute, ast.Starred)) for v in values) and all(
-        kw.arg is not None for kw in node.keywords
-    ):
-        return  # only literals, items and call results (str(...)): no object to walk
+    values = [*node.args, *(kw.value for kw in node.keywords if kw.arg is not None)]
+    if not any(isinstance(v, (ast.Name, ast.Attribute)) for v in values):
+        return  # literals, items, str(...) results, **mappings of values: no named object to walk
     ctx.report(
         INJ011,
         node,
