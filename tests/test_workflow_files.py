@@ -180,3 +180,63 @@ def test_bare_roots_are_whole_names():
     assert found[2].severity == Severity.CRITICAL
     assert found[3].severity == Severity.MEDIUM
     assert found[4].severity == Severity.MEDIUM and "items_dir" in found[4].message
+
+
+# -- the Python side: severities and messages of WF003/WF004 and the FS rules --------------
+
+
+def _scan_python(tmp_path, source: str, select: tuple[str, ...]):
+    (tmp_path / "engine.py").write_text(source, encoding="utf-8")
+    result = run_scan([tmp_path / "engine.py"], Config(select=select, fail_on=None), ScanOptions(use_cache=False, jobs=1))
+    return {(f.location.line, f.rule_id): f for f in result.findings}
+
+
+def test_rendered_shell_severity_follows_the_template(tmp_path):
+    source = (
+        "import subprocess\n"
+        "from jinja2 import Environment, Template\n"
+        "env = Environment()\n"
+        "def from_definition(step, ctx):\n"
+        "    command = Template(step['command']).render(**ctx)\n"
+        "    subprocess.run(command, shell=True)\n"
+        "def from_file(ctx):\n"
+        "    command = env.get_template('step.sh.j2').render(**ctx)\n"
+        "    subprocess.run(command, shell=True)\n"
+    )
+    found = _scan_python(tmp_path, source, ("WF003",))
+    assert found[(6, "WF003")].severity == Severity.CRITICAL
+    assert "at line 5" in found[(6, "WF003")].message
+    assert found[(9, "WF003")].severity == Severity.HIGH
+
+
+def test_expression_eval_reported_where_the_field_is_read(tmp_path):
+    source = (
+        "def check(node, ctx):\n"
+        "    when = node.get('when')\n"
+        "    return eval(when, {}, ctx)\n"
+        "def inline(node, ctx):\n"
+        "    return eval(node['expression'], {}, ctx)\n"
+    )
+    with_exec = _scan_python(tmp_path, source, ("WF004", "EXEC001"))
+    assert {key for key in with_exec if key[1] == "WF004"} == {(2, "WF004")}
+    alone = _scan_python(tmp_path, source, ("WF004",))
+    assert set(alone) == {(2, "WF004"), (5, "WF004")}  # without EXEC001 the inline read is reported too
+
+
+def test_filesystem_severities(tmp_path):
+    source = (
+        "import os, tarfile, tempfile\n"
+        "def a(p):\n"
+        "    os.chmod(p, 0o666)\n"
+        "    os.makedirs(p, mode=0o777)\n"
+        "    old = os.umask(0)\n"
+        "    os.umask(old)\n"
+        "def b(p):\n"
+        "    with tarfile.open(p) as tar:\n"
+        "        tar.extractall('/srv/data', filter='fully_trusted')\n"
+    )
+    found = _scan_python(tmp_path, source, ("FS002", "FS006"))
+    assert found[(3, "FS006")].severity == Severity.HIGH
+    assert found[(4, "FS006")].severity == Severity.LOW
+    assert (5, "FS006") not in found  # reading the mask and restoring it
+    assert found[(9, "FS002")].severity == Severity.HIGH and "fully_trusted" in found[(9, "FS002")].message

@@ -46,6 +46,12 @@ def _syntaxes() -> tuple[tuple[re.Pattern[str], bool], ...]:
     )
 
 
+@cache
+def _containers() -> re.Pattern[str]:
+    names = "|".join(re.escape(c) for c in sorted(knowledge().containers))
+    return re.compile(rf"""^["']?(?:{names})["']?\s*:|"(?:{names})"\s*:""", re.MULTILINE | re.IGNORECASE)
+
+
 @dataclass
 class _Frame:
     indent: int
@@ -66,8 +72,8 @@ def scan_workflows(rel: str, text: str, kind: str, enabled: frozenset[str], over
     """WF001/WF002 findings of one YAML, JSON or Jinja file."""
     if kind not in KINDS or not ({WF001.id, WF002.id} & enabled) or len(text) > _MAX_BYTES:
         return []
-    if "{{" not in text and "${" not in text and "." not in text:
-        return []
+    if "{{" not in text and "${" not in text and not _containers().search(text):
+        return []  # no variable to paste and no node list to name code in
     lines = text.splitlines()
     github = _is_github_workflow(rel, text)
     lower = rel.lower()
@@ -277,7 +283,8 @@ def _yaml_hits(lines: list[str], *, github: bool, code: bool) -> Iterator[tuple[
         m = _KEY.match(content)
         if m:
             key = (m["dq"] or m["sq"] or m["plain"]).lower()
-            value = _strip_comment(content[m.end() :]).strip()
+            value = content[m.end() :]
+            value = (_strip_comment(value) if "#" in value else value).strip()
             while len(stack) > 1 and stack[-1].indent >= indent:
                 stack.pop()
             parent = stack[-1]
@@ -295,7 +302,7 @@ def _yaml_hits(lines: list[str], *, github: bool, code: bool) -> Iterator[tuple[
                 if _is_code_path(dotted):
                     code_paths.append((number, col, dotted))
             continue
-        value = _strip_comment(content).strip()
+        value = (_strip_comment(content) if "#" in content else content).strip()
         if not value:
             continue
         owner = stack[-1]
