@@ -66,3 +66,16 @@ def test_remote_plain_http(url, host):
 def test_url_names():
     assert url_name("openai_base_url") and url_name("WEBHOOK_URL") and url_name("searchEndpoint")
     assert not url_name("homepage_url") and not url_name("description") and not url_name("DOCS_URL")
+
+
+def test_plain_http_in_tests_is_low(tmp_path):
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_client.py").write_text(
+        'from openai import OpenAI\n\nclient = OpenAI(base_url="http://mock.partner.io/v1")\n', encoding="utf-8"
+    )
+    (tmp_path / "tests" / "agents.yaml").write_text("base_url: http://mock.partner.io/v1\n", encoding="utf-8")
+    result = run_scan([tmp_path], Config(select=("NET004",)), ScanOptions(use_cache=False, jobs=1))
+    assert sorted((f.location.path, f.severity.name) for f in result.findings) == [
+        ("tests/agents.yaml", "LOW"),
+        ("tests/test_client.py", "LOW"),
+    ]

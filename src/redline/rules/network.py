@@ -8,6 +8,7 @@ from redline.knowledge import web
 from redline.model import Area, Confidence, Severity
 from redline.rules.common import has_star_kwargs, is_const, keyword, string_value
 from redline.rules.registry import check, define
+from redline.text.secret_values import is_test_path
 from redline.text.urls import remote_plain_http, url_name
 
 NET001 = define(
@@ -221,7 +222,7 @@ HTTP client, or the value of such a key in YAML, JSON, TOML, `.env` and INI file
 Loopback addresses, `localhost`, `*.local` and other reserved development names,
 single-label service names (`http://ollama:11434`), templates, and identifiers that
 are never fetched (XML namespaces, `http://www.w3.org/...`, JSON-schema ids) are
-left alone, as are URLs in comments and docstrings.
+left alone, as are URLs in comments and docstrings. LOW in test files.
 """,
     why="""
 Everything sent over plain HTTP can be read and changed on the way: API keys in
@@ -265,7 +266,12 @@ def _plain_http(node: ast.AST | None) -> tuple[str, str] | None:
 
 
 def _report_url(ctx, node: ast.AST, what: str, found: tuple[str, str]) -> None:
-    ctx.report(NET004, node, f"{what} is a plain http:// URL to {found[1]}: traffic travels unencrypted")
+    ctx.report(
+        NET004,
+        node,
+        f"{what} is a plain http:// URL to {found[1]}: traffic travels unencrypted",
+        severity=Severity.LOW if is_test_path(ctx.path) else None,  # mocked endpoints in tests
+    )
 
 
 @check(NET004, nodes=(ast.Assign, ast.AnnAssign))

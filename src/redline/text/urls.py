@@ -15,7 +15,8 @@ import re
 from urllib.parse import urlsplit
 
 from redline.knowledge import web
-from redline.model import Finding, Location
+from redline.model import Finding, Location, Severity
+from redline.text.secret_values import is_test_path
 
 _URL = re.compile(r"""http://[^\s"'<>`\\)\]},]+""", re.IGNORECASE)
 _KEY = re.compile(r"""^\s*(?:-\s+)?(?:export\s+)?["']?(?P<key>[A-Za-z_$@][A-Za-z0-9_.\-$@ ]{0,80}?)["']?\s*[:=]""")
@@ -84,7 +85,7 @@ def scan_urls(rel: str, text: str, kind: str, enabled: frozenset[str], overrides
                     rule_id=NET004.id,
                     title=NET004.title,
                     area=NET004.area,
-                    severity=overrides.get(NET004.id) or NET004.severity,
+                    severity=overrides.get(NET004.id) or (Severity.LOW if is_test_path(rel) else NET004.severity),
                     confidence=NET004.confidence,
                     location=Location(rel, number, col),
                     message=f"{key} is a plain http:// URL to {host}: traffic and credentials travel unencrypted",
