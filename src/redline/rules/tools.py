@@ -20,12 +20,13 @@ LLM003 = define(
     confidence=Confidence.MEDIUM,
     cwe=470,
     what="""
-A loop over the tool calls of a model response that looks up the callable by the
-name the model chose (`TOOLS[call.function.name]`, `getattr(self, name)`, a
+A loop over the tool calls of a model response (or code after picking one call,
+`message.tool_calls[0]`) that looks up the callable by the name the model chose (`TOOLS[call.function.name]`, `getattr(self, name)`, a
 `call_tool(name, arguments)` helper) and calls it with the model's arguments
 (`**json.loads(call.function.arguments)`), with neither a membership check of the
 name against an allowlist nor a validation of the arguments (`Model.model_validate`,
-`jsonschema.validate`) in the loop.
+`jsonschema.validate`) before the call. A lookup whose result is checked
+(`tool = registry.get(name)` then `if tool is None`) is an allowlist.
 """,
     why="""
 Tool names and arguments are model output, and model output follows whatever text
@@ -207,6 +208,9 @@ def _path(node: ast.AST) -> tuple[str | None, tuple[str, ...]]:
             return None, ()
 
 
+_FINDERS = frozenset({"get", "find", "lookup", "load", "resolve", "fetch"})
+
+
 def _call_name(func: ast.AST) -> str:
     if isinstance(func, ast.Attribute):
         return func.attr
@@ -256,6 +260,8 @@ class _Loop:
                 return self.is_name(node.args[1])
             if fname == "get" and isinstance(node.func, ast.Attribute) and node.args:
                 return self.is_name(node.args[0])
+            if fname.lstrip("_").split("_")[0] in _FINDERS:  # registry.get_tool_by_name(name)
+                return any(self.is_name(v) for v in (*node.args, *(kw.value for kw in node.keywords)))
         return False
 
     def bind(self, stmt: ast.Assign) -> None:
@@ -334,36 +340,78 @@ def _loop_targets(target: ast.AST) -> set[str]:
     return set()
 
 
-@check(LLM003, nodes=(ast.For, ast.AsyncFor))
-def tool_call_loop(ctx, node: ast.For | ast.AsyncFor) -> None:
-    k = agents().dispatch
-    if not _mentions(node.iter, k.call_lists):
-        return
-    calls = _loop_targets(node.target)
-    if not calls:
-        return
-    loop = _Loop(calls)
-    first: ast.Call | None = None
-    stack: list[ast.AST] = list(reversed(node.body))
-    while stack:  # source order, so bindings come before their uses
+# Per file: scope tuple -> function node, for the single-call form below.
+_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@check(LLM003, nodes=(ast.FunctionDef, ast.AsyncFunctionDef))
+def remember_function(ctx, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+    _FUNCTIONS.setdefault(ctx, {})[(*ctx.scope, node.name)] = node
+
+
+def _scan(ctx, loop: _Loop, body: list[ast.stmt], after: ast.AST | None = None) -> None:
+    """Walk ``body`` in source order (from ``after`` on, when given) and report the first
+    dispatch that no allowlist check or argument validation comes before."""
+    started = after is None
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
         item = stack.pop()
         if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if not started:
+            if item is after:
+                started = True
+            else:
+                stack.extend(reversed(list(ast.iter_child_nodes(item))))
             continue
         if isinstance(item, ast.Assign):
             loop.bind(item)
         if loop.vouches(item):
-            loop.checked = True
-            break
-        if first is None and isinstance(item, ast.Call) and loop.dispatch(item):
-            first = item
+            return
+        if isinstance(item, ast.Call) and loop.dispatch(item):
+            ctx.report(
+                LLM003,
+                item,
+                "the tool named by the model is called with the model's arguments, without an "
+                "allowlist check of the name or validation of the arguments",
+            )
+            return
         stack.extend(reversed(list(ast.iter_child_nodes(item))))
-    if first is not None and not loop.checked:
-        ctx.report(
-            LLM003,
-            first,
-            "the tool named by the model is called with the model's arguments, without an "
-            "allowlist check of the name or validation of the arguments",
-        )
+
+
+@check(LLM003, nodes=(ast.For, ast.AsyncFor))
+def tool_call_loop(ctx, node: ast.For | ast.AsyncFor) -> None:
+    """``for call in response.choices[0].message.tool_calls: ...``"""
+    if not _mentions(node.iter, agents().dispatch.call_lists):
+        return
+    calls = _loop_targets(node.target)
+    if calls:
+        _scan(ctx, _Loop(calls), node.body)
+
+
+def _single_call(node: ast.AST, words: tuple[str, ...]) -> bool:
+    """``message.tool_calls[0]``, ``message.tool_calls[0].function``, ``message.function_call``."""
+    if isinstance(node, ast.IfExp):
+        return _single_call(node.body, words) or _single_call(node.orelse, words)
+    if isinstance(node, ast.BoolOp):
+        return any(_single_call(v, words) for v in node.values)
+    while isinstance(node, ast.Attribute) and node.attr == "function":
+        node = node.value
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int):
+        return _mentions(node.value, words)
+    return isinstance(node, ast.Attribute) and node.attr in words
+
+
+@check(LLM003, nodes=(ast.Assign,))
+def single_tool_call(ctx, node: ast.Assign) -> None:
+    """``call = response.choices[0].message.tool_calls[0]`` and what the function does with it."""
+    if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+        return
+    if not _single_call(node.value, agents().dispatch.call_lists):
+        return
+    fn = _FUNCTIONS.get(ctx, {}).get(ctx.scope)
+    if fn is not None:
+        _scan(ctx, _Loop({node.targets[0].id}), fn.body, after=node)
 
 
 # -- LLM004: code-execution tools -----------------------------------------------------------
