@@ -804,6 +804,8 @@ def permissions(ctx, node: ast.Call) -> None:
         return
     if not mode & stat.S_IWOTH:
         return
+    if name == "os.open" and mode == 0o666:
+        return  # the default mode of every new file (open() uses it too); the umask applies
     if name in _K.chmod:
         severity = Severity.LOW if tests else None
         ctx.report(FS006, node, f"{name}() with mode {oct(mode)} makes the path writable by every user", severity=severity)
@@ -873,11 +875,20 @@ def tmp_keyword(ctx, node: ast.keyword) -> None:
 
 @check(FS007, calls=_K.path_calls)
 def tmp_path_call(ctx, node: ast.Call) -> None:
-    if not node.args:
+    if not node.args or _listed(ctx, node):
         return
     text = _shared_literal(node.args[0])
     if text is not None:
         _report_tmp(ctx, node.args[0], text, f"passed to {ctx.qualname(node.func)}()")
+
+
+def _listed(ctx, node: ast.Call) -> bool:
+    """``DENIED = [Path("/etc"), Path("/tmp")]``: an entry of a list of paths (allow or
+    deny lists), not a place where data is kept."""
+    value = getattr(ctx.stmt, "value", None)
+    if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+        return any(e is node for e in value.elts)
+    return False
 
 
 def _tmp_defaults(ctx, func: ast.FunctionDef) -> None:
