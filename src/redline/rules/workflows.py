@@ -29,13 +29,15 @@ WF001 = define(
     cwe=78,
     what="""
 A template variable (`{{ ... }}`, `${{ ... }}`, `${inputs.x}`) inside a field that a
-shell runs in a workflow definition (a YAML or JSON file, or a YAML/JSON string
-literal given to `yaml.safe_load`/`json.loads` in Python), a CI workflow or a Jinja
-template of a script: `run`,
-`command`, `cmd`, `script`, `entrypoint`, `shell`, and argument lists after
-`sh -c` / `bash -c`. CRITICAL when the value comes from workflow inputs, event data
-(`github.event.issue.title`, `github.head_ref`) or the output of an earlier node;
-MEDIUM for other variables. Secrets, matrix entries and run ids are not reported.
+shell runs: `run`, `command`, `cmd`, `script`, `entrypoint`, `shell`, and argument
+lists after `sh -c` / `bash -c`, in workflow definitions (YAML and JSON files, and
+YAML/JSON literals given to `yaml.safe_load`/`json.loads`), CI workflows and Jinja
+templates of scripts and Dockerfiles. CRITICAL when the value comes from workflow
+inputs, event data an outsider writes (`github.event.issue.title`, `github.head_ref`)
+or the output of an earlier node; MEDIUM for other variables and for GitHub
+`workflow_dispatch` inputs; LOW for GitHub step and job outputs. Secrets, matrix
+entries, run ids, Helm chart values and values piped through a quoting filter
+(`| quote`) are not reported; findings in tests are one severity lower.
 """,
     why="""
 The variable is pasted into the script text before the shell parses it, so quotes
@@ -243,6 +245,7 @@ class WorkflowKnowledge:
     render_methods: frozenset[str]
     shell_kwarg: frozenset[str]
     shell_always: frozenset[str]
+    exec_argv: frozenset[str]
     safe_evaluators: frozenset[str]
     code_runners: frozenset[str]
 
@@ -289,6 +292,7 @@ def knowledge() -> WorkflowKnowledge:
         render_methods=frozenset(strings("python", "render_methods")),
         shell_kwarg=frozenset(strings("python", "shell_kwarg")),
         shell_always=frozenset(strings("python", "shell_always")),
+        exec_argv=frozenset(strings("python", "exec_argv")),
         safe_evaluators=frozenset(strings("python", "safe_evaluators")),
         code_runners=frozenset(strings("python", "code_runners")),
     )
@@ -399,6 +403,9 @@ def _shell_command(ctx, node: ast.Call) -> tuple[str, ast.AST] | None:
             script = _script_of_argv(command)
             return (f"{name}([shell, '-c', ...])", script) if script is not None else None
         return (f"{name}(..., shell=True)", command) if command is not None else None
+    if name in k.exec_argv:
+        script = _script_of_argv(ast.List(elts=list(node.args), ctx=ast.Load()))
+        return (f"{name}(shell, '-c', ...)", script) if script is not None else None
     if name in k.shell_always:
         command = argument(node, 0, "cmd") or argument(node, 0, "command")
         return (f"{name}()", command) if command is not None else None
