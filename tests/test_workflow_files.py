@@ -240,3 +240,12 @@ def test_filesystem_severities(tmp_path):
     assert found[(4, "FS006")].severity == Severity.LOW
     assert (5, "FS006") not in found  # reading the mask and restoring it
     assert found[(9, "FS002")].severity == Severity.HIGH and "fully_trusted" in found[(9, "FS002")].message
+
+
+def test_gitlab_component_inputs():
+    text = (
+        "spec:\n  inputs:\n    target:\n      default: prod\n---\n"
+        "deploy:\n  script:\n    - ./deploy.sh $[[ inputs.target ]]\n    - echo $CI_COMMIT_SHA\n"
+    )
+    found = _findings(text, ".gitlab-ci.yml")
+    assert list(found) == [8] and found[8].severity == Severity.CRITICAL

@@ -234,6 +234,7 @@ class WorkflowKnowledge:
     expression_syntax: str
     double_brace_syntax: str
     dollar_brace_syntax: str
+    square_brackets_syntax: str
     quoting_filters: frozenset[str]
     untrusted: tuple[str, ...]
     upstream: tuple[str, ...]
@@ -281,6 +282,7 @@ def knowledge() -> WorkflowKnowledge:
         expression_syntax=text("templates", "expression"),
         double_brace_syntax=text("templates", "double_brace"),
         dollar_brace_syntax=text("templates", "dollar_brace"),
+        square_brackets_syntax=text("templates", "square_brackets"),
         quoting_filters=lower("templates", "shell_quoting_filters"),
         untrusted=strings("roots", "untrusted"),
         upstream=strings("roots", "upstream"),

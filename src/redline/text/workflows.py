@@ -43,6 +43,7 @@ def _syntaxes() -> tuple[tuple[re.Pattern[str], bool], ...]:
         (re.compile(k.expression_syntax), False),
         (re.compile(k.double_brace_syntax), False),
         (re.compile(k.dollar_brace_syntax), True),
+        (re.compile(k.square_brackets_syntax), False),
     )
 
 
@@ -72,7 +73,7 @@ def scan_workflows(rel: str, text: str, kind: str, enabled: frozenset[str], over
     """WF001/WF002 findings of one YAML, JSON or Jinja file."""
     if kind not in KINDS or not ({WF001.id, WF002.id} & enabled) or len(text) > _MAX_BYTES:
         return []
-    if "{{" not in text and "${" not in text and not _containers().search(text):
+    if "{{" not in text and "${" not in text and "$[[" not in text and not _containers().search(text):
         return []  # no variable to paste and no node list to name code in
     lines = text.splitlines()
     github = _is_github_workflow(rel, text)
@@ -145,7 +146,7 @@ def _is_github_workflow(rel: str, text: str) -> bool:
 
 def _variables(value: str, github: bool) -> Iterator[tuple[int, str, bool]]:
     """(column, expression, known roots only) of each template variable in a value."""
-    if len(value) > _MAX_LINE or ("{" not in value):
+    if len(value) > _MAX_LINE or ("{" not in value and "$[[" not in value):
         return
     for pattern, known_only in _syntaxes()[:1] if github else _syntaxes():
         for m in pattern.finditer(value):
@@ -361,7 +362,7 @@ def _list_item_hits(number: int, col: int, owner: _Frame, value: str, stack: lis
         hit = _shell_hit(number, col, value, f"the {key!r} argument list after a shell's -c", github)
         if hit:
             yield WF001, hit
-    elif key in k.shell_fields and key not in ("command", "entrypoint", "args") and "{" in value:
+    elif key in k.shell_fields and key not in ("command", "entrypoint", "args"):
         hit = _shell_hit(number, col, value, f"the {key!r} list", github)  # run/script lists: each line runs
         if hit:
             yield WF001, hit
