@@ -895,7 +895,10 @@ class FlowBuilder:
             return _step(everything, node.lineno, f"through {qual}()")
         kind = kb.source_calls.get(qual)
         if kind is not None:
-            return {self._source(node, kind, f"{qual}()"): ((), frozenset())}
+            origin = {self._source(node, kind, f"{qual}()"): ((), frozenset())}
+            if kind == "file" and args:  # yaml.safe_load(request.body): the document is its argument
+                return _union(origin, _step(args[0], node.lineno, f"parsed by {qual}()"))
+            return origin
         top = qual.split(".", 1)[0]
         if qual in BUILTIN_NAMES and qual not in _IMPURE_BUILTINS:
             return _step(everything, node.lineno, f"through {qual}()")
