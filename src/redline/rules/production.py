@@ -28,9 +28,10 @@ PROD001 = define(
     what="""
 `functools.cache` and `functools.lru_cache(maxsize=None)` on functions that take
 arguments (MEDIUM on methods: the cache also keeps every `self` alive), and
-module-level dicts, lists and sets named as caches or stores (`CACHE`, `_history`,
-`results`...) that functions add to (`CACHE[key] = ...`, `.append`, `.setdefault`)
-while nothing ever removes entries (`pop`, `clear`, `del`, a `len()` check).
+module-level dicts, lists and sets, or class attributes shared by every instance,
+named as caches or stores (`CACHE`, `_history`, `results`...) that functions add to
+(`CACHE[key] = ...`, `self._cache[key] = ...`, `.append`, `.setdefault`) while
+nothing ever removes entries (`pop`, `clear`, `del`, a `len()` check).
 MEDIUM when the container grows inside a request handler.
 """,
     why="""
@@ -507,6 +508,19 @@ def _module_facts(ctx, module: ast.Module) -> _Facts:
             continue
         if isinstance(target, ast.Name) and _empty_container(ctx, value):
             facts.containers[target.id] = _Container(target.id, stmt)
+    for cls in module.body:
+        if not isinstance(cls, ast.ClassDef):
+            continue
+        for stmt in cls.body:  # shared class attributes; annotated ones are model fields unless ClassVar
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+                target, value = stmt.targets[0], stmt.value
+            elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None and "ClassVar" in ast.unparse(stmt.annotation):
+                target, value = stmt.target, stmt.value
+            else:
+                continue
+            if isinstance(target, ast.Name) and _empty_container(ctx, value):
+                key = f"{cls.name}.{target.id}"
+                facts.containers[key] = _Container(key, stmt)
     wants_workers = _imports(ctx, "threading", "concurrent", "multiprocessing") or (
         _imports(ctx, "asyncio") and any("to_thread" in line or "run_in_executor" in line for line in ctx.lines)
     )
@@ -519,29 +533,33 @@ def _module_facts(ctx, module: ast.Module) -> _Facts:
         return facts
     prod = web.production()
 
-    outermost: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+    outermost: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str]] = []
 
     def visit(body: list[ast.stmt], scope: tuple[str, ...], in_function: bool) -> None:
         for stmt in body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 facts.functions.append((stmt, scope))
                 if not in_function:
-                    outermost.append(stmt)
+                    outermost.append((stmt, scope[-1] if scope else ""))
                 visit(stmt.body, (*scope, stmt.name), True)
             elif isinstance(stmt, ast.ClassDef):
                 visit(stmt.body, (*scope, stmt.name), in_function)
 
     visit(module.body, (), False)
-    for func in outermost:  # each walk covers the functions nested in it
+    for func, owner in outermost:  # each walk covers the functions nested in it
         for node in ast.walk(func):
             if isinstance(node, ast.Call):
-                _note_call(ctx, node, func.name, facts, prod)
-            elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
-                box = facts.containers.get(node.value.id)
+                _note_call(ctx, node, func.name, facts, prod, owner)
+            elif isinstance(node, ast.Subscript):
+                box = facts.containers.get(_ref(node.value, owner))
                 if box is not None and isinstance(node.ctx, ast.Store) and not is_literal(node.slice):
                     box.grows_in.append((func.name, node))
                 elif box is not None and isinstance(node.ctx, ast.Del):
                     box.evicted = True
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                box = facts.containers.get(_ref(node, owner))
+                if box is not None:
+                    box.evicted = True  # self.cache = {}: replaced (per instance, or reset)
             elif isinstance(node, ast.Global):
                 for name in node.names:
                     if name in facts.containers:
@@ -549,17 +567,31 @@ def _module_facts(ctx, module: ast.Module) -> _Facts:
     return facts
 
 
-def _note_call(ctx, node: ast.Call, where: str, facts: _Facts, prod) -> None:
+def _ref(node: ast.AST, owner: str) -> str:
+    """The container key of ``NAME``, or of ``self.NAME`` / ``cls.NAME`` / ``Owner.NAME``
+    inside the methods of class ``owner``."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        base = node.value.id
+        if owner and base in ("self", "cls", owner):
+            return f"{owner}.{node.attr}"
+        return f"{base}.{node.attr}"
+    return ""
+
+
+def _note_call(ctx, node: ast.Call, where: str, facts: _Facts, prod, owner: str = "") -> None:
     func = node.func
-    if isinstance(func, ast.Name) and func.id == "len" and node.args and isinstance(node.args[0], ast.Name):
-        box = facts.containers.get(node.args[0].id)
+    if isinstance(func, ast.Name) and func.id == "len" and node.args:
+        box = facts.containers.get(_ref(node.args[0], owner))
         if box is not None:
             box.evicted = True  # a size check
         return
     if not isinstance(func, ast.Attribute):
         return
-    if isinstance(func.value, ast.Name) and func.value.id in facts.containers:
-        box = facts.containers[func.value.id]
+    key = _ref(func.value, owner)
+    if key in facts.containers:
+        box = facts.containers[key]
         if func.attr in prod.evicting_methods:
             box.evicted = True
         elif func.attr in prod.growing_methods:
@@ -604,9 +636,11 @@ def module_state(ctx, node: ast.Module) -> None:
             if box.evicted or not box.grows_in:
                 continue
             on_request = any(f in handler_names for f, _ in box.grows_in)
-            if not on_request and not (_words(box.name) & prod.store_words):
+            owner, _, attr = box.name.rpartition(".")
+            if not on_request and not (_words(attr) & prod.store_words):
                 continue
             ctx.stmt = box.node
+            ctx.scope = (owner,) if owner else ()
             first = box.grows_in[0][0]
             ctx.report(
                 PROD001,
