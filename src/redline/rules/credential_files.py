@@ -14,12 +14,11 @@ from __future__ import annotations
 import ast
 
 from redline.model import Area, Confidence, Severity
-from redline.rules.common import string_value
+from redline.rules.common import own_nodes, string_value
 from redline.rules.credential_leaks import (
     _FUNCS,
     _describe,
     _leak_words,
-    _own_nodes,
     _secrets_here,
     function_secrets,
 )
@@ -100,7 +99,7 @@ def _opened_for_writing(ctx, value: ast.AST) -> bool:
 def _file_handles(ctx, fn: ast.AST) -> set[str]:
     """Names bound in ``fn`` to files opened for writing."""
     names: set[str] = set()
-    for node in _own_nodes(fn):
+    for node in own_nodes(fn):
         if isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 if isinstance(item.optional_vars, ast.Name) and _opened_for_writing(ctx, item.context_expr):
@@ -117,7 +116,7 @@ def _file_handles(ctx, fn: ast.AST) -> set[str]:
 
 def _restricts_permissions(ctx, fn: ast.AST) -> bool:
     words = _leak_words()
-    for node in _own_nodes(fn):
+    for node in own_nodes(fn):
         if not isinstance(node, ast.Call):
             continue
         if (ctx.qualname(node.func) or "") in words["private_file_calls"]:

@@ -18,7 +18,7 @@ import weakref
 from redline.knowledge import secrets
 from redline.model import Area, Confidence, Severity
 from redline.python.names import dotted
-from redline.rules.common import string_value
+from redline.rules.common import own_nodes, string_value
 from redline.rules.credentials import report
 from redline.rules.registry import check, define
 from redline.text.secret_values import credential_kind, name_words
@@ -304,17 +304,6 @@ def _own_statements(fn: ast.AST):
                     stack.append(child)
 
 
-def _own_nodes(fn: ast.AST):
-    """The nodes of a function body, nested functions and classes left out."""
-    stack = list(fn.body)
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (*_FUNCS, ast.ClassDef, ast.Lambda)):
-                stack.append(child)
-
-
 def _secrets_here(ctx) -> _Secrets:
     """The judge of the current scope, built on first use: most functions hold no
     log, print or raise sink, and reading a body for secret names is the costly part."""
@@ -486,13 +475,13 @@ def _params_with_defaults(args: ast.arguments):
 
 
 def _uses_name(fn: ast.AST, name: str) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) for n in _own_nodes(fn))
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) for n in own_nodes(fn))
 
 
 def _mentions(fn: ast.AST, name: str) -> bool:
     return any(
         (isinstance(n, ast.Name) and n.id == name) or string_value(n) == name or (isinstance(n, ast.keyword) and n.arg == name)
-        for n in _own_nodes(fn)
+        for n in own_nodes(fn)
     )
 
 

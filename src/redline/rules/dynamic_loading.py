@@ -14,7 +14,7 @@ import weakref
 
 from redline.knowledge.sandbox import sandbox
 from redline.model import Area, Confidence, Severity
-from redline.rules.common import argument, is_literal, keyword
+from redline.rules.common import argument, is_literal, keyword, own_nodes
 from redline.rules.registry import check, define
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -127,16 +127,6 @@ def _function(ctx) -> ast.AST | None:
     return _FUNCTIONS.get(ctx, {}).get(ctx.scope)
 
 
-def _own_nodes(fn: ast.AST):
-    stack = list(fn.body)
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (*_FUNCS, ast.ClassDef, ast.Lambda)):
-                stack.append(child)
-
-
 def _constant_package(node: ast.AST) -> bool:
     """``f"app.nodes.{kind}"`` or ``"app.nodes." + kind``: confined to one package."""
     if isinstance(node, ast.JoinedStr) and node.values:
@@ -154,7 +144,7 @@ def _names(node: ast.AST | None) -> set[str]:
 def _restricted(ctx, fn: ast.AST, names: set[str]) -> bool:
     """An allowlist test, prefix check or issubclass check in the function."""
     checks = sandbox().type_checks
-    for sub in _own_nodes(fn):
+    for sub in own_nodes(fn):
         if isinstance(sub, ast.Call):
             func = sub.func
             if isinstance(func, ast.Name) and func.id in checks:
@@ -173,7 +163,7 @@ def _restricted(ctx, fn: ast.AST, names: set[str]) -> bool:
 def _origin_names(fn: ast.AST, names: set[str]) -> set[str]:
     """The names a resolved name was split from (``mod, _, cls = path.rpartition(".")``)."""
     found = set(names)
-    for sub in _own_nodes(fn):
+    for sub in own_nodes(fn):
         if isinstance(sub, ast.Assign) and _names(ast.Tuple(elts=sub.targets, ctx=ast.Load())) & found:
             found |= _names(sub.value)
     return found
@@ -211,7 +201,7 @@ def _from_document(fn: ast.AST | None, target: ast.AST, names: set[str]) -> bool
         isinstance(sub, ast.Assign)
         and _names(ast.Tuple(elts=sub.targets, ctx=ast.Load())) & names
         and _document_field(sub.value)
-        for sub in _own_nodes(fn)
+        for sub in own_nodes(fn)
     )
 
 
@@ -246,7 +236,7 @@ def import_then_getattr(ctx, node: ast.Call) -> None:
     ):
         module_var = stmt.targets[0].id
     attr = None
-    for sub in _own_nodes(fn):
+    for sub in own_nodes(fn):
         if (
             isinstance(sub, ast.Call)
             and isinstance(sub.func, ast.Name)
@@ -342,7 +332,7 @@ def env_interpolation(ctx, node: ast.Call) -> None:
     if "expandvars" in name:
         fn = _function(ctx)
         if fn is None or not any(
-            isinstance(sub, ast.Call) and ctx.qualname(sub.func) in _KB.parsers for sub in _own_nodes(fn)
+            isinstance(sub, ast.Call) and ctx.qualname(sub.func) in _KB.parsers for sub in own_nodes(fn)
         ):
             return
     ctx.report(DYN002, node, f"{name}() resolves environment interpolations in a loaded document")
@@ -357,7 +347,7 @@ def _called(fn: ast.AST, node: ast.Call, stmt: ast.AST | None) -> bool:
     if isinstance(stmt, ast.Assign) and stmt.value is node and len(stmt.targets) == 1:
         target = stmt.targets[0]
         var = target.id if isinstance(target, ast.Name) else None
-    for sub in _own_nodes(fn):
+    for sub in own_nodes(fn):
         if isinstance(sub, ast.Call) and (sub.func is node or (var and isinstance(sub.func, ast.Name) and sub.func.id == var)):
             return True
     return False

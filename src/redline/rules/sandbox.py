@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from redline.knowledge.sandbox import sandbox
 from redline.model import Area, Confidence, Severity
-from redline.rules.common import argument, is_literal, string_value
+from redline.rules.common import argument, is_literal, own_nodes, string_value
 from redline.rules.registry import check, define
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -393,7 +393,7 @@ def _getattr_wrapper(ctx, value: ast.AST) -> bool:
         return False
     attr = params[1]
     passes = False
-    for sub in _own_nodes(fn):
+    for sub in own_nodes(fn):
         if isinstance(sub, ast.If) and attr in _names_in(sub.test) and any(isinstance(b, ast.Raise) for b in sub.body):
             return False  # a name is refused
         if isinstance(sub, ast.Call):
@@ -709,16 +709,6 @@ def _top_level_of(expr: ast.AST) -> bool:
     )
 
 
-def _own_nodes(fn: ast.AST):
-    stack = list(fn.body)
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (*_FUNCS, ast.ClassDef, ast.Lambda)):
-                stack.append(child)
-
-
 @check(SBX004, calls=("__import__", "importlib.__import__", "importlib.import_module"))
 def import_hook(ctx, node: ast.Call) -> None:
     st = _state(ctx)
@@ -730,7 +720,7 @@ def import_hook(ctx, node: ast.Call) -> None:
     st.hooks.add(ctx.scope)
     tops: set[str] = set()
     compares = []
-    for sub in _own_nodes(fn):
+    for sub in own_nodes(fn):
         if isinstance(sub, ast.Assign) and len(sub.targets) == 1 and isinstance(sub.targets[0], ast.Name):
             if _top_level_of(sub.value):
                 tops.add(sub.targets[0].id)
