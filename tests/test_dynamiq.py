@@ -7,9 +7,6 @@ the agent's ask prompts, the issubclass-checked hook loader) must stay silent.""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import zipfile
 from collections import defaultdict
 
 import pytest
@@ -26,25 +23,10 @@ LOADER = "dynamiq/serializers/loaders/yaml.py"
 
 
 @pytest.fixture(scope="module")
-def findings(tmp_path_factory):
-    root = tmp_path_factory.mktemp("dynamiq")
-    wheels = root / "wheels"
-    try:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-             "--quiet", "--disable-pip-version-check", "-d", str(wheels), PACKAGE],
-            check=True, capture_output=True, timeout=240,
-        )
-    except (subprocess.SubprocessError, OSError) as exc:
-        pytest.skip(f"cannot download {PACKAGE} (offline?): {type(exc).__name__}")
-    src = root / "src"
-    for wheel in wheels.glob("*.whl"):
-        with zipfile.ZipFile(wheel) as zf:
-            zf.extractall(src)
-    result = run_scan([src / "dynamiq"], Config(fail_on=None), ScanOptions(use_cache=False))
+def findings(dynamiq_scan):
     by_path: dict[str, list] = defaultdict(list)
-    for f in result.findings:
-        by_path[f"dynamiq/{f.location.path}"].append(f)
+    for f in dynamiq_scan.findings:
+        by_path[f.location.path].append(f)
     return by_path
 
 
