@@ -616,8 +616,10 @@ def kept_temp_file(ctx, node: ast.Call) -> None:
     bound = _bound_names(node, body)
     if _owned_by_object(node, body) or _removed(ctx, body, bound):
         return
-    if _sensitive(node, body, bound):
-        ctx.report(FS008, node, "prompts, conversations or credentials are written to a temporary file that is kept")
+    what = _sensitive(node, body, bound)
+    if what:
+        kept = "its name is handed to the caller" if _escapes(body, bound) else "nothing removes it"
+        ctx.report(FS008, node, f"{what} is written to a temporary file that outlives the function ({kept})")
         return
     if name in _K.mktemp or _escapes(body, bound) or _own_directory(node):
         return
@@ -740,11 +742,12 @@ def _is_sensitive_name(name: str) -> bool:
     return bool(_tokens(name) & _K.sensitive)
 
 
-def _sensitive(call: ast.Call, body: list[ast.AST], bound: set[str]) -> bool:
+def _sensitive(call: ast.Call, body: list[ast.AST], bound: set[str]) -> str | None:
+    """What sensitive data goes into the file (for the message), or None."""
     for kw in call.keywords:
         text = string_value(kw.value) if kw.arg in ("prefix", "suffix") else None
         if text and any(_is_sensitive_name(p) for p in text.replace("-", "_").replace(".", "_").split("_")):
-            return True
+            return f"data of a file named {text!r}"
     for node in body:
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
@@ -757,10 +760,10 @@ def _sensitive(call: ast.Call, body: list[ast.AST], bound: set[str]) -> bool:
         for arg in data:
             for sub in ast.walk(arg):
                 if isinstance(sub, ast.Name) and _is_sensitive_name(sub.id):
-                    return True
+                    return repr(sub.id)
                 if isinstance(sub, ast.Attribute) and _is_sensitive_name(sub.attr):
-                    return True
-    return False
+                    return repr(sub.attr)
+    return None
 
 
 # -- FS006: permissions ------------------------------------------------------------------------
