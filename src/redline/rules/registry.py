@@ -129,4 +129,5 @@ def load_all() -> None:
         templates,
         tools,
         vector_store,
+        workflows,
     )
