@@ -26,8 +26,8 @@ AUTH009 = define(
     confidence=Confidence.MEDIUM,
     cwe=306,
     what="""
-An HTTP route (FastAPI, Flask, Quart, Starlette, aiohttp, Sanic, Django / DRF views)
-that administers the system or runs something dangerous (its path or function name
+An HTTP route (FastAPI, Flask, Quart, Starlette, aiohttp, Sanic, Django / DRF views;
+registered by decorator, `Route(...)` lists or `app.router.add_*`) that administers the system or runs something dangerous (its path or function name
 says admin, config, settings, users, exec, run, upload, delete...; or its body runs
 commands, code, queries or writes files) and has no authentication: no `Depends`/
 `Security` dependency on the route, its router or its app, no `login_required`-style
@@ -216,8 +216,28 @@ def _collect(ctx, module: ast.Module) -> WebFacts:
     owners: dict[str, str] = {}
     pending: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, tuple[str, ...]]] = []
 
+    registered: list[tuple[str, str, ast.Call]] = []  # (handler name, path, registering call)
+    calls_k, methods_k = routes_k.map("registrations"), routes_k.map("router_methods")
+
+    def note_registrations(stmt: ast.stmt) -> None:
+        """Route("/x", handler), web.post("/x", handler), app.router.add_post("/x", handler)."""
+        for sub in ast.walk(stmt):
+            if not isinstance(sub, ast.Call) or not isinstance(sub.func, (ast.Name, ast.Attribute)):
+                continue
+            position = calls_k.get(ctx.qualname(sub.func) or "")
+            if position is None and isinstance(sub.func, ast.Attribute):
+                position = methods_k.get(sub.func.attr)
+            if position is None or len(sub.args) <= position:
+                continue
+            handler = _plain_name(sub.args[position])
+            path = string_value(sub.args[position - 1]) or ""
+            if handler:
+                registered.append((handler, path, sub))
+
     def visit(body: list[ast.stmt], scope: tuple[str, ...], depth: int) -> None:
         for stmt in body:
+            if isinstance(stmt, (ast.Assign, ast.Expr)) and isinstance(stmt.value, (ast.Call, ast.List, ast.Tuple)):
+                note_registrations(stmt)
             if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, ast.Call):
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 qual = ctx.qualname(stmt.value.func) or ""
@@ -254,6 +274,19 @@ def _collect(ctx, module: ast.Module) -> WebFacts:
         facts.dependencies.update(_depends_targets(ctx, func.args))
         facts.routes.append(route)
         facts.handler_scopes.add(route.scope)
+    if registered:
+        decorated = {id(r.func) for r in facts.routes}
+        by_name = {func.name: (func, scope) for func, scope in pending}
+        for handler, path, call in registered:
+            found = by_name.get(handler)
+            if found is None or id(found[0]) in decorated:
+                continue
+            func, scope = found
+            decorated.add(id(func))
+            qual = ctx.qualname(call.func) or ""
+            framework = qual.partition(".")[0] if qual in calls_k else ""
+            facts.routes.append(Route(func, call, (*scope, func.name), None, path, framework))
+            facts.handler_scopes.add((*scope, func.name))
     for route in facts.routes:
         route.auth = _authentication(ctx, route, facts, auth_k)
         route.by_hand = bool(route.auth and route.auth.endswith("checked by hand"))
@@ -335,7 +368,7 @@ def _sensitive(ctx, route: Route, *, by_body: bool = True) -> str | None:
             if w in routes_k.sensitive_words:
                 return f"'{w}' in {'its path' if text == route.path else 'its name'}"
     dec = route.decorator
-    if isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute) and dec.func.attr == "delete":
+    if isinstance(dec, ast.Call) and _plain_name(dec.func) in ("delete", "add_delete"):
         return "it is a DELETE route"
     if not by_body:
         return None
