@@ -42,3 +42,21 @@ def test_no_production_findings(tmp_path):
     result = run_scan([tmp_path], Config(select=("PROD",)), ScanOptions(use_cache=False, jobs=1))
     md = markdown.render(result, {r.id: r for r in registry.all_rules()})
     assert _section(md, markdown.PRODUCTION_HEADING) == ["- None found."]
+
+
+def test_terminal_counts_production_findings_by_theme(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from redline.report import terminal
+
+    source = (FIXTURES / "production" / "errors.py").read_text(encoding="utf-8")
+    (tmp_path / "api.py").write_text(source, encoding="utf-8")
+    result = run_scan([tmp_path], Config(select=("PROD",)), ScanOptions(use_cache=False, jobs=1))
+    out = io.StringIO()
+    terminal.render(result, {r.id: r for r in registry.all_rules()}, Console(file=out, width=200, color_system=None))
+    lines = out.getvalue().splitlines()
+    start = lines.index(f"Production engineering ({len(result.findings)})")
+    shown = {line.split(" x")[0] for line in lines[start + 1 : start + 3]}
+    assert shown == {"  Error Handling: PROD003", "  Error Handling: PROD004"}

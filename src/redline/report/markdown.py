@@ -193,19 +193,16 @@ PRODUCTION_HEADING = "### Production Engineering Issues"
 def _production_section(groups: list[RuleGroup]) -> list[str]:
     """Production-engineering findings by theme (resource management, error handling,
     state management), one line per rule; each finding is also listed by severity above."""
-    from redline.knowledge.web import production_groups
+    from redline.report.themes import theme_of, theme_order
 
     lines = [PRODUCTION_HEADING, ""]
     chosen = [g for g in groups if g.findings[0].area is Area.PRODUCTION]
-    themes = production_groups()
-    placed: set[str] = set()
-    for title, ids in (*themes, ("Other", None)):
-        members = [g for g in chosen if (g.rule_id in ids if ids is not None else g.rule_id not in placed)]
-        for g in members:
-            placed.add(g.rule_id)
-            lines.append(
-                f"- **{text(title)}**: {g.highest.name}: {prose(g.title)} {occurrences(g)} [{text(g.rule_id)}]"
-            )
+    for title in theme_order():
+        for g in chosen:
+            if theme_of(g.rule_id) == title:
+                lines.append(
+                    f"- **{text(title)}**: {g.highest.name}: {prose(g.title)} {occurrences(g)} [{text(g.rule_id)}]"
+                )
     if not chosen:
         lines.append(NONE_FOUND)
     lines.append("")

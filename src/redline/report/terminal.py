@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from rich.console import Console
 from rich.text import Text
 
-from redline.model import Finding, Rule, ScanResult, Severity
+from redline.model import Area, Finding, Rule, ScanResult, Severity
 from redline.report import gate_label, severities_desc, verdict, visible
 
 STYLES: dict[Severity, str] = {
@@ -98,6 +98,25 @@ def _summary_line(result: ScanResult) -> Text:
     return line
 
 
+def _production(console: Console, findings: list[Finding]) -> None:
+    """Production-engineering findings counted by theme and rule (each is listed above)."""
+    from redline.report.themes import theme_of, theme_order
+
+    chosen = [f for f in findings if f.area is Area.PRODUCTION]
+    if not chosen:
+        return
+    _print(console, Text(f"Production engineering ({len(chosen)})", style="bold"))
+    for theme in theme_order():
+        counts: dict[str, tuple[str, int]] = {}
+        for f in chosen:
+            if theme_of(f.rule_id) == theme:
+                title, n = counts.get(f.rule_id, (f.title, 0))
+                counts[f.rule_id] = (title, n + 1)
+        for rule_id, (title, n) in counts.items():
+            _print(console, Text(f"  {theme}: {safe(rule_id)} x{n} {safe(title)}"))
+    _print(console)
+
+
 def render(result: ScanResult, rules: Mapping[str, Rule], console: Console) -> None:
     """Write the terminal report for ``result`` to ``console``."""
     findings = sorted(result.findings, key=lambda f: (f.sort_key(), f.fingerprint))
@@ -110,6 +129,7 @@ def render(result: ScanResult, rules: Mapping[str, Rule], console: Console) -> N
             _finding(console, f)
         _print(console)
 
+    _production(console, findings)
     if result.skipped:
         _print(console, Text(f"Skipped files ({len(result.skipped)})", style="bold"))
         for s in sorted(result.skipped, key=lambda s: (not s.parse_failure, s.path, s.reason)):
