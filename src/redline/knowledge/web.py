@@ -32,9 +32,6 @@ class Table:
             raise KnowledgeError(f"knowledge/{_FILE}: {self._section}.{name} must map names to integers")
         return dict(value)
 
-    def ordered(self, name: str) -> tuple[str, ...]:
-        return tuple(self._data[name])
-
     def groups(self, name: str) -> tuple[tuple[str, frozenset[str]], ...]:
         """A list of ``[title, member, member...]`` lists, in order."""
         value = self._data.get(name)

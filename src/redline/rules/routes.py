@@ -478,10 +478,6 @@ def _is_plain_str(node: ast.AST | None) -> bool:
     return text in ("str", "Optional[str]", "str|None", "None|str", "typing.Optional[str]")
 
 
-def _query_key(node: ast.AST | None) -> str | None:
-    return string_value(node)
-
-
 _QUERY_ATTRS = frozenset({"args", "query_params", "GET", "query"})
 
 
@@ -507,7 +503,7 @@ def query_subscript(ctx, node: ast.Subscript) -> None:
     value = node.value
     if not isinstance(value, ast.Attribute) or value.attr not in _QUERY_ATTRS or not isinstance(node.ctx, ast.Load):
         return
-    key = _query_key(node.slice)
+    key = string_value(node.slice)
     if key and _is_credential(key) and _is_query_object(ctx, node.value):
         ctx.report(AUTH010, node, f"credential {key!r} read from the query string")
 
@@ -519,6 +515,6 @@ def query_get(ctx, node: ast.Call) -> None:
         return
     if not isinstance(func.value, ast.Attribute) or func.value.attr not in _QUERY_ATTRS:
         return
-    key = _query_key(node.args[0])
+    key = string_value(node.args[0])
     if key and _is_credential(key) and _is_query_object(ctx, func.value):
         ctx.report(AUTH010, node, f"credential {key!r} read from the query string")
