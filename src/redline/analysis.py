@@ -38,8 +38,8 @@ from redline.python.parsing import (
 )
 from redline.text.secret_values import redact
 from redline.text.secrets import scan_text
-from redline.text.workflows import scan_workflows
 from redline.text.urls import scan_urls
+from redline.text.workflows import scan_workflows
 
 
 @dataclass(frozen=True)
@@ -155,8 +155,8 @@ def _analyse_text(task: FileTask, data: bytes, settings: AnalysisSettings) -> Fi
     text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
     rules = settings.rules
     result.findings = scan_text(task.rel, text, task.kind, rules.enabled, rules.severity)
-    result.findings += scan_workflows(task.rel, text, task.kind, rules.enabled, rules.severity)
     result.findings += scan_urls(task.rel, text, task.kind, rules.enabled, rules.severity)
+    result.findings += scan_workflows(task.rel, text, task.kind, rules.enabled, rules.severity)
     return result
 
 
