@@ -56,7 +56,7 @@ def test_no_high_credential_findings_on_clean_packages(corpus):
     assert high == []
 
 
-SANDBOX_LOADING_TEMPLATE_RULES = ("SBX", "DYN", "INJ011")
+SANDBOX_LOADING_TEMPLATE_RULES = (*(f"EXEC{n:03d}" for n in range(3, 11)), "SER004", "SER005", "INJ011")
 
 
 def test_no_high_sandbox_loading_or_template_findings_on_clean_packages(corpus):
@@ -90,13 +90,13 @@ def test_no_high_llm_or_vector_store_findings_on_clean_packages(corpus):
 NETWORK_AUTH_PRODUCTION_RULES = (
     "NET001", "NET004", "NET005", "NET006",
     "AUTH009", "AUTH010", "AUTH011", "AUTH012",
-    "PROD",
+    "OPS",
 )
 
 
 def test_no_high_network_auth_or_production_findings_on_clean_packages(corpus):
     """Route, JWT, CORS, plain-HTTP and production rules on well-reviewed code: measured
-    at 5 LOW findings (4 PROD003 empty excepts, 1 PROD001 lru_cache(maxsize=None)), none HIGH."""
+    at 5 LOW findings (4 OPS003 empty excepts, 1 OPS001 lru_cache(maxsize=None)), none HIGH."""
     result = run_scan(
         [corpus], Config(select=NETWORK_AUTH_PRODUCTION_RULES, fail_on=None), ScanOptions(use_cache=False)
     )

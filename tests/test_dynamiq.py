@@ -20,6 +20,7 @@ from conftest import FIXTURES
 PACKAGE = "dynamiq==0.69.0"
 SANDBOX = "dynamiq/nodes/tools/python.py"
 LOADER = "dynamiq/serializers/loaders/yaml.py"
+SANDBOX_RULES = {f"EXEC{n:03d}" for n in range(3, 11)}  # the sandbox audit
 
 
 @pytest.fixture(scope="module")
@@ -36,18 +37,18 @@ def _at(findings, path: str) -> dict[tuple[int, str], Severity]:
 
 def test_restricted_python_sandbox_weaknesses_are_reported(findings):
     found = _at(findings, SANDBOX)
-    assert found[(22, "SBX003")] is Severity.HIGH  # ALLOWED_MODULES: io, requests, urllib, pandas, yaml, dynamiq
-    assert found[(135, "SBX004")] is Severity.HIGH  # restricted_import checks name.split(".")[0]
+    assert found[(22, "EXEC005")] is Severity.HIGH  # ALLOWED_MODULES: io, requests, urllib, pandas, yaml, dynamiq
+    assert found[(135, "EXEC006")] is Severity.HIGH  # restricted_import checks name.split(".")[0]
     for line in (217, 225, 232, 233):  # raw object, setattr, type, vars in the builtins
-        assert found[(line, "SBX001")] is Severity.HIGH
+        assert found[(line, "EXEC003")] is Severity.HIGH
     # "getattr": safe_getattr falls through to default_guarded_getattr (the plain getattr)
     # for any name: getattr(getattr((), "__class__"), "__base__").__subclasses__() escapes
-    assert found[(205, "SBX001")] is Severity.HIGH
+    assert found[(205, "EXEC003")] is Severity.HIGH
     for line in (236, 242):  # "_getattr_": default_guarded_getattr, i.e. getattr
-        assert found[(line, "SBX002")] is Severity.HIGH
-    assert found[(312, "SBX002")] is Severity.HIGH  # _write_ = guarded_write returns its argument
-    assert found[(254, "SBX006")] is Severity.MEDIUM  # no time or memory limit
-    message = next(f.message for f in findings[SANDBOX] if f.rule_id == "SBX003")
+        assert found[(line, "EXEC004")] is Severity.HIGH
+    assert found[(312, "EXEC004")] is Severity.HIGH  # _write_ = guarded_write returns its argument
+    assert found[(254, "EXEC008")] is Severity.MEDIUM  # no time or memory limit
+    message = next(f.message for f in findings[SANDBOX] if f.rule_id == "EXEC005")
     for module in ("io", "requests", "urllib", "pandas", "numpy", "yaml", "dynamiq"):
         assert f"{module} (" in message
 
@@ -55,8 +56,8 @@ def test_restricted_python_sandbox_weaknesses_are_reported(findings):
 def test_what_the_sandbox_does_right_is_not_reported(findings):
     found = _at(findings, SANDBOX)
     # "hasattr": safe_hasattr, "__import__": restricted_import, "_getitem_"/"_getiter_" helpers
-    assert not {line for line, rule in found if rule.startswith("SBX")} & {206, 235, 237, 238, 243}
-    assert not [k for k in found if k[1] == "SBX005"]  # compile_restricted is used
+    assert not {line for line, rule in found if rule in SANDBOX_RULES} & {206, 235, 237, 238, 243}
+    assert not [k for k in found if k[1] == "EXEC007"]  # compile_restricted is used
     # the sanctioned exec of compile_restricted output is not a CRITICAL finding
     assert [f for f in findings[SANDBOX] if f.location.line == 254 and f.severity is Severity.CRITICAL] == []
     assert not [k for k in found if k[1] == "EXEC001"]
@@ -64,13 +65,13 @@ def test_what_the_sandbox_does_right_is_not_reported(findings):
 
 def test_yaml_loader_resolves_any_type_and_environment(findings):
     found = _at(findings, LOADER)
-    assert found[(243, "DYN001")] is Severity.HIGH  # ConnectionManager.get_connection_by_type(entity_type)
-    assert found[(249, "DYN001")] is Severity.HIGH  # NodeManager.get_node_by_type(entity_type)
-    assert found[(1187, "DYN002")] is Severity.MEDIUM  # OmegaConf.to_container(conf, resolve=True)
+    assert found[(243, "SER004")] is Severity.HIGH  # ConnectionManager.get_connection_by_type(entity_type)
+    assert found[(249, "SER004")] is Severity.HIGH  # NodeManager.get_node_by_type(entity_type)
+    assert found[(1187, "SER005")] is Severity.MEDIUM  # OmegaConf.to_container(conf, resolve=True)
     managers = _at(findings, "dynamiq/nodes/managers.py")
-    assert managers[(30, "DYN001")] is Severity.HIGH  # importlib + getattr on any dotted string
+    assert managers[(30, "SER004")] is Severity.HIGH  # importlib + getattr on any dotted string
     hooks = _at(findings, "dynamiq/nodes/agents/hooks/core.py")
-    assert not [k for k in hooks if k[1] == "DYN001"]  # issubclass(hook_class, Hook) is checked
+    assert not [k for k in hooks if k[1] == "SER004"]  # issubclass(hook_class, Hook) is checked
 
 
 def test_prompt_templates_compiled_from_content(findings):
@@ -95,10 +96,10 @@ def test_dynamic_loading_severity_follows_the_evidence(tmp_path):
     )
     path = tmp_path / "loader.py"
     path.write_text(source + helper, encoding="utf-8")
-    result = run_scan([path], Config(select=("DYN001",), fail_on=None), ScanOptions(use_cache=False))
+    result = run_scan([path], Config(select=("SER004",), fail_on=None), ScanOptions(use_cache=False))
     severities = {f.location.line: f.severity for f in result.findings}
     lines = source.splitlines()
-    registry_line = next(i for i, text in enumerate(lines, 1) if "importlib.import_module(module_name)  # expect: DYN001" in text)
+    registry_line = next(i for i, text in enumerate(lines, 1) if "importlib.import_module(module_name)  # expect: SER004" in text)
     locate_line = next(i for i, text in enumerate(lines, 1) if "pydoc.locate" in text)
     assert severities[registry_line] is Severity.HIGH
     assert severities[locate_line] is Severity.HIGH

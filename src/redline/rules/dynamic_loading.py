@@ -4,7 +4,7 @@ environment variables.
 
 The importers, resolvers, registries and interpolating loaders are data
 (``knowledge/sandbox.toml``). A proven flow from an untrusted source into an importer
-is the taint rule EXEC002, which replaces DYN001 on the same line.
+is the taint rule EXEC002, which replaces SER004 on the same line.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from redline.rules.registry import check, define
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
-DYN001 = define(
-    "DYN001",
+SER004 = define(
+    "SER004",
     "dynamic-class-resolution",
     "Class resolved from a name in data without an allowlist",
     area=Area.SERIALIZATION,
@@ -69,8 +69,8 @@ users or produced by an LLM, which makes this code execution.
     references=("https://cwe.mitre.org/data/definitions/470.html",),
 )
 
-DYN002 = define(
-    "DYN002",
+SER005 = define(
+    "SER005",
     "document-env-interpolation",
     "Loaded document may read environment variables",
     area=Area.SERIALIZATION,
@@ -118,7 +118,7 @@ an output and read back any secret in the server's environment.
 _FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-@check(DYN001, DYN002, nodes=_FUNCS)
+@check(SER004, SER005, nodes=_FUNCS)
 def remember_function(ctx, node: ast.FunctionDef) -> None:
     _FUNCTIONS.setdefault(ctx, {})[(*ctx.scope, node.name)] = node
 
@@ -207,10 +207,10 @@ def _from_document(fn: ast.AST | None, target: ast.AST, names: set[str]) -> bool
 
 def _report(ctx, node: ast.AST, message: str, evidence: bool) -> None:
     if evidence:
-        ctx.report(DYN001, node, message)
+        ctx.report(SER004, node, message)
     else:
         ctx.report(
-            DYN001,
+            SER004,
             node,
             message + "; review where the name comes from",
             severity=Severity.MEDIUM,
@@ -218,7 +218,7 @@ def _report(ctx, node: ast.AST, message: str, evidence: bool) -> None:
         )
 
 
-@check(DYN001, calls=("importlib.import_module", "__import__", "importlib.__import__"))
+@check(SER004, calls=("importlib.import_module", "__import__", "importlib.__import__"))
 def import_then_getattr(ctx, node: ast.Call) -> None:
     name = argument(node, 0, "name")
     if name is None or is_literal(name) or _constant_package(name):
@@ -282,22 +282,22 @@ def _resolver(ctx, node: ast.Call, what: str, always: bool = False) -> None:
 _KB = sandbox()
 
 
-@check(DYN001, calls=tuple(sorted(_KB.resolvers)))
+@check(SER004, calls=tuple(sorted(_KB.resolvers)))
 def resolver_call(ctx, node: ast.Call) -> None:
     _resolver(ctx, node, "resolves a class or object from data")
 
 
-@check(DYN001, calls=tuple(sorted(_KB.registries)))
+@check(SER004, calls=tuple(sorted(_KB.registries)))
 def registry_call(ctx, node: ast.Call) -> None:
     _resolver(ctx, node, "resolves any dotted type string to a class", always=True)
 
 
-@check(DYN001, calls=("globals.get", "locals.get"))
+@check(SER004, calls=("globals.get", "locals.get"))
 def namespace_get(ctx, node: ast.Call) -> None:
     _resolver(ctx, node, "looks an object up by a name from data")
 
 
-@check(DYN001, nodes=(ast.Subscript,))
+@check(SER004, nodes=(ast.Subscript,))
 def namespace_item(ctx, node: ast.Subscript) -> None:
     value = node.value
     if (
@@ -318,7 +318,7 @@ def namespace_item(ctx, node: ast.Subscript) -> None:
         _report(ctx, node, message, _from_document(fn, node.slice, names))
 
 
-@check(DYN002, calls=tuple(sorted(_KB.interpolation)))
+@check(SER005, calls=tuple(sorted(_KB.interpolation)))
 def env_interpolation(ctx, node: ast.Call) -> None:
     name = ctx.qualname(node.func)
     required = _KB.resolve_keyword.get(name)
@@ -335,10 +335,10 @@ def env_interpolation(ctx, node: ast.Call) -> None:
             isinstance(sub, ast.Call) and ctx.qualname(sub.func) in _KB.parsers for sub in own_nodes(fn)
         ):
             return
-    ctx.report(DYN002, node, f"{name}() resolves environment interpolations in a loaded document")
+    ctx.report(SER005, node, f"{name}() resolves environment interpolations in a loaded document")
 
 
-# -- DYN001: getattr on an imported module ------------------------------------------------
+# -- SER004: getattr on an imported module ------------------------------------------------
 
 
 def _called(fn: ast.AST, node: ast.Call, stmt: ast.AST | None) -> bool:
@@ -353,7 +353,7 @@ def _called(fn: ast.AST, node: ast.Call, stmt: ast.AST | None) -> bool:
     return False
 
 
-@check(DYN001, calls=("getattr",))
+@check(SER004, calls=("getattr",))
 def module_getattr(ctx, node: ast.Call) -> None:
     """``getattr(nodes, spec["type"])(**spec["params"])``: any attribute of an imported
     module, chosen by a document field, called."""
@@ -369,14 +369,14 @@ def module_getattr(ctx, node: ast.Call) -> None:
         return
     if _called(fn, node, ctx.stmt):
         ctx.report(
-            DYN001,
+            SER004,
             node,
             f"getattr({node.args[0].id}, ...) picks a module attribute named by document data and calls it, "
             "with no allowlist or issubclass check",
         )
 
 
-# -- DYN002: home-made ${VAR} resolvers ------------------------------------------------------
+# -- SER005: home-made ${VAR} resolvers ------------------------------------------------------
 
 
 def _match_group(node: ast.AST | None) -> bool:
@@ -388,22 +388,22 @@ def _match_group(node: ast.AST | None) -> bool:
     )
 
 
-@check(DYN002, calls=("os.getenv", "os.environ.get"))
+@check(SER005, calls=("os.getenv", "os.environ.get"))
 def env_from_match(ctx, node: ast.Call) -> None:
     if node.args and _match_group(node.args[0]):
-        ctx.report(DYN002, node, "environment variable named by text matched in a document (${VAR} interpolation)")
+        ctx.report(SER005, node, "environment variable named by text matched in a document (${VAR} interpolation)")
 
 
-@check(DYN002, nodes=(ast.Subscript,))
+@check(SER005, nodes=(ast.Subscript,))
 def env_item_from_match(ctx, node: ast.Subscript) -> None:
     if _match_group(node.slice) and ctx.qualname(node.value) == "os.environ":
-        ctx.report(DYN002, node, "environment variable named by text matched in a document (${VAR} interpolation)")
+        ctx.report(SER005, node, "environment variable named by text matched in a document (${VAR} interpolation)")
 
 
 _SUBSTITUTE = frozenset({"substitute", "safe_substitute", "format_map", "format"})
 
 
-@check(DYN002, nodes=(ast.Call,))
+@check(SER005, nodes=(ast.Call,))
 def env_substitution(ctx, node: ast.Call) -> None:
     """``Template(text).substitute(os.environ)``, ``text.format_map(os.environ)``,
     ``text.format(**os.environ)``: every variable of the environment offered to the text."""
@@ -418,4 +418,4 @@ def env_substitution(ctx, node: ast.Call) -> None:
         text = argument(text, 0, "template")
     if text is None or is_literal(text):
         return
-    ctx.report(DYN002, node, f".{func.attr}() fills a text that is not a constant with the whole environment")
+    ctx.report(SER005, node, f".{func.attr}() fills a text that is not a constant with the whole environment")

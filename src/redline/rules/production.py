@@ -17,8 +17,8 @@ from redline.rules.common import has_star_kwargs, is_const, is_literal, keyword
 from redline.rules.registry import check, define
 from redline.rules.routes import in_handler, web_facts
 
-PROD001 = define(
-    "PROD001",
+OPS001 = define(
+    "OPS001",
     "unbounded-cache",
     "Cache or per-request store without a size limit",
     area=Area.PRODUCTION,
@@ -81,8 +81,8 @@ worker is killed for memory, and an attacker can speed that up at will.
     ),
 )
 
-PROD002 = define(
-    "PROD002",
+OPS002 = define(
+    "OPS002",
     "untrusted-code-without-limits",
     "Command or code run without a timeout",
     area=Area.PRODUCTION,
@@ -127,8 +127,8 @@ requests stop the service. Output without a limit fills memory the same way.
     references=("https://docs.python.org/3/library/subprocess.html#subprocess.run",),
 )
 
-PROD003 = define(
-    "PROD003",
+OPS003 = define(
+    "OPS003",
     "swallowed-exception",
     "Exception silently swallowed around security-relevant work",
     area=Area.PRODUCTION,
@@ -172,8 +172,8 @@ trigger exceptions leave no trace in the logs.
     references=("https://cwe.mitre.org/data/definitions/390.html",),
 )
 
-PROD004 = define(
-    "PROD004",
+OPS004 = define(
+    "OPS004",
     "exception-details-to-client",
     "Exception details returned to the client",
     area=Area.PRODUCTION,
@@ -228,8 +228,8 @@ the system for an attacker and confirm which injection attempts reached a sink.
     references=("https://cwe.mitre.org/data/definitions/209.html",),
 )
 
-PROD005 = define(
-    "PROD005",
+OPS005 = define(
+    "OPS005",
     "unsynchronized-shared-state",
     "Shared module state changed from worker threads without a lock",
     area=Area.PRODUCTION,
@@ -283,8 +283,8 @@ rate limits, budgets) drifts in ways that are hard to reproduce.
     references=("https://cwe.mitre.org/data/definitions/362.html",),
 )
 
-PROD006 = define(
-    "PROD006",
+OPS006 = define(
+    "OPS006",
     "retry-without-backoff",
     "Retry loop without backoff or attempt limit",
     area=Area.PRODUCTION,
@@ -333,8 +333,8 @@ warning. A webhook URL chosen by a user turns this into a cheap denial of servic
     references=("https://cwe.mitre.org/data/definitions/835.html",),
 )
 
-PROD007 = define(
-    "PROD007",
+OPS007 = define(
+    "OPS007",
     "agent-loop-without-limit",
     "Agent or tool loop without an iteration limit",
     area=Area.PRODUCTION,
@@ -412,10 +412,10 @@ def _calls(nodes: list[ast.stmt]) -> list[ast.Call]:
 
 
 # ---------------------------------------------------------------------------
-# PROD001: unbounded memoization decorators
+# OPS001: unbounded memoization decorators
 
 
-@check(PROD001, nodes=(ast.FunctionDef, ast.AsyncFunctionDef))
+@check(OPS001, nodes=(ast.FunctionDef, ast.AsyncFunctionDef))
 def unbounded_memo(ctx, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
     if not node.decorator_list:
         return
@@ -440,13 +440,13 @@ def unbounded_memo(ctx, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         ctx.stmt = node
         if is_method and params[0] == "self":
             ctx.report(
-                PROD001,
+                OPS001,
                 dec,
                 f"{qual} without a size limit on method {node.name}(): unbounded, and every self stays alive",
                 severity=Severity.MEDIUM,
             )
         else:
-            ctx.report(PROD001, dec, f"{qual} without a size limit on {node.name}() grows with every distinct argument")
+            ctx.report(OPS001, dec, f"{qual} without a size limit on {node.name}() grows with every distinct argument")
         ctx.stmt = saved
 
 
@@ -622,7 +622,7 @@ def _note_call(ctx, node: ast.Call, where: str, facts: _Facts, prod, owner: str 
             facts.workers.add(name)
 
 
-@check(PROD001, PROD004, PROD005, nodes=(ast.Module,))
+@check(OPS001, OPS004, OPS005, nodes=(ast.Module,))
 def module_state(ctx, node: ast.Module) -> None:
     web_facts(ctx, node)  # the request handlers, for the checks below
     facts = _module_facts(ctx, node)
@@ -643,7 +643,7 @@ def module_state(ctx, node: ast.Module) -> None:
             ctx.scope = (owner,) if owner else ()
             first = box.grows_in[0][0]
             ctx.report(
-                PROD001,
+                OPS001,
                 box.node,
                 f"{box.name} grows in {first}() and nothing ever removes entries"
                 + (" (on the request path)" if on_request else ""),
@@ -677,7 +677,7 @@ def _unlocked_mutations(ctx, func, facts: _Facts, body: list[ast.stmt], locked: 
             if shared is not None:
                 ctx.stmt = stmt
                 ctx.report(
-                    PROD005,
+                    OPS005,
                     stmt,
                     f"{shared} is module state changed in {func.name}(), which runs on worker threads, without a lock",
                 )
@@ -708,7 +708,7 @@ def _shared_target(stmt: ast.stmt, facts: _Facts, globals_: set[str], prod) -> s
 
 
 # ---------------------------------------------------------------------------
-# PROD002: commands without a timeout
+# OPS002: commands without a timeout
 
 
 _GENERATED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -723,7 +723,7 @@ def _generates(value: ast.AST) -> bool:
     return False
 
 
-@check(PROD002, nodes=(ast.FunctionDef, ast.AsyncFunctionDef))
+@check(OPS002, nodes=(ast.FunctionDef, ast.AsyncFunctionDef))
 def generated_commands(ctx, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
     """Names assigned generated text in this function (for the shell check below)."""
     if not _imports(ctx, "subprocess"):
@@ -745,7 +745,7 @@ def _generated(ctx, command: ast.AST) -> bool:
     return _generates(command)
 
 
-@check(PROD002, calls=tuple(web.production().subprocess_runs))
+@check(OPS002, calls=tuple(web.production().subprocess_runs))
 def command_without_timeout(ctx, node: ast.Call) -> None:
     if keyword(node, "timeout") is not None or has_star_kwargs(node):
         return
@@ -769,11 +769,11 @@ def command_without_timeout(ctx, node: ast.Call) -> None:
     if how is None:
         return
     name = ctx.qualname(node.func)
-    ctx.report(PROD002, node, f"{name}() runs a non-literal command through {how} without a timeout")
+    ctx.report(OPS002, node, f"{name}() runs a non-literal command through {how} without a timeout")
 
 
 # ---------------------------------------------------------------------------
-# PROD003 / PROD004: exception handling
+# OPS003 / OPS004: exception handling
 
 
 def _broad(handler: ast.ExceptHandler) -> bool:
@@ -797,7 +797,7 @@ def _silent(handler: ast.ExceptHandler) -> bool:
 _FAIL_OPEN = frozenset({"auth", "authenticate", "authorize", "verify", "permission", "login", "decrypt", "sign", "validate"})
 
 
-@check(PROD003, nodes=(ast.Try,))
+@check(OPS003, nodes=(ast.Try,))
 def swallowed(ctx, node: ast.Try) -> None:
     handlers = [h for h in node.handlers if _broad(h) and _silent(h)]
     if not handlers:
@@ -823,7 +823,7 @@ def swallowed(ctx, node: ast.Try) -> None:
     for handler in handlers:
         kind = "except:" if handler.type is None else f"except {ast.unparse(handler.type)}:"
         ctx.report(
-            PROD003,
+            OPS003,
             handler,
             f"{kind} with an empty body swallows failures of {reason}()",
             severity=Severity.MEDIUM if severe else None,
@@ -839,7 +839,7 @@ def _mentions_exc(node: ast.AST, name: str | None) -> str | None:
     return None
 
 
-@check(PROD004, nodes=(ast.ExceptHandler,))
+@check(OPS004, nodes=(ast.ExceptHandler,))
 def details_to_client(ctx, node: ast.ExceptHandler) -> None:
     if not _broad(node):
         return
@@ -856,7 +856,7 @@ def details_to_client(ctx, node: ast.ExceptHandler) -> None:
                 found = _mentions_exc(sub.value, node.name)
             if found:
                 ctx.report(
-                    PROD004,
+                    OPS004,
                     sub,
                     "a traceback is sent to the client" if found == "traceback"
                     else f"the text of exception {node.name!r} is sent to the client",
@@ -866,7 +866,7 @@ def details_to_client(ctx, node: ast.ExceptHandler) -> None:
 
 
 # ---------------------------------------------------------------------------
-# PROD006 / PROD007: unbounded loops
+# OPS006 / OPS007: unbounded loops
 
 
 def _forever(node: ast.While) -> bool:
@@ -920,7 +920,7 @@ def _retried(try_: ast.Try) -> bool:
     return False
 
 
-@check(PROD006, PROD007, nodes=(ast.While,))
+@check(OPS006, OPS007, nodes=(ast.While,))
 def unbounded_loop(ctx, node: ast.While) -> None:
     if not _forever(node) or _bounded(ctx, node.body):
         return
@@ -928,10 +928,10 @@ def unbounded_loop(ctx, node: ast.While) -> None:
         return  # a generator: the consumer decides how long it runs
     calls = _calls(node.body)
     if any(_llm_call(c) for c in calls):
-        ctx.report(PROD007, node, "while True around a model call has no iteration limit")
+        ctx.report(OPS007, node, "while True around a model call has no iteration limit")
         return
     for stmt in node.body:
         for sub in ast.walk(stmt):
             if isinstance(sub, ast.Try) and _retried(sub) and any(_network_call(ctx, c) for c in _calls(sub.body)):
-                ctx.report(PROD006, node, "network call retried in while True without backoff or an attempt limit")
+                ctx.report(OPS006, node, "network call retried in while True without backoff or an attempt limit")
                 return

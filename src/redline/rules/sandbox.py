@@ -21,8 +21,8 @@ from redline.rules.registry import check, define
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _REFS = "https://restrictedpython.readthedocs.io/en/latest/usage/policy.html"
 
-SBX001 = define(
-    "SBX001",
+EXEC003 = define(
+    "EXEC003",
     "sandbox-escaping-builtin",
     "Sandbox hands an unguarded builtin to the sandboxed code",
     area=Area.CODE_EXECUTION,
@@ -65,8 +65,8 @@ operating system directly. One such name turns the sandbox into plain `exec`.
     references=(_REFS, "https://cwe.mitre.org/data/definitions/693.html"),
 )
 
-SBX002 = define(
-    "SBX002",
+EXEC004 = define(
+    "EXEC004",
     "sandbox-noop-guard",
     "RestrictedPython guard that does not guard",
     area=Area.CODE_EXECUTION,
@@ -104,8 +104,8 @@ running it, its connections, module globals) or read any attribute.
     references=(_REFS,),
 )
 
-SBX003 = define(
-    "SBX003",
+EXEC005 = define(
+    "EXEC005",
     "sandbox-host-module-allowed",
     "Sandbox allowlist contains modules with host access",
     area=Area.CODE_EXECUTION,
@@ -140,8 +140,8 @@ package hands over its connections, credentials and a way back to `exec`.
     references=(_REFS, "https://cwe.mitre.org/data/definitions/653.html"),
 )
 
-SBX004 = define(
-    "SBX004",
+EXEC006 = define(
+    "EXEC006",
     "sandbox-import-hook-top-level",
     "Sandbox import hook checks only the top-level package",
     area=Area.CODE_EXECUTION,
@@ -176,8 +176,8 @@ modules, many of which import `os` or `subprocess` and expose them as attributes
     references=("https://cwe.mitre.org/data/definitions/184.html",),
 )
 
-SBX005 = define(
-    "SBX005",
+EXEC007 = define(
+    "EXEC007",
     "homemade-sandbox",
     "exec/eval with restricted globals is not a sandbox",
     area=Area.CODE_EXECUTION,
@@ -217,8 +217,8 @@ with OS-level isolation, confines code.
     ),
 )
 
-SBX006 = define(
-    "SBX006",
+EXEC008 = define(
+    "EXEC008",
     "sandbox-without-limits",
     "Sandboxed code runs without time or memory limits",
     area=Area.CODE_EXECUTION,
@@ -255,8 +255,8 @@ stalls the worker or kills the process for every other request.
     references=("https://docs.python.org/3/library/resource.html#resource.setrlimit",),
 )
 
-SBX007 = define(
-    "SBX007",
+EXEC009 = define(
+    "EXEC009",
     "builtins-modified",
     "The interpreter's builtins are modified",
     area=Area.CODE_EXECUTION,
@@ -288,8 +288,8 @@ the code it runs.
     references=("https://docs.python.org/3/library/builtins.html",),
 )
 
-SBX008 = define(
-    "SBX008",
+EXEC010 = define(
+    "EXEC010",
     "dangerous-opt-in-flag",
     "Library protection switched off with an opt-in danger flag",
     area=Area.CODE_EXECUTION,
@@ -347,7 +347,7 @@ def _state(ctx) -> _State:
     return st
 
 
-_ALL = (SBX001, SBX002, SBX003, SBX004, SBX005, SBX006)
+_ALL = (EXEC003, EXEC004, EXEC005, EXEC006, EXEC007, EXEC008)
 
 
 @check(*_ALL, nodes=(ast.Module,))
@@ -485,7 +485,7 @@ def _returns_parameter(args: ast.arguments, expr: ast.AST | None) -> bool:
     return False
 
 
-# -- SBX001 / SBX002: builtins and guards ----------------------------------------------
+# -- EXEC003 / EXEC004: builtins and guards ----------------------------------------------
 
 
 def _escapes(ctx, node: ast.Dict) -> list[tuple[ast.AST, str]]:
@@ -508,7 +508,7 @@ def _report_escapes(ctx, entries: list[tuple[ast.AST, str]], where: str) -> None
     for items in by_line.values():
         names = ", ".join(name for _, name in items)
         why = "; ".join(f"{name.split()[0]} {escape[name.split()[0]]}" for _, name in items)
-        ctx.report(SBX001, items[0][0], f"{where} hands the raw {names} to sandboxed code: {why}")
+        ctx.report(EXEC003, items[0][0], f"{where} hands the raw {names} to sandboxed code: {why}")
 
 
 def _guards(ctx, keys_values) -> None:
@@ -516,19 +516,19 @@ def _guards(ctx, keys_values) -> None:
     for k, v in keys_values:
         name = string_value(k)
         if name in kb.write_guards and _identity_function(ctx, v):
-            ctx.report(SBX002, k, f"the {name} guard returns its argument: sandboxed code may write attributes of any object")
+            ctx.report(EXEC004, k, f"the {name} guard returns its argument: sandboxed code may write attributes of any object")
         elif name in kb.getattr_guards and (
             _is_builtin(ctx, v, "getattr") or _identity_function(ctx, v) or _getattr_wrapper(ctx, v)
         ):
             ctx.report(
-                SBX002,
+                EXEC004,
                 k,
                 f"the {name} guard is the plain getattr: nothing refuses underscore names or "
                 "str.format at run time (use RestrictedPython.Guards.safer_getattr)",
             )
 
 
-@check(SBX001, SBX002, nodes=(ast.Dict,))
+@check(EXEC003, EXEC004, nodes=(ast.Dict,))
 def builtins_mapping(ctx, node: ast.Dict) -> None:
     st = _state(ctx)
     if id(node) in st.seen:
@@ -556,7 +556,7 @@ def builtins_mapping(ctx, node: ast.Dict) -> None:
         _report_escapes(ctx, _escapes(ctx, node), "the sandbox builtins")
 
 
-@check(SBX001, SBX002, SBX007, nodes=(ast.Assign,))
+@check(EXEC003, EXEC004, EXEC009, nodes=(ast.Assign,))
 def builtins_item(ctx, node: ast.Assign) -> None:
     """``b = safe_builtins.copy(); b["getattr"] = getattr`` and ``g["_write_"] = ...``;
     ``builtins.open = ...`` and ``__builtins__["x"] = ...``."""
@@ -581,7 +581,7 @@ def builtins_item(ctx, node: ast.Assign) -> None:
             _report_escapes(ctx, [(target, key)], f"{owner}[{key!r}]")
 
 
-# -- SBX007: builtins tampering ---------------------------------------------------------
+# -- EXEC009: builtins tampering ---------------------------------------------------------
 
 
 def _is_builtins_object(ctx, node: ast.AST) -> bool:
@@ -595,22 +595,22 @@ def _is_builtins_object(ctx, node: ast.AST) -> bool:
 def _tamper(ctx, target: ast.AST, stmt: ast.AST) -> None:
     if isinstance(target, (ast.Attribute, ast.Subscript)) and _is_builtins_object(ctx, target.value):
         what = target.attr if isinstance(target, ast.Attribute) else string_value(target.slice) or "an entry"
-        ctx.report(SBX007, target, f"the process-wide builtins are modified ({what})")
+        ctx.report(EXEC009, target, f"the process-wide builtins are modified ({what})")
 
 
-@check(SBX007, nodes=(ast.AugAssign, ast.Delete))
+@check(EXEC009, nodes=(ast.AugAssign, ast.Delete))
 def builtins_changed(ctx, node: ast.AST) -> None:
     for target in node.targets if isinstance(node, ast.Delete) else [node.target]:
         _tamper(ctx, target, node)
 
 
-@check(SBX007, calls=("setattr", "delattr"))
+@check(EXEC009, calls=("setattr", "delattr"))
 def builtins_setattr(ctx, node: ast.Call) -> None:
     if node.args and _is_builtins_object(ctx, node.args[0]):
-        ctx.report(SBX007, node, f"the process-wide builtins are modified with {ctx.qualname(node.func)}()")
+        ctx.report(EXEC009, node, f"the process-wide builtins are modified with {ctx.qualname(node.func)}()")
 
 
-@check(SBX007, nodes=(ast.Expr,))
+@check(EXEC009, nodes=(ast.Expr,))
 def builtins_update(ctx, node: ast.Expr) -> None:
     call = node.value
     if (
@@ -619,10 +619,10 @@ def builtins_update(ctx, node: ast.Expr) -> None:
         and call.func.attr in ("update", "setdefault", "pop", "clear", "__setitem__")
         and _is_builtins_object(ctx, call.func.value)
     ):
-        ctx.report(SBX007, call, f"the process-wide builtins are modified with .{call.func.attr}()")
+        ctx.report(EXEC009, call, f"the process-wide builtins are modified with .{call.func.attr}()")
 
 
-# -- SBX003: allowlisted modules ---------------------------------------------------------
+# -- EXEC005: allowlisted modules ---------------------------------------------------------
 
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
@@ -674,10 +674,10 @@ def _report_allowlist(ctx, node: ast.AST, name: str, value: ast.AST | None) -> N
         return
     bad = _host_modules(ctx, names)
     if bad:
-        ctx.report(SBX003, node, f"{name} lets sandboxed code use {', '.join(bad)}")
+        ctx.report(EXEC005, node, f"{name} lets sandboxed code use {', '.join(bad)}")
 
 
-@check(SBX003, nodes=(ast.Assign, ast.AnnAssign))
+@check(EXEC005, nodes=(ast.Assign, ast.AnnAssign))
 def module_allowlist(ctx, node: ast.Assign | ast.AnnAssign) -> None:
     if not isinstance(node.value, (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Call)):
         return
@@ -686,13 +686,13 @@ def module_allowlist(ctx, node: ast.Assign | ast.AnnAssign) -> None:
         _report_allowlist(ctx, node, name, node.value)
 
 
-@check(SBX003, nodes=(ast.keyword,))
+@check(EXEC005, nodes=(ast.keyword,))
 def module_allowlist_argument(ctx, node: ast.keyword) -> None:
     if node.arg is not None and isinstance(node.value, (ast.List, ast.Tuple, ast.Set)):
         _report_allowlist(ctx, node.value, node.arg, node.value)
 
 
-# -- SBX004: import hooks ------------------------------------------------------------------
+# -- EXEC006: import hooks ------------------------------------------------------------------
 
 
 def _top_level_of(expr: ast.AST) -> bool:
@@ -709,7 +709,7 @@ def _top_level_of(expr: ast.AST) -> bool:
     )
 
 
-@check(SBX004, calls=("__import__", "importlib.__import__", "importlib.import_module"))
+@check(EXEC006, calls=("__import__", "importlib.__import__", "importlib.import_module"))
 def import_hook(ctx, node: ast.Call) -> None:
     st = _state(ctx)
     if ctx.scope in st.hooks or is_literal(argument(node, 0, "name")):
@@ -732,14 +732,14 @@ def import_hook(ctx, node: ast.Call) -> None:
     full_checks = [c for c in compares if isinstance(c.left, ast.Name) and c.left.id in full]
     if top_checks and not full_checks:
         ctx.report(
-            SBX004,
+            EXEC006,
             top_checks[0],
             "the import hook allows a module by its top-level package only: every submodule "
             "of an allowed package is importable",
         )
 
 
-# -- SBX005 / SBX006: the exec/eval itself -----------------------------------------------
+# -- EXEC007 / EXEC008: the exec/eval itself -----------------------------------------------
 
 
 def _compiled_restricted(ctx, code: ast.AST) -> bool:
@@ -753,7 +753,7 @@ def _compiled_restricted(ctx, code: ast.AST) -> bool:
     return False
 
 
-@check(SBX005, SBX006, nodes=(ast.Assign,))
+@check(EXEC007, EXEC008, nodes=(ast.Assign,))
 def restricted_code(ctx, node: ast.Assign) -> None:
     if (
         len(node.targets) == 1
@@ -787,7 +787,7 @@ def _limited(ctx) -> bool:
     return st.limited
 
 
-@check(SBX005, SBX006, calls=("exec", "eval"))
+@check(EXEC007, EXEC008, calls=("exec", "eval"))
 def sandboxed_execution(ctx, node: ast.Call) -> None:
     code = argument(node, 0, "source")
     if code is None or is_literal(code):
@@ -796,7 +796,7 @@ def sandboxed_execution(ctx, node: ast.Call) -> None:
     if _compiled_restricted(ctx, code):
         if not _limited(ctx):
             ctx.report(
-                SBX006,
+                EXEC008,
                 node,
                 f"{name}() runs restricted code with no time or memory limit in this module "
                 "(no setrlimit, alarm or timeout)",
@@ -814,23 +814,23 @@ def sandboxed_execution(ctx, node: ast.Call) -> None:
         how = "empty __builtins__ is escapable through ().__class__.__mro__ and __subclasses__()"
     else:
         how = "a custom __builtins__ without a restricted compiler leaves attribute access unguarded"
-    ctx.report(SBX005, node, f"{name}() of code that no restricted compiler checked: {how}")
+    ctx.report(EXEC007, node, f"{name}() of code that no restricted compiler checked: {how}")
 
 
-# -- SBX008: opt-in danger flags -----------------------------------------------------------
+# -- EXEC010: opt-in danger flags -----------------------------------------------------------
 
 
 def _flag(ctx, node: ast.AST, name: str | None, value: ast.AST | None) -> None:
     flags = sandbox().danger_flags
     if name in flags and isinstance(value, ast.Constant) and value.value is True:
-        ctx.report(SBX008, node, f"{name}=True: {flags[name]}")
+        ctx.report(EXEC010, node, f"{name}=True: {flags[name]}")
 
 
-@check(SBX008, nodes=(ast.keyword,))
+@check(EXEC010, nodes=(ast.keyword,))
 def danger_keyword(ctx, node: ast.keyword) -> None:
     _flag(ctx, node.value, node.arg, node.value)
 
 
-@check(SBX008, nodes=(ast.Assign, ast.AnnAssign))
+@check(EXEC010, nodes=(ast.Assign, ast.AnnAssign))
 def danger_setting(ctx, node: ast.Assign | ast.AnnAssign) -> None:
     _flag(ctx, node, _target_name(node), node.value)

@@ -94,7 +94,7 @@ or `handler:` is a dotted Python path such as `app.nodes.ToolNode`: the document
 not the code, decides which class the engine imports and instantiates. Reported
 once per document, on the first such node. Types in a framework's own namespace
 (`dynamiq.nodes.llms.OpenAI`) are that framework's documented format and are left
-to the review of its loader (DYN001).
+to the review of its loader (SER004).
 """,
     why="""
 Whoever can write or upload a definition can name any importable callable
