@@ -147,7 +147,7 @@ def test_gate_disabled_is_null():
     result = samples.full_result()
     result.fail_on = None
     s = load(result)["summary"]
-    assert s["gate"] is None and s["gate_failed"] is False and s["verdict"] == "caution"
+    assert s["gate"] is None and s["gate_failed"] is False and s["verdict"] == "blocked"  # CRITICAL findings
 
 
 def test_finding_fields():

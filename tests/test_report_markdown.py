@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from redline.model import Severity
 from redline.report import markdown
 
 import report_samples as samples
@@ -198,12 +199,17 @@ def test_parse_failures_always_caveat_and_never_clear():
     assert "Review incomplete" not in render(samples.caution_result())
 
 
-def test_gate_disabled_never_blocks():
+def test_gate_disabled_still_blocks_on_critical_findings():
+    """The gate decides the exit code; a CRITICAL finding blocks deployment regardless."""
     result = samples.full_result()
     result.fail_on = None
     md = render(result)
-    assert verdict_line(md).startswith("**DEPLOY WITH CAUTION** - ")
+    assert verdict_line(md).startswith(
+        "**DEPLOYMENT BLOCKED** - 2 critical findings must be resolved before any production deployment"
+    )
     assert "- **Gate**: disabled" in md
+    result.findings = [f for f in result.findings if f.severity is not Severity.CRITICAL]
+    assert verdict_line(render(result)).startswith("**DEPLOY WITH CAUTION** - ")
 
 
 def test_gate_and_counts_in_summary():

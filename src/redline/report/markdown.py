@@ -224,7 +224,13 @@ def _summary_sentence(result: ScanResult) -> str:
     v = verdict(result)
     gate = gate_label(result)
     n = len(result.findings)
-    if v.code == "blocked":
+    if v.code == "blocked" and not result.gate_failed():
+        critical = sum(1 for f in result.findings if f.severity is Severity.CRITICAL)
+        tail = (
+            f"{_plural(critical, 'critical finding')} must be resolved before any production "
+            f"deployment (the {gate} gate does not fail this scan's exit code)."
+        )
+    elif v.code == "blocked":
         assert result.fail_on is not None
         at_gate = sum(1 for f in result.findings if f.severity >= result.fail_on)
         tail = (
