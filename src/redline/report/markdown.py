@@ -226,9 +226,10 @@ def _summary_sentence(result: ScanResult) -> str:
     n = len(result.findings)
     if v.code == "blocked" and not result.gate_failed():
         critical = sum(1 for f in result.findings if f.severity is Severity.CRITICAL)
+        gate_note = "the severity gate is disabled" if result.fail_on is None else f"the {gate} gate is not reached"
         tail = (
             f"{_plural(critical, 'critical finding')} must be resolved before any production "
-            f"deployment (the {gate} gate does not fail this scan's exit code)."
+            f"deployment ({gate_note}, so the exit code does not fail)."
         )
     elif v.code == "blocked":
         assert result.fail_on is not None
