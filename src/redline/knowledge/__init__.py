@@ -53,11 +53,23 @@ class SecretKnowledge:
     leaks: dict[str, frozenset[str]]
 
 
+def string_list(value: object, where: str) -> list[str]:
+    """A knowledge value that must be a list of non-empty strings; ``where`` names it
+    (``"workflows.toml: fields.shell"``) in the error a broken data file raises."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise KnowledgeError(f"knowledge/{where} must be a list of non-empty strings")
+    return value
+
+
+def string_table(value: object, where: str) -> dict[str, str]:
+    """A knowledge value that must be a table of strings."""
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise KnowledgeError(f"knowledge/{where} must be a table of strings")
+    return dict(value)
+
+
 def _strings(data: dict, key: str, where: str) -> frozenset[str]:
-    value = data.get(key)
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise KnowledgeError(f"knowledge/secrets.toml: {where}.{key} must be a list of strings")
-    return frozenset(v.lower() for v in value)
+    return frozenset(v.lower() for v in string_list(data.get(key), f"secrets.toml: {where}.{key}"))
 
 
 def _exact(data: dict, key: str) -> frozenset[str]:

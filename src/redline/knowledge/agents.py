@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from redline.knowledge import KnowledgeError, load_toml
+from redline.knowledge import KnowledgeError, load_toml, string_list
 from redline.model import Severity
 
 _FILE = "agents.toml"
@@ -106,10 +106,7 @@ class AgentKnowledge:
 
 
 def _strings(table: dict, key: str, where: str) -> list[str]:
-    value = table.get(key)
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise KnowledgeError(f"knowledge/{_FILE}: {where}.{key} must be a list of non-empty strings")
-    return value
+    return string_list(table.get(key), f"{_FILE}: {where}.{key}")
 
 
 def _table(data: dict, key: str, where: str) -> dict:

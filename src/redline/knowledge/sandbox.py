@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from redline.knowledge import KnowledgeError, load_toml
+from redline.knowledge import load_toml, string_list, string_table
 
 _FILE = "sandbox.toml"
 
@@ -35,17 +35,11 @@ class SandboxKnowledge:
 
 
 def _list(data: dict, section: str, key: str) -> list[str]:
-    value = data.get(section, {}).get(key)
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise KnowledgeError(f"knowledge/{_FILE}: {section}.{key} must be a list of names")
-    return value
+    return string_list(data.get(section, {}).get(key), f"{_FILE}: {section}.{key}")
 
 
 def _table(data: dict, section: str, key: str) -> dict[str, str]:
-    value = data.get(section, {}).get(key)
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise KnowledgeError(f"knowledge/{_FILE}: {section}.{key} must be a table of strings")
-    return dict(value)
+    return string_table(data.get(section, {}).get(key), f"{_FILE}: {section}.{key}")
 
 
 @cache

@@ -8,7 +8,7 @@ import weakref
 from dataclasses import dataclass
 from functools import cache
 
-from redline.knowledge import KnowledgeError, load_toml
+from redline.knowledge import load_toml, string_list
 from redline.model import Area, Confidence, Severity
 from redline.rules.common import argument, is_const, is_false, keyword, string_value
 from redline.rules.registry import check, define
@@ -398,10 +398,7 @@ def knowledge() -> FileSystemKnowledge:
     data = load_toml("filesystem.toml")
 
     def strings(table: str, key: str) -> frozenset[str]:
-        value = data.get(table, {}).get(key)
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise KnowledgeError(f"knowledge/filesystem.toml: {table}.{key} must be a list of strings")
-        return frozenset(value)
+        return frozenset(string_list(data.get(table, {}).get(key), f"filesystem.toml: {table}.{key}"))
 
     def modes(key: str) -> dict[str, _ModeArg]:
         out = {}

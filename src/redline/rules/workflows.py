@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 
-from redline.knowledge import KnowledgeError, load_toml
+from redline.knowledge import KnowledgeError, load_toml, string_list
 from redline.model import Area, Confidence, Severity
 from redline.rules.common import argument, is_const, is_literal, keyword
 from redline.rules.registry import check, define
@@ -256,10 +256,7 @@ def knowledge() -> WorkflowKnowledge:
     data = load_toml("workflows.toml")
 
     def strings(table: str, key: str) -> tuple[str, ...]:
-        value = data.get(table, {}).get(key)
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise KnowledgeError(f"knowledge/workflows.toml: {table}.{key} must be a list of strings")
-        return tuple(value)
+        return tuple(string_list(data.get(table, {}).get(key), f"workflows.toml: {table}.{key}"))
 
     def text(table: str, key: str) -> str:
         value = data.get(table, {}).get(key)
