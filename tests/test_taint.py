@@ -284,3 +284,26 @@ def test_a_validation_call_lowers_a_proven_path_to_low(tmp_path):
     found = sorted((f.rule_id, f.location.line, f.severity.name) for f in result.findings)
     assert found == [("EXEC002", 14, "LOW"), ("EXEC002", 18, "CRITICAL")]
     assert "validation" in result.findings[0].message or "validation" in result.findings[1].message
+
+
+def test_opening_a_tainted_path_for_writing_is_more_severe_than_reading(tmp_path):
+    root = project(tmp_path, {
+        "app.py": """
+            from flask import Flask, request
+
+            app = Flask(__name__)
+
+            @app.post("/notes")
+            def save():
+                with open("/srv/notes/" + request.args["name"], "w", encoding="utf-8") as fh:
+                    fh.write(request.get_data(as_text=True))
+                return "ok"
+
+            @app.get("/notes")
+            def show():
+                with open("/srv/notes/" + request.args["name"], encoding="utf-8") as fh:
+                    return fh.read()
+        """,
+    })
+    found = {f.location.line: f.severity.name for f in scan(root).findings if f.rule_id == "FS001"}
+    assert found == {8: "HIGH", 14: "MEDIUM"}

@@ -896,8 +896,11 @@ class FlowBuilder:
         kind = kb.source_calls.get(qual)
         if kind is not None:
             origin = {self._source(node, kind, f"{qual}()"): ((), frozenset())}
-            if kind == "file" and args:  # yaml.safe_load(request.body): the document is its argument
-                return _union(origin, _step(args[0], node.lineno, f"parsed by {qual}()"))
+            if kind == "file":  # yaml.safe_load(request.body), ZipFile(upload).namelist(): the
+                # document (argument) or archive (receiver) carries its own origin as well
+                carried = _union(receiver, args[0]) if args else receiver
+                if carried:
+                    return _union(origin, _step(carried, node.lineno, f"read by {qual}()"))
             return origin
         top = qual.split(".", 1)[0]
         if qual in BUILTIN_NAMES and qual not in _IMPURE_BUILTINS:
@@ -947,7 +950,26 @@ class FlowBuilder:
                 tainted = _union(tainted, kwargs[name])
         if spec.receiver:
             tainted = _union(tainted, receiver)
-        self._sink(node, spec.category, qual, tainted, f"{qual}()")
+        category = spec.category
+        if category == "path-traversal" and _opens_for_writing(node, qual):
+            category = "path-traversal-write"  # open(path, "wb"): a write, not a read
+        self._sink(node, category, qual, tainted, f"{qual}()")
+
+
+def _opens_for_writing(node: ast.Call, qual: str) -> bool:
+    """``open(p, "w")``, ``io.open(p, mode="ab")``, ``Path(p).open("x")``: a literal mode
+    that writes, appends or creates."""
+    if qual in ("open", "io.open", "codecs.open"):
+        position = 1
+    elif qual.endswith("Path.open"):
+        position = 0
+    else:
+        return False
+    mode = node.args[position] if len(node.args) > position else None
+    for kw in node.keywords:
+        if kw.arg == "mode":
+            mode = kw.value
+    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and bool(set(mode.value) & set("wax+"))
 
 
 _VALIDATORS = frozenset(
