@@ -21,6 +21,7 @@ class Definition:
     line: int
     end_line: int
     bases: tuple[str, ...] = ()  # resolved base classes, for classes
+    attrs: tuple[str, ...] = ()  # names a class body binds to a value (fields, methods)
 
 
 @dataclass
@@ -47,7 +48,7 @@ class ModuleSummary:
             "is_package": self.is_package,
             "imports": self.imports,
             "definitions": [
-                [d.qualname, d.kind, d.line, d.end_line, list(d.bases)] for d in self.definitions
+                [d.qualname, d.kind, d.line, d.end_line, list(d.bases), list(d.attrs)] for d in self.definitions
             ],
             "variables": self.variables,
         }
@@ -59,7 +60,7 @@ class ModuleSummary:
             path=data["path"],
             is_package=data["is_package"],
             imports=dict(data["imports"]),
-            definitions=[Definition(q, k, a, b, tuple(bs)) for q, k, a, b, bs in data["definitions"]],
+            definitions=[Definition(q, k, a, b, tuple(bs), tuple(at)) for q, k, a, b, bs, at in data["definitions"]],
             variables=dict(data.get("variables", {})),
         )
 
@@ -73,12 +74,14 @@ def summarise(tree: ast.Module, imports: ImportMap, path: str) -> ModuleSummary:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 qual = f"{prefix}{node.name}"
                 bases: tuple[str, ...] = ()
+                attrs: tuple[str, ...] = ()
                 kind = "function"
                 if isinstance(node, ast.ClassDef):
                     kind = "class"
                     bases = tuple(_base_name(b, imports) for b in node.bases)
+                    attrs = _class_attributes(node)
                 summary.definitions.append(
-                    Definition(qual, kind, node.lineno, node.end_lineno or node.lineno, bases)
+                    Definition(qual, kind, node.lineno, node.end_lineno or node.lineno, bases, attrs)
                 )
                 stack.append((node.body, qual + "."))
             else:
@@ -86,6 +89,21 @@ def summarise(tree: ast.Module, imports: ImportMap, path: str) -> ModuleSummary:
                     stack.append((child_body, prefix))
     summary.definitions.sort(key=lambda d: (d.line, d.qualname))
     return summary
+
+
+def _class_attributes(node: ast.ClassDef) -> tuple[str, ...]:
+    """Names the class body binds: methods, and fields given a value other than None
+    (an annotation alone is a required field: a subclass or caller supplies it)."""
+    names = []
+    for stmt in node.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.append(stmt.name)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            if isinstance(stmt.value, ast.Constant) and stmt.value.value is None:
+                continue
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            names.extend(t.id for t in targets if isinstance(t, ast.Name))
+    return tuple(names)
 
 
 def _base_name(node: ast.AST, imports: ImportMap) -> str:

@@ -88,6 +88,28 @@ def check(
     return wrap
 
 
+@dataclass(frozen=True)
+class ProjectPass:
+    fn: Callable[..., list]
+    rule: Rule
+
+
+PROJECT_PASSES: list[ProjectPass] = []
+
+
+def project_pass(rule: Rule) -> Callable[[Callable[..., list]], Callable[..., list]]:
+    """Register ``fn(findings, index) -> findings``: run in the parent once the project
+    index is built, for the findings of ``rule`` that depend on other modules (a base
+    class defined elsewhere). The per-file check reports provisionally; this pass keeps,
+    rewrites or drops those findings. Inline suppressions were applied in the worker."""
+
+    def wrap(fn: Callable[..., list]) -> Callable[..., list]:
+        PROJECT_PASSES.append(ProjectPass(fn, rule))
+        return fn
+
+    return wrap
+
+
 def all_rules() -> list[Rule]:
     load_all()
     return sorted(RULES.values(), key=lambda r: r.id)

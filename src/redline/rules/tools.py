@@ -9,7 +9,7 @@ import weakref
 from redline.knowledge.agents import ToolBase, agents
 from redline.model import Area, Confidence, Severity
 from redline.rules.common import keyword
-from redline.rules.registry import check, define
+from redline.rules.registry import check, define, project_pass
 
 LLM003 = define(
     "LLM003",
@@ -123,10 +123,11 @@ LLM005 = define(
     what="""
 Dynamiq `Node` subclasses without `input_schema`, and LangChain/CrewAI `BaseTool`
 subclasses without `args_schema` whose `_run` has no typed parameter (only untyped
-ones or `*args`/`**kwargs`, so no schema can be inferred), that implement the method receiving the input
-(`execute`, `_run`). A schema inherited from a base class defined in the same file
-counts; classes whose base lives in another project module are not judged. MEDIUM
-for tools (offered to a model), LOW for other pipeline nodes.
+ones or `**kwargs`, so no schema can be inferred), that implement the method receiving
+the input (`execute`, `_run`). The class hierarchy is followed through the project's
+modules: a schema inherited from any project base class counts, and a base class of
+another module can make a class a tool. MEDIUM for tools (offered to a model), LOW for
+other pipeline nodes.
 """,
     why="""
 A tool's input is written by the model, so by whoever injected text into its prompt.
@@ -513,8 +514,8 @@ def _untyped_run(method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)
         if a.arg not in ("self", "cls", "run_manager", "config", "callbacks")
     ]
-    if args.vararg is not None and args.kwarg is not None and not params:
-        return False  # (*args, **kwargs): a wrapper forwarding to a function that has the schema
+    if not params and (args.kwarg is None or args.vararg is not None):
+        return False  # (*args, **kwargs): a wrapper forwarding to a function with the schema; (*args): no input
     return not any(a.annotation is not None for a in params)
 
 
@@ -535,6 +536,7 @@ def tool_input_schema(ctx, node: ast.ClassDef) -> None:
     bases = agents().tool_bases
     kind: ToolBase | None = None
     inherited = False
+    elsewhere = False  # a base this file does not define nor the knowledge name
     for base in node.bases:
         qual = ctx.qualname(base) or ""
         if qual in bases:
@@ -543,6 +545,12 @@ def tool_input_schema(ctx, node: ast.ClassDef) -> None:
             local_kind, local_schema = seen[base.id]
             kind = kind or local_kind
             inherited = inherited or local_schema
+        elif qual and qual.split(".", 1)[0] not in _NOT_TOOLS:
+            elsewhere = True
+    if kind is None and elsewhere and not ctx.scope:
+        # Maybe a tool through a base class of another module: report provisionally,
+        # with every framework's fields and methods; the project pass below decides.
+        kind = _ANY_FRAMEWORK()
     if kind is None:
         return
     has_schema = inherited or _defines_schema(node, kind.schema)
@@ -557,14 +565,81 @@ def tool_input_schema(ctx, node: ast.ClassDef) -> None:
     ]
     if not methods:
         return  # an abstract base: its subclasses are judged
-    if "_run" in kind.methods and not any(_untyped_run(m) for m in methods):
+    if "_run" in {m.name for m in methods} and not any(_untyped_run(m) for m in methods if m.name in ("_run", "_arun")):
         return  # LangChain and CrewAI infer the schema from a typed _run
     tool = _is_tool_node(node) or "_run" in kind.methods
-    where = kind.framework or "tool"
     ctx.report(
         LLM005,
         node,
-        f"{where} {node.name} has no {'/'.join(sorted(kind.schema))}: its input reaches "
-        f"{methods[0].name}() unvalidated",
+        _schema_message(kind, node.name, methods[0].name),
         severity=Severity.MEDIUM if tool else Severity.LOW,
     )
+
+
+# Top-level packages whose classes are never agent tools: a base from one of them does
+# not make a class worth a provisional finding.
+_NOT_TOOLS = frozenset({"builtins", "abc", "enum", "typing", "typing_extensions", "collections", "dataclasses", "pydantic", "exceptions"})
+_PROVISIONAL = "provisional:"  # ToolBase.framework, so the message, of a provisional finding
+
+
+def _ANY_FRAMEWORK() -> ToolBase:
+    known = set(agents().tool_bases.values())
+    return ToolBase(
+        frozenset().union(*(k.schema for k in known)),
+        frozenset().union(*(k.methods for k in known)),
+        _PROVISIONAL,
+    )
+
+
+def _schema_message(kind: ToolBase, name: str, method: str) -> str:
+    return (
+        f"{kind.framework or 'tool'} {name} has no {'/'.join(sorted(kind.schema))}: its input reaches "
+        f"{method}() unvalidated"
+    )
+
+
+@project_pass(LLM005)
+def tools_through_other_modules(findings: list, index) -> list:
+    """Settle provisional LLM005 findings with the project index: follow the class's
+    bases through the project's modules to a framework tool base (none: not a tool),
+    and drop the finding when a class on the way defines the framework's schema field
+    or the class itself has none of its input methods."""
+    tool_bases = agents().tool_bases
+    kept = []
+    for f in findings:
+        if f.rule_id != LLM005.id or not f.message.startswith(_PROVISIONAL + " "):
+            kept.append(f)
+            continue
+        summary = index.by_path.get(f.location.path)
+        cls = index.enclosing(f.location.path, f.location.line) if summary is not None else None
+        if cls is None or cls.kind != "class":
+            continue
+        kind, chain = _framework_of(cls, summary.module, index, tool_bases)
+        if kind is None or any(set(d.attrs) & kind.schema for d in chain):
+            continue
+        methods = sorted(set(cls.attrs) & kind.methods)
+        if not methods:
+            continue
+        if "_run" in kind.methods:
+            f.severity = Severity.MEDIUM
+        f.message = _schema_message(kind, cls.qualname, methods[0]) + f" (tool base reached through {chain[-1].qualname})"
+        kept.append(f)
+    return kept
+
+
+def _framework_of(cls, module: str, index, tool_bases) -> tuple[ToolBase | None, list]:
+    """The framework tool base a project class derives from, and the project classes on
+    the way (the class first); breadth-first, at most 32 classes."""
+    chain, todo, seen = [cls], [(b, module) for b in cls.bases], set()
+    while todo and len(seen) < 32:
+        base, _ = todo.pop(0)
+        if base in tool_bases:
+            return tool_bases[base], chain
+        if base in seen:
+            continue
+        seen.add(base)
+        found = index.definition(base)
+        if found is not None and found[1].kind == "class":
+            chain.append(found[1])
+            todo.extend((b, found[0].module) for b in found[1].bases)
+    return None, chain
