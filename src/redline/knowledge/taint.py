@@ -24,6 +24,7 @@ CATEGORIES: dict[str, str] = {
     "xxe": "INJ006",
     "ldap-injection": "INJ007",
     "xpath-injection": "INJ008",
+    "jsonpath-injection": "INJ012",
     "open-redirect": "NET003",
     "header-injection": "INJ009",
     "xss": "INJ010",

@@ -1072,6 +1072,7 @@ _PROBES = {
     "path-traversal": ("../etc/passwd", "..\\windows", "/etc/passwd"),
     "sql-injection": ("x' OR '1'='1", 'x" OR 1=1 --'),
     "xpath-injection": ("x' or '1'='1",),
+    "jsonpath-injection": ("$..*", "$.items[?(@.owner != 'me')]"),
     "cypher-injection": ("x'}) MATCH (n) DETACH DELETE n //",),
     "command-injection": ("x; id", "$(id)", "`id`", "a|b", "-oProxyCommand=id"),
     "code-execution": ("__import__('os').system('id')",),

@@ -399,6 +399,56 @@ INJ008 = _injection_rule(
     "Use XPath variables ($name) instead of building expressions from input.",
 )
 
+INJ012 = define(
+    "INJ012",
+    "jsonpath-injection",
+    "Untrusted data in a JSONPath expression",
+    area=Area.INJECTION,
+    severity=Severity.MEDIUM,
+    confidence=Confidence.HIGH,
+    cwe=917,
+    what="""
+A proven flow from an untrusted source (a request, model output, a tool argument) into
+the expression parsed by `jsonpath_ng`, `jsonpath_rw` or `python-jsonpath`. (The
+`jsonpath` package evaluates filter expressions with `eval`: that one is code execution,
+EXEC002.)
+""",
+    why="""
+The expression decides what part of the document is read: `$..*` or a recursive filter
+selects every record beside the requested one (other users' data, secrets stored next to
+the public fields), and nested filters can be made arbitrarily expensive. Agents that
+let the model write the path hand that choice to whoever injected the prompt.
+""",
+    example="""
+    from flask import Flask, request
+    from jsonpath_ng import parse
+
+    app = Flask(__name__)
+    CATALOGUE = {"items": [{"title": "a", "cost": 1}]}
+
+    @app.route("/select")
+    def select():
+        return [m.value for m in parse(request.args["path"]).find(CATALOGUE)]
+""",
+    use_instead="""
+    from flask import Flask, request
+    from jsonpath_ng import parse
+
+    app = Flask(__name__)
+    CATALOGUE = {"items": [{"title": "a", "cost": 1}]}
+    FIELDS = {"titles": parse("$.items[*].title"), "costs": parse("$.items[*].cost")}
+
+    @app.route("/select")
+    def select():
+        return [m.value for m in FIELDS[request.args["field"]].find(CATALOGUE)]
+""",
+    recommendation=(
+        "Offer named selections mapped to fixed expressions on the server, or validate the "
+        "path against a strict grammar (field names only, no recursion or filters)."
+    ),
+    references=("https://cwe.mitre.org/data/definitions/917.html",),
+)
+
 INJ009 = _injection_rule(
     "INJ009",
     "header-injection",
