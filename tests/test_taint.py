@@ -307,3 +307,24 @@ def test_opening_a_tainted_path_for_writing_is_more_severe_than_reading(tmp_path
     })
     found = {f.location.line: f.severity.name for f in scan(root).findings if f.rule_id == "FS001"}
     assert found == {8: "HIGH", 14: "MEDIUM"}
+
+
+def test_module_import_is_critical_from_a_request_and_a_review_item_from_an_api(tmp_path):
+    root = project(tmp_path, {
+        "plugins.py": """
+            import importlib
+
+            from flask import Flask, request
+
+            app = Flask(__name__)
+
+            @app.post("/plugins")
+            def load_plugin():
+                return repr(importlib.import_module(request.form["module"]))
+
+            def load_backend(module_name):
+                return importlib.import_module(module_name)
+        """,
+    })
+    found = {f.location.line: f.severity.name for f in scan(root).findings if f.rule_id == "EXEC002"}
+    assert found == {10: "CRITICAL", 13: "MEDIUM"}

@@ -15,6 +15,7 @@ SOURCE_KINDS = frozenset({"remote", "model-output", "tool-argument", "cli", "fil
 # category -> rule id; the rule's metadata gives the severity.
 CATEGORIES: dict[str, str] = {
     "code-execution": "EXEC002",
+    "module-import": "EXEC002",
     "command-injection": "INJ002",
     "deserialization": "SER003",
     "sql-injection": "INJ003",
@@ -49,6 +50,10 @@ REVIEW_PATTERNS = frozenset({"INJ011"})
 API_PARAMETER_EXCLUDED = frozenset(
     {"ssrf", "open-redirect", "xss", "header-injection", "trust-boundary", "prompt-injection"}
 )
+# Categories where a public-API parameter or the command line is a review item (MEDIUM),
+# not an attack: `PackageLoader(package_name)`, `tool --app pkg.module` load the module
+# they are told to by design.
+REVIEW_ONLY_FROM_LOCAL = frozenset({"module-import"})
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _SECTION_KEYS = {

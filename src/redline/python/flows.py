@@ -1076,6 +1076,7 @@ _PROBES = {
     "cypher-injection": ("x'}) MATCH (n) DETACH DELETE n //",),
     "command-injection": ("x; id", "$(id)", "`id`", "a|b", "-oProxyCommand=id"),
     "code-execution": ("__import__('os').system('id')",),
+    "module-import": ("os", "subprocess"),
     "template-injection": ("{{7*7}}", "${7*7}"),
     "xss": ("<script>", '" onmouseover="x'),
     "ldap-injection": ("*)(uid=*",),

@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from redline.knowledge.taint import API_PARAMETER_EXCLUDED, TaintKnowledge
+from redline.knowledge.taint import API_PARAMETER_EXCLUDED, REVIEW_ONLY_FROM_LOCAL, TaintKnowledge
 from redline.model import Confidence, Finding, Location, Severity, TaintStep
 from redline.python.flows import BUILDERS, MITIGATED, UNKNOWN, VERDICT_CATEGORIES
 
@@ -482,7 +482,7 @@ def _finding(rule, path: str, sink: dict, src_path: str, source: dict, steps: li
     if sink["category"] == "path-traversal-write":
         severity = Severity.HIGH
     if kind in _LOCAL_KINDS:
-        severity = severity.lower()
+        severity = Severity.MEDIUM if sink["category"] in REVIEW_ONLY_FROM_LOCAL else severity.lower()
     label = KIND_LABELS.get(kind, kind)
     message = f"untrusted data from {label} ({source['desc']}) reaches {sink['what']}"
     if mitigation:
