@@ -79,6 +79,8 @@ def ssl_constants(ctx, node: ast.Attribute) -> None:
         return
     name = ctx.qualname(node)
     if name == "ssl.CERT_NONE":
+        if _compared_or_mapped(ctx.stmt, node):
+            return  # `mode != ssl.CERT_NONE`, {ssl.CERT_NONE: VERIFY_NONE}: read, not set
         ctx.report(AUTH001, node, "ssl.CERT_NONE accepts any certificate")
     elif name == "ssl._create_unverified_context":
         ctx.report(AUTH001, node, "ssl._create_unverified_context() skips certificate checks")
@@ -90,7 +92,21 @@ def verification_attributes(ctx, node: ast.Assign) -> None:
         return
     for target in node.targets:
         if isinstance(target, ast.Attribute) and target.attr in ("verify", "check_hostname"):
+            if ctx.scope[-1:] == ("__init__",) and isinstance(target.value, ast.Name) and target.value.id == "self":
+                continue  # a context class giving its own attribute its initial value
             ctx.report(AUTH001, node, f"setting .{target.attr} = False disables TLS checks")
+
+
+def _compared_or_mapped(stmt: ast.AST | None, node: ast.AST) -> bool:
+    """Whether ``node`` is an operand of a comparison or a key of a dict literal in ``stmt``."""
+    if stmt is None:
+        return False
+    for parent in ast.walk(stmt):
+        if isinstance(parent, ast.Compare) and (parent.left is node or any(c is node for c in parent.comparators)):
+            return True
+        if isinstance(parent, ast.Dict) and any(k is node for k in parent.keys):
+            return True
+    return False
 
 AUTH002 = define(
     "AUTH002",
