@@ -69,3 +69,30 @@ def own_nodes(fn: ast.AST):
         for child in ast.iter_child_nodes(node):
             if not isinstance(child, _NESTED):
                 stack.append(child)
+
+
+def last_name(node: ast.AST | None) -> str:
+    """The last name of ``x``, ``a.b.x`` or a call of either (``x(...)``); "" otherwise."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+def keyed_read(node: ast.AST) -> tuple[ast.AST, str] | None:
+    """``doc["key"]`` or ``doc.get("key", ...)``: (the container, the key), else None."""
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+        return node.value, node.slice.value
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    ):
+        return node.func.value, node.args[0].value
+    return None

@@ -6,7 +6,7 @@ import ast
 
 from redline.knowledge import web
 from redline.model import Area, Confidence, Severity
-from redline.rules.common import has_star_kwargs, is_const, keyword, string_value
+from redline.rules.common import has_star_kwargs, is_const, keyword, last_name, string_value
 from redline.rules.registry import check, define
 from redline.text.secret_values import is_test_path
 from redline.text.urls import remote_plain_http, url_name
@@ -279,7 +279,7 @@ def url_assignment(ctx, node: ast.Assign | ast.AnnAssign) -> None:
     value = node.value
     if value is None:
         return
-    if isinstance(value, ast.Call) and _last_name(value.func) == "Field":
+    if isinstance(value, ast.Call) and last_name(value.func) == "Field":
         value = value.args[0] if value.args else (kw.value if (kw := keyword(value, "default")) else None)
     found = _plain_http(value)
     if found is None:
@@ -340,14 +340,6 @@ def url_dict_value(ctx, node: ast.Dict) -> None:
             found = _plain_http(value)
             if found:
                 _report_url(ctx, value, name, found)
-
-
-def _last_name(node: ast.AST) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return ""
 
 
 # ---------------------------------------------------------------------------
@@ -420,7 +412,7 @@ def debug_server(ctx, node: ast.Call) -> None:
     func = node.func
     if not isinstance(func, ast.Attribute) and not isinstance(func, ast.Name):
         return
-    attr = _last_name(func)
+    attr = last_name(func)
     if attr == "run" and _true(node, "debug"):
         name = ctx.qualname(func) or ""
         if name not in _SERVERS.debug_runs and not (
@@ -521,7 +513,7 @@ def cors_credentials(ctx, node: ast.Call) -> None:
             ctx.report(NET006, node, f"{name}(supports_credentials=True) with any origin")
         return
     middleware = None
-    if _last_name(node.func) in ("add_middleware", "Middleware") and node.args:
+    if last_name(node.func) in ("add_middleware", "Middleware") and node.args:
         middleware = ctx.qualname(node.args[0])
     elif name in _CORS.middleware:
         middleware = name

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from redline.knowledge import web
 from redline.model import Area, Confidence, Severity
-from redline.rules.common import has_star_kwargs, is_const, is_literal, keyword
+from redline.rules.common import has_star_kwargs, is_const, is_literal, keyword, last_name
 from redline.rules.registry import check, define
 from redline.rules.routes import in_handler, web_facts
 
@@ -382,16 +382,6 @@ the budget or hammer internal services.
 # Helpers
 
 
-def _name_of(node: ast.AST) -> str:
-    if isinstance(node, ast.Call):
-        node = node.func
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return ""
-
-
 def _chain(node: ast.AST) -> list[str]:
     """``self.client.chat.completions.create`` -> its attribute and name parts."""
     parts = []
@@ -613,11 +603,11 @@ def _note_call(ctx, node: ast.Call, where: str, facts: _Facts, prod, owner: str 
     if isinstance(target, ast.Lambda):
         for sub in ast.walk(target.body):
             if isinstance(sub, ast.Call):
-                name = _name_of(sub.func)
+                name = last_name(sub.func)
                 if name:
                     facts.workers.add(name)
     else:
-        name = _name_of(target)
+        name = last_name(target)
         if name:
             facts.workers.add(name)
 
@@ -718,7 +708,7 @@ def _generates(value: ast.AST) -> bool:
     """A rendered template or a model reply: ``Template(t).render(**ctx)``, ``llm.complete(p)``."""
     prod = web.production()
     for sub in ast.walk(value):
-        if isinstance(sub, ast.Call) and (_name_of(sub.func) in prod.generating_methods or _llm_call(sub)):
+        if isinstance(sub, ast.Call) and (last_name(sub.func) in prod.generating_methods or _llm_call(sub)):
             return True
     return False
 
@@ -781,7 +771,7 @@ def _broad(handler: ast.ExceptHandler) -> bool:
     if t is None:
         return True
     names = t.elts if isinstance(t, ast.Tuple) else [t]
-    return any(_name_of(n) in ("Exception", "BaseException") for n in names)
+    return any(last_name(n) in ("Exception", "BaseException") for n in names)
 
 
 def _silent(handler: ast.ExceptHandler) -> bool:
@@ -806,7 +796,7 @@ def swallowed(ctx, node: ast.Try) -> None:
     reason = None
     severe = False
     for call in _calls(node.body):
-        words = _words(_name_of(call.func))
+        words = _words(last_name(call.func))
         qual = ctx.qualname(call.func) or ""
         if words & prod.cleanup_words:
             continue
@@ -814,9 +804,9 @@ def swallowed(ctx, node: ast.Try) -> None:
         if qual.startswith(("subprocess.", "os.system")):
             hit = hit or {qual}
         if hit:
-            reason = reason or _name_of(call.func)
+            reason = reason or last_name(call.func)
             if words & _FAIL_OPEN:
-                severe, reason = True, _name_of(call.func)
+                severe, reason = True, last_name(call.func)
                 break
     if reason is None:
         return
@@ -832,7 +822,7 @@ def swallowed(ctx, node: ast.Try) -> None:
 
 def _mentions_exc(node: ast.AST, name: str | None) -> str | None:
     for sub in ast.walk(node):
-        if isinstance(sub, ast.Call) and _name_of(sub.func) in ("format_exc", "format_exception", "print_exc"):
+        if isinstance(sub, ast.Call) and last_name(sub.func) in ("format_exc", "format_exception", "print_exc"):
             return "traceback"
         if name and isinstance(sub, ast.Name) and sub.id == name:
             return "message"
@@ -850,7 +840,7 @@ def details_to_client(ctx, node: ast.ExceptHandler) -> None:
             found = None
             if isinstance(sub, ast.Call):
                 qual = ctx.qualname(sub.func) or ""
-                if qual in responses or (not qual and _name_of(sub.func) in ("HTTPException", "JSONResponse", "jsonify")):
+                if qual in responses or (not qual and last_name(sub.func) in ("HTTPException", "JSONResponse", "jsonify")):
                     found = _mentions_exc(sub, node.name)
             elif isinstance(sub, ast.Return) and handler and isinstance(sub.value, (ast.Dict, ast.JoinedStr, ast.Call)):
                 found = _mentions_exc(sub.value, node.name)
@@ -884,7 +874,7 @@ def _bounded(ctx, body: list[ast.stmt]) -> bool:
                 return True  # attempts += 1, remaining -= 1
             if isinstance(sub, ast.Call):
                 qual = ctx.qualname(sub.func) or ""
-                if qual in prod.sleeps or _name_of(sub.func) in ("sleep", "backoff", "wait"):
+                if qual in prod.sleeps or last_name(sub.func) in ("sleep", "backoff", "wait"):
                     return True
             if isinstance(sub, ast.Compare):
                 for side in (sub.left, *sub.comparators):
@@ -909,7 +899,7 @@ def _network_call(ctx, call: ast.Call) -> bool:
     qual = ctx.qualname(call.func) or ""
     if qual.partition(".")[0] in prod.network_modules:
         return True
-    return bool(_words(_name_of(call.func)) & prod.network_words)
+    return bool(_words(last_name(call.func)) & prod.network_words)
 
 
 def _retried(try_: ast.Try) -> bool:

@@ -13,7 +13,7 @@ import weakref
 
 from redline.knowledge.taint import load_all as taint_knowledge
 from redline.model import Area, Confidence, Severity
-from redline.rules.common import argument, is_literal
+from redline.rules.common import argument, is_literal, keyed_read
 from redline.rules.registry import check, define
 
 INJ011 = define(
@@ -158,19 +158,10 @@ def module_constants(ctx, node: ast.Module) -> None:
 def _document_text(node: ast.AST) -> ast.Name | None:
     """``step["message"]`` or ``config.get("template")``: the root name of a field
     read out of a document, else None."""
-    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
-        base = node.value
-    elif (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "get"
-        and node.args
-        and isinstance(node.args[0], ast.Constant)
-        and isinstance(node.args[0].value, str)
-    ):
-        base = node.func.value
-    else:
+    read = keyed_read(node)
+    if read is None:
         return None
+    base = read[0]
     while isinstance(base, (ast.Subscript, ast.Attribute)):
         base = base.value
     return base if isinstance(base, ast.Name) else None

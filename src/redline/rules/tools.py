@@ -8,7 +8,7 @@ import weakref
 
 from redline.knowledge.agents import ToolBase, agents
 from redline.model import Area, Confidence, Severity
-from redline.rules.common import keyword
+from redline.rules.common import keyed_read, keyword, last_name
 from redline.rules.registry import check, define, project_pass
 
 LLM003 = define(
@@ -190,19 +190,9 @@ def _path(node: ast.AST) -> tuple[str | None, tuple[str, ...]]:
         if isinstance(node, ast.Attribute):
             keys.append(node.attr)
             node = node.value
-        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
-            keys.append(node.slice.value)
-            node = node.value
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "get"
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)
-        ):
-            keys.append(node.args[0].value)
-            node = node.func.value
+        elif (read := keyed_read(node)) is not None:
+            node = read[0]
+            keys.append(read[1])
         elif isinstance(node, ast.Name):
             return node.id, tuple(reversed(keys))
         else:
@@ -210,14 +200,6 @@ def _path(node: ast.AST) -> tuple[str | None, tuple[str, ...]]:
 
 
 _FINDERS = frozenset({"get", "find", "lookup", "load", "resolve", "fetch"})
-
-
-def _call_name(func: ast.AST) -> str:
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    if isinstance(func, ast.Name):
-        return func.id
-    return ""
 
 
 class _Loop:
@@ -246,7 +228,7 @@ class _Loop:
             return node.id in self.args
         if isinstance(node, ast.BoolOp):
             return any(self.is_args(v) for v in node.values)
-        if isinstance(node, ast.Call) and node.args and _call_name(node.func) in ("loads", "literal_eval", "dict"):
+        if isinstance(node, ast.Call) and node.args and last_name(node.func) in ("loads", "literal_eval", "dict"):
             return self.is_args(node.args[0])
         var, keys = _path(node)
         return var in self.calls and keys in self.k.argument_paths
@@ -256,7 +238,7 @@ class _Loop:
         if isinstance(node, ast.Subscript):
             return self.is_name(node.slice)
         if isinstance(node, ast.Call):
-            fname = _call_name(node.func)
+            fname = last_name(node.func)
             if fname == "getattr" and len(node.args) >= 2:
                 return self.is_name(node.args[1])
             if fname == "get" and isinstance(node.func, ast.Attribute) and node.args:
@@ -287,7 +269,7 @@ class _Loop:
             target = func.value
             if (isinstance(target, ast.Name) and target.id in self.callables) or self.lookup(target):
                 return True
-        callee = _call_name(func)
+        callee = last_name(func)
         if callee in self.k.inert_calls or callee.lstrip("_").split("_")[0] not in self.k.handoff_verbs:
             return False  # a record of the call (ToolCall(...), create_tool_call(...)), not a run
         values = [*call.args, *(kw.value for kw in call.keywords)]
@@ -310,7 +292,7 @@ class _Loop:
         if isinstance(node, ast.Match):
             return self.is_name(node.subject)
         if isinstance(node, ast.Call):
-            fname = _call_name(node.func)
+            fname = last_name(node.func)
             if any(v in fname for v in self.k.validators):
                 values = [*node.args, *(kw.value for kw in node.keywords)]
                 return any(self.is_args(v) or self.is_name(v) for v in values)
