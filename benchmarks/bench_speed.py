@@ -263,11 +263,17 @@ class TreeSampler(threading.Thread):
         self.join()
 
 
+# Every tool runs as on a user's machine: allowed to keep its compiled bytecode (pip
+# compiles installed packages; an editable install compiles on first import). Machines
+# that set PYTHONDONTWRITEBYTECODE would otherwise make each run recompile the tool.
+_CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run_once(cmd: list[str], *, sample_tree: bool = False) -> Outcome:
     err_path = WORK / "last-stderr.txt"
     with open(err_path, "wb") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, cwd=str(WORK))
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, cwd=str(WORK), env=_CHILD_ENV)
         sampler = None
         if sample_tree and Path("/proc").is_dir():
             sampler = TreeSampler(proc.pid)

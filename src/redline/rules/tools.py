@@ -586,6 +586,8 @@ def tools_through_other_modules(findings: list, index) -> list:
     bases through the project's modules to a framework tool base (none: not a tool),
     and drop the finding when a class on the way defines the framework's schema field
     or the class itself has none of its input methods."""
+    if not any(f.rule_id == LLM005.id and f.message.startswith(_PROVISIONAL + " ") for f in findings):
+        return findings  # nothing provisional: the index is not even built
     tool_bases = agents().tool_bases
     kept = []
     for f in findings:
