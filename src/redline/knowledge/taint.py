@@ -58,7 +58,7 @@ REVIEW_ONLY_FROM_LOCAL = frozenset({"module-import"})
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _SECTION_KEYS = {
     "sources": {"kind", "attributes", "calls", "decorators", "decorator_names", "methods", "params"},
-    "sinks": {"category", "calls", "args", "kwargs", "requires_kwarg", "unless_kwarg", "receiver"},
+    "sinks": {"category", "calls", "args", "kwargs", "requires_kwarg", "unless_kwarg", "receiver", "enabled_by"},
     "sanitizers": {"calls", "categories"},
     "propagators": {"calls", "propagate"},
 }
@@ -72,6 +72,9 @@ class SinkSpec:
     requires_kwarg: str | None = None
     unless_kwarg: tuple[tuple[str, object], ...] = ()
     receiver: bool = False
+    # The sink counts only in a module whose source matches one of these: a parser that is
+    # safe by default is a sink once the code turns a dangerous feature on.
+    enabled_by: re.Pattern[str] | None = None
 
 
 @dataclass
@@ -193,7 +196,15 @@ def _add(section: str, entry: dict, where: str, kb: TaintKnowledge) -> None:
             raise KnowledgeError(f"{where}: receiver must be true or false")
         if not args and not kwargs and not receiver:
             raise KnowledgeError(f"{where}: a sink needs args, kwargs or receiver")
-        spec = SinkSpec(category, tuple(args), tuple(kwargs), requires, tuple(unless.items()), receiver)
+        enabled_by = entry.get("enabled_by")
+        if enabled_by is not None:
+            if not isinstance(enabled_by, list) or not all(isinstance(p, str) and p for p in enabled_by):
+                raise KnowledgeError(f"{where}: enabled_by must be a list of regular expressions")
+            try:
+                enabled_by = re.compile("|".join(f"(?:{p})" for p in enabled_by))
+            except re.error as exc:
+                raise KnowledgeError(f"{where}: enabled_by: {exc}") from None
+        spec = SinkSpec(category, tuple(args), tuple(kwargs), requires, tuple(unless.items()), receiver, enabled_by)
         for n in calls:
             kb.sinks.setdefault(n, []).append(spec)
     elif section == "sanitizers":

@@ -168,6 +168,7 @@ class FlowBuilder:
         self.opt_in: str | None = None  # the opt-in flag checked by the current class or function
         self.opt_in_possible = False
         self.path_helper = False  # a function named for paths, or returning a Path
+        self.func_node: ast.AST | None = None  # the function being read (the module at top level)
         self.tables: dict[str, tuple[str, ...]] = {}  # module dicts of functions -> their qualnames
 
     # -- entry points --------------------------------------------------------------------
@@ -181,8 +182,12 @@ class FlowBuilder:
 
     def _function(self, node: ast.AST, scope: tuple[str, ...], cls: str | None, name: str) -> None:
         qual = ".".join((self.module, *scope, name)) if name != "<module>" else f"{self.module}.<module>"
-        saved = (self.func, self.cls, self.ctx.scope, self.html_view, self.consts, self.shell_lists, self.opt_in, self.path_helper)
+        saved = (
+            self.func, self.cls, self.ctx.scope, self.html_view, self.consts, self.shell_lists, self.opt_in,
+            self.path_helper, self.func_node,
+        )
         self.func, self.cls, self.html_view, self.consts, self.shell_lists = qual, cls, False, {}, set()
+        self.func_node = node
         self.path_helper = isinstance(node, _FUNCS) and (
             "path" in name.lower() or (node.returns is not None and self.ctx.qualname(node.returns) in _PATH_TYPES)
         )
@@ -215,7 +220,10 @@ class FlowBuilder:
         else:
             body = node.body  # the module
         self._block(body, env, scope=inner_scope)
-        self.func, self.cls, self.ctx.scope, self.html_view, self.consts, self.shell_lists, self.opt_in, self.path_helper = saved
+        (
+            self.func, self.cls, self.ctx.scope, self.html_view, self.consts, self.shell_lists, self.opt_in,
+            self.path_helper, self.func_node,
+        ) = saved
 
     @property
     def _imported_roots(self) -> set[str]:
@@ -932,7 +940,12 @@ class FlowBuilder:
             self._flow(t, f"arg:{site}:{name}", node.lineno, f"passed to {shown}({name}=)")
         return {site: (((node.lineno, f"returned by {shown}()"),), frozenset())}
 
+    def _function_text(self) -> str:
+        return _source_of(self.ctx, self.func_node)
+
     def _check_sink(self, node: ast.Call, qual: str, spec, receiver, args, kwargs) -> None:
+        if spec.enabled_by is not None and not spec.enabled_by.search(self._function_text()):
+            return  # a parser safe by default, and this function never turns the feature on
         if spec.requires_kwarg is not None:
             kw = next((k for k in node.keywords if k.arg == spec.requires_kwarg), None)
             if kw is None or (isinstance(kw.value, ast.Constant) and kw.value.value in (False, None, 0)):
@@ -954,6 +967,13 @@ class FlowBuilder:
         if category == "path-traversal" and _opens_for_writing(node, qual):
             category = "path-traversal-write"  # open(path, "wb"): a write, not a read
         self._sink(node, category, qual, tainted, f"{qual}()")
+
+
+def _source_of(ctx, node: ast.AST | None) -> str:
+    """The source lines of a function (the whole module at top level)."""
+    if not isinstance(node, _FUNCS):
+        return ctx.source
+    return "\n".join(ctx.lines[node.lineno - 1 : node.end_lineno])
 
 
 def _opens_for_writing(node: ast.Call, qual: str) -> bool:
