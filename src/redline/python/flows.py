@@ -66,7 +66,7 @@ _UNSAFE_YAML_LOADERS = frozenset(
     f"yaml.{p}{n}" for p in ("", "loader.", "cyaml.") for n in ("Loader", "UnsafeLoader", "FullLoader", "CLoader", "CUnsafeLoader", "CFullLoader")
 )
 _DBAPI_EXECUTE = frozenset({"execute", "executemany", "executescript"})
-_MUTATORS = frozenset({"append", "extend", "insert", "add", "update", "setdefault", "appendleft"})
+_MUTATORS = frozenset({"append", "extend", "insert", "add", "update", "setdefault", "appendleft", "write", "writelines"})
 # Methods whose result is built from their arguments as well as from the object.
 BUILDERS = frozenset(
     {
@@ -859,6 +859,11 @@ class FlowBuilder:
             position = _LDAP_FILTER_ARG.get((func.attr, "ldap3" in self._imported_roots, "ldap" in self._imported_roots))
             if position is not None and len(args) > position:
                 self._sink(node, "ldap-injection", qual or func.attr, args[position], f"{func.attr}()")
+        if isinstance(func, ast.Attribute) and func.attr == "replace" and len(node.args) >= 2:
+            removed, inserted = _const_str(node.args[0]), _const_str(node.args[1])
+            if removed in ("'", '"') and inserted is not None and removed not in inserted:
+                # s.replace("'", "&apos;"): the value can no longer close a quoted literal
+                return _clean(everything, _QUOTE_CATEGORIES)
         if qual is None:
             # A method of some value we cannot type. Its result carries the value's taint;
             # arguments count only for methods that build their result from them
@@ -967,6 +972,10 @@ class FlowBuilder:
         if category == "path-traversal" and _opens_for_writing(node, qual):
             category = "path-traversal-write"  # open(path, "wb"): a write, not a read
         self._sink(node, category, qual, tainted, f"{qual}()")
+
+
+def _const_str(node: ast.AST) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
 def _source_of(ctx, node: ast.AST | None) -> str:
