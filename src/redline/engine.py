@@ -18,6 +18,7 @@ from redline.python.parsing import source_lines
 from redline.rules.registry import CHECKS, load_all
 
 _SCOPE_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
+_PATH_TYPES = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.WindowsPath"})
 CheckFn = Callable[["FileContext", ast.AST], None]
 
 
@@ -167,6 +168,15 @@ class FileContext:
             qual = self.qualname(value.func)
             if qual is not None:
                 types[key] = qual
+                return
+        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Div):
+            # base / "name": a path joined to a pathlib.Path is a pathlib.Path
+            left = value.left
+            left_type = self.variable_type(left.id) if isinstance(left, ast.Name) else (
+                self.qualname(left.func) if isinstance(left, ast.Call) else None
+            )
+            if left_type in _PATH_TYPES:
+                types[key] = "pathlib.Path"
                 return
         types.pop(key, None)
 

@@ -31,6 +31,7 @@ CATEGORIES: dict[str, str] = {
     "xss": "INJ010",
     "path-traversal": "FS001",
     "path-traversal-write": "FS001",
+    "path-probe": "FS001",
     "prompt-injection": "LLM001",
     "trust-boundary": "AUTH002",
 }
@@ -48,8 +49,10 @@ REVIEW_PATTERNS = frozenset({"INJ011"})
 # Categories where a public API parameter alone is too weak a source: helpers that
 # fetch a URL or render a page they are given are what such functions are for.
 API_PARAMETER_EXCLUDED = frozenset(
-    {"ssrf", "open-redirect", "xss", "header-injection", "trust-boundary", "prompt-injection"}
+    {"ssrf", "open-redirect", "xss", "header-injection", "trust-boundary", "prompt-injection", "path-probe"}
 )
+# Categories where the command line is no attacker: a CLI checks the paths it is given.
+CLI_EXCLUDED = frozenset({"path-probe"})
 # Categories where a public-API parameter or the command line is a review item (MEDIUM),
 # not an attack: `PackageLoader(package_name)`, `tool --app pkg.module` load the module
 # they are told to by design.

@@ -1009,7 +1009,7 @@ _VALIDATORS = frozenset(
 )
 
 
-_PATH_CATEGORIES = frozenset({"path-traversal", "path-traversal-write"})
+_PATH_CATEGORIES = frozenset({"path-traversal", "path-traversal-write", "path-probe"})
 _URL_CATEGORIES = frozenset({"open-redirect", "ssrf"})
 _QUOTE_CATEGORIES = frozenset({"xpath-injection", "sql-injection", "cypher-injection"})
 # Characters whose presence makes a check reject the value, and what that rules out.
@@ -1113,7 +1113,7 @@ _PROBES = {
     "ssrf": ("http://169.254.169.254/", "file:///etc/passwd"),
     "open-redirect": ("https://evil.example/", "//evil.example"),
 }
-_PROBES["path-traversal-write"] = _PROBES["path-traversal"]
+_PROBES["path-traversal-write"] = _PROBES["path-probe"] = _PROBES["path-traversal"]
 
 
 def _regex_guards(pattern, method: str) -> frozenset[str] | None:

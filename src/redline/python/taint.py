@@ -15,7 +15,12 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from redline.knowledge.taint import API_PARAMETER_EXCLUDED, REVIEW_ONLY_FROM_LOCAL, TaintKnowledge
+from redline.knowledge.taint import (
+    API_PARAMETER_EXCLUDED,
+    CLI_EXCLUDED,
+    REVIEW_ONLY_FROM_LOCAL,
+    TaintKnowledge,
+)
 from redline.model import Confidence, Finding, Location, Severity, TaintStep
 from redline.python.flows import BUILDERS, MITIGATED, UNKNOWN, VERDICT_CATEGORIES
 
@@ -460,6 +465,8 @@ def findings(graphs: list[tuple[str, dict]], index, kb: TaintKnowledge, rules: d
         src_path, source = graph.sources[source_id]
         if source["kind"] == "api-parameter" and sink["category"] in API_PARAMETER_EXCLUDED:
             continue
+        if source["kind"] == "cli" and sink["category"] in CLI_EXCLUDED:
+            continue
         if sink.get("suppressed"):
             suppressed += 1
             continue
@@ -481,6 +488,8 @@ def _finding(rule, path: str, sink: dict, src_path: str, source: dict, steps: li
     severity = rule.severity
     if sink["category"] == "path-traversal-write":
         severity = Severity.HIGH
+    elif sink["category"] == "path-probe":
+        severity = Severity.LOW  # an existence or metadata oracle, not a read
     if kind in _LOCAL_KINDS:
         severity = Severity.MEDIUM if sink["category"] in REVIEW_ONLY_FROM_LOCAL else severity.lower()
     label = KIND_LABELS.get(kind, kind)
