@@ -313,7 +313,10 @@ class FlowBuilder:
                 if joined:
                     # a helper that hands back root / name unchecked: every caller opens it
                     self._sink(node.value, "path-traversal", "return", joined, "a file path returned by a path helper (no containment check)")
-                if self.html_view and not isinstance(node.value, _NOT_HTML):
+                body = _response_body(node.value)  # (body, status, headers): the body is the page
+                if self.html_view and not isinstance(body, _NOT_HTML):
+                    if body is not node.value:
+                        value = self.expr(body, env)
                     self._sink(node.value, "xss", "return", value, "the HTML response of a Flask view")
         elif isinstance(node, ast.Expr):
             value = self.expr(node.value, env)
@@ -780,9 +783,12 @@ class FlowBuilder:
             receiver = self.expr(func.value, env)
             if receiver is _UNKNOWN and self.ctx.qualname(func.value) is not None:
                 receiver = {}  # base64.b64decode(x), helpers.utils.escape(x): a module is no data
-        args = [self.expr(a.value if isinstance(a, ast.Starred) else a, env) for a in node.args]
-        kwargs = {kw.arg or "**": self.expr(kw.value, env) for kw in node.keywords}
         qual = self.ctx.qualname(func)
+        args = [
+            self.expr(_response_body(a) if i == 0 and qual in _RESPONSE_MAKERS else a, env)
+            for i, a in enumerate(a.value if isinstance(a, ast.Starred) else a for a in node.args)
+        ]
+        kwargs = {kw.arg or "**": self.expr(kw.value, env) for kw in node.keywords}
         if isinstance(func, ast.Name) and func.id + _CALLS in self.consts:
             return self._site(node, "any:" + "|".join(self.consts[func.id + _CALLS]), False, {}, args, kwargs)
         method_call = False
@@ -972,6 +978,18 @@ class FlowBuilder:
         if category == "path-traversal" and _opens_for_writing(node, qual):
             category = "path-traversal-write"  # open(path, "wb"): a write, not a read
         self._sink(node, category, qual, tainted, f"{qual}()")
+
+
+# Response factories taking Flask's view-return forms: a (body, status, headers) tuple.
+_RESPONSE_MAKERS = frozenset({"flask.make_response", "quart.make_response"})
+
+
+def _response_body(node: ast.AST) -> ast.AST:
+    """The body of a Flask response tuple (the value itself when it is no tuple): the
+    status and headers around it are not part of the page."""
+    if isinstance(node, ast.Tuple) and node.elts and not any(isinstance(e, ast.Starred) for e in node.elts):
+        return node.elts[0]
+    return node
 
 
 def _const_str(node: ast.AST) -> str | None:
