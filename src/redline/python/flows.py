@@ -169,6 +169,7 @@ class FlowBuilder:
         self.opt_in_possible = False
         self.path_helper = False  # a function named for paths, or returning a Path
         self.func_node: ast.AST | None = None  # the function being read (the module at top level)
+        self.fixed_path = False  # a Flask view whose route rules have no <variables>
         self.tables: dict[str, tuple[str, ...]] = {}  # module dicts of functions -> their qualnames
 
     # -- entry points --------------------------------------------------------------------
@@ -184,10 +185,10 @@ class FlowBuilder:
         qual = ".".join((self.module, *scope, name)) if name != "<module>" else f"{self.module}.<module>"
         saved = (
             self.func, self.cls, self.ctx.scope, self.html_view, self.consts, self.shell_lists, self.opt_in,
-            self.path_helper, self.func_node,
+            self.path_helper, self.func_node, self.fixed_path,
         )
         self.func, self.cls, self.html_view, self.consts, self.shell_lists = qual, cls, False, {}, set()
-        self.func_node = node
+        self.func_node, self.fixed_path = node, False
         self.path_helper = isinstance(node, _FUNCS) and (
             "path" in name.lower() or (node.returns is not None and self.ctx.qualname(node.returns) in _PATH_TYPES)
         )
@@ -211,6 +212,9 @@ class FlowBuilder:
             self.html_view = any(d and d.startswith("flask.") for d in decorators) or (
                 "flask" in self._imported_roots and any(_decorator_attr(d) == "route" for d in node.decorator_list)
             )
+            # Routed only by literal rules ("/reports/daily"): request.path is one of them.
+            routes = [d for d in node.decorator_list if _decorator_attr(d) in _ROUTE_DECORATORS]
+            self.fixed_path = self.html_view and bool(routes) and all(_literal_rule(d) for d in routes)
             for p in params:
                 origin = f"param:{qual}:{p}"
                 if kind is not None and p not in ("self", "cls"):
@@ -222,7 +226,7 @@ class FlowBuilder:
         self._block(body, env, scope=inner_scope)
         (
             self.func, self.cls, self.ctx.scope, self.html_view, self.consts, self.shell_lists, self.opt_in,
-            self.path_helper, self.func_node,
+            self.path_helper, self.func_node, self.fixed_path,
         ) = saved
 
     @property
@@ -754,6 +758,8 @@ class FlowBuilder:
             return _union(local, {self._field(node.attr): ((), frozenset())})
         qual = self.ctx.qualname(node)
         if qual is not None:
+            if self.fixed_path and qual in _ROUTED_PATHS:
+                return {}  # the view runs only for its literal rule: the path is that constant
             kind = self.kb.attribute_source(qual)
             if kind is not None:
                 return {self._source(node, kind, qual): ((), frozenset())}
@@ -784,6 +790,8 @@ class FlowBuilder:
             if receiver is _UNKNOWN and self.ctx.qualname(func.value) is not None:
                 receiver = {}  # base64.b64decode(x), helpers.utils.escape(x): a module is no data
         qual = self.ctx.qualname(func)
+        if self.fixed_path and qual is not None and qual.rpartition(".")[0] in _ROUTED_PATHS:
+            return {}  # request.path.split("/") in a view with a literal rule: constant text
         args = [
             self.expr(_response_body(a) if i == 0 and qual in _RESPONSE_MAKERS else a, env)
             for i, a in enumerate(a.value if isinstance(a, ast.Starred) else a for a in node.args)
@@ -1347,6 +1355,18 @@ def _literal_match(pattern: ast.AST, subject) -> bool | None:
     if kind == "MatchAs" and pattern.pattern is None and pattern.name is None:
         return True  # case _:
     return None
+
+
+_ROUTE_DECORATORS = frozenset({"route", "get", "post", "put", "patch", "delete"})
+_ROUTED_PATHS = frozenset({"flask.request.path", "quart.request.path"})
+
+
+def _literal_rule(decorator: ast.AST) -> bool:
+    """``@app.route("/a/b")``: a rule given as a literal without <converters>."""
+    if not isinstance(decorator, ast.Call) or not decorator.args:
+        return False
+    rule = decorator.args[0]
+    return isinstance(rule, ast.Constant) and isinstance(rule.value, str) and "<" not in rule.value
 
 
 def _decorator_attr(node: ast.AST) -> str | None:
