@@ -119,3 +119,16 @@ def test_cache_entries_of_text_files(tmp_path):
     second = run_scan([tmp_path], Config(), ScanOptions(cache_dir=cache_dir, jobs=1))
     assert [f.message for f in first.findings] == [f.message for f in second.findings]
     assert len(first.findings) == 1
+
+
+def test_a_password_that_is_a_word_does_not_mask_the_message(tmp_path):
+    """The value is masked in the snippet; the message, written from names, keeps its words."""
+    (tmp_path / "graph.py").write_text(
+        'def connect(username: str = "default", password: str = "default", secret_key: str = "Zx9-Qw7-Lm3-Rt5"):\n'
+        "    return username, password, secret_key\n"
+    )
+    result = run_scan([tmp_path], Config(select=("CRED001",), fail_on=None), ScanOptions(use_cache=False))
+    by_name = {f.message.rsplit("'", 2)[-2]: f for f in result.findings}
+    assert by_name["password"].message == "literal credential in default of parameter 'password'"
+    assert '"default"' not in by_name["password"].snippet
+    assert "Zx9-Qw7-Lm3-Rt5" not in by_name["secret_key"].snippet + by_name["secret_key"].message

@@ -36,7 +36,7 @@ from redline.python.parsing import (
     parse,
     source_lines,
 )
-from redline.text.secret_values import redact
+from redline.text.secret_values import message_secrets, redact
 from redline.text.secrets import scan_text
 from redline.text.urls import scan_urls
 from redline.text.workflows import scan_workflows
@@ -142,7 +142,7 @@ def analyse_bytes(task: FileTask, data: bytes, settings: AnalysisSettings) -> Fi
                 m.snippet = lines[m.stmt_start - 1].strip()
             kept.append(m)
     for f in kept:  # no secret reaches a report or the cache, whichever rule saw its line
-        f.snippet, f.message = redact(f.snippet, known), redact(f.message, known)
+        f.snippet, f.message = redact(f.snippet, known), redact(f.message, message_secrets(known))
     result.findings = kept
     return result
 

@@ -16,6 +16,7 @@ from redline.model import Confidence, Finding, Location, Rule, Severity, mask_se
 from redline.python.names import ImportMap, dotted, fold_builtins
 from redline.python.parsing import source_lines
 from redline.rules.registry import CHECKS, load_all
+from redline.text.secret_values import message_secrets
 
 _SCOPE_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
 _PATH_TYPES = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.WindowsPath"})
@@ -200,7 +201,8 @@ class FileContext:
             self.secrets.add(secret)
             masked = mask_secret(secret)
             snippet = snippet.replace(secret, masked)
-            message = message.replace(secret, masked)
+            if message_secrets({secret}):  # see message_secrets: "default" stays a word
+                message = message.replace(secret, masked)
         sev = self.settings.severity.get(rule.id) or severity or rule.severity
         stmt = self.stmt
         start, end = (line, getattr(node, "end_lineno", line) or line)

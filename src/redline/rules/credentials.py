@@ -16,6 +16,7 @@ from redline.text.secret_values import (
     credential_kind,
     is_placeholder,
     is_test_path,
+    message_secrets,
     provider_hits,
     provider_of,
     redact,
@@ -87,7 +88,7 @@ def report(
         if raw and secret:
             known.add(raw)
         f.snippet = redact(f.snippet, known)
-        f.message = redact(f.message, known)
+        f.message = redact(f.message, message_secrets(known))
 
 
 _QUOTED = re.compile(r"^[rRbBuUfF]{0,2}('\'\'|\"\"\"|'|\")(.*)\1$", re.DOTALL)

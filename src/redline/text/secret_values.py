@@ -215,6 +215,13 @@ def redact(text: str, known: frozenset[str] | set[str] = frozenset()) -> str:
     return text
 
 
+def message_secrets(known: frozenset[str] | set[str]) -> set[str]:
+    """The known secrets to mask in a finding's message. Messages are written from names,
+    never values: a weak password that is also a short lowercase word ("default",
+    "admin") would otherwise mask the message's own words. Snippets mask them all."""
+    return {k for k in known if not (k.isalpha() and k.islower() and len(k) < 8)}
+
+
 def is_test_path(rel: str) -> bool:
     """Tests and fixtures: credentials there are reported one severity lower."""
     parts = rel.replace("\\", "/").split("/")
