@@ -15,12 +15,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from redline.knowledge.taint import (
-    API_PARAMETER_EXCLUDED,
-    CLI_EXCLUDED,
-    REVIEW_ONLY_FROM_LOCAL,
-    TaintKnowledge,
-)
+from redline.knowledge.taint import CATEGORY_SEVERITY, LOCAL_SOURCE_POLICY, TaintKnowledge
 from redline.model import Confidence, Finding, Location, Severity, TaintStep
 from redline.python.flows import BUILDERS, MITIGATED, UNKNOWN, VERDICT_CATEGORIES
 
@@ -34,7 +29,7 @@ KIND_LABELS = {
     "network": "the network",
 }
 # Sources whose findings are one level lower, at medium confidence.
-_LOCAL_KINDS = frozenset({"cli", "file", "api-parameter"})
+_LOCAL_KINDS = frozenset(LOCAL_SOURCE_POLICY)
 MAX_STATES = 2_000_000
 MAX_DUCK_CALLEES = 4  # project methods a call on an untyped object may reach by name
 
@@ -463,9 +458,8 @@ def findings(graphs: list[tuple[str, dict]], index, kb: TaintKnowledge, rules: d
     for sink_id, (source_id, steps, validated) in sorted(search(graph).items()):
         path, sink = graph.sinks[sink_id]
         src_path, source = graph.sources[source_id]
-        if source["kind"] == "api-parameter" and sink["category"] in API_PARAMETER_EXCLUDED:
-            continue
-        if source["kind"] == "cli" and sink["category"] in CLI_EXCLUDED:
+        policy = LOCAL_SOURCE_POLICY.get(source["kind"], {})
+        if sink["category"] in policy and policy[sink["category"]] is None:
             continue
         if sink.get("suppressed"):
             suppressed += 1
@@ -485,13 +479,10 @@ def _sink_key(path: str, sink: dict) -> tuple:
 
 def _finding(rule, path: str, sink: dict, src_path: str, source: dict, steps: list, mitigation: str | None) -> Finding:
     kind = source["kind"]
-    severity = rule.severity
-    if sink["category"] == "path-traversal-write":
-        severity = Severity.HIGH
-    elif sink["category"] == "path-probe":
-        severity = Severity.LOW  # an existence or metadata oracle, not a read
+    severity = CATEGORY_SEVERITY.get(sink["category"], rule.severity)
     if kind in _LOCAL_KINDS:
-        severity = Severity.MEDIUM if sink["category"] in REVIEW_ONLY_FROM_LOCAL else severity.lower()
+        override = LOCAL_SOURCE_POLICY[kind].get(sink["category"])
+        severity = override if override is not None else severity.lower()
     label = KIND_LABELS.get(kind, kind)
     message = f"untrusted data from {label} ({source['desc']}) reaches {sink['what']}"
     if mitigation:
