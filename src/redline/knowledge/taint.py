@@ -70,7 +70,9 @@ LOCAL_SOURCE_POLICY: dict[str, dict[str, Severity | None]] = {
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _SECTION_KEYS = {
     "sources": {"kind", "attributes", "calls", "decorators", "decorator_names", "methods", "params"},
-    "sinks": {"category", "calls", "args", "kwargs", "requires_kwarg", "unless_kwarg", "receiver", "enabled_by"},
+    "sinks": {
+        "category", "calls", "args", "kwargs", "requires_kwarg", "unless_kwarg", "receiver", "enabled_by", "write_mode",
+    },
     "sanitizers": {"calls", "categories"},
     "propagators": {"calls", "propagate"},
 }
@@ -87,6 +89,9 @@ class SinkSpec:
     # The sink counts only in a module whose source matches one of these: a parser that is
     # safe by default is a sink once the code turns a dangerous feature on.
     enabled_by: re.Pattern[str] | None = None
+    # Position of a file mode argument (also `mode=`): a writing mode makes a
+    # path-traversal sink a path-traversal-write one (open(path, "w")).
+    write_mode: int | None = None
 
 
 @dataclass
@@ -216,7 +221,12 @@ def _add(section: str, entry: dict, where: str, kb: TaintKnowledge) -> None:
                 enabled_by = re.compile("|".join(f"(?:{p})" for p in enabled_by))
             except re.error as exc:
                 raise KnowledgeError(f"{where}: enabled_by: {exc}") from None
-        spec = SinkSpec(category, tuple(args), tuple(kwargs), requires, tuple(unless.items()), receiver, enabled_by)
+        write_mode = entry.get("write_mode")
+        if write_mode is not None and (not isinstance(write_mode, int) or write_mode < 0 or category != "path-traversal"):
+            raise KnowledgeError(f"{where}: write_mode must be an argument position of a path-traversal sink")
+        spec = SinkSpec(
+            category, tuple(args), tuple(kwargs), requires, tuple(unless.items()), receiver, enabled_by, write_mode
+        )
         for n in calls:
             kb.sinks.setdefault(n, []).append(spec)
     elif section == "sanitizers":

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from redline.engine import statement_span
 from redline.knowledge.taint import CATEGORIES, SUPERSEDES, TaintKnowledge
 from redline.python.names import BUILTIN_NAMES
+from redline.rules.common import writing_mode
 
 MAX_STEPS = 12
 # The origin of data the code does not show: a global or closure variable, the result
@@ -983,7 +984,7 @@ class FlowBuilder:
         if spec.receiver:
             tainted = _union(tainted, receiver)
         category = spec.category
-        if category == "path-traversal" and _opens_for_writing(node, qual):
+        if spec.write_mode is not None and writing_mode(node, spec.write_mode):
             category = "path-traversal-write"  # open(path, "wb"): a write, not a read
         self._sink(node, category, qual, tainted, f"{qual}()")
 
@@ -1009,22 +1010,6 @@ def _source_of(ctx, node: ast.AST | None) -> str:
     if not isinstance(node, _FUNCS):
         return ctx.source
     return "\n".join(ctx.lines[node.lineno - 1 : node.end_lineno])
-
-
-def _opens_for_writing(node: ast.Call, qual: str) -> bool:
-    """``open(p, "w")``, ``io.open(p, mode="ab")``, ``Path(p).open("x")``: a literal mode
-    that writes, appends or creates."""
-    if qual in ("open", "io.open", "codecs.open"):
-        position = 1
-    elif qual.endswith("Path.open"):
-        position = 0
-    else:
-        return False
-    mode = node.args[position] if len(node.args) > position else None
-    for kw in node.keywords:
-        if kw.arg == "mode":
-            mode = kw.value
-    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and bool(set(mode.value) & set("wax+"))
 
 
 _VALIDATORS = frozenset(

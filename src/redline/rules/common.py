@@ -96,3 +96,14 @@ def keyed_read(node: ast.AST) -> tuple[ast.AST, str] | None:
     ):
         return node.func.value, node.args[0].value
     return None
+
+
+def writing_mode(call: ast.Call, position: int) -> bool:
+    """A literal file mode at ``position`` (or ``mode=``) that writes, appends or creates:
+    ``open(p, "w")``, ``Path(p).open(mode="ab")``."""
+    mode = call.args[position] if len(call.args) > position else None
+    for kw in call.keywords:
+        if kw.arg == "mode":
+            mode = kw.value
+    text = string_value(mode)
+    return text is not None and bool(set(text) & set("wax+"))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 
 from redline.model import Area, Confidence, Severity
-from redline.rules.common import own_nodes, string_value
+from redline.rules.common import own_nodes, string_value, writing_mode
 from redline.rules.credential_leaks import (
     _FUNCS,
     _describe,
@@ -70,17 +70,7 @@ everything on the host.
     references=("https://cwe.mitre.org/data/definitions/732.html",),
 )
 
-_WRITE_MODES = frozenset("wax+")
 _OPENERS = ("open", "io.open", "codecs.open")
-
-
-def _write_mode(call: ast.Call, position: int) -> bool:
-    mode = call.args[position] if len(call.args) > position else None
-    for kw in call.keywords:
-        if kw.arg == "mode":
-            mode = kw.value
-    text = string_value(mode)
-    return text is not None and bool(_WRITE_MODES & set(text))
 
 
 def _opened_for_writing(ctx, value: ast.AST) -> bool:
@@ -89,10 +79,10 @@ def _opened_for_writing(ctx, value: ast.AST) -> bool:
         return False
     qual = ctx.qualname(value.func) or ""
     if qual in _OPENERS:
-        return _write_mode(value, 1)
+        return writing_mode(value, 1)
     func = value.func
     if isinstance(func, ast.Attribute) and func.attr == "open" and qual not in ("os.open", "tempfile.open"):
-        return _write_mode(value, 0) and not qual.startswith(("gzip.", "tarfile.", "zipfile."))
+        return writing_mode(value, 0) and not qual.startswith(("gzip.", "tarfile.", "zipfile."))
     return False
 
 
