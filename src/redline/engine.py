@@ -19,7 +19,10 @@ from redline.rules.registry import CHECKS, load_all
 from redline.text.secret_values import message_secrets
 
 _SCOPE_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
-_PATH_TYPES = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.WindowsPath"})
+# Path classes: a path joined to one of them (base / "name") is one too.
+PATH_TYPES = frozenset(
+    {"pathlib.Path", "pathlib.PurePath", "pathlib.PurePosixPath", "pathlib.PosixPath", "pathlib.WindowsPath", "os.PathLike"}
+)
 CheckFn = Callable[["FileContext", ast.AST], None]
 
 
@@ -176,7 +179,7 @@ class FileContext:
             left_type = self.variable_type(left.id) if isinstance(left, ast.Name) else (
                 self.qualname(left.func) if isinstance(left, ast.Call) else None
             )
-            if left_type in _PATH_TYPES:
+            if left_type in PATH_TYPES:
                 types[key] = "pathlib.Path"
                 return
         types.pop(key, None)

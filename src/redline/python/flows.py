@@ -16,8 +16,9 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from redline.engine import statement_span
+from redline.engine import PATH_TYPES, statement_span
 from redline.knowledge.taint import CATEGORIES, SUPERSEDES, TaintKnowledge
+from redline.knowledge.web import routes as web_routes
 from redline.python.names import BUILTIN_NAMES
 from redline.rules.common import writing_mode
 
@@ -83,7 +84,6 @@ _LEN = "#len"  # consts key suffix: the length of a list whose items are followe
 _PREFIXED = "#prefixed"  # consts key suffix: the value starts with text fixed in the code
 _PATH_JOINS = frozenset({"os.path.join", "posixpath.join", "ntpath.join"})
 _PATH_WRAPPERS = frozenset({"pathlib.Path", "str", "os.path.abspath", "os.path.normpath", "os.fspath", "pathlib.PurePath"})
-_PATH_TYPES = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PurePosixPath", "os.PathLike"})
 _CALLS = "#calls"  # consts key suffix: the functions a name may hold (from a dispatch table)
 _COMMON = "#common"  # consts key suffix: the names a commonpath() result was computed from
 _COMMONPATH = frozenset({"os.path.commonpath", "posixpath.commonpath"})
@@ -191,7 +191,7 @@ class FlowBuilder:
         self.func, self.cls, self.html_view, self.consts, self.shell_lists = qual, cls, False, {}, set()
         self.func_node, self.fixed_path = node, False
         self.path_helper = isinstance(node, _FUNCS) and (
-            "path" in name.lower() or (node.returns is not None and self.ctx.qualname(node.returns) in _PATH_TYPES)
+            "path" in name.lower() or (node.returns is not None and self.ctx.qualname(node.returns) in PATH_TYPES)
         )
         if isinstance(node, _FUNCS) and self.opt_in_possible:
             self.opt_in = _opt_in_flag(node) or self.opt_in
@@ -214,7 +214,8 @@ class FlowBuilder:
                 "flask" in self._imported_roots and any(_decorator_attr(d) == "route" for d in node.decorator_list)
             )
             # Routed only by literal rules ("/reports/daily"): request.path is one of them.
-            routes = [d for d in node.decorator_list if _decorator_attr(d) in _ROUTE_DECORATORS]
+            route_methods = web_routes().methods
+            routes = [d for d in node.decorator_list if _decorator_attr(d) in route_methods]
             self.fixed_path = self.html_view and bool(routes) and all(_literal_rule(d) for d in routes)
             for p in params:
                 origin = f"param:{qual}:{p}"
@@ -1342,7 +1343,6 @@ def _literal_match(pattern: ast.AST, subject) -> bool | None:
     return None
 
 
-_ROUTE_DECORATORS = frozenset({"route", "get", "post", "put", "patch", "delete"})
 _ROUTED_PATHS = frozenset({"flask.request.path", "quart.request.path"})
 
 
