@@ -5,10 +5,8 @@ from __future__ import annotations
 import ast
 import stat
 import weakref
-from dataclasses import dataclass
-from functools import cache
 
-from redline.knowledge import load_toml, string_list
+from redline.knowledge.filesystem import filesystem
 from redline.model import Area, Confidence, Severity
 from redline.rules.common import argument, is_const, is_false, keyword, string_value
 from redline.rules.registry import check, define
@@ -362,75 +360,7 @@ and survive any retention policy.
 )
 
 
-# -- knowledge -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _ModeArg:
-    position: int
-    keyword: str
-
-
-@dataclass(frozen=True)
-class FileSystemKnowledge:
-    tar: frozenset[str]
-    unpack: frozenset[str]
-    safe_filters: frozenset[str]
-    member_checks: frozenset[str]
-    upload_read: frozenset[str]
-    upload_save: frozenset[str]
-    request_files: frozenset[str]
-    validation: frozenset[str]
-    mktemp: frozenset[str]
-    persistent: frozenset[str]
-    removers: frozenset[str]
-    shared_dirs: tuple[str, ...]
-    path_words: frozenset[str]
-    path_calls: frozenset[str]
-    sensitive: frozenset[str]
-    chmod: dict[str, _ModeArg]
-    create: dict[str, _ModeArg]
-    umask: dict[str, _ModeArg]
-
-
-@cache
-def knowledge() -> FileSystemKnowledge:
-    data = load_toml("filesystem.toml")
-
-    def strings(table: str, key: str) -> frozenset[str]:
-        return frozenset(string_list(data.get(table, {}).get(key), f"filesystem.toml: {table}.{key}"))
-
-    def modes(key: str) -> dict[str, _ModeArg]:
-        out = {}
-        for entry in strings("permissions", key):
-            name, position, kw = entry.split(":")
-            out[name] = _ModeArg(int(position), kw)
-        return out
-
-    annotations = strings("uploads", "annotations")
-    return FileSystemKnowledge(
-        tar=strings("archives", "tar"),
-        unpack=strings("archives", "unpack"),
-        safe_filters=strings("archives", "safe_filters"),
-        member_checks=strings("archives", "member_checks"),
-        upload_read=strings("uploads", "read"),
-        upload_save=frozenset(f"{a}.save" for a in annotations),
-        request_files=strings("uploads", "request_files"),
-        validation=frozenset(v.lower() for v in strings("uploads", "validation")),
-        mktemp=strings("temp", "mktemp"),
-        persistent=strings("temp", "persistent"),
-        removers=strings("temp", "removers"),
-        shared_dirs=tuple(strings("temp", "shared_dirs")),
-        path_words=frozenset(w.lower() for w in strings("temp", "path_words")),
-        path_calls=strings("temp", "path_calls"),
-        sensitive=frozenset(w.lower() for w in strings("sensitive", "words")),
-        chmod=modes("chmod"),
-        create=modes("create"),
-        umask=modes("umask"),
-    )
-
-
-_K = knowledge()
+_K = filesystem()
 
 
 # -- the function a call sits in -------------------------------------------------------------

@@ -12,9 +12,8 @@ import ast
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 
-from redline.knowledge import KnowledgeError, load_toml, string_list
+from redline.knowledge.workflows import workflows
 from redline.model import Area, Confidence, Severity
 from redline.rules.common import argument, is_const, is_literal, keyword
 from redline.rules.registry import check, define
@@ -218,85 +217,6 @@ reaches `os` and `subprocess` from any expression.
 )
 
 
-# -- knowledge ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WorkflowKnowledge:
-    shell_fields: frozenset[str]
-    args_fields: frozenset[str]
-    shells: frozenset[str]
-    script_flags: frozenset[str]
-    code_loading: frozenset[str]
-    containers: frozenset[str]
-    framework_namespaces: tuple[str, ...]
-    expressions: frozenset[str]
-    expression_syntax: str
-    double_brace_syntax: str
-    dollar_brace_syntax: str
-    square_brackets_syntax: str
-    quoting_filters: frozenset[str]
-    untrusted: tuple[str, ...]
-    upstream: tuple[str, ...]
-    fixed: tuple[str, ...]
-    github_untrusted: tuple[str, ...]
-    github_derived: tuple[str, ...]
-    github_results: tuple[str, ...]
-    render: frozenset[str]
-    render_methods: frozenset[str]
-    shell_kwarg: frozenset[str]
-    shell_always: frozenset[str]
-    exec_argv: frozenset[str]
-    safe_evaluators: frozenset[str]
-    code_runners: frozenset[str]
-
-
-@cache
-def knowledge() -> WorkflowKnowledge:
-    data = load_toml("workflows.toml")
-
-    def strings(table: str, key: str) -> tuple[str, ...]:
-        return tuple(string_list(data.get(table, {}).get(key), f"workflows.toml: {table}.{key}"))
-
-    def text(table: str, key: str) -> str:
-        value = data.get(table, {}).get(key)
-        if not isinstance(value, str):
-            raise KnowledgeError(f"knowledge/workflows.toml: {table}.{key} must be a string")
-        return value
-
-    def lower(table: str, key: str) -> frozenset[str]:
-        return frozenset(v.lower() for v in strings(table, key))
-
-    return WorkflowKnowledge(
-        shell_fields=lower("fields", "shell"),
-        args_fields=lower("fields", "args"),
-        shells=lower("fields", "shells"),
-        script_flags=lower("fields", "script_flags"),
-        code_loading=lower("fields", "code_loading"),
-        containers=lower("fields", "containers"),
-        framework_namespaces=strings("fields", "framework_namespaces"),
-        expressions=lower("fields", "expressions"),
-        expression_syntax=text("templates", "expression"),
-        double_brace_syntax=text("templates", "double_brace"),
-        dollar_brace_syntax=text("templates", "dollar_brace"),
-        square_brackets_syntax=text("templates", "square_brackets"),
-        quoting_filters=lower("templates", "shell_quoting_filters"),
-        untrusted=strings("roots", "untrusted"),
-        upstream=strings("roots", "upstream"),
-        fixed=strings("roots", "fixed"),
-        github_untrusted=strings("github", "untrusted"),
-        github_derived=strings("github", "derived"),
-        github_results=strings("github", "results"),
-        render=frozenset(strings("python", "render")),
-        render_methods=frozenset(strings("python", "render_methods")),
-        shell_kwarg=frozenset(strings("python", "shell_kwarg")),
-        shell_always=frozenset(strings("python", "shell_always")),
-        exec_argv=frozenset(strings("python", "exec_argv")),
-        safe_evaluators=frozenset(strings("python", "safe_evaluators")),
-        code_runners=frozenset(strings("python", "code_runners")),
-    )
-
-
 # -- helpers shared by the Python checks ---------------------------------------------------
 
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
@@ -354,7 +274,7 @@ def _render_call(ctx, node: ast.AST) -> _Render | None:
     ``template_text.format(**ctx)`` where the template is not a literal."""
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
         return None
-    k = knowledge()
+    k = workflows()
     method = node.func.attr
     if method not in k.render_methods:
         return None
@@ -379,7 +299,7 @@ def _script_of_argv(argv: ast.AST | None) -> ast.AST | None:
     """``["bash", "-c", script, ...]``: the element a shell runs as a script."""
     if not isinstance(argv, (ast.List, ast.Tuple)):
         return None
-    k = knowledge()
+    k = workflows()
     seen_shell = False
     for i, element in enumerate(argv.elts):
         word = element.value.lower() if isinstance(element, ast.Constant) and isinstance(element.value, str) else None
@@ -393,7 +313,7 @@ def _script_of_argv(argv: ast.AST | None) -> ast.AST | None:
 
 
 def _shell_command(ctx, node: ast.Call) -> tuple[str, ast.AST] | None:
-    k = knowledge()
+    k = workflows()
     name = ctx.qualname(node.func)
     if name in k.shell_kwarg:
         shell = keyword(node, "shell")
@@ -480,7 +400,7 @@ def _is_allowlist_evaluator(text: str) -> bool:
 
 
 def _code_runner_calls(ctx, func: ast.AST) -> Iterator[ast.Call]:
-    runners = knowledge().code_runners
+    runners = workflows().code_runners
     for node in body_nodes(func):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and ctx.qualname(node.func) in runners:
             yield node
@@ -556,7 +476,7 @@ def definition_expression_eval(ctx, func: ast.FunctionDef) -> None:
         return
     if _is_allowlist_evaluator(text):
         return
-    k = knowledge()
+    k = workflows()
     fields = k.expressions
     tracked: dict[str, tuple[ast.AST, str]] = {}  # variable -> (read node, field)
     reported: set[int] = set()
@@ -600,7 +520,7 @@ def _eval_sink(ctx, call: ast.Call, evaluators: dict[str, int]) -> tuple[str, bo
     func = call.func
     if isinstance(func, ast.Name):
         qual = ctx.qualname(func)
-        if qual in knowledge().code_runners:
+        if qual in workflows().code_runners:
             return qual, True
         if func.id in evaluators:
             return func.id, False

@@ -18,8 +18,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 
+from redline.knowledge.workflows import workflows as knowledge
 from redline.model import Finding, Location, Rule, Severity
-from redline.rules.workflows import WF001, WF002, knowledge
+from redline.rules.workflows import WF001, WF002
 from redline.text.secret_values import is_test_path
 from redline.text.secrets import _unsuppressed
 
