@@ -148,7 +148,7 @@ def analyse_bytes(task: FileTask, data: bytes, settings: AnalysisSettings) -> Fi
 
 
 def _analyse_text(task: FileTask, data: bytes, settings: AnalysisSettings) -> FileResult:
-    """A configuration or text file: only the secret scanner reads it."""
+    """A configuration or text file: the secret, plain-URL and workflow scanners read it."""
     result = FileResult(task.rel)
     if b"\x00" in data[:8192]:
         return result  # binary data under a text name: nothing to read

@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from redline.model import Finding, Location, Rule, Severity
+from redline.model import Finding, Rule, Severity
 from redline.rules.connections import AUTH006
 from redline.rules.credentials import CRED001
+from redline.text.findings import line_finding, unsuppressed
 from redline.text.secret_values import (
     credential_kind,
     is_test_path,
@@ -31,7 +32,6 @@ _KEY_VALUE = re.compile(
 _DOCKER_ENV = re.compile(r"^\s*(?:ENV|ARG)\s+(?P<rest>.+)$", re.IGNORECASE)
 _JSON_PAIR = re.compile(r'"(?P<key>[A-Za-z_][A-Za-z0-9_.\- ]{0,100})"\s*:\s*"(?P<value>(?:[^"\\\n]|\\.){1,500})"')
 _FLAG = re.compile(r"(?:^|\s)--(?P<key>[a-z][a-z0-9-]{1,60})(?:=|\s+)(?P<value>'[^']*'|\"[^\"]*\"|[^\s'\"]+)")
-_SUPPRESS = re.compile(r"redline\s*:\s*ignore\b(?:\[([^\]]*)\])?", re.IGNORECASE)
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _LINE_KINDS = frozenset({"yaml", "toml", "env", "ini", "jinja", "shell", "dockerfile", "markdown"})
 _FLAG_KINDS = frozenset({"shell", "dockerfile", "markdown"})
@@ -50,23 +50,8 @@ def scan_text(rel: str, text: str, kind: str, enabled: frozenset[str], overrides
         seen.add((number, col))
         if lower:
             severity = severity.lower()
-        line = lines[number - 1]
-        found.append(
-            Finding(
-                rule_id=rule.id,
-                title=rule.title,
-                area=rule.area,
-                severity=overrides.get(rule.id) or severity,
-                confidence=rule.confidence,
-                location=Location(rel, number, col),
-                message=message,
-                snippet=redact(line.strip(), {secret})[:300],
-                cwe=rule.cwe,
-                recommendation=rule.recommendation,
-                stmt_start=number,
-                stmt_end=number,
-            )
-        )
+        snippet = redact(lines[number - 1].strip(), {secret})
+        found.append(line_finding(rule, rel, number, col, severity, message, snippet, overrides))
 
     in_fence = False
     for number, line in enumerate(lines, start=1):
@@ -85,7 +70,7 @@ def scan_text(rel: str, text: str, kind: str, enabled: frozenset[str], overrides
             cred = credential_kind(key)
             if cred is not None and secret_value(value, key, cred):
                 add(CRED001, number, col, CRED001.severity, f"literal credential for key {key!r}", value)
-    return _unsuppressed(found, lines)
+    return unsuppressed(found, lines)
 
 
 def _pairs(line: str, kind: str) -> Iterator[tuple[str, str, int]]:
@@ -140,22 +125,3 @@ def _clean(raw: str, kind: str) -> str | None:
         if cut >= 0:
             raw = raw[:cut]
     return raw.strip().rstrip(",;")
-
-
-def _unsuppressed(findings: list[Finding], lines: list[str]) -> list[Finding]:
-    """``redline: ignore[ID] reason`` in any comment syntax, on the line or the one above."""
-    if not findings or not any("redline" in line.lower() for line in lines):
-        return findings
-    kept = []
-    for f in findings:
-        covered = False
-        for number in (f.location.line, f.location.line - 1):
-            if 0 < number <= len(lines):
-                m = _SUPPRESS.search(lines[number - 1])
-                standalone = lines[number - 1].lstrip().startswith(("#", "//", ";", "<!--", "{#"))
-                if m and (number == f.location.line or standalone):
-                    ids = {i.strip().upper() for i in (m.group(1) or "").split(",") if i.strip()}
-                    covered = covered or not ids or f.rule_id in ids
-        if not covered:
-            kept.append(f)
-    return kept

@@ -15,13 +15,13 @@ import re
 from urllib.parse import urlsplit
 
 from redline.knowledge import web
-from redline.model import Finding, Location, Severity
+from redline.model import Finding, Severity
+from redline.text.findings import line_finding, unsuppressed
 from redline.text.secret_values import is_test_path
 
 _URL = re.compile(r"""http://[^\s"'<>`\\)\]},]+""", re.IGNORECASE)
 _KEY = re.compile(r"""^\s*(?:-\s+)?(?:export\s+)?["']?(?P<key>[A-Za-z_$@][A-Za-z0-9_.\-$@ ]{0,80}?)["']?\s*[:=]""")
 _JSON_KEY = re.compile(r'"(?P<key>[^"\\]{1,80})"\s*:\s*"(?P<value>http://[^"\\]*)"', re.IGNORECASE)
-_SUPPRESS = re.compile(r"redline\s*:\s*ignore\b(?:\[([^\]]*)\])?", re.IGNORECASE)
 _CONFIG_KINDS = frozenset({"yaml", "json", "toml", "env", "ini"})
 _COMMENT = ("#", ";", "//")
 
@@ -78,25 +78,10 @@ def scan_urls(rel: str, text: str, kind: str, enabled: frozenset[str], overrides
             host = remote_plain_http(url)
             if host is None or not url_name(key):
                 continue
-            if _suppressed(lines, number, NET004.id):
-                continue
-            found.append(
-                Finding(
-                    rule_id=NET004.id,
-                    title=NET004.title,
-                    area=NET004.area,
-                    severity=overrides.get(NET004.id) or (Severity.LOW if is_test_path(rel) else NET004.severity),
-                    confidence=NET004.confidence,
-                    location=Location(rel, number, col),
-                    message=f"{key} is a plain http:// URL to {host}: traffic and credentials travel unencrypted",
-                    snippet=line.strip()[:300],
-                    cwe=NET004.cwe,
-                    recommendation=NET004.recommendation,
-                    stmt_start=number,
-                    stmt_end=number,
-                )
-            )
-    return found
+            severity = Severity.LOW if is_test_path(rel) else NET004.severity
+            message = f"{key} is a plain http:// URL to {host}: traffic and credentials travel unencrypted"
+            found.append(line_finding(NET004, rel, number, col, severity, message, line, overrides))
+    return unsuppressed(found, lines)
 
 
 def _pairs(line: str, kind: str) -> list[tuple[str, str, int]]:
@@ -111,15 +96,3 @@ def _pairs(line: str, kind: str) -> list[tuple[str, str, int]]:
     if url is None or line[m.end() : url.start()].strip(" \t\"'") != "":
         return []  # the URL is not the value itself (text that mentions one)
     return [(m["key"].strip(), url.group(0), url.start())]
-
-
-def _suppressed(lines: list[str], number: int, rule_id: str) -> bool:
-    for n in (number, number - 1):
-        if 0 < n <= len(lines):
-            m = _SUPPRESS.search(lines[n - 1])
-            if m and (n == number or lines[n - 1].lstrip().startswith(_COMMENT)):
-                ids = {i.strip().upper() for i in (m.group(1) or "").split(",") if i.strip()}
-                if not ids or rule_id in ids:
-                    return True
-    return False
-

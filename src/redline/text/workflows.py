@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from redline.knowledge.workflows import workflows as knowledge
-from redline.model import Finding, Location, Rule, Severity
+from redline.model import Finding, Rule, Severity
 from redline.rules.workflows import WF001, WF002
+from redline.text.findings import line_finding, unsuppressed
 from redline.text.secret_values import is_test_path
-from redline.text.secrets import _unsuppressed
 
 KINDS = frozenset({"yaml", "json", "jinja"})
 _MAX_BYTES = 4_000_000
@@ -100,23 +100,9 @@ def scan_workflows(rel: str, text: str, kind: str, enabled: frozenset[str], over
         if rule.id not in enabled or (rule.id, hit.line) in seen:
             continue
         seen.add((rule.id, hit.line))
-        findings.append(
-            Finding(
-                rule_id=rule.id,
-                title=rule.title,
-                area=rule.area,
-                severity=overrides.get(rule.id) or (hit.severity.lower() if in_tests else hit.severity),
-                confidence=rule.confidence,
-                location=Location(rel, hit.line, hit.col),
-                message=hit.message,
-                snippet=lines[hit.line - 1].strip()[:300],
-                cwe=rule.cwe,
-                recommendation=rule.recommendation,
-                stmt_start=hit.line,
-                stmt_end=hit.line,
-            )
-        )
-    return _unsuppressed(findings, lines)
+        severity = hit.severity.lower() if in_tests else hit.severity
+        findings.append(line_finding(rule, rel, hit.line, hit.col, severity, hit.message, lines[hit.line - 1], overrides))
+    return unsuppressed(findings, lines)
 
 
 def definition_hits(text: str, kind: str) -> list[tuple[Rule, int, int, Severity, str]]:
