@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from redline.model import Finding, Location, Rule, Severity
+from redline.text.secret_values import is_test_path
 
 _SUPPRESS = re.compile(r"redline\s*:\s*ignore\b(?:\[([^\]]*)\])?", re.IGNORECASE)
 _COMMENT_STARTS = ("#", "//", ";", "<!--", "{#")
@@ -14,7 +15,10 @@ _COMMENT_STARTS = ("#", "//", ";", "<!--", "{#")
 def line_finding(
     rule: Rule, rel: str, line: int, col: int, severity: Severity, message: str, snippet: str, overrides: dict
 ) -> Finding:
-    """A finding on ``rel:line``; ``snippet`` is the line as it may be shown (masked)."""
+    """A finding on ``rel:line``, one severity lower in tests and fixtures; ``snippet`` is
+    the line as it may be shown (masked)."""
+    if is_test_path(rel):
+        severity = severity.lower()
     return Finding(
         rule_id=rule.id,
         title=rule.title,

@@ -18,7 +18,6 @@ from redline.rules.credentials import CRED001
 from redline.text.findings import line_finding, unsuppressed
 from redline.text.secret_values import (
     credential_kind,
-    is_test_path,
     provider_hits,
     redact,
     secret_value,
@@ -39,7 +38,6 @@ _FLAG_KINDS = frozenset({"shell", "dockerfile", "markdown"})
 
 def scan_text(rel: str, text: str, kind: str, enabled: frozenset[str], overrides: dict) -> list[Finding]:
     """The CRED001/AUTH006 findings of one text file, secrets masked, suppressions applied."""
-    lower = is_test_path(rel)
     found: list[Finding] = []
     seen: set[tuple[int, int]] = set()
     lines = text.splitlines()
@@ -48,8 +46,6 @@ def scan_text(rel: str, text: str, kind: str, enabled: frozenset[str], overrides
         if rule.id not in enabled or (number, col) in seen:
             return
         seen.add((number, col))
-        if lower:
-            severity = severity.lower()
         snippet = redact(lines[number - 1].strip(), {secret})
         found.append(line_finding(rule, rel, number, col, severity, message, snippet, overrides))
 

@@ -15,9 +15,8 @@ import re
 from urllib.parse import urlsplit
 
 from redline.knowledge import web
-from redline.model import Finding, Severity
+from redline.model import Finding
 from redline.text.findings import line_finding, unsuppressed
-from redline.text.secret_values import is_test_path
 
 _URL = re.compile(r"""http://[^\s"'<>`\\)\]},]+""", re.IGNORECASE)
 _KEY = re.compile(r"""^\s*(?:-\s+)?(?:export\s+)?["']?(?P<key>[A-Za-z_$@][A-Za-z0-9_.\-$@ ]{0,80}?)["']?\s*[:=]""")
@@ -78,9 +77,8 @@ def scan_urls(rel: str, text: str, kind: str, enabled: frozenset[str], overrides
             host = remote_plain_http(url)
             if host is None or not url_name(key):
                 continue
-            severity = Severity.LOW if is_test_path(rel) else NET004.severity
             message = f"{key} is a plain http:// URL to {host}: traffic and credentials travel unencrypted"
-            found.append(line_finding(NET004, rel, number, col, severity, message, line, overrides))
+            found.append(line_finding(NET004, rel, number, col, NET004.severity, message, line, overrides))
     return unsuppressed(found, lines)
 
 

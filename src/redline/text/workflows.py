@@ -22,7 +22,6 @@ from redline.knowledge.workflows import workflows as knowledge
 from redline.model import Finding, Rule, Severity
 from redline.rules.workflows import WF001, WF002
 from redline.text.findings import line_finding, unsuppressed
-from redline.text.secret_values import is_test_path
 
 KINDS = frozenset({"yaml", "json", "jinja"})
 _MAX_BYTES = 4_000_000
@@ -95,13 +94,11 @@ def scan_workflows(rel: str, text: str, kind: str, enabled: frozenset[str], over
         hits = list(_yaml_hits(lines, github=github, code=not github))
     findings = []
     seen: set[tuple[str, int]] = set()
-    in_tests = is_test_path(rel)
     for rule, hit in hits:
         if rule.id not in enabled or (rule.id, hit.line) in seen:
             continue
         seen.add((rule.id, hit.line))
-        severity = hit.severity.lower() if in_tests else hit.severity
-        findings.append(line_finding(rule, rel, hit.line, hit.col, severity, hit.message, lines[hit.line - 1], overrides))
+        findings.append(line_finding(rule, rel, hit.line, hit.col, hit.severity, hit.message, lines[hit.line - 1], overrides))
     return unsuppressed(findings, lines)
 
 
