@@ -532,7 +532,7 @@ def tool_input_schema(ctx, node: ast.ClassDef) -> None:
     if kind is None and elsewhere and not ctx.scope:
         # Maybe a tool through a base class of another module: report provisionally,
         # with every framework's fields and methods; the project pass below decides.
-        kind = _ANY_FRAMEWORK()
+        kind = _any_framework()
     if kind is None:
         return
     has_schema = inherited or _defines_schema(node, kind.schema)
@@ -564,7 +564,7 @@ _NOT_TOOLS = frozenset({"builtins", "abc", "enum", "typing", "typing_extensions"
 _PROVISIONAL = "provisional:"  # ToolBase.framework, so the message, of a provisional finding
 
 
-def _ANY_FRAMEWORK() -> ToolBase:
+def _any_framework() -> ToolBase:
     known = set(agents().tool_bases.values())
     return ToolBase(
         frozenset().union(*(k.schema for k in known)),
