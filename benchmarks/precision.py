@@ -251,6 +251,7 @@ def todo(pkgs: list[dict], context: int) -> None:
 
 
 def main() -> int:
+    global REPORTS
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("command", choices=("fetch", "scan", "report", "todo"))
     ap.add_argument("--half", choices=("A", "B"))
@@ -260,7 +261,6 @@ def main() -> int:
     ap.add_argument("--reports", type=Path, help=f"where reports are written and read (default {REPORTS})")
     args, extra = ap.parse_known_args()
     if args.reports is not None:
-        global REPORTS
         REPORTS = args.reports.resolve()
     extra = [a for a in extra if a != "--"]
     pkgs = [p for p in packages(args.half) if args.package in (None, p["name"])]
