@@ -51,8 +51,8 @@ def test_dry_run_prints_a_diff_and_changes_nothing(project):
     code, out, err = run("scan", str(project), "--no-cache", "--fix", "--dry-run")
     assert code == 1  # the findings are still there
     assert out.startswith("--- a/mechanical.py\n+++ b/mechanical.py\n@@ ")
-    assert "-        settings = yaml.load(fh, Loader=yaml.FullLoader)  # expect: SER002\n" in out
-    assert "+        settings = yaml.safe_load(fh)  # expect: SER002\n" in out
+    assert "-        settings = yaml.load(fh, Loader=yaml.FullLoader)  # expect: SER002[high]\n" in out
+    assert "+        settings = yaml.safe_load(fh)  # expect: SER002[high]\n" in out
     assert '+    subprocess.run(["make", "-C", "build", "all"], check=True)\n' in out
     assert "would fix (dry run, nothing written) 11 issue(s)" in err
     assert (project / "mechanical.py").read_bytes() == original

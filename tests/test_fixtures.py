@@ -7,7 +7,7 @@ import pytest
 from redline.rules import registry
 
 from conftest import FIXTURES
-from fixture_harness import analyse_fixture
+from fixture_harness import analyse_fixture_pinned, severity_mismatches
 
 FIXTURE_FILES = sorted(FIXTURES.rglob("*.py"))
 
@@ -15,10 +15,14 @@ FIXTURE_FILES = sorted(FIXTURES.rglob("*.py"))
 @pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: p.relative_to(FIXTURES).as_posix())
 def test_fixture(path, tmp_path):
     rel = path.relative_to(FIXTURES).as_posix()
-    actual, expected, _ = analyse_fixture(path, rel, tmp_path)
-    missing = sorted(expected - actual)
-    extra = sorted(actual - expected)
+    actual, expected, _, severities = analyse_fixture_pinned(path, rel, tmp_path)
+    missing = sorted(set(expected) - actual)
+    extra = sorted(actual - set(expected))
     assert not missing and not extra, f"missing: {missing}\nextra: {extra}"
+    unpinned = sorted(key for key, severity in expected.items() if severity is None)
+    assert not unpinned, f"expectations without a pinned severity (run tests/fixture_harness.py): {unpinned}"
+    wrong = severity_mismatches(expected, severities)
+    assert not wrong, "\n".join(wrong)
 
 
 def test_every_rule_has_vulnerable_fixture_lines():
@@ -28,6 +32,13 @@ def test_every_rule_has_vulnerable_fixture_lines():
     text = "\n".join(p.read_text(encoding="utf-8") for p in [*FIXTURE_FILES, *manifests])
     for rule in registry.all_rules():
         assert f"expect: {rule.id}" in text or f", {rule.id}" in text, f"{rule.id} has no fixture"
+
+
+def test_pinned_severities_cover_every_severity():
+    """The pins are not all one value: each severity is asserted somewhere."""
+    text = "\n".join(p.read_text(encoding="utf-8") for p in FIXTURE_FILES)
+    for severity in ("critical", "high", "medium", "low"):
+        assert f"[{severity}]" in text, severity
 
 
 def test_fixtures_hold_safe_variants():

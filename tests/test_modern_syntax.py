@@ -63,7 +63,7 @@ MODERN = {
 @pytest.mark.parametrize("name", sorted(MODERN))
 def test_newer_syntax_is_analysed(name):
     source, expected = MODERN[name]
-    settings = AnalysisSettings(RuleSettings(frozenset(r.id for r in registry.all_rules()), {}))
+    settings = AnalysisSettings(RuleSettings(frozenset(r.id for r in registry.all_rules())))
     task = FileTask(f"/x/{name}", name, "python", name[:-3], False)
     result = analyse_bytes(task, textwrap.dedent(source).encode(), settings)
     assert result.skipped is None, result.skipped
@@ -74,7 +74,7 @@ def test_newer_syntax_is_analysed(name):
 
 
 def test_genuine_syntax_errors_are_still_reported(tmp_path: Path):
-    settings = AnalysisSettings(RuleSettings(frozenset({"EXEC001"}), {}))
+    settings = AnalysisSettings(RuleSettings(frozenset({"EXEC001"})))
     task = FileTask(str(tmp_path / "bad.py"), "bad.py", "python", "bad", False)
     result = analyse_bytes(task, b"def f(:\n    eval(x)\n", settings)
     assert result.skipped is not None and result.skipped.parse_failure

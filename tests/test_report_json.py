@@ -53,6 +53,8 @@ FINDING_KEYS = [
     "fingerprint",
     "stmt_start",
     "stmt_end",
+    "evidence",
+    "reasons",
 ]
 LOCATION_KEYS = ["path", "line", "column", "end_line", "end_column", "cell"]
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "json-format.md"

@@ -49,7 +49,7 @@ def test_documented_example_is_flagged_and_alternative_is_not(rule, tmp_path):
 
 
 def test_suppression_rule_examples():
-    settings = AnalysisSettings(RuleSettings(frozenset({"DEP101", "DEP102", "NET001", "EXEC001"}), {}))
+    settings = AnalysisSettings(RuleSettings(frozenset({"DEP101", "DEP102", "NET001", "EXEC001"})))
     task = FileTask("/x/e.py", "e.py", "python", "e", False)
     for rule_id in ("DEP101", "DEP102"):
         doc = registry.get(rule_id).doc

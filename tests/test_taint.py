@@ -20,8 +20,8 @@ def project(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def scan(root: Path, **options):
-    return run_scan([root], Config(), ScanOptions(use_cache=False, jobs=1, **options))
+def scan(root: Path, threat_models: tuple[str, ...] = (), **options):
+    return run_scan([root], Config(threat_models=threat_models), ScanOptions(use_cache=False, jobs=1, **options))
 
 
 def taint_findings(result):
@@ -327,4 +327,7 @@ def test_module_import_is_critical_from_a_request_and_a_review_item_from_an_api(
         """,
     })
     found = {f.location.line: f.severity.name for f in scan(root).findings if f.rule_id == "EXEC002"}
+    assert found == {10: "CRITICAL"}  # a public function's parameter is not a remote source
+    widened = scan(root, threat_models=("library",)).findings
+    found = {f.location.line: f.severity.name for f in widened if f.rule_id == "EXEC002"}
     assert found == {10: "CRITICAL", 13: "MEDIUM"}

@@ -68,7 +68,7 @@ def test_every_fixture_holds_safe_lines():
 
 
 def _findings(text: str, name: str = "flow.yaml", kind: str = "yaml"):
-    return {f.location.line: f for f in scan_workflows(name, text, kind, ALL, {})}
+    return {f.location.line: f for f in scan_workflows(name, text, kind, ALL)}
 
 
 def test_severity_follows_where_the_value_comes_from():

@@ -36,6 +36,7 @@ from redline.python.parsing import (
     parse,
     source_lines,
 )
+from redline.severity import DEFAULT_THREAT_MODELS
 from redline.text.secret_values import message_secrets, redact
 from redline.text.secrets import scan_text
 from redline.text.urls import scan_urls
@@ -57,6 +58,7 @@ class AnalysisSettings:
     sandbox_files: tuple[str, ...] = ()
     taint: bool = False  # build flow graphs for the taint analysis
     project_roots: frozenset[str] = frozenset()  # top-level module names of the project
+    threat_models: frozenset[str] = DEFAULT_THREAT_MODELS  # whose sources produce findings
 
 
 @dataclass
@@ -154,9 +156,9 @@ def _analyse_text(task: FileTask, data: bytes, settings: AnalysisSettings) -> Fi
         return result  # binary data under a text name: nothing to read
     text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
     rules = settings.rules
-    result.findings = scan_text(task.rel, text, task.kind, rules.enabled, rules.severity)
-    result.findings += scan_urls(task.rel, text, task.kind, rules.enabled, rules.severity)
-    result.findings += scan_workflows(task.rel, text, task.kind, rules.enabled, rules.severity)
+    result.findings = scan_text(task.rel, text, task.kind, rules.enabled)
+    result.findings += scan_urls(task.rel, text, task.kind, rules.enabled)
+    result.findings += scan_workflows(task.rel, text, task.kind, rules.enabled)
     return result
 
 

@@ -210,6 +210,8 @@ def finding_to_dict(f: Finding) -> dict:
         "fingerprint": f.fingerprint,
         "stmt_start": f.stmt_start,
         "stmt_end": f.stmt_end,
+        "evidence": list(f.evidence),
+        "reasons": list(f.reasons),
     }
 
 
@@ -272,5 +274,7 @@ def finding_from_dict(d: dict) -> Finding:
             "taint_path": tuple(
                 TaintStep(Location(**s["location"]), s["description"]) for s in d["taint_path"]
             ),
+            "evidence": tuple(d.get("evidence", ())),
+            "reasons": tuple(d.get("reasons", ())),
         }
     )

@@ -58,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--ignore", action="append", metavar="RULES", help="skip these rule ids, prefixes or areas")
     scan.add_argument("--exclude", action="append", metavar="PATTERN", help="gitignore-style pattern to leave out")
     scan.add_argument("--config", type=Path, metavar="FILE", help="read settings from FILE")
+    scan.add_argument(
+        "--threat-model", action="append", metavar="MODELS",
+        help="also report flows from these sources besides remote ones: local (command line, files, "
+        "environment), library (parameters of public functions), all; comma-separated",
+    )
     scan.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: CPU count)")
     scan.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
     scan.add_argument("--cache-dir", type=Path, metavar="DIR", help="result cache location (default: ~/.cache/redline)")
@@ -171,6 +176,12 @@ def _scan_config(args: argparse.Namespace, paths: list[Path]) -> config_mod.Conf
         exclude=(cfg.exclude + _split(args.exclude)) if args.exclude else None,
     )
     cfg = _dependency_options(cfg, args)
+    if getattr(args, "threat_model", None):
+        try:
+            extra = config_mod.parse_threat_models(args.threat_model, "--threat-model")
+        except config_mod.ConfigError as exc:
+            raise UsageError(str(exc)) from None
+        cfg = dataclasses.replace(cfg, threat_models=tuple(dict.fromkeys(cfg.threat_models + extra)))
     return dataclasses.replace(cfg, fail_on=fail_on)
 
 

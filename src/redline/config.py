@@ -13,6 +13,7 @@ from pathlib import Path
 
 from redline.model import Area, Severity
 from redline.rules import registry
+from redline.severity import ALL_THREAT_MODELS, DEFAULT_THREAT_MODELS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -41,7 +42,12 @@ class Config:
     dependency_policy: str = "auto"  # auto | application | library
     online: bool = False  # command line only (scan --online): ask the OSV API about pinned versions
     online_timeout: float = 20.0
+    # Threat models whose sources produce findings besides `remote` (local, library).
+    threat_models: tuple[str, ...] = ()
     source: str | None = None  # the file the settings came from
+
+    def active_threat_models(self) -> frozenset[str]:
+        return DEFAULT_THREAT_MODELS | frozenset(self.threat_models)
 
     def with_overrides(self, **changes) -> Config:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -106,7 +112,7 @@ def load(start: Path, explicit: Path | None = None) -> Config:
 
 _KEYS = {
     "select", "ignore", "exclude", "severity", "fail-on", "sandbox-files", "max-file-size",
-    "vuln-db", "critical-dependencies", "dependency-policy",
+    "vuln-db", "critical-dependencies", "dependency-policy", "threat-models",
 }
 DEPENDENCY_POLICIES = ("auto", "application", "library")
 
@@ -166,8 +172,28 @@ def from_mapping(data: dict, source: str) -> Config:
         vuln_db=vuln_db,
         critical_dependencies=_strings(data, "critical-dependencies", source),
         dependency_policy=policy,
+        threat_models=parse_threat_models(_strings(data, "threat-models", source), source),
         source=source,
     )
+
+
+def parse_threat_models(names, source: str = "command line") -> tuple[str, ...]:
+    """Threat model names (comma-separated items allowed; "all" is every model)."""
+    out: list[str] = []
+    for item in names:
+        for name in item.split(","):
+            name = name.strip().lower()
+            if not name:
+                continue
+            if name == "all":
+                out.extend(ALL_THREAT_MODELS)
+            elif name in ALL_THREAT_MODELS:
+                out.append(name)
+            else:
+                raise ConfigError(
+                    f"{source}: unknown threat model {name!r} (expected: {', '.join(ALL_THREAT_MODELS)}, all)"
+                )
+    return tuple(dict.fromkeys(out))
 
 
 def _strings(data: dict, key: str, source: str) -> tuple[str, ...]:

@@ -16,7 +16,8 @@ from redline.model import Confidence, Finding, Location, Rule, Severity, mask_se
 from redline.python.names import ImportMap, dotted, fold_builtins
 from redline.python.parsing import source_lines
 from redline.rules.registry import CHECKS, load_all
-from redline.text.secret_values import message_secrets
+from redline.severity import decide
+from redline.text.secret_values import is_test_path, message_secrets
 
 _SCOPE_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
 # Path classes: a path joined to one of them (base / "name") is one too.
@@ -29,7 +30,6 @@ CheckFn = Callable[["FileContext", ast.AST], None]
 @dataclass(frozen=True)
 class RuleSettings:
     enabled: frozenset[str]
-    severity: dict[str, Severity]  # per-rule overrides from the configuration
 
 
 class Dispatch:
@@ -77,6 +77,7 @@ class FileContext:
         # Per-scope variable -> qualified name of the class it was constructed from.
         self._types: dict[tuple[str, ...], dict[str, str]] = defaultdict(dict)
         self._cell_of_line = cell_of_line
+        self.test_code = is_test_path(path)
 
     # -- name resolution -------------------------------------------------------------
     def qualname(self, node: ast.AST) -> str | None:
@@ -191,10 +192,14 @@ class FileContext:
         node: ast.AST,
         message: str,
         *,
+        evidence: tuple[str, ...] = (),
         severity: Severity | None = None,
         confidence: Confidence | None = None,
         secret: str | None = None,
     ) -> None:
+        """Report a finding of ``rule`` at ``node``. Its severity comes from the rule and
+        the ``evidence`` (redline.severity.decide); ``severity``/``confidence`` are the
+        legacy way, kept only until every check states evidence instead."""
         if rule.id not in self.settings.enabled:
             return
         line = getattr(node, "lineno", 1)
@@ -206,7 +211,13 @@ class FileContext:
             snippet = snippet.replace(secret, masked)
             if message_secrets({secret}):  # see message_secrets: "default" stays a word
                 message = message.replace(secret, masked)
-        sev = self.settings.severity.get(rule.id) or severity or rule.severity
+        if self.test_code:
+            evidence = (*evidence, "test-code")
+        sev, conf, reasons = decide(rule, evidence)
+        if severity is not None:  # legacy: the check chose
+            sev, conf, reasons = severity, confidence or rule.confidence, ("set by the check",)
+        elif confidence is not None:
+            conf = min(conf, confidence)
         stmt = self.stmt
         start, end = (line, getattr(node, "end_lineno", line) or line)
         if stmt is not None:
@@ -221,7 +232,7 @@ class FileContext:
                 title=rule.title,
                 area=rule.area,
                 severity=sev,
-                confidence=confidence or rule.confidence,
+                confidence=conf,
                 location=Location(
                     path=self.path,
                     line=shown_line,
@@ -237,6 +248,8 @@ class FileContext:
                 scope=".".join(self.scope) or "<module>",
                 stmt_start=start,
                 stmt_end=end,
+                evidence=tuple(evidence),
+                reasons=reasons,
             )
         )
 

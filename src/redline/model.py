@@ -89,6 +89,16 @@ class Rule:
     cwe: int | None
     doc: RuleDoc
     recommendation: str
+    # "data": the rule finds a dangerous operation whose danger depends on the data it
+    # gets; without a proven flow a finding is a review item (see redline.severity).
+    # "config": what it finds is dangerous whatever the data.
+    basis: str = "config"
+    # Named variants whose impact differs from ``severity``: (("write", HIGH), ...).
+    variants: tuple[tuple[str, Severity], ...] = ()
+
+    @property
+    def impacts(self) -> dict[str, Severity]:
+        return dict(self.variants)
 
     @property
     def cwe_id(self) -> str | None:
@@ -141,6 +151,9 @@ class Finding:
     # The statement's line span, used to match suppression comments.
     stmt_start: int = 0
     stmt_end: int = 0
+    # What the severity was decided from (redline.severity), and why, in words.
+    evidence: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
 
     def sort_key(self) -> tuple:
         loc = self.location

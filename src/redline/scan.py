@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from redline import cache as cache_mod
+from redline import severity
 from redline.analysis import AnalysisSettings, FileResult, FileTask, analyse_file
 from redline.config import Config, enabled_rules
 from redline.deps.project import audit_project
@@ -68,10 +69,11 @@ def run_scan(
             tasks.append(FileTask(str(f.path), f.rel, f.kind, "", False))
     taint_rules = enabled & TAINT_RULES
     settings = AnalysisSettings(
-        rules=RuleSettings(enabled=enabled, severity=dict(config.severity)),
+        rules=RuleSettings(enabled=enabled),
         sandbox_files=config.sandbox_files,
         taint=bool(taint_rules),
         project_roots=_project_roots([t for t in tasks if t.module]) if taint_rules else frozenset(),
+        threat_models=config.active_threat_models(),
     )
 
     cache = None
@@ -97,14 +99,12 @@ def run_scan(
             result.findings = project_check.fn(result.findings, result.index)
     if taint_rules:
         verdict = _taint(results, tasks, settings, result.index, cache)
-        for f in verdict.findings:
-            if f.rule_id in config.severity:
-                f.severity = config.severity[f.rule_id]
         result.findings = supersede(result.findings, verdict.findings, verdict.safe, verdict.mitigated)
         result.suppressed_count += verdict.suppressed
     # --- project-level audit (checklist area 10): dependencies, suppression review ---
     audit_project(result, found.files, root, config, enabled)
     # ---
+    apply_overrides(result.findings, config.severity)
     if cache is not None:
         cache.save()
     result.skipped.sort(key=lambda s: s.path)
@@ -113,6 +113,18 @@ def run_scan(
     result.findings.sort(key=Finding.sort_key)
     result.duration_s = time.perf_counter() - started
     return result
+
+
+def apply_overrides(findings: list[Finding], overrides: dict[str, Severity]) -> None:
+    """The configuration's severity overrides, once and last: each replaces its rule's
+    impact, and the finding's own evidence still applies (a mitigated finding stays LOW)."""
+    if not overrides:
+        return
+    for f in findings:
+        override = overrides.get(f.rule_id)
+        rule = registry.get(f.rule_id) if override is not None else None
+        if rule is not None:
+            severity.apply(rule, f, override)
 
 
 def _project_roots(tasks: list[FileTask]) -> frozenset[str]:
@@ -156,7 +168,7 @@ def _taint(results: list[FileResult], tasks, settings, index, cache) -> taint.Ta
         if flows is not None:
             graphs.append((r.rel, flows))
     rules = {r.id: r for r in registry.all_rules() if r.id in settings.rules.enabled}
-    verdict = taint.findings(graphs, index, taint_knowledge(), rules)
+    verdict = taint.findings(graphs, index, taint_knowledge(), rules, settings.threat_models)
     if cache is not None:
         cache.store_taint(key, verdict)
     return verdict
@@ -165,9 +177,8 @@ def _taint(results: list[FileResult], tasks, settings, index, cache) -> taint.Ta
 def _settings_salt(settings: AnalysisSettings) -> str:
     h = hashlib.sha256(cache_mod.code_signature().encode())
     h.update(repr(sorted(settings.rules.enabled)).encode())
-    h.update(repr(sorted((k, v.name) for k, v in settings.rules.severity.items())).encode())
     h.update(repr(settings.sandbox_files).encode())
-    h.update(repr((settings.taint, sorted(settings.project_roots))).encode())
+    h.update(repr((settings.taint, sorted(settings.project_roots), sorted(settings.threat_models))).encode())
     return h.hexdigest()[:24]
 
 
@@ -255,7 +266,10 @@ def supersede(
         for f in pattern:
             why = behind.get((f.location.path, f.location.line, f.location.cell, f.location.column, f.rule_id))
             if why is not None:
-                f.severity = Severity.LOW
+                f.evidence = (*f.evidence, "mitigated")
+                rule = registry.get(f.rule_id)
+                if rule is not None:
+                    severity.apply(rule, f)
                 f.message += f"; mitigated: {why}"
     if safe:
         settled = {

@@ -9,7 +9,6 @@ from functools import cache
 from importlib import resources
 
 from redline.knowledge import KnowledgeError, tomllib
-from redline.model import Severity
 
 SOURCE_KINDS = frozenset({"remote", "model-output", "tool-argument", "cli", "file", "network"})
 
@@ -47,26 +46,6 @@ SUPERSEDES: dict[str, tuple[str, ...]] = {
 # Review-level pattern findings (lower severity than the taint rule): any taint finding
 # replaces them, even one with weaker evidence.
 REVIEW_PATTERNS = frozenset({"INJ011"})
-# Severity of a category when it is not its rule's (several categories share a rule).
-CATEGORY_SEVERITY: dict[str, Severity] = {
-    "path-traversal-write": Severity.HIGH,  # writing, deleting, extracting
-    "path-probe": Severity.LOW,  # an existence or metadata oracle, not a read
-}
-# Findings from sources that are not an attacker as such (a caller of the public API,
-# the command line, a file) go one level lower, except where this table says otherwise:
-# None drops them, a severity replaces the lowered one.
-_NOT_FROM_API = ("ssrf", "open-redirect", "xss", "header-injection", "trust-boundary", "prompt-injection")
-LOCAL_SOURCE_POLICY: dict[str, dict[str, Severity | None]] = {
-    # helpers that fetch a URL, render a page or check a path they are given are what
-    # such functions are for; a library loading the module it is told to is a review item
-    "api-parameter": {
-        **dict.fromkeys(_NOT_FROM_API), "path-probe": None, "module-import": Severity.MEDIUM,
-    },
-    # a CLI checks the paths it is given; `tool --app pkg.module` names a module by design
-    "cli": {"path-probe": None, "module-import": Severity.MEDIUM},
-    "file": {"module-import": Severity.MEDIUM},
-}
-
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _SECTION_KEYS = {
     "sources": {"kind", "attributes", "calls", "decorators", "decorator_names", "methods", "params"},

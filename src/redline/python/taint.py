@@ -15,9 +15,11 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from redline.knowledge.taint import CATEGORY_SEVERITY, LOCAL_SOURCE_POLICY, TaintKnowledge
-from redline.model import Confidence, Finding, Location, Severity, TaintStep
+from redline.knowledge.taint import TaintKnowledge
+from redline.model import Finding, Location, TaintStep
 from redline.python.flows import BUILDERS, MITIGATED, UNKNOWN, VERDICT_CATEGORIES
+from redline.severity import DEFAULT_THREAT_MODELS, THREAT_MODELS, decide, dropped
+from redline.text.secret_values import is_test_path
 
 KIND_LABELS = {
     "api-parameter": "a caller of the public API",
@@ -28,8 +30,6 @@ KIND_LABELS = {
     "file": "file contents",
     "network": "the network",
 }
-# Sources whose findings are one level lower, at medium confidence.
-_LOCAL_KINDS = frozenset(LOCAL_SOURCE_POLICY)
 MAX_STATES = 2_000_000
 MAX_DUCK_CALLEES = 4  # project methods a call on an untyped object may reach by name
 
@@ -45,6 +45,7 @@ class Graph:
         self.site_keys: dict[str, list[str]] = {}  # call site -> argument keys that carry taint
         self.safe: set[tuple] = set()  # (path, line, cell, col, category) proven safe in a module
         self.called: set[str] = set()  # project functions called from the project
+        self.name_only: set[str] = set()  # call sites linked to callees by method name alone
         self._reverse: dict[str, set[str]] | None = None
 
     def add(
@@ -202,6 +203,8 @@ def link(graph: Graph, index, kb: TaintKnowledge) -> None:
             callees = candidates if 0 < len(candidates) <= MAX_DUCK_CALLEES else []
             if not callees:
                 graph.add(UNKNOWN, site, ())
+            else:
+                graph.name_only.add(site)
         else:
             callee = resolver.function(name)
             callees = [callee] if callee is not None else []
@@ -312,8 +315,9 @@ def _public(qual: str) -> bool:
 MAX_CONTEXT = 4
 
 
-def search(graph: Graph) -> dict[str, list]:
-    """Breadth-first from every source; the first (shortest) unsanitized path to each sink.
+def search(graph: Graph, sources: Iterable[str] | None = None) -> dict[str, list]:
+    """Breadth-first from every source (or those given); the first (shortest) unsanitized
+    path to each sink, as [source id, steps, validated, through a call linked by name only].
 
     Calls and returns are matched (context sensitivity up to MAX_CONTEXT nested calls):
     data passed into a function at one call site comes back out only at that call
@@ -321,17 +325,31 @@ def search(graph: Graph) -> dict[str, list]:
     that entered a function from its own sources, or through a ``self`` field, returns
     to every caller.
     """
-    reached, prev = _bfs(graph, [(sid, ()) for sid in graph.sources])
+    starts = graph.sources if sources is None else sources
+    reached, prev = _bfs(graph, [(sid, ()) for sid in starts])
     paths = {}
     for sink, state in reached.items():
         steps: list = []
         cur = state
+        by_name = False
         while prev[cur] is not None:
             before, edge_steps = prev[cur]
             steps[:0] = edge_steps
+            by_name = by_name or _name_only_edge(graph, before[0], cur[0])
             cur = before
-        paths[sink] = [cur[0], steps, bool(MITIGATED & state[1])]
+        paths[sink] = [cur[0], steps, bool(MITIGATED & state[1]), by_name]
     return paths
+
+
+def _name_only_edge(graph: Graph, frm: str, to: str) -> bool:
+    """Whether frm -> to binds an argument or a return across a call linked by name only."""
+    if not graph.name_only:
+        return False
+    if frm.startswith("arg:") and to.startswith("param:"):
+        return frm[4:].rpartition(":")[0] in graph.name_only
+    if frm.startswith("ret:"):
+        return to in graph.name_only
+    return False
 
 
 _OUTSIDE = ("<outside>",)  # the call stack of a parameter whose callers are not all known
@@ -444,9 +462,16 @@ class TaintResult:
     mitigated: dict[tuple, str] = field(default_factory=dict)  # sink call -> why it is LOW
 
 
-def findings(graphs: list[tuple[str, dict]], index, kb: TaintKnowledge, rules: dict) -> TaintResult:
-    """Taint findings for the whole project, how many were suppressed inline, the sink
-    calls proven safe and those behind an opt-in flag."""
+def findings(
+    graphs: list[tuple[str, dict]],
+    index,
+    kb: TaintKnowledge,
+    rules: dict,
+    threat_models: frozenset[str] = DEFAULT_THREAT_MODELS,
+) -> TaintResult:
+    """Taint findings for the whole project from the sources of the active threat models,
+    how many were suppressed inline, the sink calls proven safe and those behind an
+    opt-in flag (proofs of safety consider every source, active or not)."""
     graph = build(graphs)
     link(graph, index, kb)
     result = TaintResult(safe=safe_sinks(graph))
@@ -455,11 +480,11 @@ def findings(graphs: list[tuple[str, dict]], index, kb: TaintKnowledge, rules: d
             result.mitigated[_sink_key(path, sink)] = sink["mitigation"]
     out = result.findings
     suppressed = 0
-    for sink_id, (source_id, steps, validated) in sorted(search(graph).items()):
+    active = [sid for sid, (_, info) in graph.sources.items() if THREAT_MODELS.get(info["kind"], "remote") in threat_models]
+    for sink_id, (source_id, steps, validated, by_name) in sorted(search(graph, active).items()):
         path, sink = graph.sinks[sink_id]
         src_path, source = graph.sources[source_id]
-        policy = LOCAL_SOURCE_POLICY.get(source["kind"], {})
-        if sink["category"] in policy and policy[sink["category"]] is None:
+        if dropped((f"flow:{source['kind']}",), sink["category"]):
             continue
         if sink.get("suppressed"):
             suppressed += 1
@@ -468,7 +493,7 @@ def findings(graphs: list[tuple[str, dict]], index, kb: TaintKnowledge, rules: d
         if rule is None:
             continue
         mitigation = sink.get("mitigation") or ("the value passes a validation check first" if validated else None)
-        out.append(_finding(rule, path, sink, src_path, source, steps, mitigation))
+        out.append(_finding(rule, path, sink, src_path, source, steps, mitigation, by_name))
     result.suppressed = suppressed
     return result
 
@@ -477,17 +502,21 @@ def _sink_key(path: str, sink: dict) -> tuple:
     return (path, sink.get("shown_line", sink["line"]), sink.get("cell"), sink["col"], sink["category"])
 
 
-def _finding(rule, path: str, sink: dict, src_path: str, source: dict, steps: list, mitigation: str | None) -> Finding:
+def _finding(
+    rule, path: str, sink: dict, src_path: str, source: dict, steps: list, mitigation: str | None, by_name: bool
+) -> Finding:
     kind = source["kind"]
-    severity = CATEGORY_SEVERITY.get(sink["category"], rule.severity)
-    if kind in _LOCAL_KINDS:
-        override = LOCAL_SOURCE_POLICY[kind].get(sink["category"])
-        severity = override if override is not None else severity.lower()
+    evidence = [f"flow:{kind}", f"variant:{sink['category']}"]
     label = KIND_LABELS.get(kind, kind)
     message = f"untrusted data from {label} ({source['desc']}) reaches {sink['what']}"
     if mitigation:
-        severity = Severity.LOW
+        evidence.append("mitigated")
         message += f"; mitigated: {mitigation}"
+    if by_name:
+        evidence.append("name-only")
+    if is_test_path(path):
+        evidence.append("test-code")
+    severity, confidence, reasons = decide(rule, evidence)
     trail = [TaintStep(Location(src_path, source["line"]), f"source: {source['desc']} ({label})")]
     for step_path, line, text in steps:
         trail.append(TaintStep(Location(step_path, line), text))
@@ -504,7 +533,7 @@ def _finding(rule, path: str, sink: dict, src_path: str, source: dict, steps: li
         title=rule.title,
         area=rule.area,
         severity=severity,
-        confidence=Confidence.HIGH if kind not in _LOCAL_KINDS else Confidence.MEDIUM,
+        confidence=confidence,
         location=loc,
         message=message,
         snippet=sink.get("snippet", ""),
@@ -514,4 +543,6 @@ def _finding(rule, path: str, sink: dict, src_path: str, source: dict, steps: li
         taint_path=tuple(trail),
         stmt_start=sink["stmt"][0],
         stmt_end=sink["stmt"][1],
+        evidence=tuple(evidence),
+        reasons=reasons,
     )

@@ -55,6 +55,8 @@ def finding(f: Finding) -> dict[str, Any]:
         "fingerprint": f.fingerprint,
         "stmt_start": f.stmt_start,
         "stmt_end": f.stmt_end,
+        "evidence": list(f.evidence),
+        "reasons": list(f.reasons),
     }
 
 

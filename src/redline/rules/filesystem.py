@@ -20,6 +20,9 @@ FS001 = define(
     severity=Severity.MEDIUM,
     confidence=Confidence.HIGH,
     cwe=22,
+    basis="data",
+    # writing, deleting or extracting to a chosen path; an existence or metadata oracle
+    impacts={"path-traversal-write": Severity.HIGH, "path-probe": Severity.LOW},
     what="""
 A proven flow from an untrusted source into a file system path: `open`, `pathlib`,
 `os`/`shutil` operations, `send_file`, archive extraction. Reading is MEDIUM;

@@ -33,6 +33,8 @@ def define(
     use_instead: str,
     recommendation: str,
     references: Iterable[str] = (),
+    basis: str = "config",
+    impacts: dict[str, Severity] | None = None,
 ) -> Rule:
     """Register a rule's metadata; the single source of truth for everything shown."""
     if id in RULES:
@@ -55,7 +57,11 @@ def define(
             references=tuple(references),
         ),
         recommendation=recommendation.strip(),
+        basis=basis,
+        variants=tuple(sorted((impacts or {}).items())),
     )
+    if basis not in ("data", "config"):
+        raise ValueError(f"{id}: basis must be 'data' or 'config'")
     RULES[id] = rule
     return rule
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from redline.model import Finding, Location, Rule, Severity
+from redline.severity import decide
 from redline.text.secret_values import is_test_path
 
 _SUPPRESS = re.compile(r"redline\s*:\s*ignore\b(?:\[([^\]]*)\])?", re.IGNORECASE)
@@ -13,18 +14,29 @@ _COMMENT_STARTS = ("#", "//", ";", "<!--", "{#")
 
 
 def line_finding(
-    rule: Rule, rel: str, line: int, col: int, severity: Severity, message: str, snippet: str, overrides: dict
+    rule: Rule,
+    rel: str,
+    line: int,
+    col: int,
+    message: str,
+    snippet: str,
+    evidence: tuple[str, ...] = (),
+    severity: Severity | None = None,
 ) -> Finding:
-    """A finding on ``rel:line``, one severity lower in tests and fixtures; ``snippet`` is
-    the line as it may be shown (masked)."""
+    """A finding on ``rel:line`` (one severity lower in tests and fixtures: evidence
+    ``test-code``); ``snippet`` is the line as it may be shown (masked). ``severity`` is
+    the legacy way for a scanner to choose, kept until each states evidence."""
     if is_test_path(rel):
-        severity = severity.lower()
+        evidence = (*evidence, "test-code")
+    sev, conf, reasons = decide(rule, evidence)
+    if severity is not None:
+        sev, reasons = (severity.lower() if is_test_path(rel) else severity), ("set by the check",)
     return Finding(
         rule_id=rule.id,
         title=rule.title,
         area=rule.area,
-        severity=overrides.get(rule.id) or severity,
-        confidence=rule.confidence,
+        severity=sev,
+        confidence=conf,
         location=Location(rel, line, col),
         message=message,
         snippet=snippet.strip()[:300],
@@ -32,6 +44,8 @@ def line_finding(
         recommendation=rule.recommendation,
         stmt_start=line,
         stmt_end=line,
+        evidence=tuple(evidence),
+        reasons=reasons,
     )
 
 

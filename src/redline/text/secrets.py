@@ -36,7 +36,7 @@ _LINE_KINDS = frozenset({"yaml", "toml", "env", "ini", "jinja", "shell", "docker
 _FLAG_KINDS = frozenset({"shell", "dockerfile", "markdown"})
 
 
-def scan_text(rel: str, text: str, kind: str, enabled: frozenset[str], overrides: dict) -> list[Finding]:
+def scan_text(rel: str, text: str, kind: str, enabled: frozenset[str]) -> list[Finding]:
     """The CRED001/AUTH006 findings of one text file, secrets masked, suppressions applied."""
     found: list[Finding] = []
     seen: set[tuple[int, int]] = set()
@@ -47,7 +47,7 @@ def scan_text(rel: str, text: str, kind: str, enabled: frozenset[str], overrides
             return
         seen.add((number, col))
         snippet = redact(lines[number - 1].strip(), {secret})
-        found.append(line_finding(rule, rel, number, col, severity, message, snippet, overrides))
+        found.append(line_finding(rule, rel, number, col, message, snippet, severity=severity))
 
     in_fence = False
     for number, line in enumerate(lines, start=1):

@@ -62,7 +62,7 @@ def url_name(name: str) -> bool:
     return bool(words & knowledge.url_names) or name.lower() in knowledge.url_names
 
 
-def scan_urls(rel: str, text: str, kind: str, enabled: frozenset[str], overrides: dict) -> list[Finding]:
+def scan_urls(rel: str, text: str, kind: str, enabled: frozenset[str]) -> list[Finding]:
     """NET004 findings of one configuration file."""
     from redline.rules.network import NET004
 
@@ -78,7 +78,7 @@ def scan_urls(rel: str, text: str, kind: str, enabled: frozenset[str], overrides
             if host is None or not url_name(key):
                 continue
             message = f"{key} is a plain http:// URL to {host}: traffic and credentials travel unencrypted"
-            found.append(line_finding(NET004, rel, number, col, NET004.severity, message, line, overrides))
+            found.append(line_finding(NET004, rel, number, col, message, line))
     return unsuppressed(found, lines)
 
 

@@ -69,7 +69,7 @@ class _Hit:
     message: str
 
 
-def scan_workflows(rel: str, text: str, kind: str, enabled: frozenset[str], overrides: dict) -> list[Finding]:
+def scan_workflows(rel: str, text: str, kind: str, enabled: frozenset[str]) -> list[Finding]:
     """WF001/WF002 findings of one YAML, JSON or Jinja file."""
     if kind not in KINDS or not ({WF001.id, WF002.id} & enabled) or len(text) > _MAX_BYTES:
         return []
@@ -98,7 +98,7 @@ def scan_workflows(rel: str, text: str, kind: str, enabled: frozenset[str], over
         if rule.id not in enabled or (rule.id, hit.line) in seen:
             continue
         seen.add((rule.id, hit.line))
-        findings.append(line_finding(rule, rel, hit.line, hit.col, hit.severity, hit.message, lines[hit.line - 1], overrides))
+        findings.append(line_finding(rule, rel, hit.line, hit.col, hit.message, lines[hit.line - 1], severity=hit.severity))
     return unsuppressed(findings, lines)
 
 
