@@ -9,6 +9,8 @@ line ``# fixture: threat-models=local,library`` (default: remote only).
 
 To pin the severities of expectations written without one (a new fixture), run
 ``python tests/fixture_harness.py FILE...``: it fills in what redline reports now.
+``--update`` rewrites every pin to what redline reports now (after an intended severity
+change; review the diff).
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ def severity_mismatches(expected: dict, severities: dict) -> list[str]:
     ]
 
 
-def pin(path: Path) -> int:
+def pin(path: Path, update: bool = False) -> int:
     """Write the reported severity into each expectation of ``path``; returns how many changed."""
     with tempfile.TemporaryDirectory() as tmp:
         _, _, _, severities = analyse_fixture_pinned(path, path.name, Path(tmp))
@@ -110,7 +112,9 @@ def pin(path: Path) -> int:
         items = []
         for rule_id, severity in _items(m.group(1)):
             found = severities.get((i + 1, rule_id))
-            items.append(f"{rule_id}[{found.lower()}]" if found else (f"{rule_id}[{severity}]" if severity else rule_id))
+            if found and (update or not severity):
+                severity = found.lower()
+            items.append(f"{rule_id}[{severity}]" if severity else rule_id)
         new = line[: m.start()] + "# expect: " + ", ".join(items) + ("\n" if line.endswith("\n") else "")
         if new != line:
             lines[i] = new
@@ -120,5 +124,7 @@ def pin(path: Path) -> int:
 
 
 if __name__ == "__main__":
+    update = "--update" in sys.argv[1:]
     for name in sys.argv[1:]:
-        print(f"{name}: {pin(Path(name))} expectation line(s) pinned")
+        if name != "--update":
+            print(f"{name}: {pin(Path(name), update)} expectation line(s) pinned")

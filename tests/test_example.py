@@ -18,15 +18,21 @@ EXAMPLE = REPO / "examples" / "insecure-agent"
 # without it the scan gets an empty advisory directory and DEP001 rows are not expected.
 PYPA = SHARED / "advisories" / "pypa-vulns"
 NO_DATA = Path(tempfile.mkdtemp(prefix="redline-no-advisories-"))
-ROW = re.compile(r"^\|\s*(?P<loc>[^|\s]+:\d+)\s*\|\s*(?P<area>[^|]+?)\s*\|\s*(?P<rule>[^|]+?)\s*\|")
+ROW = re.compile(
+    r"^\|\s*(?P<loc>[^|\s]+:\d+)\s*\|\s*(?P<area>[^|]+?)\s*\|\s*(?P<rule>[^|]+?)\s*\|\s*(?P<severity>[a-z]*)\s*\|"
+)
 
 
 def expected_rows() -> list[tuple[str, str, str]]:
+    return [(loc, area, rule) for loc, area, rule, _ in expected_rows_with_severity()]
+
+
+def expected_rows_with_severity() -> list[tuple[str, str, str, str]]:
     rows = []
     for line in (EXAMPLE / "EXPECTED.md").read_text(encoding="utf-8").splitlines():
         m = ROW.match(line)
         if m:
-            rows.append((m["loc"], m["area"], m["rule"]))
+            rows.append((m["loc"], m["area"], m["rule"], m["severity"].upper()))
     return rows
 
 
@@ -54,6 +60,13 @@ def test_every_implemented_rule_row_is_found_and_nothing_else():
     assert not result.skipped
     assert wanted - found == set(), f"missed: {sorted(wanted - found)}"
     assert found - wanted == set(), f"not listed in EXPECTED.md: {sorted(found - wanted)}"
+    severity = {(f"{f.location.path}:{f.location.line}", f.rule_id): f.severity.name for f in result.findings}
+    wrong = [
+        f"{loc} {rule}: listed {want.lower()}, reported {severity[(loc, rule)].lower()}"
+        for loc, _, rule, want in expected_rows_with_severity()
+        if (loc, rule) in severity and severity[(loc, rule)] != want
+    ]
+    assert not wrong, "\n".join(wrong)
 
 
 def test_example_is_blocked_and_secrets_are_masked():

@@ -250,7 +250,7 @@ def test_pattern_findings_follow_the_evidence(tmp_path):
     result = scan(project(tmp_path, files))
     found = sorted((f.rule_id, f.location.line, f.severity.name) for f in result.findings)
     assert found == [
-        ("EXEC001", 22, "CRITICAL"),
+        ("EXEC001", 22, "MEDIUM"),  # the environment is not a remote source: a review item
         ("EXEC001", 30, "LOW"),
         ("SER001", 19, "HIGH"),
     ]

@@ -221,7 +221,9 @@ class FileContext:
         stmt = self.stmt
         start, end = (line, getattr(node, "end_lineno", line) or line)
         if stmt is not None:
-            start, end = statement_span(stmt)
+            span = statement_span(stmt)
+            if span[0] <= line <= span[1]:  # else the check reports a node of a later statement
+                start, end = span
         cell = None
         shown_line = line
         if self._cell_of_line is not None:

@@ -28,6 +28,8 @@ Evidence tags (``name`` or ``name:detail``):
     in tests, fixtures or examples: one level lower.
 ``public-key``
     a credential-shaped value that is meant to be public (ingestion keys): LOW.
+``sandbox-file``
+    in a file configured as a sanctioned sandbox: kept as a review item, with that reason.
 """
 
 from __future__ import annotations
@@ -125,6 +127,9 @@ def decide(
         severity = REVIEW_CAP
         confidence = Confidence.LOW
         reasons.append("a call on the path is resolved by method name only")
+    if "sandbox-file" in ev:
+        severity = min(severity, REVIEW_CAP)
+        reasons.append("in a file configured as a sanctioned sandbox")
     if "test-code" in ev:
         severity = severity.lower()
         reasons.append("in test or example code")

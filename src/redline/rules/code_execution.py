@@ -11,15 +11,19 @@ from redline.rules.registry import check, define
 EXEC001 = define(
     "EXEC001",
     "dynamic-code-execution",
-    "Dynamic code execution with eval/exec/compile",
+    "Dynamic code execution with eval/exec",
     area=Area.CODE_EXECUTION,
     severity=Severity.CRITICAL,
     confidence=Confidence.HIGH,
     cwe=95,
+    basis="data",
     what="""
-Calls to the builtins `eval`, `exec` or `compile` whose code argument is not a
-literal, outside the files configured as sanctioned sandboxes (`sandbox-files`).
-Inside a sandbox file the finding is kept for review at MEDIUM.
+Calls to the builtins `eval` or `exec` whose code argument is not a literal: one
+review item per operation (MEDIUM), because the data's origin is not shown. When a
+flow from an attacker-controlled source into the call is proven, EXEC002 reports it
+instead, at CRITICAL. `compile()` alone executes nothing: `exec(compile(code, ...))`
+is one finding, at the `exec`. Inside a file configured as a sanctioned sandbox
+(`sandbox-files`) the item stays, with that reason.
 """,
     why="""
 Whoever controls the string controls the process: one crafted expression reads
@@ -51,7 +55,7 @@ the interpreter.
 )
 
 
-@check(EXEC001, calls=("eval", "exec", "compile"))
+@check(EXEC001, calls=("eval", "exec"))
 def dynamic_code(ctx, node: ast.Call) -> None:
     name = ctx.qualname(node.func)
     code = argument(node, 0, "source")
@@ -62,8 +66,7 @@ def dynamic_code(ctx, node: ast.Call) -> None:
             EXEC001,
             node,
             f"{name}() runs dynamic code in a sanctioned sandbox file; review its restrictions",
-            severity=Severity.MEDIUM,
-            confidence=Confidence.MEDIUM,
+            evidence=("sandbox-file",),
         )
         return
     ctx.report(EXEC001, node, f"{name}() executes a string that is not a literal")

@@ -16,10 +16,13 @@ INJ001 = define(
     severity=Severity.HIGH,
     confidence=Confidence.MEDIUM,
     cwe=78,
+    basis="data",
     what="""
 A command that a shell interprets, built from anything but a literal:
 `subprocess.*` with `shell=True`, `subprocess.getoutput`/`getstatusoutput`,
-`os.system`, `os.popen`, and `asyncio.create_subprocess_shell`.
+`os.system`, `os.popen`, and `asyncio.create_subprocess_shell`. Without a proven
+flow from an attacker-controlled source it is a review item (MEDIUM); with one,
+INJ002 reports it (CRITICAL).
 """,
     why="""
 The shell gives meaning to `;`, `|`, `$(...)` and backticks, so any variable part
@@ -92,7 +95,7 @@ def _report_shell(ctx, node: ast.Call, command: ast.AST, message: str) -> None:
             INJ001,
             node,
             message + " (mitigated: every variable part is quoted with shlex.quote)",
-            severity=Severity.LOW,
+            evidence=("mitigated",),
         )
     else:
         ctx.report(INJ001, node, message)
