@@ -79,7 +79,7 @@ def test_count_aware_and_stale_entries(project):
         "import requests\n\ndef handler(expr, url):\n    return eval(expr)\n"
         "    return eval(expr)\n    return eval(expr)\n"
     )
-    code, data, err = scan_json(project, "--baseline", str(base))
+    code, data, err = scan_json(project, "--baseline", str(base), "--fail-on", "medium")
     assert code == 1
     assert [f["rule_id"] for f in data["findings"]] == ["EXEC001", "EXEC001"]
     # The first occurrence in the file is the accepted one; the later two are new.
@@ -106,7 +106,7 @@ def test_finding_moved_to_another_scope_is_new(project):
     base = project / "base.json"
     assert run("baseline", "create", str(project), "--no-cache", "-o", str(base))[0] == 0
     (project / "app.py").write_text(APP.replace("def handler", "def other_handler"))
-    code, data, _ = scan_json(project, "--baseline", str(base))
+    code, data, _ = scan_json(project, "--baseline", str(base), "--fail-on", "medium")
     assert code == 1
     assert len(data["findings"]) == 2 and len(data["baseline"]["stale"]) == 2
 

@@ -30,10 +30,11 @@ def project(tmp_path: Path) -> Path:
         textwrap.dedent(
             """
             import requests
+            from flask import request
 
-            def handler(expr, url):
+            def handler(url):
                 requests.get(url)
-                return eval(expr)
+                return eval(request.args["q"])
             """
         )
     )
@@ -43,7 +44,7 @@ def project(tmp_path: Path) -> Path:
 
 def test_exit_codes_follow_the_gate(project, tmp_path):
     cache = ["--cache-dir", str(tmp_path / "cache")]
-    assert run("scan", str(project), *cache)[0] == 1  # CRITICAL eval >= HIGH
+    assert run("scan", str(project), *cache)[0] == 1  # CRITICAL eval of request data >= HIGH
     assert run("scan", str(project), "--fail-on", "never", *cache)[0] == 0
     assert run("scan", str(project), "--ignore", "EXEC", *cache)[0] == 0  # NET001/NET002 are MEDIUM
     assert run("scan", str(project), "--ignore", "EXEC", "--fail-on", "medium", *cache)[0] == 1
@@ -82,18 +83,26 @@ def test_config_file_is_validated(project):
 
 def test_pyproject_section_and_severity_override(project):
     (project / "pyproject.toml").write_text(
-        '[tool.redline]\nseverity = { EXEC001 = "low" }\nsandbox-files = ["sandbox/*.py"]\n'
+        '[tool.redline]\nseverity = { EXEC002 = "low" }\nsandbox-files = ["sandbox/*.py"]\n'
     )
-    assert run("scan", str(project), "--no-cache")[0] == 0  # eval lowered to LOW
+    code, out, _ = run("scan", str(project), "--no-cache", "-f", "json")
+    assert code == 0  # the proven eval lowered to LOW: the configuration sets the rule's impact
+    finding = next(f for f in json.loads(out)["findings"] if f["rule_id"] == "EXEC002")
+    assert finding["severity"] == "LOW" and "impact low set by the configuration" in finding["reasons"]
 
 
-def test_sandbox_files_lower_exec(tmp_path):
+def test_sandbox_files_keep_exec_as_a_review_item(tmp_path):
     (tmp_path / "sandbox").mkdir()
     (tmp_path / "sandbox" / "runner.py").write_text("def run(code):\n    exec(code)\n")
-    assert run("scan", str(tmp_path), "--no-cache")[0] == 1
+    code, out, _ = run("scan", str(tmp_path), "--no-cache", "--fail-on", "medium", "-f", "json")
+    assert code == 1  # exec of data of unknown origin: a MEDIUM review item
+    assert json.loads(out)["findings"][0]["evidence"] == []
     (tmp_path / ".redline.toml").write_text('sandbox-files = ["sandbox/runner.py"]\n')
-    code, out, _ = run("scan", str(tmp_path), "--no-cache", "--fail-on", "medium")
-    assert code == 1  # still reported, at MEDIUM
+    code, out, _ = run("scan", str(tmp_path), "--no-cache", "--fail-on", "medium", "-f", "json")
+    assert code == 1  # still reported, at MEDIUM, with the reason
+    finding = json.loads(out)["findings"][0]
+    assert finding["severity"] == "MEDIUM" and finding["evidence"] == ["sandbox-file"]
+    assert "in a file configured as a sanctioned sandbox" in finding["reasons"]
     assert run("scan", str(tmp_path), "--no-cache")[0] == 0
 
 
@@ -117,4 +126,4 @@ def test_outputs_by_extension(project, tmp_path):
     assert code == 1 and out == ""
     assert "## Security Analysis Report" in md.read_text()
     data = json.loads(js.read_text())
-    assert {f["rule_id"] for f in data["findings"]} == {"EXEC001", "NET001"}
+    assert {f["rule_id"] for f in data["findings"]} == {"EXEC002", "NET001"}

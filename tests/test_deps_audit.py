@@ -256,7 +256,7 @@ def test_cli_vuln_db_option(tmp_path, capsys):
 
 def test_dep103_documented_example(tmp_path):
     rule = registry.get("DEP103")
-    head = "import subprocess\ncommand = input()\n"
+    head = "import subprocess\nfrom flask import request\ncommand = request.args['cmd']\n"
     for text, flagged in ((rule.doc.example, True), (rule.doc.use_instead, False)):
         (tmp_path / "example.py").write_text(head + textwrap.dedent(text))
         result = scan(tmp_path, select=("DEP103", "INJ"))

@@ -158,7 +158,7 @@ def test_exclude_from_the_command_line_and_config_file(tmp_path: Path) -> None:
     (tmp_path / ".redline.toml").write_text('exclude = ["*_gen.py"]\n')
     proc = subprocess.run(
         [sys.executable, "-m", "redline", "scan", str(tmp_path), "--no-cache", "-f", "json",
-         "--exclude", "skip_me/"],
+         "--exclude", "skip_me/", "--fail-on", "medium"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -319,7 +319,7 @@ def test_explicit_files_are_scanned_even_when_ignored(tmp_path: Path) -> None:
 def test_explicit_file_through_the_cli(tmp_path: Path) -> None:
     tree(tmp_path, {".gitignore": "*.py\n", "a.py": "eval(x)\n"})
     run = lambda *a: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "redline", "scan", *a, "--no-cache", "-q"],
+        [sys.executable, "-m", "redline", "scan", *a, "--no-cache", "-q", "--fail-on", "medium"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -24,7 +24,8 @@ from redline.config import Config
 from redline.model import ScanResult
 from redline.scan import ScanOptions, run_scan
 
-GOOD = "def handle(user_input):\n    eval(user_input)\n"
+# A request parameter evaluated: EXEC002 at CRITICAL (a proven flow from a remote source).
+GOOD = "from flask import request\n\n\ndef handle():\n    user_input = request.args['q']\n    eval(user_input)\n"
 EVIL_NAME = "\x1b[31mevil<script>.py"
 NO_SYMLINKS = not hasattr(os, "symlink") or os.name == "nt"
 
@@ -66,7 +67,7 @@ def findings_in(result: ScanResult, path: str) -> list:
 
 def assert_good_found(result: ScanResult) -> None:
     hits = [f for f in findings_in(result, "good.py") if f.rule_id in ("EXEC001", "EXEC002")]
-    assert [(f.location.line, f.snippet) for f in hits] == [(2, "eval(user_input)")]
+    assert [(f.location.line, f.snippet) for f in hits] == [(6, "eval(user_input)")]
 
 
 def assert_no_traceback(run: Cli) -> None:
@@ -478,7 +479,7 @@ def test_pyproject_config_errors_exit_2(tmp_path: Path) -> None:
 
 # -- the code is never run -------------------------------------------------------------
 
-CANARY = 'open({marker!r}, "w").write("ran")\neval(user_input)\n'
+CANARY = 'from flask import request\nopen({marker!r}, "w").write("ran")\neval(request.args["q"])\n'
 
 
 def _canary_tree(root: Path, markers: Path, names: list[str]) -> None:
@@ -601,7 +602,7 @@ def test_cache_gives_identical_results_and_follows_edits(tmp_path: Path) -> None
         redline.scan._worker = real_worker
     assert _key(second) == _key(first)
     assert store.stat().st_mtime_ns == written  # all hits: nothing rewritten
-    assert {f.rule_id for f in first.findings} >= {"EXEC001", "SER001"}
+    assert {f.rule_id for f in first.findings} >= {"EXEC002", "SER001"}
     assert first.suppressed_count == 1
 
     (root / "other.py").write_text("import json\n\ndef load(b):\n    return json.loads(b)\n")

@@ -38,7 +38,7 @@ CATEGORIES: dict[str, str] = {
 
 # A proven taint path replaces the pattern finding on the same line.
 SUPERSEDES: dict[str, tuple[str, ...]] = {
-    "EXEC002": ("EXEC001", "SER004"),
+    "EXEC002": ("EXEC001", "SER004", "WF004"),
     "INJ002": ("INJ001",),
     "SER003": ("SER001", "SER002"),
     "INJ005": ("INJ011",),

@@ -142,14 +142,15 @@ class Verdict(NamedTuple):
 def verdict(result: ScanResult) -> Verdict:
     """The deploy verdict.
 
-    Blocked when the gate fails, and whenever a CRITICAL finding stands, whatever
-    the gate (the gate decides the exit code; a reviewer never clears immediate
-    exploitation); caution when there are findings below that; clear when there
-    are none. With parse failures and no findings the review is *incomplete*: an
-    unreadable file is never cleared.
+    Blocked only when a CRITICAL finding stands, whatever the gate: severity comes
+    from evidence (redline.severity.decide), so a CRITICAL finding is a proven flow
+    from an attacker-controlled source or a configuration dangerous whatever the data.
+    The gate decides the exit code, not the verdict. Caution when there are findings
+    below that; clear when there are none. With parse failures and no findings the
+    review is *incomplete*: an unreadable file is never cleared.
     """
     complete = not result.parse_failures
-    if result.gate_failed() or any(f.severity is Severity.CRITICAL for f in result.findings):
+    if any(f.severity is Severity.CRITICAL for f in result.findings):
         return Verdict("blocked", "DEPLOYMENT BLOCKED", complete)
     if result.findings:
         return Verdict("caution", "DEPLOY WITH CAUTION", complete)

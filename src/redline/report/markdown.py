@@ -184,6 +184,8 @@ def finding_item(f: Finding) -> list[str]:
     ]
     for step in f.taint_path:
         lines.append(f"  - {where(step.location)} {prose(step.description)}")
+    if f.reasons:
+        lines.append(f"  - severity: {prose('; '.join(f.reasons))}")
     return lines
 
 

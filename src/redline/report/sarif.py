@@ -240,6 +240,10 @@ def result_object(f: Finding, rule_index: int) -> dict[str, Any]:
     }
     if f.cwe:
         props["cwe"] = f"CWE-{f.cwe}"
+    if f.evidence:
+        props["evidence"] = list(f.evidence)
+    if f.reasons:
+        props["severityReasons"] = list(f.reasons)
     out["properties"] = props
     return out
 

@@ -73,6 +73,8 @@ def _finding(console: Console, f: Finding) -> None:
         t.append(f"{safe(loc.path)}:{loc.line}{cell}", style="dim bold")
         t.append(" " + safe(step.description), style="dim")
         _print(console, t)
+    if f.reasons:
+        _print(console, Text(INDENT + "why " + f.severity.name.lower() + ": " + safe("; ".join(f.reasons)), style="dim"))
 
 
 def _summary_line(result: ScanResult) -> Text:

@@ -26,6 +26,16 @@ WF001 = define(
     severity=Severity.CRITICAL,
     confidence=Confidence.MEDIUM,
     cwe=78,
+    # where the value pasted into the shell field comes from
+    impacts={
+        "outside-contributor": Severity.CRITICAL,  # pull-request titles, issue bodies...
+        "workflow-input": Severity.CRITICAL,
+        "node-output": Severity.CRITICAL,  # an upstream node's (or model's) output
+        "dispatch-input": Severity.MEDIUM,  # whoever may dispatch or call the workflow
+        "unknown": Severity.MEDIUM,
+        "step-output": Severity.LOW,
+        "variable": Severity.LOW,
+    },
     what="""
 A template variable (`{{ ... }}`, `${{ ... }}`, `${inputs.x}`) inside a field that a
 shell runs: `run`, `command`, `cmd`, `script`, `entrypoint`, `shell`, and argument
@@ -134,6 +144,7 @@ WF003 = define(
     severity=Severity.CRITICAL,
     confidence=Confidence.MEDIUM,
     cwe=78,
+    impacts={"template-data": Severity.CRITICAL, "variables": Severity.HIGH},
     what="""
 Engine code that renders a template (jinja2 `render`, `string.Template.substitute`,
 `str.format` of a template held in data) and runs the result through a shell
@@ -369,12 +380,12 @@ def rendered_shell(ctx, func: ast.FunctionDef) -> None:
         found = _render_in(ctx, command, rendered)
         if found is None:
             continue
-        severity = Severity.CRITICAL if found.template_is_data else Severity.HIGH
+        evidence = ["variant:template-data" if found.template_is_data else "variant:variables"]
         message = f"{sink} runs a command rendered by {found.what} at line {found.line}"
         if quoted:
-            severity = Severity.LOW
+            evidence.append("mitigated")
             message += " (values are quoted with shlex.quote in this function: review)"
-        ctx.report(WF003, call, message, severity=severity)
+        ctx.report(WF003, call, message, evidence=tuple(evidence))
 
 
 def _render_in(ctx, expr: ast.AST, rendered: dict[str, _Render]) -> _Render | None:
@@ -457,8 +468,8 @@ def _field_read(node: ast.AST, fields: frozenset[str]) -> str | None:
             return None
         if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.lower() in fields:
             return key.value
-    elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and node.attr.lower() in fields:
-        return node.attr
+    elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and node.attr in fields:
+        return node.attr  # exact case: `step.condition`, not the class `ast.Expr`
     return None
 
 
@@ -555,6 +566,6 @@ def inline_definition(ctx, node: ast.Call) -> None:
     if "\n" not in text.value and "{{" not in text.value and "${" not in text.value:
         return
     kind = "json" if (ctx.qualname(node.func) or "").startswith("json.") else "yaml"
-    for rule, line, col, severity, message in definition_hits(text.value, kind):
+    for rule, line, col, evidence, message in definition_hits(text.value, kind):
         at = text.lineno + line - 1
-        ctx.report(rule, _At(at, col, at), message, severity=severity)
+        ctx.report(rule, _At(at, col, at), message, evidence=evidence)

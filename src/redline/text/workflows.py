@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from redline.knowledge.workflows import workflows as knowledge
-from redline.model import Finding, Rule, Severity
+from redline.model import Finding, Rule
 from redline.rules.workflows import WF001, WF002
 from redline.text.findings import line_finding, unsuppressed
 
@@ -65,7 +65,7 @@ class _Frame:
 class _Hit:
     line: int
     col: int
-    severity: Severity
+    evidence: tuple[str, ...]  # redline.severity tags: the origin of the pasted value
     message: str
 
 
@@ -98,17 +98,17 @@ def scan_workflows(rel: str, text: str, kind: str, enabled: frozenset[str]) -> l
         if rule.id not in enabled or (rule.id, hit.line) in seen:
             continue
         seen.add((rule.id, hit.line))
-        findings.append(line_finding(rule, rel, hit.line, hit.col, hit.message, lines[hit.line - 1], severity=hit.severity))
+        findings.append(line_finding(rule, rel, hit.line, hit.col, hit.message, lines[hit.line - 1], hit.evidence))
     return unsuppressed(findings, lines)
 
 
-def definition_hits(text: str, kind: str) -> list[tuple[Rule, int, int, Severity, str]]:
-    """Hits of a definition held in a Python string literal: (rule, line, col, severity, message)."""
+def definition_hits(text: str, kind: str) -> list[tuple[Rule, int, int, tuple[str, ...], str]]:
+    """Hits of a definition held in a Python string literal: (rule, line, col, evidence, message)."""
     if len(text) > _MAX_BYTES:
         return []
     lines = text.splitlines()
     hits = _json_hits(text, lines) if kind == "json" else _yaml_hits(lines, github=False, code=True)
-    return [(rule, h.line, h.col, h.severity, h.message) for rule, h in hits]
+    return [(rule, h.line, h.col, h.evidence, h.message) for rule, h in hits]
 
 
 def _is_code_path(value: str) -> bool:
@@ -137,8 +137,9 @@ def _variables(value: str, github: bool) -> Iterator[tuple[int, str, bool]]:
             yield m.start(), m.group(1), known_only
 
 
-def _classify(expr: str, github: bool) -> tuple[Severity, str] | None:
-    """How much a variable matters in a shell field; None when it is fixed or quoted."""
+def _classify(expr: str, github: bool) -> tuple[str, str] | None:
+    """Where a variable in a shell field comes from: (WF001 variant, words); None when it
+    is fixed or quoted. The variants' impacts are WF001's (rules/workflows.py)."""
     k = knowledge()
     parts = [p.strip().lower() for p in expr.split("|")]
     head = parts[0].lstrip("( !")
@@ -147,21 +148,21 @@ def _classify(expr: str, github: bool) -> tuple[Severity, str] | None:
     if github:
         event = "github.event" in head or head.startswith("github.head_ref")
         if event and any(u in head for u in k.github_untrusted):
-            return Severity.CRITICAL, "event data an outside contributor writes"
+            return "outside-contributor", "event data an outside contributor writes"
         if head.startswith(("inputs.", "github.event.inputs.")):
-            return Severity.MEDIUM, "a workflow input (whoever may dispatch or call the workflow)"
+            return "dispatch-input", "a workflow input (whoever may dispatch or call the workflow)"
         if head.startswith(k.fixed) or head.startswith("github.") or head.split()[0].endswith(k.github_results):
             return None
         if head.startswith(k.github_derived):
-            return Severity.LOW, "a step or job output"
-        return Severity.LOW, "a workflow variable"
+            return "step-output", "a step or job output"
+        return "variable", "a workflow variable"
     if _rooted(head, k.fixed):
         return None
     if _rooted(head, k.untrusted):
-        return Severity.CRITICAL, "workflow input"
+        return "workflow-input", "workflow input"
     if _rooted(head, k.upstream):
-        return Severity.CRITICAL, "upstream node output"
-    return Severity.MEDIUM, _UNKNOWN
+        return "node-output", "upstream node output"
+    return "unknown", _UNKNOWN
 
 
 _WORD = re.compile(r"[a-z_][a-z0-9_]*")
@@ -182,18 +183,22 @@ def _rooted(head: str, roots: tuple[str, ...]) -> bool:
 
 
 def _shell_hit(line: int, col: int, value: str, where: str, github: bool) -> _Hit | None:
-    worst: tuple[Severity, str, str] | None = None
+    from redline.rules.workflows import WF001
+
+    impacts = WF001.impacts
+    worst: tuple[str, str, str] | None = None
     for offset, expr, known_only in _variables(value, github):
         verdict = _classify(expr, github)
         if verdict is None or (known_only and verdict[1] == _UNKNOWN):
             continue
-        if worst is None or verdict[0] > worst[0]:
+        if worst is None or impacts[verdict[0]] > impacts[worst[0]]:
             worst = (verdict[0], verdict[1], expr.strip())
             col_found = col + offset
     if worst is None:
         return None
-    severity, origin, expr = worst
-    return _Hit(line, col_found, severity, f"{{{{ {expr[:80]} }}}} ({origin}) is pasted into {where}, which a shell runs")
+    variant, origin, expr = worst
+    message = f"{{{{ {expr[:80]} }}}} ({origin}) is pasted into {where}, which a shell runs"
+    return _Hit(line, col_found, (f"variant:{variant}",), message)
 
 
 # -- YAML, line by line --------------------------------------------------------------------
@@ -301,7 +306,7 @@ def _yaml_hits(lines: list[str], *, github: bool, code: bool) -> Iterator[tuple[
         number, col, dotted = code_paths[0]
         more = f" ({len(code_paths)} nodes in this file)" if len(code_paths) > 1 else ""
         message = f"node type {dotted!r} is a Python path the engine imports: the document chooses the code{more}"
-        yield WF002, _Hit(number, col, WF002.severity, message)
+        yield WF002, _Hit(number, col, (), message)
 
 
 def _value_hits(number: int, col: int, key: str, value: str, parent: _Frame, github: bool) -> Iterator[tuple[Rule, _Hit]]:
@@ -394,7 +399,7 @@ def _json_hits(text: str, lines: list[str]) -> Iterator[tuple[Rule, _Hit]]:
         key, dotted = code_paths[0]
         number, col = cursor.find(json.dumps(dotted)) or (1, 0)
         more = f" ({len(code_paths)} nodes in this file)" if len(code_paths) > 1 else ""
-        yield WF002, _Hit(number, col, WF002.severity, f"node type {dotted!r} is a Python path the engine imports: the document chooses the code{more}")
+        yield WF002, _Hit(number, col, (), f"node type {dotted!r} is a Python path the engine imports: the document chooses the code{more}")
 
 
 class _Cursor:
