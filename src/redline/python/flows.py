@@ -172,15 +172,36 @@ class FlowBuilder:
         self.func_node: ast.AST | None = None  # the function being read (the module at top level)
         self.fixed_path = False  # a Flask view whose route rules have no <variables>
         self.tables: dict[str, tuple[str, ...]] = {}  # module dicts of functions -> their qualnames
+        self.enums: frozenset[str] = frozenset()  # enumeration classes of the module
+        self.dead = False  # reading code under a condition fixed to false
 
     # -- entry points --------------------------------------------------------------------
     def build(self, tree: ast.Module) -> FlowGraph:
         self.known_names = _known_names(tree)
+        self.enums = self._enum_classes(tree)
         self.tables = _dispatch_tables(tree, self.module)
         lowered = self.ctx.source.lower()
         self.opt_in_possible = any(m in lowered for m in _OPT_IN_MARKERS)
         self._function(tree, (), None, "<module>")
         return self.graph
+
+    def _enum_classes(self, tree: ast.Module) -> frozenset[str]:
+        """Classes of this module derived from an enumeration base (Enum, IntEnum...)."""
+        found: set[str] = set()
+        classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+        changed = True
+        while changed:
+            changed = False
+            for cls in classes:
+                if cls.name in found:
+                    continue
+                for base in cls.bases:
+                    qual = self.ctx.qualname(base)
+                    if qual in self.kb.scalar_bases or (isinstance(base, ast.Name) and base.id in found):
+                        found.add(cls.name)
+                        changed = True
+                        break
+        return frozenset(found)
 
     def _function(self, node: ast.AST, scope: tuple[str, ...], cls: str | None, name: str) -> None:
         qual = ".".join((self.module, *scope, name)) if name != "<module>" else f"{self.module}.<module>"
@@ -217,11 +238,24 @@ class FlowBuilder:
             route_methods = web_routes().methods
             routes = [d for d in node.decorator_list if _decorator_attr(d) in route_methods]
             self.fixed_path = self.html_view and bool(routes) and all(_literal_rule(d) for d in routes)
+            # Annotations convert and validate parameters (FastAPI, tool schemas); Flask
+            # passes its route variables as text whatever the annotation says.
+            typed = {} if self.html_view else self._typed_params(node.args)
+            if typed:
+                self.graph.functions[qual]["typed"] = {
+                    p: "*" if cats >= _ALL_CATEGORIES else sorted(cats) for p, cats in typed.items()
+                }
             for p in params:
                 origin = f"param:{qual}:{p}"
+                clean: frozenset[str] = frozenset()
                 if kind is not None and p not in ("self", "cls"):
+                    # the framework converts the request's text to the annotated type first
+                    clean = typed.get(p, frozenset())
+                    if clean >= _ALL_CATEGORIES:  # an int, a UUID, a Literal: no text at all
+                        env[p.lstrip("*")] = {}
+                        continue
                     origin = self._source(node, kind, f"parameter {p!r} of {name}()", key=f":{p}")
-                env[p.lstrip("*")] = {origin: ((), frozenset())}
+                env[p.lstrip("*")] = {origin: ((), clean)}
             body = node.body
         else:
             body = node.body  # the module
@@ -248,9 +282,14 @@ class FlowBuilder:
         return isinstance(argv, ast.Name) and argv.id in self.shell_lists
 
     def _fold_condition(self, node: ast.AST) -> bool | None:
-        """The value of a condition built only from literals and names bound to literals."""
+        """The value of a condition built only from literals and names bound to literals
+        (``if False:``, ``if 0:``, ``if TYPE_CHECKING:``: code that never runs)."""
+        consts = self.consts
+        for sub in ast.walk(node):
+            if isinstance(sub, (ast.Name, ast.Attribute)) and self.ctx.qualname(sub) in _NEVER_AT_RUNTIME:
+                consts = {**consts, _dotted_text(sub): 0}
         try:
-            return bool(_fold(node, self.consts, 0))
+            return bool(_fold(node, consts, 0))
         except _NotConstant:
             return None
 
@@ -270,6 +309,69 @@ class FlowBuilder:
             if verdict:
                 return case
         return None
+
+    def _typed_params(self, args: ast.arguments) -> dict[str, frozenset[str]]:
+        """Parameters whose annotation (or constraining default) rules out categories:
+        ``n: int``, ``kind: Literal["a", "b"]``, ``id: UUID | None``,
+        ``name: str = Query(pattern="^[a-z]+$")``."""
+        out: dict[str, frozenset[str]] = {}
+        positional = [*args.posonlyargs, *args.args]
+        defaults: dict[str, ast.AST] = dict(zip((a.arg for a in positional[len(positional) - len(args.defaults) :]), args.defaults, strict=True))
+        defaults.update((a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None)
+        for a in (*positional, *args.kwonlyargs):
+            clean = self._annotation_clean(a.annotation, 0) if a.annotation is not None else frozenset()
+            default = defaults.get(a.arg)
+            if isinstance(default, ast.Call):
+                clean |= self._constraint_clean(default)
+            if clean:
+                out[a.arg] = clean
+        return out
+
+    def _annotation_clean(self, node: ast.AST, depth: int) -> frozenset[str]:
+        """The categories a value of this annotation cannot carry (all: no text at all)."""
+        kb = self.kb
+        if depth > 8:
+            return frozenset()
+        if isinstance(node, ast.Constant):
+            return _ALL_CATEGORIES if node.value is None or node.value is Ellipsis else frozenset()
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):  # int | None
+            return self._annotation_clean(node.left, depth + 1) & self._annotation_clean(node.right, depth + 1)
+        if isinstance(node, ast.Call):
+            qual = self.ctx.qualname(node.func)
+            if qual in kb.scalar_types:  # conint(ge=1)
+                return _ALL_CATEGORIES
+            return self._constraint_clean(node)
+        if isinstance(node, ast.Subscript):
+            base = self.ctx.qualname(node.value)
+            if base in kb.scalar_types:  # Literal["a", "b"]
+                return _ALL_CATEGORIES
+            if base not in kb.type_wrappers:
+                return frozenset()
+            items = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
+            if base.endswith("Annotated"):  # Annotated[str, StringConstraints(pattern=...)]
+                clean = self._annotation_clean(items[0], depth + 1)
+                for meta in items[1:]:
+                    if isinstance(meta, ast.Call):
+                        clean |= self._constraint_clean(meta)
+                return clean
+            clean = _ALL_CATEGORIES
+            for item in items:
+                clean &= self._annotation_clean(item, depth + 1)
+            return clean
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            qual = self.ctx.qualname(node)
+            if qual in kb.scalar_types or (isinstance(node, ast.Name) and node.id in self.enums):
+                return _ALL_CATEGORIES
+        return frozenset()
+
+    def _constraint_clean(self, call: ast.Call) -> frozenset[str]:
+        """constr(pattern=...), Query(regex=...): what the pattern rules out."""
+        if self.ctx.qualname(call.func) not in self.kb.constraints:
+            return frozenset()
+        for kw in call.keywords:
+            if kw.arg in ("pattern", "regex") and isinstance(kw.value, ast.Constant):
+                return _regex_guards(kw.value.value, "search") or frozenset()
+        return frozenset()
 
     def _decorator_name(self, node: ast.AST) -> str | None:
         target = node.func if isinstance(node, ast.Call) else node
@@ -337,6 +439,7 @@ class FlowBuilder:
             self.expr(node.test, env)
             decided = self._fold_condition(node.test) if isinstance(node, ast.If) else None
             if decided is not None:  # a condition fixed in the code: only one branch runs
+                self._dead(node.orelse if decided else node.body, env, scope)
                 self._block(node.body if decided else node.orelse, env, scope)
                 return
             self._branches(env, [node.body, node.orelse], scope, loop=isinstance(node, ast.While))
@@ -388,6 +491,18 @@ class FlowBuilder:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.expr):
                     self.expr(child, env)
+
+    def _dead(self, body: list[ast.stmt], env, scope) -> None:
+        """Code that never runs: its sink calls are proven safe (their pattern findings
+        go) and it records no flow."""
+        if not body or self.dead:
+            return
+        self.dead = True
+        saved = self.consts
+        try:
+            self._block(body, dict(env), scope)
+        finally:
+            self.dead, self.consts = False, saved
 
     def _argument_injection(self, node: ast.Call, qual: str, argv: ast.List | ast.Tuple, env) -> None:
         """["git", "clone", url]: an untrusted item of a program that takes options
@@ -653,6 +768,8 @@ class FlowBuilder:
         return origin
 
     def _flow(self, taint: Taint, target: str, line: int, text: str) -> None:
+        if self.dead:
+            return
         for origin, (steps, clean) in taint.items():
             key = (origin, target)
             if key in self._edge_keys:
@@ -668,6 +785,8 @@ class FlowBuilder:
 
     def _sink(self, node: ast.AST, category: str, callee: str, taint: Taint, what: str) -> None:
         line = node.lineno
+        if self.dead:
+            taint = {}
         if category in VERDICT_CATEGORIES:
             key = f"{line}:{node.col_offset}:{category}"
             safe = all(category in clean for _, clean in taint.values())
@@ -765,6 +884,12 @@ class FlowBuilder:
             kind = self.kb.attribute_source(qual)
             if kind is not None:
                 return {self._source(node, kind, qual): ((), frozenset())}
+            if self.kb.object_source(qual.rpartition(".")[0]) is not None:
+                # an attribute of a request object or module that is not among its listed
+                # sources: sys.executable, request.scope["root_path"], request.app.state
+                # are the process's and the server's own values, not the caller's data
+                self.expr(base, env)
+                return _UNKNOWN
         return self.expr(base, env)
 
     def _dict(self, node: ast.Dict, env) -> Taint:
@@ -1022,6 +1147,7 @@ _VALIDATORS = frozenset(
 
 
 _PATH_CATEGORIES = frozenset({"path-traversal", "path-traversal-write", "path-probe"})
+_ALL_CATEGORIES = frozenset(CATEGORIES)
 _URL_CATEGORIES = frozenset({"open-redirect", "ssrf"})
 _QUOTE_CATEGORIES = frozenset({"xpath-injection", "sql-injection", "cypher-injection"})
 # Characters whose presence makes a check reject the value, and what that rules out.
@@ -1136,7 +1262,7 @@ def _regex_guards(pattern, method: str) -> frozenset[str] | None:
         compiled = re.compile(pattern)
     except (re.error, RecursionError, OverflowError):
         return None
-    test = compiled.fullmatch if method == "fullmatch" else compiled.match
+    test = {"fullmatch": compiled.fullmatch, "search": compiled.search}.get(method, compiled.match)
     return frozenset(
         category for category, probes in _PROBES.items() if not any(test(p) for p in probes)
     )
@@ -1211,6 +1337,17 @@ def _item_key(name: str, key: ast.AST) -> str | None:
     return None
 
 
+# Flags that are true only for type checkers, never when the code runs.
+_NEVER_AT_RUNTIME = frozenset({"typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"})
+
+
+def _dotted_text(node: ast.AST) -> str:
+    """``a.b.c`` as written (a consts key for an attribute chain)."""
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted_text(node.value)}.{node.attr}"
+    return node.id if isinstance(node, ast.Name) else "?"
+
+
 class _NotConstant(Exception):
     pass
 
@@ -1242,6 +1379,8 @@ def _fold(node: ast.AST, consts: dict, depth: int):
         return node.value
     if isinstance(node, ast.Name) and node.id in consts:
         return consts[node.id]
+    if isinstance(node, ast.Attribute) and _dotted_text(node) in consts:
+        return consts[_dotted_text(node)]
     if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
         left, right = _fold(node.left, consts, depth + 1), _fold(node.right, consts, depth + 1)
         if not (isinstance(left, int) and isinstance(right, int)) or abs(left) > 1 << 64 or abs(right) > 1 << 64:
@@ -1263,9 +1402,18 @@ def _fold(node: ast.AST, consts: dict, depth: int):
         if not isinstance(value, str) or type(index) is not int or not -len(value) <= index < len(value):
             raise _NotConstant
         return value[index]
-    if isinstance(node, ast.BoolOp):
-        values = [bool(_fold(v, consts, depth + 1)) for v in node.values]
-        return all(values) if isinstance(node.op, ast.And) else any(values)
+    if isinstance(node, ast.BoolOp):  # short-circuits: False and x, True or x
+        decisive = isinstance(node.op, ast.Or)
+        unknown = False
+        for v in node.values:
+            try:
+                if bool(_fold(v, consts, depth + 1)) is decisive:
+                    return decisive
+            except _NotConstant:
+                unknown = True
+        if unknown:
+            raise _NotConstant
+        return not decisive
     raise _NotConstant
 
 

@@ -273,33 +273,35 @@ def _entry_sources(graph: Graph, resolver: Resolver, kb: TaintKnowledge) -> None
             named = kb.source_params.get(f"{ancestor}.{method}", {})
             if kind is None and not named:
                 continue
+            typed = info.get("typed", {})
             for p in info["params"]:
                 bare = p.lstrip("*")
                 p_kind = named.get(bare) or kind
-                if p_kind is None or bare in ("self", "cls"):
+                if p_kind is None or bare in ("self", "cls") or typed.get(p) == "*":
                     continue
                 sid = f"src:{path}:{info['line']}:0:{bare}"
                 graph.sources[sid] = (
                     path,
                     {"kind": p_kind, "line": info["line"], "desc": f"parameter {bare!r} of {ancestor}.{method} override"},
                 )
-                graph.add(sid, f"param:{qual}:{p}", ())
+                graph.add(sid, f"param:{qual}:{p}", (), frozenset(typed.get(p, ())))
             break
     # Entry points of a library: public functions nothing in the project calls take
     # their arguments from whoever uses the library (weaker evidence: one level lower).
     for qual, (path, info) in graph.functions.items():
         if qual in called or not _public(qual):
             continue
+        typed = info.get("typed", {})
         for p in info["params"]:
             bare = p.lstrip("*")
-            if bare in ("self", "cls"):
+            if bare in ("self", "cls") or typed.get(p) == "*":
                 continue
             sid = f"src:{path}:{info['line']}:api:{bare}"
             graph.sources[sid] = (
                 path,
                 {"kind": "api-parameter", "line": info["line"], "desc": f"parameter {bare!r} of {qual.rsplit('.', 1)[-1]}()"},
             )
-            graph.add(sid, f"param:{qual}:{p}", ())
+            graph.add(sid, f"param:{qual}:{p}", (), frozenset(typed.get(p, ())))
 
 
 def _public(qual: str) -> bool:
