@@ -238,6 +238,9 @@ class FlowBuilder:
             route_methods = web_routes().methods
             routes = [d for d in node.decorator_list if _decorator_attr(d) in route_methods]
             self.fixed_path = self.html_view and bool(routes) and all(_literal_rule(d) for d in routes)
+            validates = _validated_params(node, params)
+            if validates:
+                self.graph.functions[qual]["validates"] = validates
             # Annotations convert and validate parameters (FastAPI, tool schemas); Flask
             # passes its route variables as text whatever the annotation says.
             typed = {} if self.html_view else self._typed_params(node.args)
@@ -427,7 +430,11 @@ class FlowBuilder:
                         value = self.expr(body, env)
                     self._sink(node.value, "xss", "return", value, "the HTML response of a Flask view")
         elif isinstance(node, ast.Expr):
+            sites = len(self.graph.sites)
             value = self.expr(node.value, env)
+            call = node.value.value if isinstance(node.value, ast.Await) else node.value
+            if isinstance(call, ast.Call) and len(self.graph.sites) > sites and not self.dead:
+                self._checked_arguments(call, env)
             if isinstance(node.value, (ast.Yield, ast.YieldFrom)):
                 self._flow(value, f"ret:{self.func}", node.lineno, "yielded")
             for name in _validated_names(node.value):
@@ -442,7 +449,11 @@ class FlowBuilder:
                 self._dead(node.orelse if decided else node.body, env, scope)
                 self._block(node.body if decided else node.orelse, env, scope)
                 return
-            self._branches(env, [node.body, node.orelse], scope, loop=isinstance(node, ast.While))
+            # if theme not in THEMES: theme = "auto" -> afterwards, checked or replaced
+            fallback = _guarded_names(node, fallback=True) if isinstance(node, ast.If) else []
+            self._branches(
+                env, [node.body, node.orelse], scope, loop=isinstance(node, ast.While), prepare={1: fallback}
+            )
             if isinstance(node, ast.If):
                 self._format_rejected(node, env)
                 for name in self._contained_names(node):
@@ -491,6 +502,29 @@ class FlowBuilder:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.expr):
                     self.expr(child, env)
+
+    def _checked_arguments(self, call: ast.Call, env) -> None:
+        """``check_name(name)`` as a statement, a call into the project: if the callee
+        raises unless its parameter passes a check, ``name`` is checked from here on.
+        The callee is known only when the graphs are joined, so ``name`` now flows
+        through a node that the linker marks with what the callee's checks rule out."""
+        site = f"call:{self.path}:{call.lineno}:{call.col_offset}:{call.end_lineno}:{call.end_col_offset}"
+        info = self.graph.sites.get(site)
+        if info is None:
+            return
+        keys = [(str(i), a.id) for i, a in enumerate(call.args) if isinstance(a, ast.Name)]
+        keys += [(k.arg, k.value.id) for k in call.keywords if k.arg and isinstance(k.value, ast.Name)]
+        checked = []
+        for key, name in keys:
+            taint = env.get(name)
+            if not taint:
+                continue
+            node = f"chk:{site}:{key}"
+            self._flow(taint, node, call.lineno, f"checked by {info['callee'].removeprefix('*.')}()")
+            env[name] = {node: ((), frozenset())}
+            checked.append(key)
+        if checked:
+            info["checked"] = checked
 
     def _dead(self, body: list[ast.stmt], env, scope) -> None:
         """Code that never runs: its sink calls are proven safe (their pattern findings
@@ -641,7 +675,9 @@ class FlowBuilder:
     def _in_class(self, scope: tuple[str, ...]) -> bool:
         return self.cls is not None and scope and scope[-1] == self.cls
 
-    def _branches(self, env, bodies, scope, loop: bool = False) -> None:
+    def _branches(self, env, bodies, scope, loop: bool = False, prepare: dict | None = None) -> None:
+        """``prepare``: body index -> [(name, categories)] the name is checked for when
+        that body starts (the path on which a check passed)."""
         # A loop body runs twice so that values carried around the loop are seen;
         # nested loops run once past depth 2, keeping the cost linear.
         passes = 2 if loop and self._loop_depth < 2 else 1
@@ -650,8 +686,11 @@ class FlowBuilder:
         before = self.consts
         agreed: dict | None = None
         lengths = {k for k in before if k.endswith(_LEN)}
-        for body in bodies:
+        for i, body in enumerate(bodies):
             branch = dict(env)
+            for name, categories in (prepare or {}).get(i, ()):
+                if name in branch:
+                    branch[name] = _clean(branch[name], categories) if categories is not None else {}
             self.consts = dict(before)
             for _ in range(passes):
                 self._block(body, branch, scope)
@@ -1161,16 +1200,35 @@ _REJECTED_MARKERS = (
 )
 
 
-def _guarded_names(node: ast.If) -> list[tuple[str, frozenset[str] | None]]:
+def _guarded_names(node: ast.If, fallback: bool = False) -> list[tuple[str, frozenset[str] | None]]:
     """Names validated by ``if not check(x): raise/return`` (or ``if x not in ALLOWED``).
 
     After such a statement the rest of the function only runs with a value that passed
-    the check: an allowlist membership, a regular-expression match, a prefix test."""
+    the check: an allowlist membership, a regular-expression match, a prefix test.
+    With ``fallback``, the statements are those that replace the value instead
+    (``if theme not in THEMES: theme = "auto"``): the names the body assigns to last."""
     body = node.body
-    if node.orelse or not body or not isinstance(body[-1], (ast.Raise, ast.Return, ast.Continue)):
+    if node.orelse or not body:
         return []
-    tests = node.test.values if isinstance(node.test, ast.BoolOp) and isinstance(node.test.op, ast.Or) else [node.test]
+    if fallback:
+        last = body[-1]
+        if not (isinstance(last, ast.Assign) and len(last.targets) == 1 and isinstance(last.targets[0], ast.Name)):
+            return []
+        replaced = last.targets[0].id
+    elif not isinstance(body[-1], (ast.Raise, ast.Return, ast.Continue)):
+        return []
+    test = node.test
+    truth: set[str] | None = None
+    # if name and (...): raise -> an empty name is harmless, any other passed the checks
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        rest = [v for v in test.values if not _truthiness(v)]
+        if len(rest) != 1:
+            return []
+        truth = {v.id if isinstance(v, ast.Name) else v.left.id for v in test.values if _truthiness(v)}
+        test = rest[0]
+    tests = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or) else [test]
     names: list[tuple[str, frozenset[str] | None]] = []
+    rejected: dict[str, set[str]] = {}
     for test in tests:  # if not a(x) or not b(x): raise -> both held afterwards
         names += _failed_check(test)
         # if ".." in path: raise -> the path cannot climb out of its directory;
@@ -1183,11 +1241,32 @@ def _guarded_names(node: ast.If) -> list[tuple[str, frozenset[str] | None]]:
             and isinstance(test.left.value, str)
             and isinstance(test.comparators[0], ast.Name)
         ):
+            name = test.comparators[0].id
+            rejected.setdefault(name, set()).update(m for m in ("/", "\\") if m in test.left.value)
             categories = frozenset().union(
                 *(cats for marker, cats in _REJECTED_MARKERS if marker in test.left.value)
             )
             if categories:
-                names.append((test.comparators[0].id, categories))
+                names.append((name, categories))
+        # if name.startswith("."): raise; if os.path.isabs(name): raise
+        if isinstance(test, ast.Call):
+            func = test.func
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr == "startswith"
+                and isinstance(func.value, ast.Name)
+                and test.args
+                and isinstance(test.args[0], ast.Constant)
+                and test.args[0].value in (".", "..", "/")
+            ):
+                rejected.setdefault(func.value.id, set()).add("lead" + test.args[0].value)
+            elif (
+                isinstance(func, ast.Attribute)
+                and func.attr == "isabs"
+                and len(test.args) == 1
+                and isinstance(test.args[0], ast.Name)
+            ):
+                rejected.setdefault(test.args[0].id, set()).add("/")
         # if url.netloc not in ALLOWED: return -> the URL's host is allowlisted
         if (
             isinstance(test, ast.Compare)
@@ -1198,7 +1277,62 @@ def _guarded_names(node: ast.If) -> list[tuple[str, frozenset[str] | None]]:
             and isinstance(test.left.value, ast.Name)
         ):
             names.append((test.left.value.id, _URL_CATEGORIES))
+    for name, markers in rejected.items():
+        # no separator and no leading dot: a single name inside the directory
+        if "/" in markers and ("lead." in markers or "lead.." in markers):
+            names.append((name, _PATH_CATEGORIES))
+    if truth is not None:
+        names = [(n, c) for n, c in names if n in truth]
+    if fallback:
+        return [(n, c) for n, c in names if n == replaced]
     return names
+
+
+def _validated_params(node: ast.AST, params: list[str]) -> dict[str, object]:
+    """Parameters a function raises for unless they pass a check, before it can return:
+    {param: "*" (any category) or [categories]}. A call of it as a statement checks
+    the caller's argument."""
+    out: dict[str, object] = {}
+    names = {p.lstrip("*") for p in params}
+    for stmt in node.body:
+        if isinstance(stmt, ast.If) and stmt.body and isinstance(stmt.body[-1], ast.Raise):
+            for name, categories in _guarded_names(stmt):
+                if name in names:
+                    if categories is None:
+                        out[name] = "*"
+                    elif out.get(name) != "*":
+                        out[name] = sorted(set(out.get(name, ())) | categories)
+        for sub in _shallow_walk(stmt):
+            if isinstance(sub, (ast.Return, ast.Yield, ast.YieldFrom)) or (
+                isinstance(sub, (ast.Name)) and isinstance(sub.ctx, ast.Store) and sub.id in names
+            ):
+                return out  # a return may come first; a parameter may be rebound
+    return out
+
+
+def _shallow_walk(node: ast.AST):
+    """ast.walk without descending into nested functions, classes and lambdas."""
+    todo = [node]
+    while todo:
+        cur = todo.pop()
+        yield cur
+        for child in ast.iter_child_nodes(cur):
+            if not isinstance(child, (*_FUNCS, ast.ClassDef, ast.Lambda)):
+                todo.append(child)
+
+
+def _truthiness(node: ast.AST) -> bool:
+    """``name`` or ``name is not None`` as a condition: true for any non-empty value."""
+    if isinstance(node, ast.Name):
+        return True
+    return (
+        isinstance(node, ast.Compare)
+        and len(node.ops) == 1
+        and isinstance(node.ops[0], ast.IsNot)
+        and isinstance(node.left, ast.Name)
+        and isinstance(node.comparators[0], ast.Constant)
+        and node.comparators[0].value is None
+    )
 
 
 def _failed_check(test: ast.AST) -> list[tuple[str, frozenset[str] | None]]:

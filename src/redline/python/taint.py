@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from redline.knowledge.taint import TaintKnowledge
+from redline.knowledge.taint import CATEGORIES, TaintKnowledge
 from redline.model import Finding, Location, TaintStep
 from redline.python.flows import BUILDERS, MITIGATED, UNKNOWN, VERDICT_CATEGORIES
 from redline.severity import DEFAULT_THREAT_MODELS, THREAT_MODELS, decide, dropped
@@ -229,7 +229,32 @@ def link(graph: Graph, index, kb: TaintKnowledge) -> None:
                 graph.sources[sid] = (path, {"kind": kind, "line": info["line"], "desc": f"{name}()"})
                 graph.add(sid, site, ())
             _bind_arguments(graph, site, callee, keys)
+        if info.get("checked") and len(callees) == 1 and site not in graph.name_only:
+            _mark_checked(graph, site, callees[0], info["checked"])
     _entry_sources(graph, resolver, kb)
+
+
+def _mark_checked(graph: Graph, site: str, callee: str, keys: list[str]) -> None:
+    """``check(name)`` as a statement: the callee raises unless its parameter passes a
+    check, so the caller's data flowing on through ``chk:site:key`` is checked."""
+    validates = graph.functions[callee][1].get("validates")
+    if not validates:
+        return
+    params = graph.functions[callee][1]["params"]
+    plain = [p for p in params if not p.startswith("*")]
+    offset = 1 if plain and plain[0] in ("self", "cls") else 0
+    for key in keys:
+        param = plain[int(key) + offset] if key.isdigit() and int(key) + offset < len(plain) else key
+        checked = validates.get(param)
+        if checked is None:
+            continue
+        categories = frozenset(CATEGORIES) if checked == "*" else frozenset(checked)
+        node = f"chk:{site}:{key}"
+        for frm in graph.reverse().get(node, ()):
+            graph.adjacency[frm] = [
+                (to, steps, clean | categories if to == node else clean, marker)
+                for to, steps, clean, marker in graph.adjacency[frm]
+            ]
 
 
 def _bind_arguments(graph: Graph, site: str, callee: str, keys) -> None:
