@@ -52,7 +52,7 @@ _SECTION_KEYS = {
     "sinks": {
         "category", "calls", "args", "kwargs", "requires_kwarg", "unless_kwarg", "receiver", "enabled_by", "write_mode",
     },
-    "sanitizers": {"calls", "categories"},
+    "sanitizers": {"calls", "names", "categories"},
     "propagators": {"calls", "propagate"},
     "typed": {"types", "bases", "wrappers", "constraints"},
 }
@@ -87,6 +87,10 @@ class TaintKnowledge:
     non_propagating: set[str] = field(default_factory=set)
     pure: set[str] = field(default_factory=set)  # results computed from the arguments alone
     receiver_only: set[str] = field(default_factory=set)  # results built from the receiver alone
+    # Statement builders: methods chained on their result bind their arguments as
+    # parameters (update(t).where(...).values(data)): the result carries the receiver only.
+    statements: set[str] = field(default_factory=set)
+    sanitizer_names: dict[str, frozenset[str]] = field(default_factory=dict)  # last name part
     # Parameter annotations: values of these types carry no injectable text
     # (int, UUID, Literal[...]), subclasses of these bases neither (Enum), these wrap
     # the type that matters (Optional[int], Annotated[int, Query()]), and these calls
@@ -230,6 +234,10 @@ def _add(section: str, entry: dict, where: str, kb: TaintKnowledge) -> None:
             raise KnowledgeError(f"{where}: categories must name known categories")
         for n in calls:
             kb.sanitizers[n] = kb.sanitizers.get(n, frozenset()) | frozenset(cats) if cats else frozenset()
+        for n in _names(entry, "names", where):
+            kb.sanitizer_names[n] = kb.sanitizer_names.get(n, frozenset()) | frozenset(cats) if cats else frozenset()
+        if not calls and entry.get("names"):
+            return
     else:  # propagators
         mode = entry.get("propagate", True)
         if mode is False:
@@ -238,8 +246,10 @@ def _add(section: str, entry: dict, where: str, kb: TaintKnowledge) -> None:
             kb.pure.update(calls)
         elif mode == "receiver":
             kb.receiver_only.update(calls)
+        elif mode == "statement":
+            kb.statements.update(calls)
         else:
-            raise KnowledgeError(f'{where}: propagate must be false, "arguments" or "receiver"')
+            raise KnowledgeError(f'{where}: propagate must be false, "arguments", "receiver" or "statement"')
     if not calls and section in ("sanitizers", "propagators"):
         raise KnowledgeError(f"{where}: needs calls")
 

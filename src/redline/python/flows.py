@@ -174,10 +174,12 @@ class FlowBuilder:
         self.tables: dict[str, tuple[str, ...]] = {}  # module dicts of functions -> their qualnames
         self.enums: frozenset[str] = frozenset()  # enumeration classes of the module
         self.dead = False  # reading code under a condition fixed to false
+        self.mappings: frozenset[str] = frozenset()  # module-level dicts of constants, never changed
 
     # -- entry points --------------------------------------------------------------------
     def build(self, tree: ast.Module) -> FlowGraph:
         self.known_names = _known_names(tree)
+        self.mappings = _constant_mappings(tree, self.known_names)
         self.enums = self._enum_classes(tree)
         self.tables = _dispatch_tables(tree, self.module)
         lowered = self.ctx.source.lower()
@@ -238,6 +240,9 @@ class FlowBuilder:
             route_methods = web_routes().methods
             routes = [d for d in node.decorator_list if _decorator_attr(d) in route_methods]
             self.fixed_path = self.html_view and bool(routes) and all(_literal_rule(d) for d in routes)
+            arity = _tuple_arity(node)
+            if arity:
+                self.graph.functions[qual]["tuple"] = arity
             validates = _validated_params(node, params)
             if validates:
                 self.graph.functions[qual]["validates"] = validates
@@ -420,6 +425,10 @@ class FlowBuilder:
             if node.value is not None:
                 value = self.expr(node.value, env)
                 self._flow(value, f"ret:{self.func}", node.lineno, "returned")
+                if isinstance(node.value, ast.Tuple) and self.func in self.graph.functions:
+                    # return SQL, params: each item flows back on its own (sql, params = f())
+                    for i, element in enumerate(node.value.elts):
+                        self._flow(self.expr(element, env), f"ret:{self.func}#{i}", node.lineno, "returned")
                 joined = self._joined_part(node.value, env) if self.path_helper else {}
                 if joined:
                     # a helper that hands back root / name unchecked: every caller opens it
@@ -762,10 +771,21 @@ class FlowBuilder:
                         env[key] = self.expr(v, env)
         elif isinstance(target, (ast.Tuple, ast.List)):
             elements = value_node.elts if isinstance(value_node, (ast.Tuple, ast.List)) else None
+            call = value_node.value if isinstance(value_node, ast.Await) else value_node
+            site = None
+            if isinstance(call, ast.Call) and not any(isinstance(e, ast.Starred) for e in target.elts):
+                site = f"call:{self.path}:{call.lineno}:{call.col_offset}:{call.end_lineno}:{call.end_col_offset}"
+                if site in value and site in self.graph.sites:
+                    # sql, params = build(): each name gets its item of what build() returns
+                    self.graph.sites[site]["unpack"] = len(target.elts)
+                else:
+                    site = None
             for i, element in enumerate(target.elts):
                 part = value
                 if elements is not None and len(elements) == len(target.elts):
                     part = self.expr(elements[i], env)
+                elif site is not None:
+                    part = {**{o: t for o, t in value.items() if o != site}, f"{site}#{i}": value[site]}
                 self._assign(element, part, env, line, None)
         elif isinstance(target, ast.Starred):
             self._assign(target.value, value, env, line, None)
@@ -866,7 +886,7 @@ class FlowBuilder:
                 if kind is not None:
                     return {self._source(node, kind, qual): ((), frozenset())}
                 return _UNKNOWN
-            if node.id in self.known_names or node.id in BUILTIN_NAMES:
+            if node.id in self.known_names or node.id in BUILTIN_NAMES or node.id in self.mappings:
                 return {}
             return _UNKNOWN  # a global or closure variable: whatever it holds
         if isinstance(node, ast.Attribute):
@@ -976,6 +996,15 @@ class FlowBuilder:
             qual = f"{self.func.rsplit('.', 1)[0]}.{func.attr}"
             method_call = True
         everything = _union(receiver, *args, *kwargs.values())
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "get"
+            and isinstance(func.value, ast.Name)
+            and func.value.id in self.mappings
+            and func.value.id not in env
+        ):
+            # MODES.get(name, "default"): one of the mapping's constants, or the default
+            return _union(*args[1:2], kwargs.get("default", {}))
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and node.args:
             holder = func.value.id
             if func.attr == "get":
@@ -1078,8 +1107,13 @@ class FlowBuilder:
                 for spec in kb.sinks.get(inherited, ()):
                     self._check_sink(node, inherited, spec, receiver, args, kwargs)
         cats = kb.sanitizers.get(qual)
+        if cats is None:  # quote_identifier(name), self._quote_ident(table)
+            cats = kb.sanitizer_names.get(qual.rpartition(".")[2].lstrip("_").lower())
         if cats is not None:
             return _clean(everything, cats) if cats else {}
+        if qual in kb.receiver_only or self._chained_on_statement(qual):
+            # sql.SQL(template).format(value): the values are quoted as literals
+            return _step(receiver, node.lineno, f"through {qual}()")
         if "escape" in qual.rpartition(".")[2].lower():  # escape_html(), escape_for_html()...
             return _clean(everything, _ESCAPED)
         if qual in kb.non_propagating:
@@ -1110,6 +1144,19 @@ class FlowBuilder:
             and (head.id == "self" or self.ctx.variable_type(head.id) is not None)
         )
         return self._site(node, qual, on_object, receiver if isinstance(func, ast.Attribute) else {}, args, kwargs)
+
+    def _chained_on_statement(self, qual: str) -> bool:
+        """``update(table).where(...).values(data)``: a method chained on a statement
+        builder binds its arguments as parameters."""
+        statements = self.kb.statements
+        if not statements:
+            return False
+        owner = qual.rpartition(".")[0]
+        while owner:
+            if owner in statements:
+                return True
+            owner = owner.rpartition(".")[0]
+        return False
 
     def _site(self, node: ast.Call, qual: str, on_object: bool, receiver, args, kwargs) -> Taint:
         """A call into the project, resolved when the graphs are joined.
@@ -1286,6 +1333,16 @@ def _guarded_names(node: ast.If, fallback: bool = False) -> list[tuple[str, froz
     if fallback:
         return [(n, c) for n, c in names if n == replaced]
     return names
+
+
+def _tuple_arity(node: ast.AST) -> int:
+    """The length of the tuples a function returns when every return gives one."""
+    sizes = {
+        len(sub.value.elts) if isinstance(sub.value, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in sub.value.elts) else -1
+        for sub in _shallow_walk(node)
+        if isinstance(sub, ast.Return) and sub is not node
+    }
+    return sizes.pop() if len(sizes) == 1 and -1 not in sizes else 0
 
 
 def _validated_params(node: ast.AST, params: list[str]) -> dict[str, object]:
@@ -1599,6 +1656,45 @@ def _known_names(tree: ast.Module) -> frozenset[str]:
         elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
             literal[stmt.target.id] = False
     return frozenset(names | {n for n, ok in literal.items() if ok})
+
+
+def _constant_mappings(tree: ast.Module, known: frozenset[str]) -> frozenset[str]:
+    """Module-level dicts bound once to constant keys and values (literals, functions,
+    classes, constants and attributes of them) and never changed: ``MAP[key]`` and
+    ``MAP.get(key, default)`` are one of those values (an unknown key raises)."""
+    candidates: dict[str, int] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, ast.Dict):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            value = stmt.value
+            constant = all(isinstance(k, ast.Constant) for k in value.keys) and all(
+                _is_literal(v) or _static_name(v, known) for v in value.values
+            )
+            for t in targets:
+                if isinstance(t, ast.Name):
+                    candidates[t.id] = candidates.get(t.id, 0) + (1 if constant else 2)
+    names = {n for n, count in candidates.items() if count == 1}
+    if not names:
+        return frozenset()
+    for node in ast.walk(tree):  # stores elsewhere: MAP[k] = v, MAP.update(...), global MAP
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            if isinstance(node.value, ast.Name):
+                names.discard(node.value.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in _MUTATORS | {"pop", "clear", "popitem"}:
+            names.discard(node.value.id)
+        elif isinstance(node, ast.Global):
+            names.difference_update(node.names)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id in names:
+            if node.col_offset != 0:  # rebound inside a function or class
+                names.discard(node.id)
+    return frozenset(names)
+
+
+def _static_name(node: ast.AST, known: frozenset[str]) -> bool:
+    """A function, class or literal constant of the module, or an attribute of one."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id in known
 
 
 def _is_literal(node: ast.AST) -> bool:

@@ -211,6 +211,16 @@ def link(graph: Graph, index, kb: TaintKnowledge) -> None:
             if callee is None or (callee.endswith(".__init__") and not name.endswith(".__init__")):
                 # an unknown function's result, or a new object: data the code does not show
                 graph.add(UNKNOWN, site, ())
+        unpack = info.get("unpack")
+        if unpack:
+            # a, b = f(): item by item when every callee returns tuples of that length
+            itemwise = bool(callees) and all(graph.functions[c][1].get("tuple") == unpack for c in callees)
+            for i in range(unpack):
+                if itemwise:
+                    for c in callees:
+                        graph.add(f"ret:{c}#{i}", f"{site}#{i}", (), marker=("ret", site))
+                else:
+                    graph.add(site, f"{site}#{i}", ())
         prefix = f"arg:{site}:"
         keys = graph.site_keys.get(site, ())
         if not callees:
