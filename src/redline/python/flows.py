@@ -1684,9 +1684,8 @@ def _constant_mappings(tree: ast.Module, known: frozenset[str]) -> frozenset[str
             names.discard(node.value.id)
         elif isinstance(node, ast.Global):
             names.difference_update(node.names)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id in names:
-            if node.col_offset != 0:  # rebound inside a function or class
-                names.discard(node.id)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id in names and node.col_offset:
+            names.discard(node.id)  # rebound inside a function, a class or a block
     return frozenset(names)
 
 
