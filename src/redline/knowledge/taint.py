@@ -52,8 +52,9 @@ _SECTION_KEYS = {
     "sinks": {
         "category", "calls", "args", "kwargs", "requires_kwarg", "unless_kwarg", "receiver", "enabled_by", "write_mode",
     },
-    "sanitizers": {"calls", "categories"},
+    "sanitizers": {"calls", "names", "categories"},
     "propagators": {"calls", "propagate"},
+    "typed": {"types", "bases", "wrappers", "constraints"},
 }
 
 
@@ -85,6 +86,19 @@ class TaintKnowledge:
     sanitizers: dict[str, frozenset[str]] = field(default_factory=dict)  # empty set: all
     non_propagating: set[str] = field(default_factory=set)
     pure: set[str] = field(default_factory=set)  # results computed from the arguments alone
+    receiver_only: set[str] = field(default_factory=set)  # results built from the receiver alone
+    # Statement builders: methods chained on their result bind their arguments as
+    # parameters (update(t).where(...).values(data)): the result carries the receiver only.
+    statements: set[str] = field(default_factory=set)
+    sanitizer_names: dict[str, frozenset[str]] = field(default_factory=dict)  # last name part
+    # Parameter annotations: values of these types carry no injectable text
+    # (int, UUID, Literal[...]), subclasses of these bases neither (Enum), these wrap
+    # the type that matters (Optional[int], Annotated[int, Query()]), and these calls
+    # constrain a string with a regular expression (constr(pattern=...)).
+    scalar_types: set[str] = field(default_factory=set)
+    scalar_bases: set[str] = field(default_factory=set)
+    type_wrappers: set[str] = field(default_factory=set)
+    constraints: set[str] = field(default_factory=set)
     libraries: list[str] = field(default_factory=list)
 
     def decorator_source(self, name: str) -> str | None:
@@ -208,20 +222,34 @@ def _add(section: str, entry: dict, where: str, kb: TaintKnowledge) -> None:
         )
         for n in calls:
             kb.sinks.setdefault(n, []).append(spec)
+    elif section == "typed":
+        kb.scalar_types.update(_names(entry, "types", where))
+        kb.scalar_bases.update(_names(entry, "bases", where))
+        kb.type_wrappers.update(_names(entry, "wrappers", where))
+        kb.constraints.update(_names(entry, "constraints", where))
+        return
     elif section == "sanitizers":
         cats = entry.get("categories", [])
         if not isinstance(cats, list) or any(c not in CATEGORIES for c in cats):
             raise KnowledgeError(f"{where}: categories must name known categories")
         for n in calls:
             kb.sanitizers[n] = kb.sanitizers.get(n, frozenset()) | frozenset(cats) if cats else frozenset()
+        for n in _names(entry, "names", where):
+            kb.sanitizer_names[n] = kb.sanitizer_names.get(n, frozenset()) | frozenset(cats) if cats else frozenset()
+        if not calls and entry.get("names"):
+            return
     else:  # propagators
         mode = entry.get("propagate", True)
         if mode is False:
             kb.non_propagating.update(calls)
         elif mode == "arguments":
             kb.pure.update(calls)
+        elif mode == "receiver":
+            kb.receiver_only.update(calls)
+        elif mode == "statement":
+            kb.statements.update(calls)
         else:
-            raise KnowledgeError(f'{where}: propagate must be false or "arguments"')
+            raise KnowledgeError(f'{where}: propagate must be false, "arguments", "receiver" or "statement"')
     if not calls and section in ("sanitizers", "propagators"):
         raise KnowledgeError(f"{where}: needs calls")
 

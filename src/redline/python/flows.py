@@ -172,15 +172,38 @@ class FlowBuilder:
         self.func_node: ast.AST | None = None  # the function being read (the module at top level)
         self.fixed_path = False  # a Flask view whose route rules have no <variables>
         self.tables: dict[str, tuple[str, ...]] = {}  # module dicts of functions -> their qualnames
+        self.enums: frozenset[str] = frozenset()  # enumeration classes of the module
+        self.dead = False  # reading code under a condition fixed to false
+        self.mappings: frozenset[str] = frozenset()  # module-level dicts of constants, never changed
 
     # -- entry points --------------------------------------------------------------------
     def build(self, tree: ast.Module) -> FlowGraph:
         self.known_names = _known_names(tree)
+        self.mappings = _constant_mappings(tree, self.known_names)
+        self.enums = self._enum_classes(tree)
         self.tables = _dispatch_tables(tree, self.module)
         lowered = self.ctx.source.lower()
         self.opt_in_possible = any(m in lowered for m in _OPT_IN_MARKERS)
         self._function(tree, (), None, "<module>")
         return self.graph
+
+    def _enum_classes(self, tree: ast.Module) -> frozenset[str]:
+        """Classes of this module derived from an enumeration base (Enum, IntEnum...)."""
+        found: set[str] = set()
+        classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+        changed = True
+        while changed:
+            changed = False
+            for cls in classes:
+                if cls.name in found:
+                    continue
+                for base in cls.bases:
+                    qual = self.ctx.qualname(base)
+                    if qual in self.kb.scalar_bases or (isinstance(base, ast.Name) and base.id in found):
+                        found.add(cls.name)
+                        changed = True
+                        break
+        return frozenset(found)
 
     def _function(self, node: ast.AST, scope: tuple[str, ...], cls: str | None, name: str) -> None:
         qual = ".".join((self.module, *scope, name)) if name != "<module>" else f"{self.module}.<module>"
@@ -217,11 +240,30 @@ class FlowBuilder:
             route_methods = web_routes().methods
             routes = [d for d in node.decorator_list if _decorator_attr(d) in route_methods]
             self.fixed_path = self.html_view and bool(routes) and all(_literal_rule(d) for d in routes)
+            arity = _tuple_arity(node)
+            if arity:
+                self.graph.functions[qual]["tuple"] = arity
+            validates = _validated_params(node, params)
+            if validates:
+                self.graph.functions[qual]["validates"] = validates
+            # Annotations convert and validate parameters (FastAPI, tool schemas); Flask
+            # passes its route variables as text whatever the annotation says.
+            typed = {} if self.html_view else self._typed_params(node.args)
+            if typed:
+                self.graph.functions[qual]["typed"] = {
+                    p: "*" if cats >= _ALL_CATEGORIES else sorted(cats) for p, cats in typed.items()
+                }
             for p in params:
                 origin = f"param:{qual}:{p}"
+                clean: frozenset[str] = frozenset()
                 if kind is not None and p not in ("self", "cls"):
+                    # the framework converts the request's text to the annotated type first
+                    clean = typed.get(p, frozenset())
+                    if clean >= _ALL_CATEGORIES:  # an int, a UUID, a Literal: no text at all
+                        env[p.lstrip("*")] = {}
+                        continue
                     origin = self._source(node, kind, f"parameter {p!r} of {name}()", key=f":{p}")
-                env[p.lstrip("*")] = {origin: ((), frozenset())}
+                env[p.lstrip("*")] = {origin: ((), clean)}
             body = node.body
         else:
             body = node.body  # the module
@@ -248,9 +290,14 @@ class FlowBuilder:
         return isinstance(argv, ast.Name) and argv.id in self.shell_lists
 
     def _fold_condition(self, node: ast.AST) -> bool | None:
-        """The value of a condition built only from literals and names bound to literals."""
+        """The value of a condition built only from literals and names bound to literals
+        (``if False:``, ``if 0:``, ``if TYPE_CHECKING:``: code that never runs)."""
+        consts = self.consts
+        for sub in ast.walk(node):
+            if isinstance(sub, (ast.Name, ast.Attribute)) and self.ctx.qualname(sub) in _NEVER_AT_RUNTIME:
+                consts = {**consts, _dotted_text(sub): 0}
         try:
-            return bool(_fold(node, self.consts, 0))
+            return bool(_fold(node, consts, 0))
         except _NotConstant:
             return None
 
@@ -270,6 +317,69 @@ class FlowBuilder:
             if verdict:
                 return case
         return None
+
+    def _typed_params(self, args: ast.arguments) -> dict[str, frozenset[str]]:
+        """Parameters whose annotation (or constraining default) rules out categories:
+        ``n: int``, ``kind: Literal["a", "b"]``, ``id: UUID | None``,
+        ``name: str = Query(pattern="^[a-z]+$")``."""
+        out: dict[str, frozenset[str]] = {}
+        positional = [*args.posonlyargs, *args.args]
+        defaults: dict[str, ast.AST] = dict(zip((a.arg for a in positional[len(positional) - len(args.defaults) :]), args.defaults, strict=True))
+        defaults.update((a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None)
+        for a in (*positional, *args.kwonlyargs):
+            clean = self._annotation_clean(a.annotation, 0) if a.annotation is not None else frozenset()
+            default = defaults.get(a.arg)
+            if isinstance(default, ast.Call):
+                clean |= self._constraint_clean(default)
+            if clean:
+                out[a.arg] = clean
+        return out
+
+    def _annotation_clean(self, node: ast.AST, depth: int) -> frozenset[str]:
+        """The categories a value of this annotation cannot carry (all: no text at all)."""
+        kb = self.kb
+        if depth > 8:
+            return frozenset()
+        if isinstance(node, ast.Constant):
+            return _ALL_CATEGORIES if node.value is None or node.value is Ellipsis else frozenset()
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):  # int | None
+            return self._annotation_clean(node.left, depth + 1) & self._annotation_clean(node.right, depth + 1)
+        if isinstance(node, ast.Call):
+            qual = self.ctx.qualname(node.func)
+            if qual in kb.scalar_types:  # conint(ge=1)
+                return _ALL_CATEGORIES
+            return self._constraint_clean(node)
+        if isinstance(node, ast.Subscript):
+            base = self.ctx.qualname(node.value)
+            if base in kb.scalar_types:  # Literal["a", "b"]
+                return _ALL_CATEGORIES
+            if base not in kb.type_wrappers:
+                return frozenset()
+            items = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
+            if base.endswith("Annotated"):  # Annotated[str, StringConstraints(pattern=...)]
+                clean = self._annotation_clean(items[0], depth + 1)
+                for meta in items[1:]:
+                    if isinstance(meta, ast.Call):
+                        clean |= self._constraint_clean(meta)
+                return clean
+            clean = _ALL_CATEGORIES
+            for item in items:
+                clean &= self._annotation_clean(item, depth + 1)
+            return clean
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            qual = self.ctx.qualname(node)
+            if qual in kb.scalar_types or (isinstance(node, ast.Name) and node.id in self.enums):
+                return _ALL_CATEGORIES
+        return frozenset()
+
+    def _constraint_clean(self, call: ast.Call) -> frozenset[str]:
+        """constr(pattern=...), Query(regex=...): what the pattern rules out."""
+        if self.ctx.qualname(call.func) not in self.kb.constraints:
+            return frozenset()
+        for kw in call.keywords:
+            if kw.arg in ("pattern", "regex") and isinstance(kw.value, ast.Constant):
+                return _regex_guards(kw.value.value, "search") or frozenset()
+        return frozenset()
 
     def _decorator_name(self, node: ast.AST) -> str | None:
         target = node.func if isinstance(node, ast.Call) else node
@@ -315,6 +425,10 @@ class FlowBuilder:
             if node.value is not None:
                 value = self.expr(node.value, env)
                 self._flow(value, f"ret:{self.func}", node.lineno, "returned")
+                if isinstance(node.value, ast.Tuple) and self.func in self.graph.functions:
+                    # return SQL, params: each item flows back on its own (sql, params = f())
+                    for i, element in enumerate(node.value.elts):
+                        self._flow(self.expr(element, env), f"ret:{self.func}#{i}", node.lineno, "returned")
                 joined = self._joined_part(node.value, env) if self.path_helper else {}
                 if joined:
                     # a helper that hands back root / name unchecked: every caller opens it
@@ -325,7 +439,11 @@ class FlowBuilder:
                         value = self.expr(body, env)
                     self._sink(node.value, "xss", "return", value, "the HTML response of a Flask view")
         elif isinstance(node, ast.Expr):
+            sites = len(self.graph.sites)
             value = self.expr(node.value, env)
+            call = node.value.value if isinstance(node.value, ast.Await) else node.value
+            if isinstance(call, ast.Call) and len(self.graph.sites) > sites and not self.dead:
+                self._checked_arguments(call, env)
             if isinstance(node.value, (ast.Yield, ast.YieldFrom)):
                 self._flow(value, f"ret:{self.func}", node.lineno, "yielded")
             for name in _validated_names(node.value):
@@ -337,9 +455,14 @@ class FlowBuilder:
             self.expr(node.test, env)
             decided = self._fold_condition(node.test) if isinstance(node, ast.If) else None
             if decided is not None:  # a condition fixed in the code: only one branch runs
+                self._dead(node.orelse if decided else node.body, env, scope)
                 self._block(node.body if decided else node.orelse, env, scope)
                 return
-            self._branches(env, [node.body, node.orelse], scope, loop=isinstance(node, ast.While))
+            # if theme not in THEMES: theme = "auto" -> afterwards, checked or replaced
+            fallback = _guarded_names(node, fallback=True) if isinstance(node, ast.If) else []
+            self._branches(
+                env, [node.body, node.orelse], scope, loop=isinstance(node, ast.While), prepare={1: fallback}
+            )
             if isinstance(node, ast.If):
                 self._format_rejected(node, env)
                 for name in self._contained_names(node):
@@ -388,6 +511,41 @@ class FlowBuilder:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.expr):
                     self.expr(child, env)
+
+    def _checked_arguments(self, call: ast.Call, env) -> None:
+        """``check_name(name)`` as a statement, a call into the project: if the callee
+        raises unless its parameter passes a check, ``name`` is checked from here on.
+        The callee is known only when the graphs are joined, so ``name`` now flows
+        through a node that the linker marks with what the callee's checks rule out."""
+        site = f"call:{self.path}:{call.lineno}:{call.col_offset}:{call.end_lineno}:{call.end_col_offset}"
+        info = self.graph.sites.get(site)
+        if info is None:
+            return
+        keys = [(str(i), a.id) for i, a in enumerate(call.args) if isinstance(a, ast.Name)]
+        keys += [(k.arg, k.value.id) for k in call.keywords if k.arg and isinstance(k.value, ast.Name)]
+        checked = []
+        for key, name in keys:
+            taint = env.get(name)
+            if not taint:
+                continue
+            node = f"chk:{site}:{key}"
+            self._flow(taint, node, call.lineno, f"checked by {info['callee'].removeprefix('*.')}()")
+            env[name] = {node: ((), frozenset())}
+            checked.append(key)
+        if checked:
+            info["checked"] = checked
+
+    def _dead(self, body: list[ast.stmt], env, scope) -> None:
+        """Code that never runs: its sink calls are proven safe (their pattern findings
+        go) and it records no flow."""
+        if not body or self.dead:
+            return
+        self.dead = True
+        saved = self.consts
+        try:
+            self._block(body, dict(env), scope)
+        finally:
+            self.dead, self.consts = False, saved
 
     def _argument_injection(self, node: ast.Call, qual: str, argv: ast.List | ast.Tuple, env) -> None:
         """["git", "clone", url]: an untrusted item of a program that takes options
@@ -526,7 +684,9 @@ class FlowBuilder:
     def _in_class(self, scope: tuple[str, ...]) -> bool:
         return self.cls is not None and scope and scope[-1] == self.cls
 
-    def _branches(self, env, bodies, scope, loop: bool = False) -> None:
+    def _branches(self, env, bodies, scope, loop: bool = False, prepare: dict | None = None) -> None:
+        """``prepare``: body index -> [(name, categories)] the name is checked for when
+        that body starts (the path on which a check passed)."""
         # A loop body runs twice so that values carried around the loop are seen;
         # nested loops run once past depth 2, keeping the cost linear.
         passes = 2 if loop and self._loop_depth < 2 else 1
@@ -535,8 +695,11 @@ class FlowBuilder:
         before = self.consts
         agreed: dict | None = None
         lengths = {k for k in before if k.endswith(_LEN)}
-        for body in bodies:
+        for i, body in enumerate(bodies):
             branch = dict(env)
+            for name, categories in (prepare or {}).get(i, ()):
+                if name in branch:
+                    branch[name] = _clean(branch[name], categories) if categories is not None else {}
             self.consts = dict(before)
             for _ in range(passes):
                 self._block(body, branch, scope)
@@ -608,10 +771,21 @@ class FlowBuilder:
                         env[key] = self.expr(v, env)
         elif isinstance(target, (ast.Tuple, ast.List)):
             elements = value_node.elts if isinstance(value_node, (ast.Tuple, ast.List)) else None
+            call = value_node.value if isinstance(value_node, ast.Await) else value_node
+            site = None
+            if isinstance(call, ast.Call) and not any(isinstance(e, ast.Starred) for e in target.elts):
+                site = f"call:{self.path}:{call.lineno}:{call.col_offset}:{call.end_lineno}:{call.end_col_offset}"
+                if site in value and site in self.graph.sites:
+                    # sql, params = build(): each name gets its item of what build() returns
+                    self.graph.sites[site]["unpack"] = len(target.elts)
+                else:
+                    site = None
             for i, element in enumerate(target.elts):
                 part = value
                 if elements is not None and len(elements) == len(target.elts):
                     part = self.expr(elements[i], env)
+                elif site is not None:
+                    part = {**{o: t for o, t in value.items() if o != site}, f"{site}#{i}": value[site]}
                 self._assign(element, part, env, line, None)
         elif isinstance(target, ast.Starred):
             self._assign(target.value, value, env, line, None)
@@ -653,6 +827,8 @@ class FlowBuilder:
         return origin
 
     def _flow(self, taint: Taint, target: str, line: int, text: str) -> None:
+        if self.dead:
+            return
         for origin, (steps, clean) in taint.items():
             key = (origin, target)
             if key in self._edge_keys:
@@ -668,6 +844,8 @@ class FlowBuilder:
 
     def _sink(self, node: ast.AST, category: str, callee: str, taint: Taint, what: str) -> None:
         line = node.lineno
+        if self.dead:
+            taint = {}
         if category in VERDICT_CATEGORIES:
             key = f"{line}:{node.col_offset}:{category}"
             safe = all(category in clean for _, clean in taint.values())
@@ -708,7 +886,7 @@ class FlowBuilder:
                 if kind is not None:
                     return {self._source(node, kind, qual): ((), frozenset())}
                 return _UNKNOWN
-            if node.id in self.known_names or node.id in BUILTIN_NAMES:
+            if node.id in self.known_names or node.id in BUILTIN_NAMES or node.id in self.mappings:
                 return {}
             return _UNKNOWN  # a global or closure variable: whatever it holds
         if isinstance(node, ast.Attribute):
@@ -765,6 +943,12 @@ class FlowBuilder:
             kind = self.kb.attribute_source(qual)
             if kind is not None:
                 return {self._source(node, kind, qual): ((), frozenset())}
+            if self.kb.object_source(qual.rpartition(".")[0]) is not None:
+                # an attribute of a request object or module that is not among its listed
+                # sources: sys.executable, request.scope["root_path"], request.app.state
+                # are the process's and the server's own values, not the caller's data
+                self.expr(base, env)
+                return _UNKNOWN
         return self.expr(base, env)
 
     def _dict(self, node: ast.Dict, env) -> Taint:
@@ -812,6 +996,15 @@ class FlowBuilder:
             qual = f"{self.func.rsplit('.', 1)[0]}.{func.attr}"
             method_call = True
         everything = _union(receiver, *args, *kwargs.values())
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "get"
+            and isinstance(func.value, ast.Name)
+            and func.value.id in self.mappings
+            and func.value.id not in env
+        ):
+            # MODES.get(name, "default"): one of the mapping's constants, or the default
+            return _union(*args[1:2], kwargs.get("default", {}))
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and node.args:
             holder = func.value.id
             if func.attr == "get":
@@ -914,8 +1107,13 @@ class FlowBuilder:
                 for spec in kb.sinks.get(inherited, ()):
                     self._check_sink(node, inherited, spec, receiver, args, kwargs)
         cats = kb.sanitizers.get(qual)
+        if cats is None:  # quote_identifier(name), self._quote_ident(table)
+            cats = kb.sanitizer_names.get(qual.rpartition(".")[2].lstrip("_").lower())
         if cats is not None:
             return _clean(everything, cats) if cats else {}
+        if qual in kb.receiver_only or self._chained_on_statement(qual):
+            # sql.SQL(template).format(value): the values are quoted as literals
+            return _step(receiver, node.lineno, f"through {qual}()")
         if "escape" in qual.rpartition(".")[2].lower():  # escape_html(), escape_for_html()...
             return _clean(everything, _ESCAPED)
         if qual in kb.non_propagating:
@@ -946,6 +1144,19 @@ class FlowBuilder:
             and (head.id == "self" or self.ctx.variable_type(head.id) is not None)
         )
         return self._site(node, qual, on_object, receiver if isinstance(func, ast.Attribute) else {}, args, kwargs)
+
+    def _chained_on_statement(self, qual: str) -> bool:
+        """``update(table).where(...).values(data)``: a method chained on a statement
+        builder binds its arguments as parameters."""
+        statements = self.kb.statements
+        if not statements:
+            return False
+        owner = qual.rpartition(".")[0]
+        while owner:
+            if owner in statements:
+                return True
+            owner = owner.rpartition(".")[0]
+        return False
 
     def _site(self, node: ast.Call, qual: str, on_object: bool, receiver, args, kwargs) -> Taint:
         """A call into the project, resolved when the graphs are joined.
@@ -1022,6 +1233,7 @@ _VALIDATORS = frozenset(
 
 
 _PATH_CATEGORIES = frozenset({"path-traversal", "path-traversal-write", "path-probe"})
+_ALL_CATEGORIES = frozenset(CATEGORIES)
 _URL_CATEGORIES = frozenset({"open-redirect", "ssrf"})
 _QUOTE_CATEGORIES = frozenset({"xpath-injection", "sql-injection", "cypher-injection"})
 # Characters whose presence makes a check reject the value, and what that rules out.
@@ -1035,16 +1247,35 @@ _REJECTED_MARKERS = (
 )
 
 
-def _guarded_names(node: ast.If) -> list[tuple[str, frozenset[str] | None]]:
+def _guarded_names(node: ast.If, fallback: bool = False) -> list[tuple[str, frozenset[str] | None]]:
     """Names validated by ``if not check(x): raise/return`` (or ``if x not in ALLOWED``).
 
     After such a statement the rest of the function only runs with a value that passed
-    the check: an allowlist membership, a regular-expression match, a prefix test."""
+    the check: an allowlist membership, a regular-expression match, a prefix test.
+    With ``fallback``, the statements are those that replace the value instead
+    (``if theme not in THEMES: theme = "auto"``): the names the body assigns to last."""
     body = node.body
-    if node.orelse or not body or not isinstance(body[-1], (ast.Raise, ast.Return, ast.Continue)):
+    if node.orelse or not body:
         return []
-    tests = node.test.values if isinstance(node.test, ast.BoolOp) and isinstance(node.test.op, ast.Or) else [node.test]
+    if fallback:
+        last = body[-1]
+        if not (isinstance(last, ast.Assign) and len(last.targets) == 1 and isinstance(last.targets[0], ast.Name)):
+            return []
+        replaced = last.targets[0].id
+    elif not isinstance(body[-1], (ast.Raise, ast.Return, ast.Continue)):
+        return []
+    test = node.test
+    truth: set[str] | None = None
+    # if name and (...): raise -> an empty name is harmless, any other passed the checks
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        rest = [v for v in test.values if not _truthiness(v)]
+        if len(rest) != 1:
+            return []
+        truth = {v.id if isinstance(v, ast.Name) else v.left.id for v in test.values if _truthiness(v)}
+        test = rest[0]
+    tests = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or) else [test]
     names: list[tuple[str, frozenset[str] | None]] = []
+    rejected: dict[str, set[str]] = {}
     for test in tests:  # if not a(x) or not b(x): raise -> both held afterwards
         names += _failed_check(test)
         # if ".." in path: raise -> the path cannot climb out of its directory;
@@ -1057,11 +1288,32 @@ def _guarded_names(node: ast.If) -> list[tuple[str, frozenset[str] | None]]:
             and isinstance(test.left.value, str)
             and isinstance(test.comparators[0], ast.Name)
         ):
+            name = test.comparators[0].id
+            rejected.setdefault(name, set()).update(m for m in ("/", "\\") if m in test.left.value)
             categories = frozenset().union(
                 *(cats for marker, cats in _REJECTED_MARKERS if marker in test.left.value)
             )
             if categories:
-                names.append((test.comparators[0].id, categories))
+                names.append((name, categories))
+        # if name.startswith("."): raise; if os.path.isabs(name): raise
+        if isinstance(test, ast.Call):
+            func = test.func
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr == "startswith"
+                and isinstance(func.value, ast.Name)
+                and test.args
+                and isinstance(test.args[0], ast.Constant)
+                and test.args[0].value in (".", "..", "/")
+            ):
+                rejected.setdefault(func.value.id, set()).add("lead" + test.args[0].value)
+            elif (
+                isinstance(func, ast.Attribute)
+                and func.attr == "isabs"
+                and len(test.args) == 1
+                and isinstance(test.args[0], ast.Name)
+            ):
+                rejected.setdefault(test.args[0].id, set()).add("/")
         # if url.netloc not in ALLOWED: return -> the URL's host is allowlisted
         if (
             isinstance(test, ast.Compare)
@@ -1072,7 +1324,72 @@ def _guarded_names(node: ast.If) -> list[tuple[str, frozenset[str] | None]]:
             and isinstance(test.left.value, ast.Name)
         ):
             names.append((test.left.value.id, _URL_CATEGORIES))
+    for name, markers in rejected.items():
+        # no separator and no leading dot: a single name inside the directory
+        if "/" in markers and ("lead." in markers or "lead.." in markers):
+            names.append((name, _PATH_CATEGORIES))
+    if truth is not None:
+        names = [(n, c) for n, c in names if n in truth]
+    if fallback:
+        return [(n, c) for n, c in names if n == replaced]
     return names
+
+
+def _tuple_arity(node: ast.AST) -> int:
+    """The length of the tuples a function returns when every return gives one."""
+    sizes = {
+        len(sub.value.elts) if isinstance(sub.value, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in sub.value.elts) else -1
+        for sub in _shallow_walk(node)
+        if isinstance(sub, ast.Return) and sub is not node
+    }
+    return sizes.pop() if len(sizes) == 1 and -1 not in sizes else 0
+
+
+def _validated_params(node: ast.AST, params: list[str]) -> dict[str, object]:
+    """Parameters a function raises for unless they pass a check, before it can return:
+    {param: "*" (any category) or [categories]}. A call of it as a statement checks
+    the caller's argument."""
+    out: dict[str, object] = {}
+    names = {p.lstrip("*") for p in params}
+    for stmt in node.body:
+        if isinstance(stmt, ast.If) and stmt.body and isinstance(stmt.body[-1], ast.Raise):
+            for name, categories in _guarded_names(stmt):
+                if name in names:
+                    if categories is None:
+                        out[name] = "*"
+                    elif out.get(name) != "*":
+                        out[name] = sorted(set(out.get(name, ())) | categories)
+        for sub in _shallow_walk(stmt):
+            if isinstance(sub, (ast.Return, ast.Yield, ast.YieldFrom)) or (
+                isinstance(sub, (ast.Name)) and isinstance(sub.ctx, ast.Store) and sub.id in names
+            ):
+                return out  # a return may come first; a parameter may be rebound
+    return out
+
+
+def _shallow_walk(node: ast.AST):
+    """ast.walk without descending into nested functions, classes and lambdas."""
+    todo = [node]
+    while todo:
+        cur = todo.pop()
+        yield cur
+        for child in ast.iter_child_nodes(cur):
+            if not isinstance(child, (*_FUNCS, ast.ClassDef, ast.Lambda)):
+                todo.append(child)
+
+
+def _truthiness(node: ast.AST) -> bool:
+    """``name`` or ``name is not None`` as a condition: true for any non-empty value."""
+    if isinstance(node, ast.Name):
+        return True
+    return (
+        isinstance(node, ast.Compare)
+        and len(node.ops) == 1
+        and isinstance(node.ops[0], ast.IsNot)
+        and isinstance(node.left, ast.Name)
+        and isinstance(node.comparators[0], ast.Constant)
+        and node.comparators[0].value is None
+    )
 
 
 def _failed_check(test: ast.AST) -> list[tuple[str, frozenset[str] | None]]:
@@ -1136,7 +1453,7 @@ def _regex_guards(pattern, method: str) -> frozenset[str] | None:
         compiled = re.compile(pattern)
     except (re.error, RecursionError, OverflowError):
         return None
-    test = compiled.fullmatch if method == "fullmatch" else compiled.match
+    test = {"fullmatch": compiled.fullmatch, "search": compiled.search}.get(method, compiled.match)
     return frozenset(
         category for category, probes in _PROBES.items() if not any(test(p) for p in probes)
     )
@@ -1211,6 +1528,17 @@ def _item_key(name: str, key: ast.AST) -> str | None:
     return None
 
 
+# Flags that are true only for type checkers, never when the code runs.
+_NEVER_AT_RUNTIME = frozenset({"typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"})
+
+
+def _dotted_text(node: ast.AST) -> str:
+    """``a.b.c`` as written (a consts key for an attribute chain)."""
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted_text(node.value)}.{node.attr}"
+    return node.id if isinstance(node, ast.Name) else "?"
+
+
 class _NotConstant(Exception):
     pass
 
@@ -1242,6 +1570,8 @@ def _fold(node: ast.AST, consts: dict, depth: int):
         return node.value
     if isinstance(node, ast.Name) and node.id in consts:
         return consts[node.id]
+    if isinstance(node, ast.Attribute) and _dotted_text(node) in consts:
+        return consts[_dotted_text(node)]
     if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
         left, right = _fold(node.left, consts, depth + 1), _fold(node.right, consts, depth + 1)
         if not (isinstance(left, int) and isinstance(right, int)) or abs(left) > 1 << 64 or abs(right) > 1 << 64:
@@ -1263,9 +1593,18 @@ def _fold(node: ast.AST, consts: dict, depth: int):
         if not isinstance(value, str) or type(index) is not int or not -len(value) <= index < len(value):
             raise _NotConstant
         return value[index]
-    if isinstance(node, ast.BoolOp):
-        values = [bool(_fold(v, consts, depth + 1)) for v in node.values]
-        return all(values) if isinstance(node.op, ast.And) else any(values)
+    if isinstance(node, ast.BoolOp):  # short-circuits: False and x, True or x
+        decisive = isinstance(node.op, ast.Or)
+        unknown = False
+        for v in node.values:
+            try:
+                if bool(_fold(v, consts, depth + 1)) is decisive:
+                    return decisive
+            except _NotConstant:
+                unknown = True
+        if unknown:
+            raise _NotConstant
+        return not decisive
     raise _NotConstant
 
 
@@ -1317,6 +1656,44 @@ def _known_names(tree: ast.Module) -> frozenset[str]:
         elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
             literal[stmt.target.id] = False
     return frozenset(names | {n for n, ok in literal.items() if ok})
+
+
+def _constant_mappings(tree: ast.Module, known: frozenset[str]) -> frozenset[str]:
+    """Module-level dicts bound once to constant keys and values (literals, functions,
+    classes, constants and attributes of them) and never changed: ``MAP[key]`` and
+    ``MAP.get(key, default)`` are one of those values (an unknown key raises)."""
+    candidates: dict[str, int] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, ast.Dict):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            value = stmt.value
+            constant = all(isinstance(k, ast.Constant) for k in value.keys) and all(
+                _is_literal(v) or _static_name(v, known) for v in value.values
+            )
+            for t in targets:
+                if isinstance(t, ast.Name):
+                    candidates[t.id] = candidates.get(t.id, 0) + (1 if constant else 2)
+    names = {n for n, count in candidates.items() if count == 1}
+    if not names:
+        return frozenset()
+    for node in ast.walk(tree):  # stores elsewhere: MAP[k] = v, MAP.update(...), global MAP
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            if isinstance(node.value, ast.Name):
+                names.discard(node.value.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in _MUTATORS | {"pop", "clear", "popitem"}:
+            names.discard(node.value.id)
+        elif isinstance(node, ast.Global):
+            names.difference_update(node.names)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id in names and node.col_offset:
+            names.discard(node.id)  # rebound inside a function, a class or a block
+    return frozenset(names)
+
+
+def _static_name(node: ast.AST, known: frozenset[str]) -> bool:
+    """A function, class or literal constant of the module, or an attribute of one."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id in known
 
 
 def _is_literal(node: ast.AST) -> bool:

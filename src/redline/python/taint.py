@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from redline.knowledge.taint import TaintKnowledge
+from redline.knowledge.taint import CATEGORIES, TaintKnowledge
 from redline.model import Finding, Location, TaintStep
 from redline.python.flows import BUILDERS, MITIGATED, UNKNOWN, VERDICT_CATEGORIES
 from redline.severity import DEFAULT_THREAT_MODELS, THREAT_MODELS, decide, dropped
@@ -211,6 +211,16 @@ def link(graph: Graph, index, kb: TaintKnowledge) -> None:
             if callee is None or (callee.endswith(".__init__") and not name.endswith(".__init__")):
                 # an unknown function's result, or a new object: data the code does not show
                 graph.add(UNKNOWN, site, ())
+        unpack = info.get("unpack")
+        if unpack:
+            # a, b = f(): item by item when every callee returns tuples of that length
+            itemwise = bool(callees) and all(graph.functions[c][1].get("tuple") == unpack for c in callees)
+            for i in range(unpack):
+                if itemwise:
+                    for c in callees:
+                        graph.add(f"ret:{c}#{i}", f"{site}#{i}", (), marker=("ret", site))
+                else:
+                    graph.add(site, f"{site}#{i}", ())
         prefix = f"arg:{site}:"
         keys = graph.site_keys.get(site, ())
         if not callees:
@@ -229,7 +239,32 @@ def link(graph: Graph, index, kb: TaintKnowledge) -> None:
                 graph.sources[sid] = (path, {"kind": kind, "line": info["line"], "desc": f"{name}()"})
                 graph.add(sid, site, ())
             _bind_arguments(graph, site, callee, keys)
+        if info.get("checked") and len(callees) == 1 and site not in graph.name_only:
+            _mark_checked(graph, site, callees[0], info["checked"])
     _entry_sources(graph, resolver, kb)
+
+
+def _mark_checked(graph: Graph, site: str, callee: str, keys: list[str]) -> None:
+    """``check(name)`` as a statement: the callee raises unless its parameter passes a
+    check, so the caller's data flowing on through ``chk:site:key`` is checked."""
+    validates = graph.functions[callee][1].get("validates")
+    if not validates:
+        return
+    params = graph.functions[callee][1]["params"]
+    plain = [p for p in params if not p.startswith("*")]
+    offset = 1 if plain and plain[0] in ("self", "cls") else 0
+    for key in keys:
+        param = plain[int(key) + offset] if key.isdigit() and int(key) + offset < len(plain) else key
+        checked = validates.get(param)
+        if checked is None:
+            continue
+        categories = frozenset(CATEGORIES) if checked == "*" else frozenset(checked)
+        node = f"chk:{site}:{key}"
+        for frm in graph.reverse().get(node, ()):
+            graph.adjacency[frm] = [
+                (to, steps, clean | categories if to == node else clean, marker)
+                for to, steps, clean, marker in graph.adjacency[frm]
+            ]
 
 
 def _bind_arguments(graph: Graph, site: str, callee: str, keys) -> None:
@@ -273,33 +308,35 @@ def _entry_sources(graph: Graph, resolver: Resolver, kb: TaintKnowledge) -> None
             named = kb.source_params.get(f"{ancestor}.{method}", {})
             if kind is None and not named:
                 continue
+            typed = info.get("typed", {})
             for p in info["params"]:
                 bare = p.lstrip("*")
                 p_kind = named.get(bare) or kind
-                if p_kind is None or bare in ("self", "cls"):
+                if p_kind is None or bare in ("self", "cls") or typed.get(p) == "*":
                     continue
                 sid = f"src:{path}:{info['line']}:0:{bare}"
                 graph.sources[sid] = (
                     path,
                     {"kind": p_kind, "line": info["line"], "desc": f"parameter {bare!r} of {ancestor}.{method} override"},
                 )
-                graph.add(sid, f"param:{qual}:{p}", ())
+                graph.add(sid, f"param:{qual}:{p}", (), frozenset(typed.get(p, ())))
             break
     # Entry points of a library: public functions nothing in the project calls take
     # their arguments from whoever uses the library (weaker evidence: one level lower).
     for qual, (path, info) in graph.functions.items():
         if qual in called or not _public(qual):
             continue
+        typed = info.get("typed", {})
         for p in info["params"]:
             bare = p.lstrip("*")
-            if bare in ("self", "cls"):
+            if bare in ("self", "cls") or typed.get(p) == "*":
                 continue
             sid = f"src:{path}:{info['line']}:api:{bare}"
             graph.sources[sid] = (
                 path,
                 {"kind": "api-parameter", "line": info["line"], "desc": f"parameter {bare!r} of {qual.rsplit('.', 1)[-1]}()"},
             )
-            graph.add(sid, f"param:{qual}:{p}", ())
+            graph.add(sid, f"param:{qual}:{p}", (), frozenset(typed.get(p, ())))
 
 
 def _public(qual: str) -> bool:
