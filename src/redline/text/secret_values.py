@@ -70,15 +70,16 @@ _CASE_CHANGE = re.compile(r"[a-z][A-Z]")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 
-def names_credential(value: str) -> bool:
+def names_credential(value: str, *, password_like: bool = False) -> bool:
     """A value that is itself the name of a credential: a header, an environment
     variable, an enum member or a class (``X-Api-Token``, ``_SSH_PASSWORD``,
-    ``ApiKeyAuthProperties``): an identifier of two or more words, none of them a
-    number, one of them a credential word."""
+    ``ApiKeyAuthProperties``): an identifier of two or more words (three for a
+    password, which people do make of words), none of them a number, one of them a
+    credential word."""
     if not _IDENTIFIER.match(value):
         return False
     words = name_words(value)
-    if len(words) < 2 or not all(w.isalpha() for w in words):
+    if len(words) < (3 if password_like else 2) or not all(w.isalpha() for w in words):
         return False
     k = secrets()
     return any(w in k.terminal or w == "key" for w in words)
@@ -138,7 +139,7 @@ def secret_value(value: str, name: str, kind: str) -> bool:
         return False  # paths and URLs (URLs with credentials are a separate rule)
     if not password_like and (_LABEL.match(stripped) or not _mixed(stripped)):
         return False  # a name or marker ("x-api-key", "#bygroup", "_sa_default"), not a key
-    if names_credential(stripped):
+    if names_credential(stripped, password_like=password_like):
         return False  # "X-Api-Token", "ApiKeyAuthProperties": the name of one
     if "{" in stripped and "}" in stripped:
         return False  # a format template

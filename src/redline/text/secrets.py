@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from redline.knowledge import secrets
 from redline.model import Finding, Rule
 from redline.rules.connections import AUTH006, uri_evidence
 from redline.rules.credentials import CRED001, provider_evidence
@@ -55,12 +56,13 @@ def scan_text(rel: str, text: str, kind: str, enabled: frozenset[str]) -> list[F
         found.append(line_finding(rule, rel, number, col, message, snippet, evidence=evidence))
 
     in_fence = False
+    anchor = secrets().any_anchor
     for number, line in enumerate(lines, start=1):
         if kind == "markdown" and _FENCE.match(line):
             in_fence = not in_fence
             continue
         # the next line too: a key block's material starts on the line after its header
-        following = lines[number] if number < len(lines) else ""
+        following = lines[number] if number < len(lines) and anchor.search(line) else ""
         for hit in provider_hits(f"{line}\n{following}" if following else line):
             if hit.start < len(line):
                 shown = hit.text[: len(line) - hit.start]  # the part on this line
