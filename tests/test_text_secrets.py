@@ -132,3 +132,17 @@ def test_a_password_that_is_a_word_does_not_mask_the_message(tmp_path):
     assert by_name["password"].message == "literal credential in default of parameter 'password'"
     assert '"default"' not in by_name["password"].snippet
     assert "Zx9-Qw7-Lm3-Rt5" not in by_name["secret_key"].snippet + by_name["secret_key"].message
+
+
+def test_public_ingestion_keys_are_low_and_key_blocks_need_key_material(tmp_path):
+    text = (
+        "POSTHOG_API_KEY=phc_Q7wFAKEz3Lm9TzW4vR1xN8bK3yPd6sJ0gUaJ\n"
+        "SENTRY_DSN=https://public:Q7wFAKEz3Lm9@o12345.ingest.sentry.io/678\n"
+        "BILLING_API_KEY=Q7wFAKEz3Lm9TzW4vR1xN8bK3yPd6\n"
+        'PEM_HEADER="-----BEGIN RSA PRIVATE KEY-----"\n'
+        'SIGNING_KEY="-----BEGIN RSA PRIVATE KEY-----\\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0t"\n'
+    )
+    result = _scan(tmp_path, "app.env", text)
+    got = sorted((f.location.line, f.rule_id, f.severity.name) for f in result.findings)
+    assert got == [(1, "CRED001", "LOW"), (2, "AUTH006", "LOW"), (3, "CRED001", "HIGH"), (5, "CRED001", "CRITICAL")]
+    assert all(f.evidence for f in result.findings if f.severity is Severity.LOW)

@@ -51,6 +51,12 @@ class SecretKnowledge:
     min_entropy_password: float
     min_entropy_token: float
     leaks: dict[str, frozenset[str]]
+    placeholder_words: frozenset[str]
+    absence_words: frozenset[str]
+    public_values: re.Pattern[str]
+    public_name_words: frozenset[str]
+    public_hosts: tuple[str, ...]
+    hashes: dict[str, frozenset[str]]
 
 
 def string_list(value: object, where: str) -> list[str]:
@@ -91,7 +97,7 @@ def secrets() -> SecretKnowledge:
             Provider(p["name"], re.compile(p["pattern"]), p.get("severity", "CRITICAL").upper(), tuple(p["anchors"]))
             for p in providers
         )
-        leaks = data["leaks"]
+        leaks, public, hashes = data["leaks"], data["public"], data["hashes"]
         bad = [p.name for p in compiled if p.severity not in ("CRITICAL", "HIGH", "MEDIUM", "LOW")]
         bad += [p.name for p in compiled if not p.anchors or not all(isinstance(a, str) and a for a in p.anchors)]
         if bad:
@@ -112,6 +118,12 @@ def secrets() -> SecretKnowledge:
             min_entropy_password=float(values["min_entropy_password"]),
             min_entropy_token=float(values["min_entropy_token"]),
             leaks={key: _exact(leaks, key) for key in leaks},
+            placeholder_words=_strings(values, "placeholder_words", "values"),
+            absence_words=_strings(values, "absence_words", "values"),
+            public_values=re.compile("|".join(f"(?:{p})" for p in string_list(public["values"], "secrets.toml: public.values"))),
+            public_name_words=_strings(public, "name_words", "public"),
+            public_hosts=tuple(_strings(public, "hosts", "public")),
+            hashes={key: _strings(hashes, key, "hashes") for key in hashes},
         )
     except (KeyError, TypeError, re.error) as exc:
         raise KnowledgeError(f"knowledge/secrets.toml: invalid ({exc!r})") from None

@@ -13,8 +13,10 @@ from redline.rules.common import argument, string_value
 from redline.rules.credentials import report
 from redline.rules.registry import check, define
 from redline.text.secret_values import (
+    UriPassword,
     credential_kind,
     provider_of,
+    public_host,
     real_uri_password,
     secret_value,
     uri_passwords,
@@ -28,14 +30,16 @@ AUTH006 = define(
     severity=Severity.HIGH,
     confidence=Confidence.HIGH,
     cwe=798,
+    impacts={"loopback": Severity.MEDIUM},
     what="""
 A password written into a connection URI (`postgresql://user:password@host`,
 `mongodb+srv://`, `redis://:password@`, `amqp://`, `bolt://`/`neo4j://`), in Python
 strings and in configuration files. A URI whose password is interpolated from a
 variable (`f"postgresql://{user}:{password}@{host}"`) is reported at MEDIUM: the
 secret is no longer in the code, but the URI that carries it is logged, shown in
-error messages and copied into settings dumps. Placeholders (`${DB_PASSWORD}`,
-`<password>`, `user:password@`) are not reported.
+error messages and copied into settings dumps. A password for a loopback host is
+MEDIUM (variant `loopback`); the public key of an error-reporting DSN is LOW.
+Placeholders (`${DB_PASSWORD}`, `<password>`, `user:password@`) are not reported.
 """,
     why="""
 Connection URIs travel: into logs and tracebacks, into `to_dict()` snapshots, into
@@ -161,6 +165,18 @@ def _neo4j_advice(scheme: str) -> str:
     return "; pass auth=(user, password) to GraphDatabase.driver instead" if scheme in _NEO4J else ""
 
 
+def uri_evidence(uri: UriPassword) -> tuple[str, ...]:
+    """Evidence of a literal password in a URI: a loopback host, a public DSN key."""
+    if public_host(uri.host):
+        return ("public-key",)
+    return ("variant:loopback",) if uri.loopback else ()
+
+
+# A password interpolated from a variable: what it holds is not shown, the URI that
+# carries it is a review item.
+_INTERPOLATED = ("unknown-data",)
+
+
 def _is_docstring(ctx, node: ast.AST) -> bool:
     stmt = ctx.stmt
     return isinstance(stmt, ast.Expr) and stmt.value is node
@@ -171,15 +187,8 @@ def uri_literal(ctx, node: ast.Constant) -> None:
     if not isinstance(node.value, str) or "://" not in node.value or _is_docstring(ctx, node):
         return
     for uri in uri_passwords(node.value):
-        severity = Severity.MEDIUM if uri.loopback else None
-        report(
-            ctx,
-            AUTH006,
-            node,
-            f"password written into a {uri.scheme}:// URI{_neo4j_advice(uri.scheme)}",
-            severity=severity,
-            secret=uri.password,
-        )
+        message = f"password written into a {uri.scheme}:// URI{_neo4j_advice(uri.scheme)}"
+        report(ctx, AUTH006, node, message, evidence=uri_evidence(uri), secret=uri.password)
         return
 
 
@@ -193,14 +202,8 @@ def uri_fstring(ctx, node: ast.JoinedStr) -> None:
     for m in _URI_SLOTS.finditer(text):
         password, scheme = m["password"], m["scheme"].lower()
         if _SLOT in password:
-            report(
-                ctx,
-                AUTH006,
-                node,
-                f"password interpolated into a {scheme}:// URI{_neo4j_advice(scheme)}",
-                severity=Severity.MEDIUM,
-                confidence=Confidence.MEDIUM,
-            )
+            message = f"password interpolated into a {scheme}:// URI{_neo4j_advice(scheme)}"
+            report(ctx, AUTH006, node, message, evidence=_INTERPOLATED)
         elif text[m.end() : m.end() + 1] in (_SLOT, "") and real_uri_password(password, m["user"]):
             # host interpolated: the literal piece alone was not a whole URI
             report(ctx, AUTH006, node, f"password written into a {scheme}:// URI", secret=password)
@@ -287,7 +290,7 @@ def _templated_uri(ctx, node: ast.AST, text: str, slots: list[ast.AST | None]) -
                        secret=value)
             return
         report(ctx, AUTH006, node, f"password formatted into a {scheme}:// URI{_neo4j_advice(scheme)}",
-               severity=Severity.MEDIUM, confidence=Confidence.MEDIUM)
+               evidence=_INTERPOLATED)
         return
 
 

@@ -21,7 +21,7 @@ from redline.python.names import dotted
 from redline.rules.common import own_nodes, string_value
 from redline.rules.credentials import report
 from redline.rules.registry import check, define
-from redline.text.secret_values import credential_kind, name_words
+from redline.text.secret_values import credential_kind, name_words, secret_value
 
 CRED002 = define(
     "CRED002",
@@ -31,13 +31,17 @@ CRED002 = define(
     severity=Severity.CRITICAL,
     confidence=Confidence.MEDIUM,
     cwe=532,
+    impacts={"holder": Severity.MEDIUM},
     what="""
 A credential reaching `logging`/`logger.*`, `print`, `warnings.warn`, an exception
 message or a tracing span: credential-named variables, parameters, attributes, fields
 and dictionary items, credential-named environment variables, `Authorization` headers
 and values built from any of these (f-strings, `%`, `.format`, concatenation).
-Masked or reduced values (`mask(key)`, `key[:4]`, `len(key)`, `bool(key)`) are not
-reported.
+Masked or reduced values (`mask(key)`, `key[:4]`, `len(key)`, `bool(key)`), hashed
+ones (`hashed_password`), names bound to a literal that is no secret (the name of an
+environment variable or a header), paths of credential files and a bare `credential`
+(in AI code an identity object or the name of one) are not reported. An object holding
+credentials (`creds`) whose printed form may show them is MEDIUM (variant `holder`).
 """,
     why="""
 Logs, consoles and traces are copied to log shippers, dashboards, support tickets and
@@ -162,6 +166,52 @@ def _leak_words() -> dict[str, frozenset[str]]:
 # -- what is a secret -----------------------------------------------------------------
 
 
+def _secret_name(name: str) -> bool:
+    """A name that holds a secret value. A bare ``credential`` (and the other
+    ``object_words``) is in AI code an identity object or the name of one: printed, it
+    shows no secret. Names known to hold a file path do not hold the secret either."""
+    kind = credential_kind(name, strict=True)
+    if kind is None or name.lower() in _leak_words()["path_names"]:
+        return False
+    return not (kind in _leak_words()["object_words"] and name_words(name)[-1] == kind)
+
+
+def _not_secret_value(node: ast.AST | None) -> bool:
+    """A value that is no secret whatever the name it is bound to: a string literal that
+    is not secret-shaped (an environment variable's or a header's name), or a path."""
+    literal = string_value(node)
+    if literal is not None:
+        return not secret_value(literal, "password", "password")
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        return _not_secret_value(node.left) or _path_call(node.left)
+    return _path_call(node)
+
+
+def _path_call(node: ast.AST | None) -> bool:
+    """``Path(...)``, ``os.path.join(...)``, ``Path.home() / ...``, ``p.expanduser()``."""
+    if not isinstance(node, ast.Call):
+        return False
+    parts = dotted(node.func) or []
+    if not parts and isinstance(node.func, ast.Attribute):
+        parts = [node.func.attr]
+    return bool(parts) and (parts[-1] in _leak_words()["path_calls"] or "path" in parts[:-1])
+
+
+def _literal_labels(body) -> set[str]:
+    """Credential-named names bound only to values that are no secret (a literal that is
+    not secret-shaped, a path)."""
+    labels: set[str] = set()
+    others: set[str] = set()
+    for node in body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                if isinstance(t, ast.Name) and _secret_name(t.id):
+                    label = not isinstance(node, ast.AugAssign) and _not_secret_value(node.value)
+                    (labels if label else others).add(t.id)
+    return labels - others
+
+
 class _Secrets:
     """Secret-holding names of one function, and the judge of expressions in it."""
 
@@ -170,13 +220,15 @@ class _Secrets:
         self.names: dict[str, str] = {}  # name -> "value" | "serialized"
         self.loop_vars: set[str] = set()
         self.fn = fn
+        self.labels: set[str] = set(_MODULE_LABELS.get(ctx, ()))
         if fn is None:
             return
         args = fn.args
         for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
-            if credential_kind(a.arg, strict=True):
+            if _secret_name(a.arg) and not _path_annotation(a.annotation):
                 self.names[a.arg] = "value"
         body = list(_own_statements(fn))
+        self.labels |= _literal_labels(body)
         for node in body:
             if isinstance(node, (ast.For, ast.AsyncFor)):
                 self.loop_vars |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
@@ -194,14 +246,16 @@ class _Secrets:
         if isinstance(node, ast.Name):
             if node.id in self.loop_vars:
                 return None
-            return self.names.get(node.id) or _named_kind(node.id)
+            if node.id in self.names:
+                return self.names[node.id]
+            return None if node.id in self.labels else _named_kind(node.id)
         if isinstance(node, ast.Attribute):
             return _named_kind(node.attr)
         if isinstance(node, ast.Subscript):
             if isinstance(node.slice, ast.Slice):
                 return None  # key[:4]
             key = string_value(node.slice)
-            if key and (credential_kind(key, strict=True) or key.lower() == "authorization"):
+            if key and (_secret_name(key) or key.lower() == "authorization"):
                 return "value"
             return None
         if isinstance(node, ast.JoinedStr):
@@ -217,7 +271,7 @@ class _Secrets:
                 name = string_value(key) or ""
                 if name.lower() == "authorization" and not isinstance(value, ast.Constant):
                     return "value"
-                if credential_kind(name, strict=True) and not isinstance(value, ast.Constant):
+                if _secret_name(name) and not isinstance(value, ast.Constant):
                     return "value"
                 inner = self.kind(value)
                 if inner:
@@ -236,10 +290,10 @@ class _Secrets:
         qual = self.ctx.qualname(func) or ""
         if qual in _GET_ENV or name.endswith(("get_env_var", "getenv")):
             env = string_value(node.args[0]) if node.args else None
-            return "value" if env and credential_kind(env, strict=True) else None
+            return "value" if env and _secret_name(env) else None
         if isinstance(func, ast.Attribute) and name == "get" and node.args:
             key = string_value(node.args[0])
-            return "value" if key and credential_kind(key, strict=True) else None
+            return "value" if key and _secret_name(key) else None
         if name in _leak_words()["serialize_methods"] and isinstance(func, ast.Attribute):
             told = {kw.arg for kw in node.keywords} & {"include_secure_params", "exclude", "include"}
             if _include_secure(node) or (not told and self._holder(func.value)):
@@ -264,9 +318,19 @@ class _Secrets:
         return bool(words & _leak_words()["holder_words"])
 
 
+def _path_annotation(annotation: ast.AST | None) -> bool:
+    """``Path``, ``os.PathLike``, ``str | Path``: a parameter holding a file's path."""
+    if annotation is None:
+        return False
+    return any(
+        (isinstance(n, ast.Name) and n.id.endswith("Path")) or (isinstance(n, ast.Attribute) and n.attr.endswith("Path"))
+        for n in ast.walk(annotation)
+    ) or (isinstance(annotation, ast.Constant) and isinstance(annotation.value, str) and "Path" in annotation.value)
+
+
 def _named_kind(name: str) -> str | None:
     """"value" for a credential name, "holder" for a credentials object."""
-    if credential_kind(name, strict=True):
+    if _secret_name(name):
         return "value"
     words = name_words(name)
     return "holder" if words and words[-1] in _leak_words()["logged_holders"] else None
@@ -312,6 +376,16 @@ def _secrets_here(ctx) -> _Secrets:
     if not isinstance(found, _Secrets):
         found = per_file[ctx.scope] = _Secrets(ctx, found)
     return found
+
+
+# Per file: the module's names bound to a literal that is no secret.
+_MODULE_LABELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@check(CRED002, CRED003, nodes=(ast.Module,))
+def module_labels(ctx, node: ast.Module) -> None:
+    """``ENV_API_TOKEN = "API_TOKEN"``: a name a message may show, not a secret."""
+    _MODULE_LABELS[ctx] = _literal_labels(node.body)
 
 
 @check(CRED002, CRED003, nodes=_FUNCS)
@@ -383,7 +457,7 @@ def _report_leak(ctx, node: ast.AST, kind: str, where: str, arg: ast.AST) -> Non
         report(ctx, CRED003, node, f"serialized object with credentials ({shown}) written to {where}")
     elif kind == "holder":
         report(ctx, CRED002, node, f"credentials object {shown} written to {where}: its printed form "
-               "can include the secrets it holds", severity=Severity.MEDIUM)
+               "can include the secrets it holds", evidence=("variant:holder",))
     else:
         report(ctx, CRED002, node, f"credential {shown} written to {where}")
 

@@ -10,15 +10,17 @@ from dataclasses import dataclass
 
 from redline.knowledge import secrets
 from redline.model import Area, Confidence, Severity
+from redline.python.names import dotted
 from redline.rules.common import argument, string_value
 from redline.rules.registry import check, define
 from redline.text.secret_values import (
+    ProviderHit,
     credential_kind,
     is_placeholder,
-    is_test_path,
     message_secrets,
     provider_hits,
     provider_of,
+    public_key,
     redact,
     secret_value,
 )
@@ -31,14 +33,18 @@ CRED001 = define(
     severity=Severity.HIGH,
     confidence=Confidence.MEDIUM,
     cwe=798,
+    impacts={"live-key": Severity.CRITICAL, "scoped-token": Severity.HIGH},
     what="""
 A literal string given to something named like a credential: an assignment,
 class field, keyword argument, parameter default, dictionary key, comparison, or
 the fallback of an environment look-up (`os.getenv("API_KEY", "sk-...")`).
-Placeholders (`changeme`, `<your-key>`, `${VAR}`, `{{ var }}`), empty strings,
-environment-variable names and names such as `max_tokens` or `NextToken` are not
-reported. A value shaped like a provider key (OpenAI, Anthropic, AWS, GitHub,
-...) is CRITICAL.
+Placeholders (`changeme`, `<your-key>`, `${VAR}`, `{{ var }}`, dummy values such as
+`"not-needed"` for local servers), empty strings, values that are themselves the
+name of a credential (a header, an environment variable, an enum member) and names
+such as `max_tokens` or `NextToken` are not reported. A value shaped like a provider
+key (OpenAI, Anthropic, AWS, GitHub, ...) is CRITICAL (variant `live-key`; webhook
+URLs, signed URLs and JWTs: `scoped-token`, HIGH). Client-side ingestion keys of
+analytics, telemetry and error-reporting services are meant to be public: LOW.
 """,
     why="""
 A secret in source code is in every clone, fork, wheel, container image and log of
@@ -70,17 +76,14 @@ def report(
     node,
     message: str,
     *,
-    severity: Severity | None = None,
-    confidence: Confidence | None = None,
+    evidence: tuple[str, ...] = (),
     secret: str | None = None,
 ) -> None:
-    """``ctx.report`` for the credential rules: one severity lower in tests and
-    fixtures, and the secret masked in the snippet however the source spells it."""
-    severity = severity or rule.severity
-    if is_test_path(ctx.path):
-        severity = severity.lower()
+    """``ctx.report`` for the credential rules, the secret masked in the snippet however
+    the source spells it (tests and fixtures are one level lower: evidence ``test-code``,
+    added by the context)."""
     before = len(ctx.findings)
-    ctx.report(rule, node, message, severity=severity, confidence=confidence, secret=secret)
+    ctx.report(rule, node, message, evidence=evidence, secret=secret)
     if len(ctx.findings) > before:
         f = ctx.findings[-1]
         known = {secret} if secret else set()
@@ -115,9 +118,23 @@ def _literal(node: ast.AST | None) -> ast.AST | None:
     return node
 
 
+def provider_evidence(hit: ProviderHit) -> tuple[str, ...]:
+    """The variant of a provider-shaped key: a live-format key, or a scoped token."""
+    return ("config", "variant:live-key" if hit.severity >= Severity.CRITICAL else "variant:scoped-token")
+
+
 def _report(
-    ctx, node: ast.AST, name: str, value_node: ast.AST | None, where: str, *, strict: bool = False
+    ctx,
+    node: ast.AST,
+    name: str,
+    value_node: ast.AST | None,
+    where: str,
+    *,
+    strict: bool = False,
+    around: tuple[str, ...] = (),
 ) -> None:
+    """Report a literal given to ``name``; ``around`` names the object it is set on or
+    the call it is given to (a public ingestion key is known by them too)."""
     value_node = _literal(value_node)
     value = string_value(value_node)
     if value is None:
@@ -128,18 +145,23 @@ def _report(
         hit = None
     if hit is None and (kind is None or not secret_value(value, name, kind)):
         return
+    public = ("public-key",) if public_key(value, name, *around) else ()
     if hit:
-        report(
-            ctx,
-            CRED001,
-            value_node or node,
-            f"{hit.label} hardcoded in {where} {name!r}",
-            severity=hit.severity,
-            confidence=Confidence.HIGH,
-            secret=value,
-        )
+        message = f"{hit.label} hardcoded in {where} {name!r}"
+        report(ctx, CRED001, value_node or node, message, evidence=(*provider_evidence(hit), *public), secret=value)
     else:
-        report(ctx, CRED001, value_node or node, f"literal credential in {where} {name!r}", secret=value)
+        message = f"literal credential in {where} {name!r}"
+        if public:
+            message += ": a client-side ingestion key, public by design"
+        report(ctx, CRED001, value_node or node, message, evidence=public, secret=value)
+
+
+def _around(node: ast.AST) -> tuple[str, ...]:
+    """The dotted names of an assignment target's object or of a callee."""
+    if isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    parts = dotted(node)
+    return (".".join(parts),) if parts else ()
 
 
 def _target_name(target: ast.AST) -> str | None:
@@ -157,21 +179,21 @@ def assignment(ctx, node: ast.Assign) -> None:
     for target in node.targets:
         name = _target_name(target)
         if name:
-            _report(ctx, node, name, node.value, "assignment to")
+            _report(ctx, node, name, node.value, "assignment to", around=_around(target))
 
 
 @check(CRED001, nodes=(ast.AnnAssign,))
 def annotated_assignment(ctx, node: ast.AnnAssign) -> None:
     name = _target_name(node.target)
     if name and node.value is not None:
-        _report(ctx, node, name, node.value, "assignment to")
+        _report(ctx, node, name, node.value, "assignment to", around=_around(node.target))
 
 
 @check(CRED001, nodes=(ast.Call,))
 def keyword_argument(ctx, node: ast.Call) -> None:
     for kw in node.keywords:
         if kw.arg and isinstance(kw.value, ast.Constant):
-            _report(ctx, kw, kw.arg, kw.value, "keyword argument")
+            _report(ctx, kw, kw.arg, kw.value, "keyword argument", around=_around(node.func))
 
 
 @check(CRED001, nodes=(ast.arguments,))
@@ -243,15 +265,7 @@ def provider_literal(ctx, node: ast.Constant) -> None:
         return
     for hit in provider_hits(node.value):
         if not _reported_at(ctx, node):
-            report(
-                ctx,
-                CRED001,
-                node,
-                f"{hit.label} in a string literal",
-                severity=hit.severity,
-                confidence=Confidence.HIGH,
-                secret=hit.text,
-            )
+            report(ctx, CRED001, node, f"{hit.label} in a string literal", evidence=provider_evidence(hit), secret=hit.text)
         return
 
 
@@ -285,8 +299,7 @@ def provider_in_comment(ctx, node: ast.Module) -> None:
         for hit in provider_hits(tok.string):
             line, col = tok.start
             at = _At(line, col + hit.start, line, col + hit.end)
-            report(ctx, CRED001, at, f"{hit.label} in a comment", severity=hit.severity,
-                   confidence=Confidence.HIGH, secret=hit.text)
+            report(ctx, CRED001, at, f"{hit.label} in a comment", evidence=provider_evidence(hit), secret=hit.text)
 
 
 @dataclass(frozen=True)

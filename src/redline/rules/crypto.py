@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ast
 
+from redline.knowledge import secrets
 from redline.model import Area, Confidence, Severity
 from redline.rules.common import argument, is_const, keyword, string_value
 from redline.rules.registry import check, define
+from redline.text.secret_values import credential_kind, name_words
 
 AUTH003 = define(
     "AUTH003",
@@ -16,10 +18,16 @@ AUTH003 = define(
     severity=Severity.MEDIUM,
     confidence=Confidence.MEDIUM,
     cwe=328,
+    impacts={"purpose-unclear": Severity.LOW},
     what="""
 `hashlib.md5`, `hashlib.sha1` and `hashlib.new("md5" | "sha1")`, and the MD5/SHA-1
-classes of PyCryptodome and `cryptography`, unless `usedforsecurity=False` says the
-digest protects nothing.
+classes of PyCryptodome and `cryptography`, used to protect something: the digest
+is stored as, returned from or computed over a password, a signature, a token, a
+verification. A digest used as a name (a cache key, an id, a file name, a dedup
+key, a shard, an ETag; a truncated or UUID-shaped digest, or one built into a
+longer string) is not reported, nor is one that `usedforsecurity=False` marks;
+a digest whose purpose the names around it do not tell is LOW (variant
+`purpose-unclear`).
 """,
     why="""
 Collisions for MD5 and SHA-1 are practical: signatures, integrity checks, password
@@ -28,14 +36,15 @@ hashes and cache keys that guard access can be forged.
     example="""
     import hashlib
 
-    def fingerprint(document: bytes) -> str:
-        return hashlib.md5(document).hexdigest()
+    def sign(secret: bytes, message: bytes) -> str:
+        return hashlib.md5(secret + message).hexdigest()
 """,
     use_instead="""
     import hashlib
+    import hmac
 
-    def fingerprint(document: bytes) -> str:
-        return hashlib.sha256(document).hexdigest()
+    def sign(secret: bytes, message: bytes) -> str:
+        return hmac.new(secret, message, hashlib.sha256).hexdigest()
 """,
     recommendation=(
         "Use SHA-256 or better (hashlib.sha256, blake2b); for passwords use a password hash "
@@ -92,18 +101,155 @@ def _not_for_security(node: ast.Call) -> bool:
     return kw is not None and is_const(kw.value, False)
 
 
+def _words(name: str | None) -> list[str]:
+    return [w for w in name_words(name or "") if w not in _hash_words("generic_words")] if name else []
+
+
+def _hash_words(key: str) -> frozenset[str]:
+    return secrets().hashes[key]
+
+
+def _purpose_of(names: list[str]) -> str | None:
+    """"security", "name" or None (unclear) from the names at one level around a digest."""
+    found = None
+    for name in names:
+        words = name_words(name)
+        meaningful = _words(name)
+        if set(words) & _hash_words("security_words") or any(
+            credential_kind("_".join(words[: i + 1])) for i in range(len(words))
+        ):
+            return "security"
+        if set(meaningful) & _hash_words("identifier_words") or (
+            meaningful and set(words) & _hash_words("hash_words")
+        ):
+            found = "name"  # content_hash, cache_key, doc_id
+    return found
+
+
+def _ancestors(stmt: ast.AST | None, node: ast.AST) -> list[ast.AST]:
+    """The nodes from ``node``'s parent up to ``stmt`` (nearest first)."""
+    if stmt is None:
+        return []
+    parents: dict[int, ast.AST] = {}
+    stack = [stmt]
+    while stack:
+        current = stack.pop()
+        for child in ast.iter_child_nodes(current):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue
+            parents[id(child)] = current
+            if child is node:
+                stack.clear()
+                break
+            stack.append(child)
+    chain, current = [], parents.get(id(node))
+    while current is not None:
+        chain.append(current)
+        current = parents.get(id(current))
+    return chain
+
+
+def _target_names(target: ast.AST) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Attribute):
+        return [target.attr]
+    if isinstance(target, ast.Subscript):
+        key = string_value(target.slice)
+        return [key] if key else _target_names(target.value)
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for t in target.elts for n in _target_names(t)]
+    return []
+
+
+def _hashed_names(node: ast.Call) -> list[str]:
+    """The credential names a digest is computed over: ``md5(password.encode())``."""
+    names = []
+    for arg in [*node.args, *(kw.value for kw in node.keywords)]:
+        for sub in ast.walk(arg):
+            if isinstance(sub, ast.Name):
+                names.append(sub.id)
+            elif isinstance(sub, ast.Attribute):
+                names.append(sub.attr)
+    return [n for n in names if credential_kind(n, strict=True)]
+
+
+def _shaped_as_name(ctx, chain: list[ast.AST]) -> bool:
+    """A digest cut short, made a UUID, reduced modulo a count, or built into a longer
+    string: a name, not a protection."""
+    for parent in chain:
+        if isinstance(parent, ast.Subscript) and isinstance(parent.slice, ast.Slice):
+            return True
+        if isinstance(parent, ast.Call) and (ctx.qualname(parent.func) or "").startswith("uuid."):
+            return True
+        if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mod) and not string_value(parent.left):
+            return True
+        if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Add) and (
+            string_value(parent.left) or string_value(parent.right)
+        ):
+            return True
+        if isinstance(parent, ast.JoinedStr) and any(
+            isinstance(v, ast.Constant) and str(v.value).strip() for v in parent.values
+        ):
+            return True
+    return False
+
+
+def _levels(ctx, node: ast.Call, chain: list[ast.AST]) -> list[list[str]]:
+    """The names around a digest, nearest first: the keyword, dict key or target it is
+    stored in, then the function it is returned from."""
+    near: list[str] = []
+    for parent, child in zip(chain, [node, *chain[:-1]], strict=True):
+        if isinstance(parent, ast.keyword) and parent.arg:
+            near.append(parent.arg)
+            break
+        if isinstance(parent, ast.Dict):
+            for key, value in zip(parent.keys, parent.values, strict=True):
+                if value is child and string_value(key):
+                    near.append(string_value(key))
+            break
+        if isinstance(parent, ast.Assign):
+            near.extend(n for t in parent.targets for n in _target_names(t))
+        elif isinstance(parent, (ast.AnnAssign, ast.AugAssign)):
+            near.extend(_target_names(parent.target))
+    function = [ctx.scope[-1]] if ctx.scope else []
+    return [near, function]
+
+
+def hash_purpose(ctx, node: ast.Call) -> str | None:
+    """"security", "name" (not reported) or None (unclear) for a weak digest."""
+    if _hashed_names(node):
+        return "security"
+    chain = _ancestors(ctx.stmt, node)
+    near, function = _levels(ctx, node, chain)
+    purpose = _purpose_of(near)
+    if purpose is None and _shaped_as_name(ctx, chain):
+        purpose = "name"
+    return purpose or _purpose_of(function)
+
+
+def _report_weak(ctx, node: ast.Call, message: str) -> None:
+    if _not_for_security(node):
+        return
+    purpose = hash_purpose(ctx, node)
+    if purpose == "name":
+        return
+    if purpose is None:
+        ctx.report(AUTH003, node, f"{message}; what it protects is not clear", evidence=("variant:purpose-unclear",))
+    else:
+        ctx.report(AUTH003, node, f"{message}, used for a security purpose")
+
+
 @check(AUTH003, calls=_WEAK_CALLS)
 def weak_hash(ctx, node: ast.Call) -> None:
-    if not _not_for_security(node):
-        name = ctx.qualname(node.func)
-        ctx.report(AUTH003, node, f"{name}() is a broken hash algorithm")
+    _report_weak(ctx, node, f"{ctx.qualname(node.func)}() is a broken hash algorithm")
 
 
 @check(AUTH003, calls=("hashlib.new",))
 def weak_hash_by_name(ctx, node: ast.Call) -> None:
     algorithm = string_value(argument(node, 0, "name"))
-    if algorithm and algorithm.lower().replace("-", "") in _WEAK and not _not_for_security(node):
-        ctx.report(AUTH003, node, f"hashlib.new({algorithm!r}) is a broken hash algorithm")
+    if algorithm and algorithm.lower().replace("-", "") in _WEAK:
+        _report_weak(ctx, node, f"hashlib.new({algorithm!r}) is a broken hash algorithm")
 
 
 @check(AUTH004, nodes=(ast.Call,))
@@ -128,6 +274,7 @@ AUTH005 = define(
     severity=Severity.LOW,
     confidence=Confidence.LOW,
     cwe=330,
+    impacts={"security-name": Severity.MEDIUM},
     what="""
 Functions of the `random` module (`random()`, `randint`, `choice`, `getrandbits`,
 `randbytes`...). MEDIUM when the value is stored under a security-sensitive name
@@ -182,11 +329,8 @@ def insecure_random(ctx, node: ast.Call) -> None:
     sensitive = any(w in t.lower() for t in targets for w in _SECURITY_WORDS)
     if sensitive:
         ctx.report(
-            AUTH005,
-            node,
-            f"{name}() is predictable and its value is used as {targets[0]}",
-            severity=Severity.MEDIUM,
-            confidence=Confidence.MEDIUM,
+            AUTH005, node, f"{name}() is predictable and its value is used as {targets[0]}",
+            evidence=("variant:security-name",),
         )
     else:
         ctx.report(AUTH005, node, f"{name}() is predictable; use secrets for security values")

@@ -16,7 +16,7 @@ from redline.knowledge import secrets
 from redline.model import Severity, mask_secret
 
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
-_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_ENV_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 _IDENTIFIER_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 _LABEL = re.compile(r"^[a-z]+([_.-][a-z]+)*$")  # openai_api_key, x-api-key: names, not secrets
 _TEST_DIRS = frozenset({"test", "tests", "testing", "fixtures", "__fixtures__", "testdata", "test_data"})
@@ -61,8 +61,28 @@ def credential_kind(name: str, *, strict: bool = False) -> str | None:
 
 
 def _mixed(value: str) -> bool:
-    """Generated keys mix digits or letter cases; all-lowercase words do not."""
-    return any(c.isdigit() for c in value) or (any(c.isupper() for c in value) and any(c.islower() for c in value))
+    """Generated keys mix digits or letter cases inside a word; words do not, whether
+    lowercase or capitalized ("Set-but-ignored", "X-Api-Token")."""
+    return any(c.isdigit() for c in value) or bool(_CASE_CHANGE.search(value))
+
+
+_CASE_CHANGE = re.compile(r"[a-z][A-Z]")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+def names_credential(value: str, *, password_like: bool = False) -> bool:
+    """A value that is itself the name of a credential: a header, an environment
+    variable, an enum member or a class (``X-Api-Token``, ``_SSH_PASSWORD``,
+    ``ApiKeyAuthProperties``): an identifier of two or more words (three for a
+    password, which people do make of words), none of them a number, one of them a
+    credential word."""
+    if not _IDENTIFIER.match(value):
+        return False
+    words = name_words(value)
+    if len(words) < (3 if password_like else 2) or not all(w.isalpha() for w in words):
+        return False
+    k = secrets()
+    return any(w in k.terminal or w == "key" for w in words)
 
 
 def entropy(value: str) -> float:
@@ -80,7 +100,21 @@ def is_placeholder(value: str, name: str = "") -> bool:
         lowered in k.placeholders
         or (bool(name) and lowered == name.lower())
         or bool(k.placeholder_re.search(value.strip()))
+        or _placeholder_phrase(value.strip())
     )
+
+
+_PHRASE = re.compile(r"^[A-Za-z]+([-_ ][A-Za-z]+)*$")
+
+
+def _placeholder_phrase(value: str) -> bool:
+    """Words that say there is no secret: "Set-but-ignored", "not-needed", "Not_Used",
+    "no key required" (the dummy values local servers are given)."""
+    if not _PHRASE.match(value):
+        return False
+    words = name_words(value)
+    vocabulary = secrets().placeholder_words
+    return bool(words) and all(w in vocabulary for w in words) and any(w in secrets().absence_words for w in words)
 
 
 def secret_value(value: str, name: str, kind: str) -> bool:
@@ -105,6 +139,8 @@ def secret_value(value: str, name: str, kind: str) -> bool:
         return False  # paths and URLs (URLs with credentials are a separate rule)
     if not password_like and (_LABEL.match(stripped) or not _mixed(stripped)):
         return False  # a name or marker ("x-api-key", "#bygroup", "_sa_default"), not a key
+    if names_credential(stripped, password_like=password_like):
+        return False  # "X-Api-Token", "ApiKeyAuthProperties": the name of one
     if "{" in stripped and "}" in stripped:
         return False  # a format template
     threshold = k.min_entropy_password if password_like else k.min_entropy_token
@@ -142,9 +178,34 @@ def provider_hits(text: str) -> list[ProviderHit]:
 
 
 def _filler(token: str) -> bool:
-    """A documentation key made of one repeated character after its prefix."""
+    """A documentation key made of one repeated character after its prefix, or typed
+    as a run ("sk-abcdef1234567890..."): six characters counting up never occur in a
+    generated key."""
     body = re.sub(r"^[A-Za-z]+[-_]", "", token)
-    return len(body) >= 8 and Counter(body).most_common(1)[0][1] > len(body) * 0.6
+    if len(body) >= 8 and Counter(body).most_common(1)[0][1] > len(body) * 0.6:
+        return True
+    run = 1
+    for a, b in zip(body, body[1:], strict=False):
+        run = run + 1 if b.isalnum() and ord(b) == ord(a) + 1 else 1
+        if run >= 6:
+            return True
+    return False
+
+
+def public_key(value: str, *names: str) -> bool:
+    """A key meant to be public: a client-side ingestion key of an analytics, telemetry
+    or error-reporting service, known by its shape or by a word of the names around it
+    (the credential's name, the object it is set on, the call it is given to)."""
+    k = secrets()
+    if k.public_values.fullmatch(value.strip()):
+        return True
+    return any(w in k.public_name_words for name in names if name for w in name_words(name))
+
+
+def public_host(host: str) -> bool:
+    """A host whose URIs carry a public ingestion key (error-reporting DSNs)."""
+    host = host.lower()
+    return any(host == h or host.endswith("." + h) for h in secrets().public_hosts)
 
 
 def provider_of(value: str) -> ProviderHit | None:

@@ -12,13 +12,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from redline.model import Finding, Rule, Severity
-from redline.rules.connections import AUTH006
-from redline.rules.credentials import CRED001
+from redline.knowledge import secrets
+from redline.model import Finding, Rule
+from redline.rules.connections import AUTH006, uri_evidence
+from redline.rules.credentials import CRED001, provider_evidence
 from redline.text.findings import line_finding, unsuppressed
 from redline.text.secret_values import (
     credential_kind,
     provider_hits,
+    public_key,
     redact,
     secret_value,
     uri_passwords,
@@ -32,6 +34,10 @@ _DOCKER_ENV = re.compile(r"^\s*(?:ENV|ARG)\s+(?P<rest>.+)$", re.IGNORECASE)
 _JSON_PAIR = re.compile(r'"(?P<key>[A-Za-z_][A-Za-z0-9_.\- ]{0,100})"\s*:\s*"(?P<value>(?:[^"\\\n]|\\.){1,500})"')
 _FLAG = re.compile(r"(?:^|\s)--(?P<key>[a-z][a-z0-9-]{1,60})(?:=|\s+)(?P<value>'[^']*'|\"[^\"]*\"|[^\s'\"]+)")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+# An unquoted value that is code, not a literal: a call, a subscript or an attribute
+# look-up (`AzureCliCredential()`, `os.environ["KEY"]`, `settings.api_key`), as written
+# in a code block of a README or a templated configuration.
+_EXPRESSION = re.compile(r"^(await\s+)?[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\s*[(\[]")
 _LINE_KINDS = frozenset({"yaml", "toml", "env", "ini", "jinja", "shell", "dockerfile", "markdown"})
 _FLAG_KINDS = frozenset({"shell", "dockerfile", "markdown"})
 
@@ -42,30 +48,35 @@ def scan_text(rel: str, text: str, kind: str, enabled: frozenset[str]) -> list[F
     seen: set[tuple[int, int]] = set()
     lines = text.splitlines()
 
-    def add(rule: Rule, number: int, col: int, severity: Severity, message: str, secret: str) -> None:
+    def add(rule: Rule, number: int, col: int, evidence: tuple[str, ...], message: str, secret: str) -> None:
         if rule.id not in enabled or (number, col) in seen:
             return
         seen.add((number, col))
         snippet = redact(lines[number - 1].strip(), {secret})
-        found.append(line_finding(rule, rel, number, col, message, snippet, severity=severity))
+        found.append(line_finding(rule, rel, number, col, message, snippet, evidence=evidence))
 
     in_fence = False
+    anchor = secrets().any_anchor
     for number, line in enumerate(lines, start=1):
         if kind == "markdown" and _FENCE.match(line):
             in_fence = not in_fence
             continue
-        for hit in provider_hits(line):
-            add(CRED001, number, hit.start, hit.severity, f"{hit.label} in a {kind} file", hit.text)
+        # the next line too: a key block's material starts on the line after its header
+        following = lines[number] if number < len(lines) and anchor.search(line) else ""
+        for hit in provider_hits(f"{line}\n{following}" if following else line):
+            if hit.start < len(line):
+                shown = hit.text[: len(line) - hit.start]  # the part on this line
+                add(CRED001, number, hit.start, provider_evidence(hit), f"{hit.label} in a {kind} file", shown)
         code = kind != "markdown" or in_fence
         if not code:
             continue
         for uri in uri_passwords(line):
-            severity = Severity.MEDIUM if uri.loopback else AUTH006.severity
-            add(AUTH006, number, uri.start, severity, f"password embedded in a {uri.scheme}:// URI", uri.password)
+            add(AUTH006, number, uri.start, uri_evidence(uri), f"password embedded in a {uri.scheme}:// URI", uri.password)
         for key, value, col in _pairs(line, kind):
             cred = credential_kind(key)
             if cred is not None and secret_value(value, key, cred):
-                add(CRED001, number, col, CRED001.severity, f"literal credential for key {key!r}", value)
+                public = ("public-key",) if public_key(value, key) else ()
+                add(CRED001, number, col, public, f"literal credential for key {key!r}", value)
     return unsuppressed(found, lines)
 
 
@@ -114,7 +125,7 @@ def _clean(raw: str, kind: str) -> str | None:
     if raw[0] in "'\"":
         end = raw.find(raw[0], 1)
         return raw[1:end] if end > 0 else None
-    if raw[0] in "|>&*![{(" or raw.startswith("\\"):
+    if raw[0] in "|>&*![{(" or raw.startswith("\\") or _EXPRESSION.match(raw):
         return None
     for marker in (" #", "\t#", " ;") if kind in ("yaml", "env", "ini", "shell", "toml") else (" #",):
         cut = raw.find(marker)
