@@ -23,6 +23,12 @@ The case set lives outside this repository, in ``shared/bench/real-cves/``
    redline findings near each case, so that a miss can be explained;
 5. writes everything to ``benchmarks/.work/real-cves-results.json``.
 
+Every case is an advisory against a library (langchain, haystack, embedchain,
+llama-index-cli): the attacker is whoever the application lets choose the data it
+passes to the library's public API. The scans therefore widen redline's default
+threat model (remote) with ``library`` (``--threat-model``, default ``library``);
+``--threat-model ''`` measures the default.
+
 This is a development set: write rules for the vulnerability class, never for
 one package's file.
 """
@@ -160,13 +166,15 @@ def fetch(bench: Path, trees: Path, needed: list[str]) -> bool:
     return True
 
 
-def scan(redline: list[str], tree: Path, report: Path, timeout: float) -> dict:
+def scan(redline: list[str], tree: Path, report: Path, timeout: float, models: str = "library") -> dict:
     """redline's JSON report for tree, or {"_error": ...} when the scan failed."""
     report.parent.mkdir(parents=True, exist_ok=True)
     if report.exists():
         report.unlink()
     cmd = [*redline, "scan", str(tree), "--format", "json", "--fail-on", "never",
            "--no-cache", "-q", "-o", str(report)]
+    if models:
+        cmd += ["--threat-model", models]
     rc, err, secs = run_killable(cmd, timeout)
     if rc is None:
         return {"_error": f"timed out after {timeout:.0f}s", "_seconds": round(secs, 2),
@@ -251,6 +259,10 @@ def main() -> int:
                     help="seconds allowed per tree scan (default: %(default)s)")
     ap.add_argument("--results", type=Path, default=WORK / "real-cves-results.json",
                     help="results file (default: %(default)s)")
+    ap.add_argument("--threat-model", default="library",
+                    help="threat models besides remote (default: %(default)s: every case is an advisory "
+                    "against a library, whose threat is the application passing untrusted data to its "
+                    "public API; '' for redline's default, remote only)")
     args = ap.parse_args()
 
     bench = bench_dir(args.shared.resolve())
@@ -271,7 +283,7 @@ def main() -> int:
     records: list[dict] = []
     scans: dict[str, dict] = {}
     for t in needed:
-        doc = scan(redline, trees / t, reports_dir / f"{t}.json", args.timeout)
+        doc = scan(redline, trees / t, reports_dir / f"{t}.json", args.timeout, args.threat_model)
         if "_error" in doc:
             scans[t] = {"error": doc["_error"], "seconds": doc["_seconds"],
                         "command": doc["_command"], "stderr": doc["_stderr"]}

@@ -252,7 +252,7 @@ def test_pattern_findings_follow_the_evidence(tmp_path):
     assert found == [
         ("EXEC001", 22, "MEDIUM"),  # the environment is not a remote source: a review item
         ("EXEC001", 30, "LOW"),
-        ("SER001", 19, "HIGH"),
+        ("SER001", 19, "MEDIUM"),
     ]
     opt_in = next(f for f in result.findings if f.location.line == 30)
     assert "allow_dangerous_code" in opt_in.message

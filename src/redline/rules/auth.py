@@ -6,6 +6,7 @@ import ast
 
 from redline.knowledge import web
 from redline.model import Area, Confidence, Severity
+from redline.rules import gates
 from redline.rules.common import is_false, keyword
 from redline.rules.registry import check, define
 
@@ -51,6 +52,16 @@ reaches production more often than not.
     ),
 )
 
+def _report_tls(ctx, node: ast.AST, message: str) -> None:
+    """Off unconditionally: a configuration dangerous whatever the data; off only under
+    a flag or setting that defaults to verifying: a LOW review item."""
+    tag = gates.gate(ctx, node)
+    if tag is not None:
+        ctx.report(AUTH001, node, f"{message}, only when a flag or setting asks for it", evidence=(tag,))
+    else:
+        ctx.report(AUTH001, node, message, evidence=("config",))
+
+
 # Keyword arguments that switch verification off when set to False, with the
 # library families they belong to (None: any call).
 _OFF_KEYWORDS = {"verify": None, "verify_certs": None, "verify_ssl": None, "ssl": "aiohttp."}
@@ -70,7 +81,7 @@ def verify_keyword(ctx, node: ast.Call) -> None:
         if name.startswith(_NOT_TLS):
             continue
         shown = name or "this call"
-        ctx.report(AUTH001, node, f"{kw.arg}=False disables certificate verification in {shown}")
+        _report_tls(ctx, node, f"{kw.arg}=False disables certificate verification in {shown}")
 
 
 @check(AUTH001, nodes=(ast.Attribute,))
@@ -81,9 +92,9 @@ def ssl_constants(ctx, node: ast.Attribute) -> None:
     if name == "ssl.CERT_NONE":
         if _compared_or_mapped(ctx.stmt, node):
             return  # `mode != ssl.CERT_NONE`, {ssl.CERT_NONE: VERIFY_NONE}: read, not set
-        ctx.report(AUTH001, node, "ssl.CERT_NONE accepts any certificate")
+        _report_tls(ctx, node, "ssl.CERT_NONE accepts any certificate")
     elif name == "ssl._create_unverified_context":
-        ctx.report(AUTH001, node, "ssl._create_unverified_context() skips certificate checks")
+        _report_tls(ctx, node, "ssl._create_unverified_context() skips certificate checks")
 
 
 @check(AUTH001, nodes=(ast.Assign,))
@@ -94,7 +105,7 @@ def verification_attributes(ctx, node: ast.Assign) -> None:
         if isinstance(target, ast.Attribute) and target.attr in ("verify", "check_hostname"):
             if ctx.scope[-1:] == ("__init__",) and isinstance(target.value, ast.Name) and target.value.id == "self":
                 continue  # a context class giving its own attribute its initial value
-            ctx.report(AUTH001, node, f"setting .{target.attr} = False disables TLS checks")
+            _report_tls(ctx, node, f"setting .{target.attr} = False disables TLS checks")
 
 
 def _compared_or_mapped(stmt: ast.AST | None, node: ast.AST) -> bool:
@@ -183,6 +194,7 @@ key-confusion forgeries.
         "https://pyjwt.readthedocs.io/en/stable/usage.html",
         "https://cwe.mitre.org/data/definitions/347.html",
     ),
+    impacts={"algorithm-unpinned": Severity.MEDIUM},
 )
 
 
@@ -201,9 +213,39 @@ def _admits_none(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and str(node.value).lower() == "none"
 
 
+@check(AUTH001, AUTH011, nodes=(ast.Module,))
+def module_tree(ctx, node: ast.Module) -> None:
+    gates.remember(ctx, node)
+
+
+def _obtained_here(ctx, token: ast.AST | None) -> bool:
+    """The token was just obtained by this code from its own credential or token
+    endpoint (``token = credential.get_token(scope).token``): decoding it without
+    verification reads its claims, it authenticates nobody."""
+    if not isinstance(token, ast.Name):
+        return False
+    m = gates.facts(ctx)
+    fn = m.enclosing(token) if m is not None else None
+    if fn is None or isinstance(fn, ast.ClassDef):
+        return False
+    for sub in ast.walk(fn):
+        if not (isinstance(sub, ast.Assign) and any(isinstance(t, ast.Name) and t.id == token.id for t in sub.targets)):
+            continue
+        value = sub.value
+        while isinstance(value, (ast.Attribute, ast.Subscript)):
+            value = value.value
+        if not isinstance(value, ast.Call):
+            return False
+        called = value.func.attr if isinstance(value.func, ast.Attribute) else getattr(value.func, "id", "")
+        return bool(set(web.words_of(called)) & web.auth().token_issuing_words) and "token" in web.words_of(called)
+    return False
+
+
 @check(AUTH011, calls=tuple(web.section("jwt").decoders))
 def jwt_unverified(ctx, node: ast.Call) -> None:
     name = ctx.qualname(node.func)
+    if _obtained_here(ctx, node.args[0] if node.args else None):
+        return
     for kw in node.keywords:
         if kw.arg == "options" and _options_disable_signature(kw.value):
             ctx.report(AUTH011, node, f"{name}() with verify_signature=False accepts forged tokens")
@@ -221,8 +263,7 @@ def jwt_unverified(ctx, node: ast.Call) -> None:
         AUTH011,
         node,
         f"{name}() without algorithms=[...] lets the token header choose the algorithm",
-        severity=Severity.MEDIUM,
-        confidence=Confidence.MEDIUM,
+        evidence=("variant:algorithm-unpinned",),
     )
 
 

@@ -14,6 +14,7 @@ import weakref
 
 from redline.knowledge.sandbox import sandbox
 from redline.model import Area, Confidence, Severity
+from redline.rules import gates
 from redline.rules.common import argument, is_literal, keyword, own_nodes
 from redline.rules.registry import check, define
 
@@ -33,9 +34,11 @@ or `__import__` followed by `getattr(module, name)`, `pydoc.locate`, Hydra's
 `instantiate`/`get_class`, `globals()[name]`, `getattr(module, spec["type"])(...)` on
 an imported module, or a framework registry (Dynamiq's `NodeManager.get_node_by_type`)
 that resolves any dotted `type` string, in a function with no allowlist membership
-test, prefix check or `issubclass` check on the name. HIGH when the name is a document
-field, a type-named parameter or goes to a registry; MEDIUM for generic import helpers
-whose argument's origin is not visible.
+test, prefix check or `issubclass` check on the name, and no such check (or a lookup in a
+constant mapping) at every call site of the function in the module. Where the name comes
+from is not proven here (a flow from an attacker is EXEC002): MEDIUM when the name is a
+document field, a type-named parameter or goes to a registry; LOW for generic import
+helpers whose argument's origin is not visible, and under an opt-in flag.
 """,
     why="""
 Whoever writes the workflow file, the JSON config or the request chooses which class
@@ -67,6 +70,8 @@ users or produced by an LLM, which makes this code execution.
         "before instantiating it."
     ),
     references=("https://cwe.mitre.org/data/definitions/470.html",),
+    basis="data",
+    impacts={"origin-unknown": Severity.LOW},
 )
 
 SER005 = define(
@@ -116,6 +121,11 @@ an output and read back any secret in the server's environment.
 )
 
 _FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@check(SER004, nodes=(ast.Module,))
+def module_tree(ctx, node: ast.Module) -> None:
+    gates.remember(ctx, node)
 
 
 @check(SER004, SER005, nodes=_FUNCS)
@@ -205,17 +215,93 @@ def _from_document(fn: ast.AST | None, target: ast.AST, names: set[str]) -> bool
     )
 
 
-def _report(ctx, node: ast.AST, message: str, evidence: bool) -> None:
+def _report(ctx, node: ast.AST, message: str, evidence: bool, gated: str | None = None) -> None:
+    tag = gated or gates.gate(ctx, node, tuple(node.args) if isinstance(node, ast.Call) else ())
+    tags: tuple[str, ...] = ("unknown-data",) if tag is None else (tag,)
     if evidence:
-        ctx.report(SER004, node, message)
+        ctx.report(SER004, node, message, evidence=tags)
     else:
-        ctx.report(
-            SER004,
-            node,
-            message + "; review where the name comes from",
-            severity=Severity.MEDIUM,
-            confidence=Confidence.LOW,
-        )
+        ctx.report(SER004, node, message + "; review where the name comes from", evidence=(*tags, "variant:origin-unknown"))
+
+
+def _constant_map(m, fn, node: ast.AST | None) -> bool:
+    """``MAP[key]`` / ``MAP.get(key[, default])`` where MAP is a module- or class-level dict
+    literal of constants: the value is one of the map's (an allowlist by construction)."""
+    if isinstance(node, ast.Subscript):
+        container, default = node.value, None
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
+        container, default = node.func.value, node.args[1] if len(node.args) > 1 else None
+    else:
+        return False
+    if default is not None and not (is_literal(default) or _constant_map(m, fn, default)):
+        return False
+    value = None
+    if isinstance(container, ast.Name):
+        value = m.assigned.get(container.id)
+    elif isinstance(container, ast.Attribute) and isinstance(container.value, ast.Name):
+        owner = container.value.id
+        cls = m.class_of(fn) if owner in ("self", "cls") else m.classes.get(owner)
+        for stmt in cls.body if cls is not None else ():
+            target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else getattr(stmt, "target", None)
+            if isinstance(target, ast.Name) and target.id == container.attr:
+                value = getattr(stmt, "value", None)
+    return isinstance(value, ast.Dict) and all(is_literal(v) for v in value.values)
+
+
+def _call_sites(ctx, fn: ast.AST | None, names: set[str]) -> str | None:
+    """``"allowed"`` when the resolved name is a parameter of ``fn`` and every call of
+    ``fn`` in this module passes a checked value (a literal, a constant-mapping lookup, a
+    name the caller checks against an allowlist); the gate's evidence tag when some of
+    them instead run only under an opt-in flag; None otherwise."""
+    m = gates.facts(ctx)
+    if m is None or not isinstance(fn, _FUNCS):
+        return None
+    params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+    method = bool(params) and params[0] in ("self", "cls")
+    wanted = [p for p in (*params, *(a.arg for a in fn.args.kwonlyargs)) if p in names]
+    if not wanted:
+        return None
+    sites = [
+        c
+        for c in ast.walk(m.tree)
+        if isinstance(c, ast.Call)
+        and ((isinstance(c.func, ast.Name) and c.func.id == fn.name) or (isinstance(c.func, ast.Attribute) and c.func.attr == fn.name))
+    ]
+    if not sites:
+        return None
+    gated = None
+    for call in sites:
+        caller = m.enclosing(call, _FUNCS)
+        for p in wanted:
+            at = params.index(p) - (1 if method and isinstance(call.func, ast.Attribute) else 0) if p in params else -1
+            arg = argument(call, at, p) if at >= 0 else next((k.value for k in call.keywords if k.arg == p), None)
+            if arg is None or is_literal(arg) or _constant_map(m, caller, arg):
+                continue
+            if caller is not None and _checked_value(ctx, m, caller, arg):
+                continue
+            tag = gates.gate(ctx, call, (arg,))
+            if tag is None:
+                return None
+            gated = tag
+    return gated or "allowed"
+
+
+def _checked_value(ctx, m, caller, arg: ast.AST) -> bool:
+    arg_names = _names(arg)
+    if not arg_names:
+        return False
+    if _restricted(ctx, caller, _origin_names(caller, arg_names)):
+        return True
+    for sub in own_nodes(caller):  # class_type = cls.PROVIDERS.get(name)
+        if (
+            isinstance(sub, ast.Assign)
+            and len(sub.targets) == 1
+            and isinstance(sub.targets[0], ast.Name)
+            and sub.targets[0].id in arg_names
+            and _constant_map(m, caller, sub.value)
+        ):
+            return True
+    return False
 
 
 @check(SER004, calls=("importlib.import_module", "__import__", "importlib.__import__"))
@@ -250,7 +336,8 @@ def import_then_getattr(ctx, node: ast.Call) -> None:
     if attr is None:
         return
     names = _origin_names(fn, _names(name) | _names(attr))
-    if _restricted(ctx, fn, names):
+    sites = _call_sites(ctx, fn, names)
+    if _restricted(ctx, fn, names) or sites == "allowed":
         return
     _report(
         ctx,
@@ -258,14 +345,18 @@ def import_then_getattr(ctx, node: ast.Call) -> None:
         f"{ctx.qualname(node.func)}() and getattr() resolve a class from a name that is not "
         "constant, with no allowlist or issubclass check",
         _from_document(fn, name, _origin_names(fn, _names(name))) or _from_document(None, attr, set()),
+        sites,
     )
 
 
 def _resolver(ctx, node: ast.Call, what: str, always: bool = False) -> None:
     func = node.func
     spelled = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-    if spelled != ctx.qualname(func).rpartition(".")[2]:
+    qual = ctx.qualname(func) or ""
+    if spelled != qual.rpartition(".")[2]:
         return  # cls = NodeManager.get_node_by_type(t); cls(...) calls the result
+    if ctx.imports.module and qual.startswith(ctx.imports.module + "."):
+        return  # the resolver's own module: its body is what gets reviewed
     target = node.args[0] if node.args and not isinstance(node.args[0], ast.Starred) else None
     if target is None and node.keywords:
         target = node.keywords[0].value
@@ -273,10 +364,11 @@ def _resolver(ctx, node: ast.Call, what: str, always: bool = False) -> None:
         return
     fn = _function(ctx)
     names = _origin_names(fn, _names(target)) if fn is not None else _names(target)
-    if fn is not None and _restricted(ctx, fn, names):
+    sites = _call_sites(ctx, fn, names)
+    if fn is not None and (_restricted(ctx, fn, names) or sites == "allowed"):
         return
     message = f"{ctx.qualname(node.func)}() {what}, with no allowlist or issubclass check"
-    _report(ctx, node, message, always or _from_document(fn, target, names))
+    _report(ctx, node, message, always or _from_document(fn, target, names), sites)
 
 
 _KB = sandbox()
@@ -367,12 +459,17 @@ def module_getattr(ctx, node: ast.Call) -> None:
     names = _origin_names(fn, _names(node.args[1]))
     if not _from_document(fn, node.args[1], names) or _restricted(ctx, fn, names):
         return
+    sites = _call_sites(ctx, fn, names)
+    if sites == "allowed":
+        return
     if _called(fn, node, ctx.stmt):
-        ctx.report(
-            SER004,
+        _report(
+            ctx,
             node,
             f"getattr({node.args[0].id}, ...) picks a module attribute named by document data and calls it, "
             "with no allowlist or issubclass check",
+            True,
+            sites,
         )
 
 

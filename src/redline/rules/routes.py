@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from redline.knowledge import web
 from redline.model import Area, Confidence, Severity
-from redline.rules.common import string_value
+from redline.rules import gates
+from redline.rules.common import string_value, writing_mode
 from redline.rules.registry import check, define
 
 AUTH009 = define(
@@ -27,13 +28,18 @@ AUTH009 = define(
     cwe=306,
     what="""
 An HTTP route (FastAPI, Flask, Quart, Starlette, aiohttp, Sanic, Django / DRF views;
-registered by decorator, `Route(...)` lists or `app.router.add_*`) that administers the system or runs something dangerous (its path or function name
-says admin, config, settings, users, exec, run, upload, delete...; or its body runs
-commands, code, queries or writes files) and has no authentication: no `Depends`/
-`Security` dependency on the route, its router or its app, no `login_required`-style
-decorator, no app-wide hook, and no credential checked in its body. HIGH when other
-routes of the same module are authenticated (the omission is then almost certainly a
-mistake), MEDIUM otherwise.
+registered by decorator, `Route(...)` lists or `app.router.add_*`) with no
+authentication: no `Depends`/`Security` dependency on the route, its router or its app
+(`FastAPI(dependencies=...)`, `include_router(..., dependencies=...)`), no
+`login_required`-style decorator, no authenticating middleware (`add_middleware`,
+Starlette `AuthenticationMiddleware`, an `@app.middleware("http")` or `before_request`
+hook that checks credentials), and no credential checked in its body. Sensitivity comes
+from what the handler reaches: shell or code execution, queries, file writes, deletions,
+the application's settings and secrets. HIGH when other routes of the same module are
+authenticated and the handler reaches one of those; MEDIUM when other routes are
+authenticated and only its path or name says admin/config/run/delete. A module where no
+route is authenticated is not reported: its authentication may live elsewhere (a gateway,
+the application a router is included into).
 """,
     why="""
 Anyone who can reach the service calls the route: configuration with secrets is read,
@@ -79,6 +85,7 @@ for the demo" and stay that way.
         "https://fastapi.tiangolo.com/tutorial/security/",
         "https://cwe.mitre.org/data/definitions/306.html",
     ),
+    impacts={"inconsistent": Severity.HIGH},
 )
 
 AUTH010 = define(
@@ -217,6 +224,7 @@ def _collect(ctx, module: ast.Module) -> WebFacts:
     pending: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, tuple[str, ...]]] = []
 
     registered: list[tuple[str, str, ast.Call]] = []  # (handler name, path, registering call)
+    included: list[tuple[str, str]] = []  # (app or router, router included into it)
     calls_k, methods_k = routes_k.map("registrations"), routes_k.map("router_methods")
 
     def note_registrations(stmt: ast.stmt) -> None:
@@ -244,18 +252,22 @@ def _collect(ctx, module: ast.Module) -> WebFacts:
                 for t in targets:
                     if isinstance(t, ast.Name) and qual in routes_k.owners:
                         owners[t.id] = qual
-                        if any(kw.arg == "dependencies" and _depends_targets(ctx, kw.value) for kw in stmt.value.keywords):
+                        if any(kw.arg == "dependencies" and _has_value(kw.value) for kw in stmt.value.keywords):
                             facts.authed_owners.add(t.id)
+                if _adds_auth_middleware(stmt.value, auth_k):
+                    facts.app_wide = True
                 facts.dependencies.update(_depends_targets(ctx, stmt.value))
             elif isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Subscript):
                 facts.dependencies.update(_depends_targets(ctx, stmt.value))  # Annotated aliases
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
                 call = stmt.value
                 name = _plain_name(call.func)
-                if name == "add_middleware" and call.args and "auth" in _plain_name(call.args[0]).lower():
+                if _adds_auth_middleware(call, auth_k):
                     facts.app_wide = True
-                if name == "include_router" and any(kw.arg == "dependencies" for kw in call.keywords):
-                    if call.args and isinstance(call.args[0], ast.Name):
+                if name in ("include_router", "register_blueprint") and call.args and isinstance(call.args[0], ast.Name):
+                    parent = _plain_name(call.func.value) if isinstance(call.func, ast.Attribute) else ""
+                    included.append((parent, call.args[0].id))
+                    if any(kw.arg == "dependencies" and _has_value(kw.value) for kw in call.keywords):
                         facts.authed_owners.add(call.args[0].id)
                     facts.dependencies.update(_depends_targets(ctx, call))
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -264,9 +276,16 @@ def _collect(ctx, module: ast.Module) -> WebFacts:
                     visit(stmt.body, (*scope, stmt.name), depth + 1)
 
     visit(module.body, (), 0)
+    changed = True
+    while changed:  # a router included into an authenticated app or router is authenticated
+        changed = False
+        for parent, child in included:
+            if parent in facts.authed_owners and child not in facts.authed_owners:
+                facts.authed_owners.add(child)
+                changed = True
     for func, scope in pending:
         for dec in func.decorator_list:
-            if _plain_name(dec) in auth_k.app_wide:
+            if _plain_name(dec) in auth_k.app_wide and _checks_credentials(ctx, func, auth_k):
                 facts.app_wide = True
         route = _route_of(ctx, func, scope, owners, routes_k)
         if route is None:
@@ -291,6 +310,45 @@ def _collect(ctx, module: ast.Module) -> WebFacts:
         route.auth = _authentication(ctx, route, facts, auth_k)
         route.by_hand = bool(route.auth and route.auth.endswith("checked by hand"))
     return facts
+
+
+def _has_value(node: ast.AST) -> bool:
+    """``dependencies=[...]`` that is not empty (a list, or a variable built elsewhere)."""
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return bool(node.elts)
+    return not (isinstance(node, ast.Constant) and node.value is None)
+
+
+def _adds_auth_middleware(node: ast.AST, auth_k) -> bool:
+    """``app.add_middleware(AuthMiddleware)``, ``Middleware(AuthenticationMiddleware, ...)``
+    anywhere in ``node``."""
+    for sub in ast.walk(node):
+        if (
+            isinstance(sub, ast.Call)
+            and _plain_name(sub.func) in auth_k.middleware_calls
+            and sub.args
+            and any(w in auth_k.middleware_words for w in web.words_of(_plain_name(sub.args[0])))
+        ):
+            return True
+    return False
+
+
+def _checks_credentials(ctx, func, auth_k) -> bool:
+    """A hook (before_request, an HTTP middleware) that looks at the caller's credentials:
+    it reads an Authorization/API-key header or a credential, calls a known check, or
+    answers 401/403."""
+    for node in ast.walk(func):
+        if isinstance(node, ast.Constant):
+            text = str(node.value).lower()
+            if text in auth_k.credential_headers or text in auth_k.denied_statuses:
+                return True
+        elif isinstance(node, (ast.Name, ast.Attribute)):
+            name = _plain_name(node)
+            if name in auth_k.body_checks or name.lower() in auth_k.credential_names:
+                return True
+            if any(w in ("unauthorized", "forbidden") for w in web.words_of(name)):
+                return True
+    return False
 
 
 def _route_of(ctx, func, scope, owners, routes_k) -> Route | None:
@@ -357,12 +415,9 @@ def _authentication(ctx, route: Route, facts: WebFacts, auth_k) -> str | None:
     return None
 
 
-def _sensitive(ctx, route: Route, *, by_body: bool = True) -> str | None:
-    """Why the route is sensitive: its path or name, or (``by_body``) what it calls;
-    None for routes public by design (login flow, health checks)."""
+def _named(route: Route) -> str | None:
+    """Sensitivity read from the route's path, its function's name or its method."""
     routes_k = web.routes()
-    if any(w in routes_k.public_words for w in web.words_of(route.path)):
-        return None
     for text in (route.path, route.func.name):
         for w in web.words_of(text):
             if w in routes_k.sensitive_words:
@@ -370,20 +425,46 @@ def _sensitive(ctx, route: Route, *, by_body: bool = True) -> str | None:
     dec = route.decorator
     if isinstance(dec, ast.Call) and _plain_name(dec.func) in ("delete", "add_delete"):
         return "it is a DELETE route"
-    if not by_body:
-        return None
-    for node in ast.walk(route.func):
-        if isinstance(node, ast.Call):
-            qual = ctx.qualname(node.func)
-            if qual in routes_k.dangerous_calls:
-                return f"it calls {qual}()"
-            if isinstance(node.func, ast.Attribute) and node.func.attr in routes_k.dangerous_methods:
-                return f"it calls .{node.func.attr}()"
     return None
+
+
+def _secret_holder(node: ast.AST) -> bool:
+    return any(w in web.routes().secret_holders for w in web.words_of(_plain_name(node)))
+
+
+def _reaches(ctx, route: Route) -> str | None:
+    """What the handler reaches that makes the route sensitive: code or shell execution,
+    queries, file writes and deletes, deletions, the application's secrets."""
+    routes_k = web.routes()
+    for node in ast.walk(route.func):
+        if not isinstance(node, ast.Call):
+            continue
+        qual = ctx.qualname(node.func)
+        if qual in routes_k.dangerous_calls:
+            return f"it calls {qual}()"
+        name = _plain_name(node.func)
+        if isinstance(node.func, ast.Attribute) and name in routes_k.dangerous_methods:
+            return f"it calls .{name}()"
+        words = set(web.words_of(name))
+        if words & routes_k.deleting_words:
+            return f"it deletes ({name}())"
+        if words & routes_k.running_words and words & routes_k.running_objects:
+            return f"it runs {name}()"
+        if qual == "open" and writing_mode(node, 1):
+            return "it writes files"
+        if isinstance(node.func, ast.Attribute) and name in routes_k.dump_methods and _secret_holder(node.func.value):
+            return f"it returns {ast.unparse(node.func.value)}.{name}()"
+    return None
+
+
+def _public(route: Route) -> bool:
+    """Routes public by design: the login flow, health checks."""
+    return any(w in web.routes().public_words for w in web.words_of(route.path))
 
 
 @check(AUTH009, AUTH010, nodes=(ast.Module,))
 def routes_without_auth(ctx, node: ast.Module) -> None:
+    gates.remember(ctx, node)
     facts = web_facts(ctx, node)
     if not facts.routes:
         return
@@ -394,24 +475,23 @@ def routes_without_auth(ctx, node: ast.Module) -> None:
             ctx.stmt = route.func
             ctx.scope = route.scope[:-1]
             _query_credentials(ctx, route, facts)
-            if route.auth is not None:
-                continue
-            # With no authenticated route in the module, authentication may live elsewhere
-            # (a gateway, another module's middleware): only administrative names count.
-            why = _sensitive(ctx, route, by_body=others_authed)
-            if why is None:
+            if route.auth is not None or _public(route):
                 continue
             where = route.path or route.func.name
+            reached = _reaches(ctx, route)
             if others_authed:
+                # the other routes of this module are authenticated: an omission
+                why = reached or _named(route)
+                if why is None:
+                    continue
+                evidence = ("variant:inconsistent",) if reached else ()
                 ctx.report(
-                    AUTH009,
-                    route.decorator,
-                    f"route {where} has no authentication ({why}) while other routes here require it",
-                    severity=Severity.HIGH,
-                    confidence=Confidence.HIGH,
+                    AUTH009, route.decorator, f"route {where} has no authentication ({why}) while other routes here require it",
+                    evidence=evidence,
                 )
-            else:
-                ctx.report(AUTH009, route.decorator, f"route {where} has no authentication ({why})")
+            # No route here is authenticated: authentication may live elsewhere (a
+            # gateway, the app a router is included into, another module's middleware);
+            # the injection a handler allows is the taint rules' finding.
     finally:
         ctx.stmt = saved
         ctx.scope = ()
@@ -419,6 +499,8 @@ def routes_without_auth(ctx, node: ast.Module) -> None:
 
 def _is_credential(name: str) -> bool:
     auth_k = web.auth()
+    if name.lower() in auth_k.protocol_tokens:
+        return False  # a webhook handshake parameter the protocol requires
     if name.lower() in auth_k.credential_names:
         return True
     words = web.words_of(name)
@@ -443,9 +525,44 @@ def _query_credentials(ctx, route: Route, facts: WebFacts) -> None:
     for a in (*positional, *args.kwonlyargs):
         if not _is_credential(a.arg) or "{" + a.arg + "}" in route.path:
             continue
+        if _alias(defaults[a.arg]) in auth_k.protocol_tokens or _signed_capability(route.func, {a.arg}):
+            continue
         marker = _marker(ctx, defaults[a.arg]) or _marker(ctx, a.annotation)
         if marker in auth_k.query_markers or (marker is None and _is_plain_str(a.annotation)):
             ctx.report(AUTH010, a, f"credential {a.arg!r} is a query parameter of route {route.path or route.func.name}")
+
+
+def _alias(node: ast.AST | None) -> str:
+    """``Query(alias="hub.verify_token")``: the name the client sends."""
+    if isinstance(node, ast.Call):
+        for kw in node.keywords:
+            if kw.arg == "alias" and isinstance(kw.value, ast.Constant):
+                return str(kw.value.value).lower()
+    return ""
+
+
+def _signed_capability(func: ast.AST, names: set[str]) -> bool:
+    """The handler verifies the token as a signed, resource-bound capability (a presigned
+    download link): it passes it to ``verify_download_token(...)``, ``signer.unsign(...)``,
+    ``verify_signature(...)``. A short-lived link, not a credential the client chose
+    to put in the URL."""
+    auth_k = web.auth()
+    derived = set(names)
+    for sub in ast.walk(func):
+        if isinstance(sub, ast.Assign) and any(isinstance(n, ast.Name) and n.id in derived for n in ast.walk(sub.value)):
+            derived.update(n.id for t in sub.targets for n in ast.walk(t) if isinstance(n, ast.Name))
+    for sub in ast.walk(func):
+        if not isinstance(sub, ast.Call):
+            continue
+        words = set(web.words_of(_plain_name(sub.func)))
+        if not (words & auth_k.verifying_words and words & auth_k.signed_token_words) and not (
+            words & {"unsign", "loads"} and isinstance(sub.func, ast.Attribute) and "max_age" in {k.arg for k in sub.keywords}
+        ):
+            continue
+        values = [*sub.args, *(k.value for k in sub.keywords)]
+        if any(isinstance(n, ast.Name) and n.id in derived for v in values for n in ast.walk(v)):
+            return True
+    return False
 
 
 def _marker(ctx, node: ast.AST | None) -> str | None:
@@ -504,7 +621,7 @@ def query_subscript(ctx, node: ast.Subscript) -> None:
     if not isinstance(value, ast.Attribute) or value.attr not in _QUERY_ATTRS or not isinstance(node.ctx, ast.Load):
         return
     key = string_value(node.slice)
-    if key and _is_credential(key) and _is_query_object(ctx, node.value):
+    if key and _is_credential(key) and _is_query_object(ctx, node.value) and not _read_and_signed(ctx, node):
         ctx.report(AUTH010, node, f"credential {key!r} read from the query string")
 
 
@@ -516,5 +633,16 @@ def query_get(ctx, node: ast.Call) -> None:
     if not isinstance(func.value, ast.Attribute) or func.value.attr not in _QUERY_ATTRS:
         return
     key = string_value(node.args[0])
-    if key and _is_credential(key) and _is_query_object(ctx, func.value):
+    if key and _is_credential(key) and _is_query_object(ctx, func.value) and not _read_and_signed(ctx, node):
         ctx.report(AUTH010, node, f"credential {key!r} read from the query string")
+
+
+def _read_and_signed(ctx, node: ast.AST) -> bool:
+    """``token = request.args["token"]`` verified in the same function as a signed link."""
+    stmt = ctx.stmt
+    if not (isinstance(stmt, ast.Assign) and stmt.value is node):
+        return False
+    names = {n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    m = gates.facts(ctx)
+    fn = m.enclosing(stmt) if m is not None else None
+    return fn is not None and not isinstance(fn, ast.ClassDef) and _signed_capability(fn, names)

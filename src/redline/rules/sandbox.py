@@ -118,7 +118,11 @@ A list of modules that sandboxed code may import or receives preloaded
 module that reaches the host: `os`, `sys`, `subprocess`, `socket`, `pickle`,
 `marshal`, `io`, `shutil`, `pathlib`, `importlib`, `ctypes`, `multiprocessing`,
 `builtins`, `urllib`, `requests`, `yaml`, `pandas`, `numpy` and others, the
-wildcard `*`, or the host application's own top-level package.
+wildcard `*`, or the host application's own top-level package. Only allowlists that
+feed a sandbox count: in a module that runs code (`exec`/`eval`/`compile`, a restricted
+compiler, a namespace with `__builtins__`) or given to a code runner
+(`CodeAgent(additional_authorized_imports=...)`); an allowlist of modules that may supply
+logging classes or deserialized types is not a sandbox's.
 """,
     why="""
 A sandbox is only as strong as the modules it lets in. `io.open`, `pandas.read_pickle`,
@@ -127,10 +131,14 @@ A sandbox is only as strong as the modules it lets in. `io.open`, `pandas.read_p
 package hands over its connections, credentials and a way back to `exec`.
 """,
     example="""
-    ALLOWED_MODULES = ["json", "math", "os", "requests", "pandas"]
+    from agents import CodeAgent
+
+    agent = CodeAgent(additional_authorized_imports=["json", "math", "os", "requests", "pandas"])
 """,
     use_instead="""
-    ALLOWED_MODULES = ["json", "math", "statistics", "datetime", "re"]
+    from agents import CodeAgent
+
+    agent = CodeAgent(additional_authorized_imports=["json", "math", "statistics", "datetime", "re"])
 """,
     recommendation=(
         "Keep the allowlist to pure computation modules; give file, network and data "
@@ -334,6 +342,8 @@ class _State:
     sandbox_globals: dict[tuple[tuple[str, ...], str], ast.Dict] = field(default_factory=dict)
     seen: set[int] = field(default_factory=set)  # dict nodes already audited
     limited: bool | None = None  # the module mentions a resource limit
+    tree: ast.Module | None = None
+    executes: bool | None = None  # the module runs code (exec/eval/compile, a restricted compiler)
     hooks: set[tuple[str, ...]] = field(default_factory=set)  # import hooks audited
 
 
@@ -353,6 +363,7 @@ _ALL = (EXEC003, EXEC004, EXEC005, EXEC006, EXEC007, EXEC008)
 @check(*_ALL, nodes=(ast.Module,))
 def module_definitions(ctx, node: ast.Module) -> None:
     st = _state(ctx)
+    st.tree = node
     for stmt in node.body:
         if isinstance(stmt, _FUNCS):
             st.module_defs[stmt.name] = stmt
@@ -668,9 +679,43 @@ def _host_modules(ctx, names: list[tuple[ast.AST, str]]) -> list[str]:
     return bad
 
 
+def _executes(ctx) -> bool:
+    """The module runs code: exec/eval/compile of a value, a restricted compiler, or a
+    namespace with ``__builtins__``. An allowlist elsewhere (which modules may supply
+    logging classes or deserialized types) is not a sandbox's."""
+    st = _state(ctx)
+    if st.executes is None:
+        st.executes = False
+        compilers = sandbox().compilers
+        for sub in ast.walk(st.tree) if st.tree is not None else ():
+            if isinstance(sub, ast.Call) and (
+                (ctx.qualname(sub.func) in ("exec", "eval", "compile") and not is_literal(argument(sub, 0, "source")))
+                or ctx.qualname(sub.func) in compilers
+            ):
+                st.executes = True
+                break
+            if isinstance(sub, ast.Constant) and sub.value == "__builtins__":
+                st.executes = True
+                break
+    return st.executes
+
+
+def _feeds_runner(ctx, node: ast.AST) -> bool:
+    """``CodeRunner(allowed_imports=[...])``: a keyword of a call whose name says it runs code."""
+    call = ctx.stmt
+    words = sandbox().runner_words
+    for sub in ast.walk(call) if call is not None else ():
+        if isinstance(sub, ast.Call) and any(v is node for v in (kw.value for kw in sub.keywords)):
+            name = ctx.qualname(sub.func) or ""
+            return any(w.lower() in words for part in name.split(".") for w in _WORD.findall(part))
+    return False
+
+
 def _report_allowlist(ctx, node: ast.AST, name: str, value: ast.AST | None) -> None:
     names = _module_names(value)
     if not names or not _allowlist_name(name):
+        return
+    if not _executes(ctx) and not _feeds_runner(ctx, node):
         return
     bad = _host_modules(ctx, names)
     if bad:
