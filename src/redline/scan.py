@@ -253,8 +253,9 @@ def supersede(
     mitigated: dict[tuple, str] | None = None,
 ) -> list[Finding]:
     """A taint finding replaces the pattern finding it proves on the same line. Weaker
-    evidence (medium confidence: a command-line or public-API source) does not: there
-    the pattern finding stays and the taint finding is dropped as a duplicate. A pattern
+    evidence (below high confidence, and a lower severity than the pattern finding's)
+    does not: there the pattern finding stays and the taint finding is dropped as a
+    duplicate. A pattern
     finding on a sink call proven to receive only constants or sanitized data goes; one
     behind an opt-in flag (allow_dangerous_code) is LOW."""
     if mitigated:
@@ -282,14 +283,17 @@ def supersede(
             for f in pattern
             if (f.location.path, f.location.line, f.location.cell, f.location.column, f.rule_id) not in settled
         ]
-    reported = {(f.location.path, f.location.line, f.rule_id) for f in pattern}
+    reported: dict[tuple[str, int, str], Severity] = {}
+    for f in pattern:
+        key = (f.location.path, f.location.line, f.rule_id)
+        reported[key] = max(f.severity, reported.get(key, f.severity))
     covered: set[tuple[str, int, str]] = set()
     kept_taint = []
     for f in tainted:
         here = {(f.location.path, f.location.line, old) for old in SUPERSEDES.get(f.rule_id, ())}
-        strong = {key for key in here if key[2] not in REVIEW_PATTERNS}
-        if f.confidence is not Confidence.HIGH and strong & reported:
-            continue
+        strong = [reported[key] for key in here if key[2] not in REVIEW_PATTERNS and key in reported]
+        if f.confidence is not Confidence.HIGH and strong and f.severity < max(strong):
+            continue  # weaker than what the pattern finding already says there
         covered |= here
         kept_taint.append(f)
     kept = [f for f in pattern if (f.location.path, f.location.line, f.rule_id) not in covered]

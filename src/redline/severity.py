@@ -24,6 +24,9 @@ Evidence tags (``name`` or ``name:detail``):
     is off by default: LOW.
 ``name-only``
     the path goes through a call resolved by method name alone: at most MEDIUM.
+``deep-path``
+    the path enters or leaves project functions more than MAX_TRUSTED_HOPS times
+    (redline.python.taint): at most MEDIUM.
 ``test-code``
     in tests, fixtures or examples: one level lower.
 ``public-key``
@@ -130,6 +133,10 @@ def decide(
     if "sandbox-file" in ev:
         severity = min(severity, REVIEW_CAP)
         reasons.append("in a file configured as a sanctioned sandbox")
+    if "deep-path" in ev and severity > REVIEW_CAP:
+        severity = REVIEW_CAP
+        confidence = Confidence.LOW
+        reasons.append("a long path through many calls: review whether it is feasible")
     if "test-code" in ev:
         severity = severity.lower()
         reasons.append("in test or example code")

@@ -1412,6 +1412,10 @@ def _failed_check(test: ast.AST) -> list[tuple[str, frozenset[str] | None]]:
                     c = c.args[0]  # str(path).startswith(...)
                 if isinstance(c, ast.Name):
                     names.append((c.id, categories))
+        elif method.lower().lstrip("_").startswith(_GUARD_PREFIXES):
+            # if not _validate_module(name, allowed): raise -> a check named as one, whose
+            # body this module does not show: a mitigation (LOW), as for validate(name)
+            names.extend((a.id, MITIGATED) for a in call.args if isinstance(a, ast.Name))
         return names
     elif (
         isinstance(test, ast.Compare)
@@ -1478,6 +1482,8 @@ def _forget_items(env: dict, name: str) -> None:
 
 
 _VALIDATOR_PREFIXES = ("validate", "check", "verify", "ensure", "sanitize", "assert_")
+# Boolean checks that guard an exit: `if not is_allowed(x): raise`.
+_GUARD_PREFIXES = (*_VALIDATOR_PREFIXES, "is_valid", "is_allowed", "is_safe", "is_permitted", "allowed", "valid_")
 
 
 def _validated_names(call: ast.AST) -> list[str]:

@@ -350,6 +350,10 @@ def _public(qual: str) -> bool:
 
 
 MAX_CONTEXT = 4
+# Paths that enter or leave project functions more often than this are review items
+# (evidence "deep-path"): on judged real code, every such path was spurious (data of an
+# object tainted by one field reaching unrelated code), and proven flows are short.
+MAX_TRUSTED_HOPS = 8
 
 
 def search(graph: Graph, sources: Iterable[str] | None = None) -> dict[str, list]:
@@ -369,13 +373,21 @@ def search(graph: Graph, sources: Iterable[str] | None = None) -> dict[str, list
         steps: list = []
         cur = state
         by_name = False
+        hops = 0
         while prev[cur] is not None:
             before, edge_steps = prev[cur]
             steps[:0] = edge_steps
             by_name = by_name or _name_only_edge(graph, before[0], cur[0])
+            hops += _crosses_call(before[0], cur[0])
             cur = before
-        paths[sink] = [cur[0], steps, bool(MITIGATED & state[1]), by_name]
+        evidence = (["name-only"] if by_name else []) + (["deep-path"] if hops > MAX_TRUSTED_HOPS else [])
+        paths[sink] = [cur[0], steps, bool(MITIGATED & state[1]), evidence]
     return paths
+
+
+def _crosses_call(frm: str, to: str) -> bool:
+    """Whether frm -> to enters a project function or returns from one."""
+    return (frm.startswith("arg:") and to.startswith("param:")) or frm.startswith("ret:")
 
 
 def _name_only_edge(graph: Graph, frm: str, to: str) -> bool:
@@ -518,7 +530,7 @@ def findings(
     out = result.findings
     suppressed = 0
     active = [sid for sid, (_, info) in graph.sources.items() if THREAT_MODELS.get(info["kind"], "remote") in threat_models]
-    for sink_id, (source_id, steps, validated, by_name) in sorted(search(graph, active).items()):
+    for sink_id, (source_id, steps, validated, path_evidence) in sorted(search(graph, active).items()):
         path, sink = graph.sinks[sink_id]
         src_path, source = graph.sources[source_id]
         if dropped((f"flow:{source['kind']}",), sink["category"]):
@@ -530,7 +542,7 @@ def findings(
         if rule is None:
             continue
         mitigation = sink.get("mitigation") or ("the value passes a validation check first" if validated else None)
-        out.append(_finding(rule, path, sink, src_path, source, steps, mitigation, by_name))
+        out.append(_finding(rule, path, sink, src_path, source, steps, mitigation, path_evidence))
     result.suppressed = suppressed
     return result
 
@@ -540,7 +552,7 @@ def _sink_key(path: str, sink: dict) -> tuple:
 
 
 def _finding(
-    rule, path: str, sink: dict, src_path: str, source: dict, steps: list, mitigation: str | None, by_name: bool
+    rule, path: str, sink: dict, src_path: str, source: dict, steps: list, mitigation: str | None, path_evidence: list
 ) -> Finding:
     kind = source["kind"]
     evidence = [f"flow:{kind}", f"variant:{sink['category']}"]
@@ -549,8 +561,7 @@ def _finding(
     if mitigation:
         evidence.append("mitigated")
         message += f"; mitigated: {mitigation}"
-    if by_name:
-        evidence.append("name-only")
+    evidence.extend(path_evidence)
     if is_test_path(path):
         evidence.append("test-code")
     severity, confidence, reasons = decide(rule, evidence)

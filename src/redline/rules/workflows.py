@@ -473,8 +473,26 @@ def _field_read(node: ast.AST, fields: frozenset[str]) -> str | None:
     return None
 
 
-def _reads_in(expr: ast.AST, fields: frozenset[str]) -> list[tuple[ast.AST, str]]:
-    return [(n, f) for n in ast.walk(expr) if (f := _field_read(n, fields)) is not None]
+def _reads_in(expr: ast.AST, fields: frozenset[str], ctx=None) -> list[tuple[ast.AST, str]]:
+    """Field reads in ``expr``; with ``ctx``, not those of a web request's parameters
+    (``request.form["expr"]`` is request data, EXEC002's, not a workflow definition)."""
+    return [
+        (n, f)
+        for n in ast.walk(expr)
+        if (f := _field_read(n, fields)) is not None and not (ctx is not None and _request_read(ctx, n))
+    ]
+
+
+def _request_read(ctx, node: ast.AST) -> bool:
+    from redline.knowledge.taint import load_all as taint_knowledge
+
+    if isinstance(node, ast.Subscript):
+        base = node.value
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        base = node.func.value
+    else:
+        return False
+    return ctx.qualname(base) in taint_knowledge().source_attributes
 
 
 @check(WF004, nodes=(ast.FunctionDef, ast.AsyncFunctionDef))
@@ -494,7 +512,7 @@ def definition_expression_eval(ctx, func: ast.FunctionDef) -> None:
     exec_enabled = "EXEC001" in ctx.settings.enabled
     for node in body_nodes(func):
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
-            reads = _reads_in(node.value, fields)
+            reads = _reads_in(node.value, fields, ctx)
             if not reads:
                 names = _names_in(node.value) & tracked.keys()
                 reads = [tracked[n] for n in sorted(names)]
@@ -513,7 +531,7 @@ def definition_expression_eval(ctx, func: ast.FunctionDef) -> None:
         code = argument(node, 0, "source") if builtin else (node.args[0] if node.args else None)
         if code is None:
             continue
-        reads = _reads_in(code, fields) + [tracked[n] for n in sorted(_names_in(code) & tracked.keys())]
+        reads = _reads_in(code, fields, ctx) + [tracked[n] for n in sorted(_names_in(code) & tracked.keys())]
         for read, field in reads:
             line = read.lineno
             if line in reported or (builtin and exec_enabled and line == node.lineno):
