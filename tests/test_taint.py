@@ -331,3 +331,29 @@ def test_module_import_is_critical_from_a_request_and_a_review_item_from_an_api(
     widened = scan(root, threat_models=("library",)).findings
     found = {f.location.line: f.severity.name for f in widened if f.rule_id == "EXEC002"}
     assert found == {10: "CRITICAL", 13: "MEDIUM"}
+
+
+def test_path_evidence_object_taint_and_depth():
+    """A path into a project method through its receiver (an object tainted as a whole)
+    and a path through many project calls are evidence that caps the finding."""
+    from redline.python.taint import MAX_TRUSTED_HOPS, Graph, search
+
+    g = Graph()
+    g.sources["src:a"] = ("a.py", {"kind": "remote", "line": 1, "desc": "request"})
+    g.sinks["sink:a"] = ("a.py", {"category": "ssrf", "line": 9})
+    g.add("src:a", "arg:call:a.py:2:0:2:9:self", ())
+    g.add("arg:call:a.py:2:0:2:9:self", "param:pkg.Agent.run:self", (), marker=("call", "call:a.py:2:0:2:9"))
+    g.add("param:pkg.Agent.run:self", "sink:a", ())
+    assert search(g)["sink:a"][3] == ["object-taint"]
+
+    g = Graph()
+    g.sources["src:b"] = ("b.py", {"kind": "remote", "line": 1, "desc": "request"})
+    g.sinks["sink:b"] = ("b.py", {"category": "ssrf", "line": 9})
+    node = "src:b"
+    for i in range(MAX_TRUSTED_HOPS + 1):
+        site = f"call:b.py:{i}:0:{i}:5"
+        g.add(node, f"arg:{site}:0", ())
+        g.add(f"arg:{site}:0", f"param:pkg.f{i}:x", (), marker=("call", site))
+        node = f"param:pkg.f{i}:x"
+    g.add(node, "sink:b", ())
+    assert search(g)["sink:b"][3] == ["deep-path"]

@@ -239,7 +239,7 @@ def test_filesystem_severities(tmp_path):
     assert found[(3, "FS006")].severity == Severity.HIGH
     assert found[(4, "FS006")].severity == Severity.LOW
     assert (5, "FS006") not in found  # reading the mask and restoring it
-    assert found[(9, "FS002")].severity == Severity.HIGH and "fully_trusted" in found[(9, "FS002")].message
+    assert found[(9, "FS002")].severity == Severity.MEDIUM and "fully_trusted" in found[(9, "FS002")].message
 
 
 def test_gitlab_component_inputs():

@@ -24,6 +24,10 @@ Evidence tags (``name`` or ``name:detail``):
     is off by default: LOW.
 ``name-only``
     the path goes through a call resolved by method name alone: at most MEDIUM.
+``object-taint``
+    the path enters a project method through its receiver: an object tainted as a
+    whole (one field from the source) whose every field then counts as tainted: at
+    most MEDIUM.
 ``deep-path``
     the path enters or leaves project functions more than MAX_TRUSTED_HOPS times
     (redline.python.taint): at most MEDIUM.
@@ -137,6 +141,10 @@ def decide(
         severity = REVIEW_CAP
         confidence = Confidence.LOW
         reasons.append("a long path through many calls: review whether it is feasible")
+    if "object-taint" in ev and severity > REVIEW_CAP:
+        severity = REVIEW_CAP
+        confidence = Confidence.LOW
+        reasons.append("the path goes through an object tainted as a whole: review which field is used")
     if "test-code" in ev:
         severity = severity.lower()
         reasons.append("in test or example code")

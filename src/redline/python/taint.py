@@ -372,15 +372,21 @@ def search(graph: Graph, sources: Iterable[str] | None = None) -> dict[str, list
     for sink, state in reached.items():
         steps: list = []
         cur = state
-        by_name = False
+        by_name = whole_object = False
         hops = 0
         while prev[cur] is not None:
             before, edge_steps = prev[cur]
             steps[:0] = edge_steps
             by_name = by_name or _name_only_edge(graph, before[0], cur[0])
-            hops += _crosses_call(before[0], cur[0])
+            crossed = _crosses_call(before[0], cur[0])
+            hops += crossed
+            whole_object = whole_object or (crossed and before[0].endswith(":self") and cur[0].endswith(":self"))
             cur = before
-        evidence = (["name-only"] if by_name else []) + (["deep-path"] if hops > MAX_TRUSTED_HOPS else [])
+        evidence = (
+            (["name-only"] if by_name else [])
+            + (["deep-path"] if hops > MAX_TRUSTED_HOPS else [])
+            + (["object-taint"] if whole_object else [])
+        )
         paths[sink] = [cur[0], steps, bool(MITIGATED & state[1]), evidence]
     return paths
 

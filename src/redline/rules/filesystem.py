@@ -69,6 +69,10 @@ FS002 = define(
     severity=Severity.HIGH,
     confidence=Confidence.MEDIUM,
     cwe=22,
+    # the danger is the archive's origin: without a proven flow (FS001 reports an
+    # attacker-supplied archive at HIGH) an unfiltered extraction is a review item
+    basis="data",
+    impacts={"unpack": Severity.MEDIUM},
     what="""
 `tarfile` `extractall`/`extract` without `filter="data"` or `filter="tar"` (or with
 `filter="fully_trusted"`), and `shutil.unpack_archive` without a filter, in a function
@@ -458,7 +462,7 @@ def archive_extraction(ctx, node: ast.Call) -> None:
             FS002,
             node,
             "shutil.unpack_archive() without filter=\"data\": tar members can escape the target directory",
-            severity=Severity.MEDIUM,
+            evidence=("variant:unpack",),
         )
     else:
         how = "filter='fully_trusted'" if filt is not None else "no filter= and no member check"
