@@ -83,7 +83,11 @@ def analyse_fixture_pinned(path: Path, rel: str, tmp: Path, *, enabled=None):
     source, expected = expectations_with_severity(original)
     copy = tmp / Path(rel).name
     copy.write_text(source, encoding="utf-8")
-    config = Config(select=tuple(sorted(enabled)) if enabled else (), threat_models=threat_models(original))
+    config = Config(
+        select=tuple(sorted(enabled)) if enabled else (),
+        threat_models=threat_models(original),
+        profile="audit",  # every rule, those outside the default profile too
+    )
     result = run_scan([copy], config, ScanOptions(use_cache=False, jobs=1))
     assert not result.skipped, result.skipped
     actual = {(f.location.line, f.rule_id) for f in result.findings}

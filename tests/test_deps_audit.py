@@ -29,6 +29,7 @@ EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9_, ]+)\s*$")
 
 def scan(path, **config):
     config.setdefault("vuln_db", str(OSV))
+    config.setdefault("profile", "audit")  # every dependency rule, DEP003 included
     return run_scan([path], Config(fail_on=None, **config), ScanOptions(use_cache=False, jobs=1))
 
 

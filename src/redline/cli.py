@@ -59,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--exclude", action="append", metavar="PATTERN", help="gitignore-style pattern to leave out")
     scan.add_argument("--config", type=Path, metavar="FILE", help="read settings from FILE")
     scan.add_argument(
+        "--profile", choices=("default", "audit"),
+        help="default: the rules of measured precision; audit: every rule (also review items of low precision)",
+    )
+    scan.add_argument(
         "--threat-model", action="append", metavar="MODELS",
         help="also report flows from these sources besides remote ones: local (command line, files, "
         "environment), library (parameters of public functions), all; comma-separated",
@@ -176,6 +180,8 @@ def _scan_config(args: argparse.Namespace, paths: list[Path]) -> config_mod.Conf
         exclude=(cfg.exclude + _split(args.exclude)) if args.exclude else None,
     )
     cfg = _dependency_options(cfg, args)
+    if getattr(args, "profile", None):
+        cfg = dataclasses.replace(cfg, profile=args.profile)
     if getattr(args, "threat_model", None):
         try:
             extra = config_mod.parse_threat_models(args.threat_model, "--threat-model")
@@ -386,11 +392,11 @@ def cmd_rules(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         rules = [r for r in rules if r.area is area]
     table = Table(box=None)
-    for header in ("ID", "Name", "Severity", "Area", "CWE"):
+    for header in ("ID", "Name", "Severity", "Area", "CWE", "Profile"):
         table.add_column(header, no_wrap=True)
     table.add_column("Title")
     for r in rules:
-        table.add_row(r.id, r.name, r.severity.name, r.area.slug, r.cwe_id or "-", r.title)
+        table.add_row(r.id, r.name, r.severity.name, r.area.slug, r.cwe_id or "-", r.profile, r.title)
     console = Console(highlight=False)
     if not console.is_terminal:
         console = Console(highlight=False, width=200)  # one rule per line in pipes and files

@@ -44,6 +44,8 @@ class Config:
     online_timeout: float = 20.0
     # Threat models whose sources produce findings besides `remote` (local, library).
     threat_models: tuple[str, ...] = ()
+    # "default": the rules of measured precision; "audit": every rule.
+    profile: str = "default"
     source: str | None = None  # the file the settings came from
 
     def active_threat_models(self) -> frozenset[str]:
@@ -112,8 +114,9 @@ def load(start: Path, explicit: Path | None = None) -> Config:
 
 _KEYS = {
     "select", "ignore", "exclude", "severity", "fail-on", "sandbox-files", "max-file-size",
-    "vuln-db", "critical-dependencies", "dependency-policy", "threat-models",
+    "vuln-db", "critical-dependencies", "dependency-policy", "threat-models", "profile",
 }
+PROFILE_NAMES = ("default", "audit")
 DEPENDENCY_POLICIES = ("auto", "application", "library")
 
 
@@ -173,8 +176,15 @@ def from_mapping(data: dict, source: str) -> Config:
         critical_dependencies=_strings(data, "critical-dependencies", source),
         dependency_policy=policy,
         threat_models=parse_threat_models(_strings(data, "threat-models", source), source),
+        profile=_profile(data.get("profile", "default"), source),
         source=source,
     )
+
+
+def _profile(value, source: str) -> str:
+    if value not in PROFILE_NAMES:
+        raise ConfigError(f"{source}: 'profile' must be one of: {', '.join(PROFILE_NAMES)}")
+    return value
 
 
 def parse_threat_models(names, source: str = "command line") -> tuple[str, ...]:
@@ -223,9 +233,17 @@ def matching_rules(selector: str) -> set[str]:
 
 
 def enabled_rules(config: Config) -> frozenset[str]:
-    ids = {r.id for r in registry.all_rules()}
+    """The rules a scan runs: the profile's (every rule for "audit"), or those selected
+    (a rule selected by its own id runs whatever its profile; a prefix or an area
+    selects the profile's rules in it), minus the ignored ones."""
+    rules = registry.all_rules()
+    in_profile = {r.id for r in rules if config.profile == "audit" or r.profile == "default"}
+    ids = set(in_profile)
     if config.select:
-        ids = set().union(*(matching_rules(s) for s in config.select))
+        ids = set()
+        for sel in config.select:
+            matched = matching_rules(sel)
+            ids |= matched if sel.strip().upper() in matched else matched & in_profile
     for sel in config.ignore:
         ids -= matching_rules(sel)
     return frozenset(ids)

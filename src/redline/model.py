@@ -95,6 +95,9 @@ class Rule:
     basis: str = "config"
     # Named variants whose impact differs from ``severity``: (("write", HIGH), ...).
     variants: tuple[tuple[str, Severity], ...] = ()
+    # "default": runs in every scan; "audit": measured precision on real code under 50 %,
+    # runs only with `--profile audit` (or when selected by id).
+    profile: str = "default"
 
     @property
     def impacts(self) -> dict[str, Severity]:

@@ -23,14 +23,14 @@ Evidence tags (``name`` or ``name:detail``):
     the danger sits behind an explicit opt-in, a validation check, or a setting that
     is off by default: LOW.
 ``name-only``
-    the path goes through a call resolved by method name alone: at most MEDIUM.
+    the path goes through a call resolved by method name alone: LOW.
 ``object-taint``
     the path enters a project method through its receiver: an object tainted as a
-    whole (one field from the source) whose every field then counts as tainted: at
-    most MEDIUM.
+    whole (one field from the source) whose every field then counts as tainted: LOW.
 ``deep-path``
     the path enters or leaves project functions more than MAX_TRUSTED_HOPS times
-    (redline.python.taint): at most MEDIUM.
+    (redline.python.taint): LOW.
+    (On judged real code, every finding with one of these three was spurious.)
 ``test-code``
     in tests, fixtures or examples: one level lower.
 ``public-key``
@@ -72,6 +72,11 @@ LOCAL_SOURCE_POLICY: dict[str, dict[str, Severity | None]] = {
 }
 REVIEW_CAP = Severity.MEDIUM  # the most a finding without proven data gets
 _LOWERING = {"mitigated", "validated", "opt-in", "settings-gated", "public-key"}
+_WEAK_PATHS = {
+    "name-only": "a call on the path is resolved by method name only",
+    "deep-path": "a long path through many calls: review whether it is feasible",
+    "object-taint": "the path goes through an object tainted as a whole: review which field is used",
+}
 _LABELS = {
     "mitigated": "behind an explicit opt-in or mitigation",
     "validated": "the value passes a validation check first",
@@ -130,10 +135,12 @@ def decide(
     if lowering:
         severity = Severity.LOW
         reasons.extend(_LABELS[name] for name in lowering)
-    if "name-only" in ev and severity > REVIEW_CAP:
-        severity = REVIEW_CAP
+    weak = [name for name in ("name-only", "deep-path", "object-taint") if name in ev]
+    if weak:
+        # On judged real code every such path was spurious: a LOW review item.
+        severity = Severity.LOW
         confidence = Confidence.LOW
-        reasons.append("a call on the path is resolved by method name only")
+        reasons.extend(_WEAK_PATHS[name] for name in weak)
     if "sandbox-file" in ev:
         severity = min(severity, REVIEW_CAP)
         reasons.append("in a file configured as a sanctioned sandbox")
