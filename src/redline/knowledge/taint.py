@@ -53,7 +53,7 @@ _SECTION_KEYS = {
         "category", "calls", "args", "kwargs", "requires_kwarg", "unless_kwarg", "receiver", "enabled_by", "write_mode",
     },
     "sanitizers": {"calls", "names", "categories"},
-    "propagators": {"calls", "propagate"},
+    "propagators": {"calls", "propagate", "args", "kwargs"},
     "typed": {"types", "bases", "wrappers", "constraints"},
 }
 
@@ -87,6 +87,8 @@ class TaintKnowledge:
     non_propagating: set[str] = field(default_factory=set)
     pure: set[str] = field(default_factory=set)  # results computed from the arguments alone
     receiver_only: set[str] = field(default_factory=set)  # results built from the receiver alone
+    # results that carry only these arguments (a request object: its URL, not its body)
+    selected_args: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = field(default_factory=dict)
     # Statement builders: methods chained on their result bind their arguments as
     # parameters (update(t).where(...).values(data)): the result carries the receiver only.
     statements: set[str] = field(default_factory=set)
@@ -248,8 +250,19 @@ def _add(section: str, entry: dict, where: str, kb: TaintKnowledge) -> None:
             kb.receiver_only.update(calls)
         elif mode == "statement":
             kb.statements.update(calls)
+        elif mode == "selected":
+            positions = entry.get("args", [])
+            names = entry.get("kwargs", [])
+            if not all(isinstance(i, int) and not isinstance(i, bool) for i in positions) or not all(
+                isinstance(n, str) for n in names
+            ):
+                raise KnowledgeError(f"{where}: args must be integers and kwargs strings")
+            for c in calls:
+                kb.selected_args[c] = (tuple(positions), tuple(names))
         else:
-            raise KnowledgeError(f'{where}: propagate must be false, "arguments", "receiver" or "statement"')
+            raise KnowledgeError(
+                f'{where}: propagate must be false, "arguments", "receiver", "statement" or "selected"'
+            )
     if not calls and section in ("sanitizers", "propagators"):
         raise KnowledgeError(f"{where}: needs calls")
 

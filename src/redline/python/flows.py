@@ -1118,6 +1118,11 @@ class FlowBuilder:
             return _clean(everything, _ESCAPED)
         if qual in kb.non_propagating:
             return {}
+        selected = kb.selected_args.get(qual)
+        if selected is not None:  # urllib.request.Request(url, data=body): the URL only
+            positions, names = selected
+            chosen = [args[i] for i in positions if i < len(args)] + [kwargs[n] for n in names if n in kwargs]
+            return _step(_union(*chosen), node.lineno, f"through {qual}()") if chosen else {}
         if qual in kb.pure:  # base64.b64decode(x): only what x holds
             return _step(everything, node.lineno, f"through {qual}()")
         kind = kb.source_calls.get(qual)
