@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from redline.model import Confidence, Finding, Location, Rule, Severity, mask_secret
+from redline.model import Finding, Location, Rule, mask_secret
 from redline.python.names import ImportMap, dotted, fold_builtins
 from redline.python.parsing import source_lines
 from redline.rules.registry import CHECKS, load_all
@@ -193,13 +193,10 @@ class FileContext:
         message: str,
         *,
         evidence: tuple[str, ...] = (),
-        severity: Severity | None = None,
-        confidence: Confidence | None = None,
         secret: str | None = None,
     ) -> None:
-        """Report a finding of ``rule`` at ``node``. Its severity comes from the rule and
-        the ``evidence`` (redline.severity.decide); ``severity``/``confidence`` are the
-        legacy way, kept only until every check states evidence instead."""
+        """Report a finding of ``rule`` at ``node``. Its severity and confidence come from
+        the rule and the ``evidence`` (redline.severity.decide): a check never chooses them."""
         if rule.id not in self.settings.enabled:
             return
         line = getattr(node, "lineno", 1)
@@ -214,10 +211,6 @@ class FileContext:
         if self.test_code:
             evidence = (*evidence, "test-code")
         sev, conf, reasons = decide(rule, evidence)
-        if severity is not None:  # legacy: the check chose
-            sev, conf, reasons = severity, confidence or rule.confidence, ("set by the check",)
-        elif confidence is not None:
-            conf = min(conf, confidence)
         stmt = self.stmt
         start, end = (line, getattr(node, "end_lineno", line) or line)
         if stmt is not None:

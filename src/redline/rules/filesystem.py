@@ -10,7 +10,6 @@ from redline.knowledge.filesystem import filesystem
 from redline.model import Area, Confidence, Severity
 from redline.rules.common import argument, is_const, is_false, keyword, string_value
 from redline.rules.registry import check, define
-from redline.text.secret_values import is_test_path
 
 FS001 = define(
     "FS001",
@@ -251,6 +250,8 @@ FS006 = define(
     severity=Severity.HIGH,
     confidence=Confidence.HIGH,
     cwe=732,
+    # a umask opens every later file; a mode asked for at creation is narrowed by the umask
+    impacts={"umask": Severity.MEDIUM, "requested-mode": Severity.LOW},
     what="""
 `os.chmod`, `os.fchmod`, `os.lchmod` and `Path.chmod` with a mode that has the
 other-write bit (`0o777`, `0o666`, `stat.S_IWOTH`): HIGH. `os.umask(0)` and
@@ -732,23 +733,20 @@ def permissions(ctx, node: ast.Call) -> None:
     mode = _mode_value(ctx, argument(node, spec.position, spec.keyword))
     if mode is None:
         return
-    tests = is_test_path(ctx.path)
     if name in _K.umask:
         if not mode & stat.S_IWOTH and not _reads_umask(ctx, node):
-            severity = Severity.LOW if tests else Severity.MEDIUM
             message = f"umask {oct(mode)} lets every file created later be writable by all users"
-            ctx.report(FS006, node, message, severity=severity)
+            ctx.report(FS006, node, message, evidence=("variant:umask",))
         return
     if not mode & stat.S_IWOTH:
         return
     if name == "os.open" and mode == 0o666:
         return  # the default mode of every new file (open() uses it too); the umask applies
     if name in _K.chmod:
-        severity = Severity.LOW if tests else None
-        ctx.report(FS006, node, f"{name}() with mode {oct(mode)} makes the path writable by every user", severity=severity)
+        ctx.report(FS006, node, f"{name}() with mode {oct(mode)} makes the path writable by every user")
     else:
         message = f"{name}() asks for mode {oct(mode)} (other-write); only the umask narrows it"
-        ctx.report(FS006, node, message, severity=Severity.LOW, confidence=Confidence.MEDIUM)
+        ctx.report(FS006, node, message, evidence=("variant:requested-mode",))
 
 
 def _reads_umask(ctx, node: ast.Call) -> bool:
@@ -784,8 +782,7 @@ def _report_tmp(ctx, node: ast.AST, text: str, where: str) -> None:
     if node.lineno in seen:
         return
     seen.add(node.lineno)
-    severity = Severity.LOW if is_test_path(ctx.path) else None
-    ctx.report(FS007, node, f"{text!r} {where} is in a directory every user can write", severity=severity)
+    ctx.report(FS007, node, f"{text!r} {where} is in a directory every user can write")
 
 
 @check(FS007, nodes=(ast.Assign, ast.AnnAssign))

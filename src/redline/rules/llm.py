@@ -75,6 +75,7 @@ LLM002 = define(
     severity=Severity.MEDIUM,
     confidence=Confidence.MEDIUM,
     cwe=200,
+    impacts={"secret": Severity.HIGH},  # a credential in the prompt, not only hosts and names
     what="""
 Constant text the model receives as instructions (`SYSTEM_PROMPT` variables and
 `system_prompt` fields, `{"role": "system"}` messages, LangChain `SystemMessage`,
@@ -213,7 +214,7 @@ def _report_prompt(ctx, node: ast.AST, where: str, values: Iterable[ast.AST | No
         LLM002,
         node,
         f"{where} discloses " + ", ".join(shown[:4]) + (" and more" if len(shown) > 4 else ""),
-        severity=Severity.HIGH if secret else None,
+        evidence=("variant:secret",) if secret else (),
         secret=secret,
     )
 

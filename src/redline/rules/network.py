@@ -8,7 +8,6 @@ from redline.knowledge import web
 from redline.model import Area, Confidence, Severity
 from redline.rules.common import has_star_kwargs, is_const, keyword, last_name, string_value
 from redline.rules.registry import check, define
-from redline.text.secret_values import is_test_path
 from redline.text.urls import remote_plain_http, url_name
 
 NET001 = define(
@@ -272,8 +271,7 @@ def _report_url(ctx, node: ast.AST, what: str, found: tuple[str, str]) -> None:
         NET004,
         node,
         f"{what} is a plain http:// URL to {found[1]}: traffic travels unencrypted",
-        severity=Severity.LOW if is_test_path(ctx.path) else None,  # mocked endpoints in tests
-    )
+    )  # mocked endpoints in tests: the engine's test-code evidence lowers it
 
 
 @check(NET004, nodes=(ast.Assign, ast.AnnAssign))
@@ -355,6 +353,7 @@ NET005 = define(
     severity=Severity.MEDIUM,
     confidence=Confidence.HIGH,
     cwe=489,
+    impacts={"all-interfaces": Severity.HIGH},  # the debugger runs code for anyone who reaches it
     what="""
 Flask/Quart/Sanic `app.run(debug=True)` (HIGH when also bound to `0.0.0.0`: the
 Werkzeug debugger runs Python for whoever reaches it), `uvicorn.run(..., reload=True)`
@@ -426,7 +425,7 @@ def debug_server(ctx, node: ast.Call) -> None:
                 NET005,
                 node,
                 "debug server on 0.0.0.0: the interactive debugger is open to the network",
-                severity=Severity.HIGH,
+                evidence=("variant:all-interfaces",),
             )
         else:
             ctx.report(NET005, node, "app.run(debug=True) enables the interactive debugger")

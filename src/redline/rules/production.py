@@ -25,6 +25,8 @@ OPS001 = define(
     severity=Severity.LOW,
     confidence=Confidence.MEDIUM,
     cwe=400,
+    # grows with every request; a cached method keeps every instance alive
+    impacts={"request-path": Severity.MEDIUM, "method-cache": Severity.MEDIUM},
     what="""
 `functools.cache` and `functools.lru_cache(maxsize=None)` on functions that take
 arguments (MEDIUM on methods: the cache also keeps every `self` alive), and
@@ -135,6 +137,7 @@ OPS003 = define(
     severity=Severity.LOW,
     confidence=Confidence.MEDIUM,
     cwe=390,
+    impacts={"severe": Severity.MEDIUM},  # a failure that matters is lost
     what="""
 `except:`, `except Exception:` or `except BaseException:` whose body only passes
 or continues, around calls that execute, authenticate, verify, validate, write,
@@ -180,6 +183,7 @@ OPS004 = define(
     severity=Severity.LOW,
     confidence=Confidence.MEDIUM,
     cwe=209,
+    impacts={"traceback": Severity.MEDIUM},  # the stack, paths and versions leak
     what="""
 After catching a broad exception, its text or a traceback goes into a response:
 `HTTPException(detail=str(exc))`, `jsonify(error=str(e))`, `JSONResponse({...: repr(e)})`,
@@ -433,7 +437,7 @@ def unbounded_memo(ctx, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
                 OPS001,
                 dec,
                 f"{qual} without a size limit on method {node.name}(): unbounded, and every self stays alive",
-                severity=Severity.MEDIUM,
+                evidence=("variant:method-cache",),
             )
         else:
             ctx.report(OPS001, dec, f"{qual} without a size limit on {node.name}() grows with every distinct argument")
@@ -637,7 +641,7 @@ def module_state(ctx, node: ast.Module) -> None:
                 box.node,
                 f"{box.name} grows in {first}() and nothing ever removes entries"
                 + (" (on the request path)" if on_request else ""),
-                severity=Severity.MEDIUM if on_request else None,
+                evidence=("variant:request-path",) if on_request else (),
             )
         for func, scope in facts.functions:
             if func.name in facts.workers:
@@ -816,7 +820,7 @@ def swallowed(ctx, node: ast.Try) -> None:
             OPS003,
             handler,
             f"{kind} with an empty body swallows failures of {reason}()",
-            severity=Severity.MEDIUM if severe else None,
+            evidence=("variant:severe",) if severe else (),
         )
 
 
@@ -850,7 +854,7 @@ def details_to_client(ctx, node: ast.ExceptHandler) -> None:
                     sub,
                     "a traceback is sent to the client" if found == "traceback"
                     else f"the text of exception {node.name!r} is sent to the client",
-                    severity=Severity.MEDIUM if found == "traceback" else None,
+                    evidence=("variant:traceback",) if found == "traceback" else (),
                 )
                 return
 

@@ -76,6 +76,8 @@ LLM004 = define(
     severity=Severity.MEDIUM,
     confidence=Confidence.HIGH,
     cwe=94,
+    # each tool's impact is data (knowledge/agents.toml: what the tool can reach)
+    impacts={level.name.lower(): level for level in Severity},
     what="""
 Tools whose purpose is to run code or shell commands written by the model:
 LangChain `PythonREPLTool`, `ShellTool` and `create_python_agent`, AutoGen
@@ -120,6 +122,7 @@ LLM005 = define(
     severity=Severity.MEDIUM,
     confidence=Confidence.MEDIUM,
     cwe=20,
+    impacts={"not-a-tool": Severity.LOW},  # a node class the model does not call directly
     what="""
 Dynamiq `Node` subclasses without `input_schema`, and LangChain/CrewAI `BaseTool`
 subclasses without `args_schema` whose `_run` has no typed parameter (only untyped
@@ -411,7 +414,7 @@ def code_tool_built(ctx, node: ast.Call) -> None:
         LLM004,
         node,
         f"{short} {tool.what}; review the isolation and limits it runs with",
-        severity=tool.severity,
+        evidence=(f"variant:{tool.severity.name.lower()}",),
     )
 
 
@@ -436,7 +439,7 @@ def agent_tools_list(ctx, node: ast.Call) -> None:
             LLM004,
             element,
             f"agent tool {short} {tool.what}; review the isolation and limits it runs with",
-            severity=tool.severity,
+            evidence=(f"variant:{tool.severity.name.lower()}",),
         )
 
 
@@ -455,7 +458,8 @@ def code_execution_flag(ctx, node: ast.Call) -> None:
     if kw is None or not _enabled(kw.value):
         return
     short = (ctx.qualname(node.func) or "").rpartition(".")[2]
-    ctx.report(LLM004, node, f"{short}({flag.keyword}=...) {flag.what}; review its isolation", severity=flag.severity)
+    message = f"{short}({flag.keyword}=...) {flag.what}; review its isolation"
+    ctx.report(LLM004, node, message, evidence=(f"variant:{flag.severity.name.lower()}",))
 
 
 # -- LLM005: tool and node classes without an input schema -------------------------------
@@ -554,7 +558,7 @@ def tool_input_schema(ctx, node: ast.ClassDef) -> None:
         LLM005,
         node,
         _schema_message(kind, node.name, methods[0].name),
-        severity=Severity.MEDIUM if tool else Severity.LOW,
+        evidence=() if tool else ("variant:not-a-tool",),
     )
 
 

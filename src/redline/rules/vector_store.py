@@ -197,6 +197,7 @@ VEC005 = define(
     severity=Severity.MEDIUM,
     confidence=Confidence.LOW,
     cwe=434,
+    impacts={"default-on": Severity.LOW},  # a class default, before any upload check
     what="""
 Dynamiq agents and tools constructed with `is_files_allowed=True`, or tool and agent
 classes whose `is_files_allowed` field defaults to `True`, without any of the
@@ -608,5 +609,5 @@ def files_allowed_default(ctx, node: ast.ClassDef) -> None:
             VEC005,
             found,
             f"{node.name} accepts user files by default ({k.keyword} = True); review who can send them and what they may be",
-            severity=Severity.LOW,
+            evidence=("variant:default-on",),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from redline.model import Finding, Location, Rule, Severity
+from redline.model import Finding, Location, Rule
 from redline.severity import decide
 from redline.text.secret_values import is_test_path
 
@@ -21,16 +21,12 @@ def line_finding(
     message: str,
     snippet: str,
     evidence: tuple[str, ...] = (),
-    severity: Severity | None = None,
 ) -> Finding:
     """A finding on ``rel:line`` (one severity lower in tests and fixtures: evidence
-    ``test-code``); ``snippet`` is the line as it may be shown (masked). ``severity`` is
-    the legacy way for a scanner to choose, kept until each states evidence."""
+    ``test-code``); ``snippet`` is the line as it may be shown (masked)."""
     if is_test_path(rel):
         evidence = (*evidence, "test-code")
     sev, conf, reasons = decide(rule, evidence)
-    if severity is not None:
-        sev, reasons = (severity.lower() if is_test_path(rel) else severity), ("set by the check",)
     return Finding(
         rule_id=rule.id,
         title=rule.title,
