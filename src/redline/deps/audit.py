@@ -5,8 +5,8 @@ the report's dependency section. Nothing here touches the network unless
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from redline.deps import osv, osv_api, store
@@ -18,6 +18,7 @@ from redline.deps.versions import specifier
 from redline.knowledge import dependencies as knowledge
 from redline.model import CriticalDependency, DependencyAudit, Finding, Location, Severity
 from redline.rules import dependencies as rules
+from redline.severity import decide
 from redline.suppress import parse_ignore
 
 NO_DATA = (
@@ -37,7 +38,6 @@ class AuditSettings:
     critical: tuple[str, ...] = ()
     policy: str = "auto"  # auto | application | library
     data_dir: Path | None = None  # where `db update` keeps its data (default: the user cache)
-    severity: Mapping[str, Severity] = field(default_factory=dict)
 
 
 @dataclass
@@ -156,6 +156,8 @@ class _Findings:
         self.suppressed = 0
 
     def add(self, rule, dep: Dependency, severity: Severity, message: str) -> None:
+        """A finding rated ``severity`` by the advisories or the policy: the rule's variant
+        of that name (redline.severity decides, as for every finding)."""
         key = (dep.path, dep.line, rule.id)
         if rule.id not in self.enabled or key in self.seen:
             return
@@ -166,13 +168,15 @@ class _Findings:
         if ignored is not None and (not ignored[0] or rule.id in ignored[0]):
             self.suppressed += 1
             return
+        evidence = (f"variant:{severity.name.lower()}",)
+        decided, confidence, reasons = decide(rule, evidence)
         self.out.append(
             Finding(
                 rule_id=rule.id,
                 title=rule.title,
                 area=rule.area,
-                severity=self.settings.severity.get(rule.id, severity),
-                confidence=rule.confidence,
+                severity=decided,
+                confidence=confidence,
                 location=Location(dep.path, dep.line),
                 message=mask(message),
                 snippet=mask(dep.snippet),
@@ -181,6 +185,8 @@ class _Findings:
                 scope="<dependencies>",
                 stmt_start=dep.line,
                 stmt_end=dep.line,
+                evidence=evidence,
+                reasons=reasons,
             )
         )
 

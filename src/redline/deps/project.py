@@ -30,7 +30,6 @@ def audit_project(
             online_timeout=config.online_timeout,
             critical=config.critical_dependencies,
             policy=config.dependency_policy,
-            severity=dict(config.severity),
         )
         try:
             outcome = audit.run(((f.path, f.rel, f.kind) for f in files), root, settings, enabled)

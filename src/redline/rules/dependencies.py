@@ -12,6 +12,10 @@ REFERENCES = (
     "https://packaging.python.org/en/latest/specifications/version-specifiers/",
 )
 
+# The audit rates each finding from its advisories (CVSS vector, else the advisory's own
+# rating) or from the project's dependency policy: the rating is the variant's name.
+ADVISORY_IMPACTS = {level.name.lower(): level for level in Severity}
+
 DEP001 = define(
     "DEP001",
     "vulnerable-dependency",
@@ -20,6 +24,7 @@ DEP001 = define(
     severity=Severity.MEDIUM,
     confidence=Confidence.HIGH,
     cwe=1395,
+    impacts=ADVISORY_IMPACTS,
     what="""
 A requirements line, lock-file entry or installed distribution whose exact version
 is affected by published advisories (OSV data: PyPA, GitHub, ...). The finding
@@ -51,6 +56,7 @@ DEP002 = define(
     severity=Severity.LOW,
     confidence=Confidence.MEDIUM,
     cwe=1395,
+    impacts=ADVISORY_IMPACTS,
     what="""
 A declared dependency (pyproject.toml, setup.cfg, setup.py, Pipfile, METADATA)
 whose version range lets a resolver install a version with known advisories, and
@@ -80,6 +86,7 @@ DEP003 = define(
     severity=Severity.MEDIUM,
     confidence=Confidence.HIGH,
     cwe=1357,
+    impacts=ADVISORY_IMPACTS,
     what="""
 Under the application policy (the project has a requirements or lock file): a
 requirements line without an exact `==` version that no lock or constraints file
@@ -110,6 +117,7 @@ DEP004 = define(
     severity=Severity.MEDIUM,
     confidence=Confidence.HIGH,
     cwe=829,
+    impacts=ADVISORY_IMPACTS,
     what="""
 A dependency installed from a VCS URL that names a branch or tag (or nothing)
 instead of a full commit hash, or from an archive URL without a `#sha256=` hash.
