@@ -45,19 +45,24 @@ from collections.abc import Iterable
 
 from redline.model import Confidence, Finding, Rule, Severity
 
-# Threat model of each source kind; data for the engine and for the reasons shown.
-THREAT_MODELS: dict[str, str] = {
-    "remote": "remote",
-    "model-output": "remote",
-    "tool-argument": "remote",
-    "network": "remote",
-    "cli": "local",
-    "file": "local",
-    "environment": "local",
-    "api-parameter": "library",
-}
-ALL_THREAT_MODELS = ("remote", "local", "library")
-DEFAULT_THREAT_MODELS = frozenset({"remote"})
+def _threat_models() -> tuple[dict[str, str], tuple[str, ...], frozenset[str]]:
+    """knowledge/threat_models.toml: source kind -> model, the models, the default ones."""
+    from redline.knowledge import KnowledgeError, load_toml
+
+    data = load_toml("threat_models.toml")
+    by_kind: dict[str, str] = {}
+    for model, kinds in data["models"].items():
+        for kind in kinds:
+            if kind in by_kind:
+                raise KnowledgeError(f"threat_models.toml: source kind {kind!r} in two models")
+            by_kind[kind] = model
+    default = frozenset(data["default"]["models"])
+    if not default <= set(data["models"]):
+        raise KnowledgeError("threat_models.toml: a default model is not defined")
+    return by_kind, tuple(data["models"]), default
+
+
+THREAT_MODELS, ALL_THREAT_MODELS, DEFAULT_THREAT_MODELS = _threat_models()
 
 # Severity a finding from a source outside ``remote`` gets, per category, where it is not
 # the usual one level lower: None means the combination is not reported at all.

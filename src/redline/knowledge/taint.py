@@ -10,7 +10,7 @@ from importlib import resources
 
 from redline.knowledge import KnowledgeError, tomllib
 
-SOURCE_KINDS = frozenset({"remote", "model-output", "tool-argument", "cli", "file", "network"})
+SOURCE_KINDS = frozenset({"remote", "model-output", "tool-argument", "cli", "file", "network", "environment"})
 
 # category -> rule id; the rule's metadata gives the severity.
 CATEGORIES: dict[str, str] = {
