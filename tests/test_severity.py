@@ -19,7 +19,7 @@ def _rule(basis: str, severity: Severity = Severity.CRITICAL, impacts=None) -> R
 def test_every_source_kind_has_one_threat_model():
     assert set(SOURCE_KINDS) | {"api-parameter"} <= set(THREAT_MODELS)
     assert set(THREAT_MODELS.values()) == set(ALL_THREAT_MODELS)
-    assert DEFAULT_THREAT_MODELS == {"remote"}
+    assert {"remote"} == DEFAULT_THREAT_MODELS
 
 
 def test_a_proven_remote_flow_gets_the_impact_and_others_one_level_lower():

@@ -45,6 +45,7 @@ from collections.abc import Iterable
 
 from redline.model import Confidence, Finding, Rule, Severity
 
+
 def _threat_models() -> tuple[dict[str, str], tuple[str, ...], frozenset[str]]:
     """knowledge/threat_models.toml: source kind -> model, the models, the default ones."""
     from redline.knowledge import KnowledgeError, load_toml
