@@ -175,6 +175,7 @@ class FlowBuilder:
         self.enums: frozenset[str] = frozenset()  # enumeration classes of the module
         self.dead = False  # reading code under a condition fixed to false
         self.mappings: frozenset[str] = frozenset()  # module-level dicts of constants, never changed
+        self.return_sizes: set[int] = set()  # tuple sizes the current function returns (-1: other)
 
     # -- entry points --------------------------------------------------------------------
     def build(self, tree: ast.Module) -> FlowGraph:
@@ -190,6 +191,8 @@ class FlowBuilder:
     def _enum_classes(self, tree: ast.Module) -> frozenset[str]:
         """Classes of this module derived from an enumeration base (Enum, IntEnum...)."""
         found: set[str] = set()
+        if "Enum" not in self.ctx.source and "Flag" not in self.ctx.source:
+            return frozenset()  # no enumeration base named anywhere (the walk is costly)
         classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
         changed = True
         while changed:
@@ -240,9 +243,6 @@ class FlowBuilder:
             route_methods = web_routes().methods
             routes = [d for d in node.decorator_list if _decorator_attr(d) in route_methods]
             self.fixed_path = self.html_view and bool(routes) and all(_literal_rule(d) for d in routes)
-            arity = _tuple_arity(node)
-            if arity:
-                self.graph.functions[qual]["tuple"] = arity
             validates = _validated_params(node, params)
             if validates:
                 self.graph.functions[qual]["validates"] = validates
@@ -267,7 +267,12 @@ class FlowBuilder:
             body = node.body
         else:
             body = node.body  # the module
+        outer_sizes, self.return_sizes = self.return_sizes, set()
         self._block(body, env, scope=inner_scope)
+        sizes = self.return_sizes
+        if isinstance(node, _FUNCS) and len(sizes) == 1 and -1 not in sizes:
+            self.graph.functions[qual]["tuple"] = next(iter(sizes))  # sql, params = build()
+        self.return_sizes = outer_sizes
         (
             self.func, self.cls, self.ctx.scope, self.html_view, self.consts, self.shell_lists, self.opt_in,
             self.path_helper, self.func_node, self.fixed_path,
@@ -422,6 +427,11 @@ class FlowBuilder:
             current = self.expr(node.target, env) if isinstance(node.target, ast.Name) else {}
             self._assign(node.target, _union(current, value), env, node.lineno, None)
         elif isinstance(node, ast.Return):
+            value_node = node.value
+            if isinstance(value_node, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in value_node.elts):
+                self.return_sizes.add(len(value_node.elts))
+            else:
+                self.return_sizes.add(-1)
             if node.value is not None:
                 value = self.expr(node.value, env)
                 self._flow(value, f"ret:{self.func}", node.lineno, "returned")
@@ -1340,21 +1350,13 @@ def _guarded_names(node: ast.If, fallback: bool = False) -> list[tuple[str, froz
     return names
 
 
-def _tuple_arity(node: ast.AST) -> int:
-    """The length of the tuples a function returns when every return gives one."""
-    sizes = {
-        len(sub.value.elts) if isinstance(sub.value, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in sub.value.elts) else -1
-        for sub in _shallow_walk(node)
-        if isinstance(sub, ast.Return) and sub is not node
-    }
-    return sizes.pop() if len(sizes) == 1 and -1 not in sizes else 0
-
-
 def _validated_params(node: ast.AST, params: list[str]) -> dict[str, object]:
     """Parameters a function raises for unless they pass a check, before it can return:
     {param: "*" (any category) or [categories]}. A call of it as a statement checks
     the caller's argument."""
     out: dict[str, object] = {}
+    if not any(isinstance(stmt, ast.If) and stmt.body and isinstance(stmt.body[-1], ast.Raise) for stmt in node.body):
+        return out  # no check that raises: nothing to look for
     names = {p.lstrip("*") for p in params}
     for stmt in node.body:
         if isinstance(stmt, ast.If) and stmt.body and isinstance(stmt.body[-1], ast.Raise):
