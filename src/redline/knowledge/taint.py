@@ -48,7 +48,7 @@ SUPERSEDES: dict[str, tuple[str, ...]] = {
 REVIEW_PATTERNS = frozenset({"INJ011"})
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _SECTION_KEYS = {
-    "sources": {"kind", "attributes", "calls", "decorators", "decorator_names", "methods", "params"},
+    "sources": {"kind", "attributes", "calls", "decorators", "decorator_names", "methods", "params", "wrappers"},
     "sinks": {
         "category", "calls", "args", "kwargs", "requires_kwarg", "unless_kwarg", "receiver", "enabled_by", "write_mode",
     },
@@ -82,6 +82,9 @@ class TaintKnowledge:
     source_decorator_names: dict[str, str] = field(default_factory=dict)  # last name part
     source_methods: dict[str, str] = field(default_factory=dict)  # "pkg.Base.method" -> kind
     source_params: dict[str, dict[str, str]] = field(default_factory=dict)
+    # calls that register the function they are given as a tool (FunctionTool(self.read)):
+    # its parameters are sources of that kind
+    tool_wrappers: dict[str, str] = field(default_factory=dict)
     sinks: dict[str, list[SinkSpec]] = field(default_factory=dict)
     sanitizers: dict[str, frozenset[str]] = field(default_factory=dict)  # empty set: all
     non_propagating: set[str] = field(default_factory=set)
@@ -182,6 +185,8 @@ def _add(section: str, entry: dict, where: str, kb: TaintKnowledge) -> None:
             kb.source_decorator_names[n] = kind
         for n in _names(entry, "methods", where):
             kb.source_methods[n] = kind
+        for n in _names(entry, "wrappers", where):
+            kb.tool_wrappers[n] = kind
         for n in _names(entry, "params", where):
             method, _, param = n.partition(":")
             if not param:

@@ -99,6 +99,8 @@ class FlowGraph:
     functions: dict[str, dict] = field(default_factory=dict)  # qual -> {params, cls, line}
     # Sink calls whose data is provably constant or sanitized here: "line:col:category".
     safe: dict[str, bool] = field(default_factory=dict)
+    # Functions registered as tools by a call (FunctionTool(self.read)): qual -> [kind, line, wrapper]
+    tools: dict[str, list] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -108,6 +110,7 @@ class FlowGraph:
             "sites": self.sites,
             "functions": self.functions,
             "safe": self.safe_sites(),
+            "tools": self.tools,
         }
 
     def safe_sites(self) -> list[list]:
@@ -986,6 +989,8 @@ class FlowBuilder:
             if receiver is _UNKNOWN and self.ctx.qualname(func.value) is not None:
                 receiver = {}  # base64.b64decode(x), helpers.utils.escape(x): a module is no data
         qual = self.ctx.qualname(func)
+        if qual is not None and qual in self.kb.tool_wrappers:
+            self._register_tool(node, qual)
         if self.fixed_path and qual is not None and qual.rpartition(".")[0] in _ROUTED_PATHS:
             return {}  # request.path.split("/") in a view with a literal rule: constant text
         args = [
@@ -1186,6 +1191,25 @@ class FlowBuilder:
         for name, t in kwargs.items():
             self._flow(t, f"arg:{site}:{name}", node.lineno, f"passed to {shown}({name}=)")
         return {site: (((node.lineno, f"returned by {shown}()"),), frozenset())}
+
+    def _register_tool(self, node: ast.Call, wrapper: str) -> None:
+        """``FunctionTool(self.read_file)``, ``StructuredTool.from_function(func=search)``:
+        the function given is offered to a model, which chooses its arguments."""
+        target = node.args[0] if node.args else next(
+            (kw.value for kw in node.keywords if kw.arg in _TOOL_FUNCTION_KEYWORDS), None
+        )
+        qual = None
+        if (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == "self"
+            and self.cls is not None
+        ):
+            qual = f"{self.func.rsplit('.', 1)[0]}.{target.attr}"
+        elif isinstance(target, ast.Name):
+            qual = f"{self.module}.{target.id}" if target.id in self.known_names else self.ctx.qualname(target)
+        if qual is not None:
+            self.graph.tools.setdefault(qual, [self.kb.tool_wrappers[wrapper], node.lineno, wrapper])
 
     def _function_text(self) -> str:
         return _source_of(self.ctx, self.func_node)
@@ -1489,6 +1513,7 @@ def _forget_items(env: dict, name: str) -> None:
 
 
 _VALIDATOR_PREFIXES = ("validate", "check", "verify", "ensure", "sanitize", "assert_")
+_TOOL_FUNCTION_KEYWORDS = ("func", "fn", "function", "coroutine", "tool")
 # Boolean checks that guard an exit: `if not is_allowed(x): raise`.
 _GUARD_PREFIXES = (*_VALIDATOR_PREFIXES, "is_valid", "is_allowed", "is_safe", "is_permitted", "allowed", "valid_")
 

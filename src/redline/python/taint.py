@@ -46,6 +46,7 @@ class Graph:
         self.safe: set[tuple] = set()  # (path, line, cell, col, category) proven safe in a module
         self.called: set[str] = set()  # project functions called from the project
         self.name_only: set[str] = set()  # call sites linked to callees by method name alone
+        self.tools: dict[str, tuple[str, list]] = {}  # function registered as a tool -> (path, [kind, line, wrapper])
         self._reverse: dict[str, set[str]] | None = None
 
     def add(
@@ -83,6 +84,8 @@ def build(graphs: Iterable[tuple[str, dict]]) -> Graph:
             g.functions.setdefault(qual, (path, info))
         for site, info in flows["sites"].items():
             g.sites[site] = (path, info)
+        for qual, info in flows.get("tools", {}).items():
+            g.tools.setdefault(qual, (path, info))
         for entry in flows.get("safe", ()):
             line, cell, col, category = entry if len(entry) == 4 else (entry[0], None, *entry[1:])
             g.safe.add((path, line, cell, col, category))
@@ -321,6 +324,25 @@ def _entry_sources(graph: Graph, resolver: Resolver, kb: TaintKnowledge) -> None
                 )
                 graph.add(sid, f"param:{qual}:{p}", (), frozenset(typed.get(p, ())))
             break
+    # Functions a call registered as tools (FunctionTool(self.read_file)): the model
+    # chooses their arguments.
+    for name, (reg_path, (kind, line, wrapper)) in graph.tools.items():
+        qual = resolver.function(name)
+        if qual is None:
+            continue
+        path, info = graph.functions[qual]
+        typed = info.get("typed", {})
+        short = wrapper.rsplit(".", 1)[-1]
+        for p in info["params"]:
+            bare = p.lstrip("*")
+            if bare in ("self", "cls") or typed.get(p) == "*":
+                continue
+            sid = f"src:{path}:{info['line']}:tool:{bare}"
+            graph.sources[sid] = (
+                path,
+                {"kind": kind, "line": info["line"], "desc": f"parameter {bare!r} of {qual.rsplit('.', 1)[-1]}(), registered with {short}() at {reg_path}:{line}"},
+            )
+            graph.add(sid, f"param:{qual}:{p}", (), frozenset(typed.get(p, ())))
     # Entry points of a library: public functions nothing in the project calls take
     # their arguments from whoever uses the library (weaker evidence: one level lower).
     for qual, (path, info) in graph.functions.items():
