@@ -148,6 +148,20 @@ def _step(t: Taint, line: int, text: str) -> Taint:
     return out
 
 
+_FIXED_HOST = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#@{}\s]+[/?#]")
+
+
+def _fixed_host(node: ast.AST) -> bool:
+    """A URL built from text that starts with a literal scheme://host/ (an f-string or a
+    concatenation): whatever follows cannot change the host (no "@" in the literal part,
+    so no user-info trick either)."""
+    while isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
+        node = node.left  # "https://host/" + x, "https://host/%s" % x
+    if isinstance(node, ast.JoinedStr):
+        node = node.values[0] if node.values else None
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) and bool(_FIXED_HOST.match(node.value))
+
+
 def _clean(t: Taint, categories: frozenset[str]) -> Taint:
     return {o: (s, c | categories) for o, (s, c) in t.items()}
 
@@ -938,6 +952,10 @@ class FlowBuilder:
             self.expr(node.operand, env)
             return {}
         parts = [self.expr(child, env) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr)]
+        if parts and isinstance(node, (ast.JoinedStr, ast.BinOp)) and _fixed_host(node):
+            # f"https://api.example.com/v1/{item}": the data is a path or a query on a
+            # host the code chose, not where the request goes
+            return _clean(_union(*parts), _URL_CATEGORIES)
         return _union(*parts) if parts else {}
 
     def _attribute(self, node: ast.Attribute, env) -> Taint:
