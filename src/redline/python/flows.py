@@ -952,11 +952,39 @@ class FlowBuilder:
             self.expr(node.operand, env)
             return {}
         parts = [self.expr(child, env) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr)]
-        if parts and isinstance(node, (ast.JoinedStr, ast.BinOp)) and _fixed_host(node):
-            # f"https://api.example.com/v1/{item}": the data is a path or a query on a
-            # host the code chose, not where the request goes
+        if parts and isinstance(node, (ast.JoinedStr, ast.BinOp)) and (
+            _fixed_host(node) or self._chosen_base(node, env)
+        ):
+            # f"https://api.example.com/v1/{item}", f"{self.base_url}/items/{item}": the
+            # data is a path or a query on a host the code chose, not where the request goes
             return _clean(_union(*parts), _URL_CATEGORIES)
         return _union(*parts) if parts else {}
+
+    def _chosen_base(self, node: ast.AST, env) -> bool:
+        """``f"{self.base_url}/items/{item}"``, ``base + "/items/" + item``: a first part
+        no source reaches (configuration, a constant), then literal text that starts a
+        path or a query: the request goes where the code's own base says."""
+        if isinstance(node, ast.JoinedStr):
+            values = node.values
+            head = values[0].value if values and isinstance(values[0], ast.FormattedValue) else None
+            rest = values[1] if len(values) > 1 else None
+        else:
+            operands = []
+            while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+                operands.append(node.right)
+                node = node.left
+            operands.append(node)
+            operands.reverse()
+            head, rest = (operands[0], operands[1]) if len(operands) > 1 else (None, None)
+            if isinstance(head, ast.Constant):
+                return False  # a literal head is _fixed_host's to judge
+        if head is None or not (
+            isinstance(rest, ast.Constant) and isinstance(rest.value, str) and rest.value[:1] in ("/", "?", "#")
+        ):
+            return False
+        # configuration: constants, data the code does not show, fields set elsewhere
+        # (self.base_url); not a parameter or a source of this function
+        return all(o == UNKNOWN or o.startswith("field:") for o in self.expr(head, env))
 
     def _attribute(self, node: ast.Attribute, env) -> Taint:
         base = node.value
