@@ -978,8 +978,13 @@ class FlowBuilder:
             head, rest = (operands[0], operands[1]) if len(operands) > 1 else (None, None)
             if isinstance(head, ast.Constant):
                 return False  # a literal head is _fixed_host's to judge
+        # path or query text after the base ("/items/", "exposed/" after a base ending in
+        # "/"); never "://" or ":port" or "user@", which would leave the host open
         if head is None or not (
-            isinstance(rest, ast.Constant) and isinstance(rest.value, str) and rest.value[:1] in ("/", "?", "#")
+            isinstance(rest, ast.Constant)
+            and isinstance(rest.value, str)
+            and rest.value.strip()
+            and not any(c in rest.value for c in ":@")
         ):
             return False
         # configuration: constants, data the code does not show, fields set elsewhere
