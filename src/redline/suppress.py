@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from redline.model import Finding, ForeignSuppression, Location, Severity
 from redline.rules.suppressions import DEP101, DEP102, DEP103
+from redline.severity import decide
 from redline.suppression_text import describe
 
 _REDLINE = re.compile(r"#\s*redline\s*:\s*ignore\b(?:\[([^\]]*)\])?\s*(.*)$", re.IGNORECASE)
@@ -194,12 +195,14 @@ def review(
 
 
 def _meta(rule, loc: Location, message: str, path: str, line: int) -> Finding:
+    severity, confidence, reasons = decide(rule, ())
     return Finding(
         rule_id=rule.id,
         title=rule.title,
         area=rule.area,
-        severity=rule.severity,
-        confidence=rule.confidence,
+        severity=severity,
+        confidence=confidence,
+        reasons=reasons,
         location=loc,
         message=message,
         snippet="",

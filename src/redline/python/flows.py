@@ -987,8 +987,11 @@ class FlowBuilder:
             and not any(c in rest.value for c in ":@")
         ):
             return False
-        # configuration: constants, data the code does not show, fields set elsewhere
-        # (self.base_url); not a parameter or a source of this function
+        # configuration: a constant or a field set elsewhere (self.base_url), not a
+        # parameter or a source of this function. Only names and attributes: reading them
+        # again registers nothing (a call would be a second call site).
+        if not isinstance(head, (ast.Name, ast.Attribute)):
+            return False
         return all(o == UNKNOWN or o.startswith("field:") for o in self.expr(head, env))
 
     def _attribute(self, node: ast.Attribute, env) -> Taint:

@@ -297,11 +297,11 @@ def _bind_arguments(graph: Graph, site: str, callee: str, keys) -> None:
 
 
 def _entry_sources(graph: Graph, resolver: Resolver, kb: TaintKnowledge) -> None:
-    """Sources that are parameters: overrides of known source methods, and the public
-    functions of a library that nothing in the project calls."""
-    called = graph.called
+    """Sources that are parameters: overrides of known source methods, functions
+    registered as tools by a call, and the public functions of a library that nothing
+    in the project calls."""
     # Parameters of methods that override a known source method (tools, node inputs).
-    for qual, (path, info) in graph.functions.items():
+    for qual, (_, info) in graph.functions.items():
         cls = info.get("cls")
         if not cls:
             continue
@@ -311,54 +311,39 @@ def _entry_sources(graph: Graph, resolver: Resolver, kb: TaintKnowledge) -> None
             named = kb.source_params.get(f"{ancestor}.{method}", {})
             if kind is None and not named:
                 continue
-            typed = info.get("typed", {})
-            for p in info["params"]:
-                bare = p.lstrip("*")
-                p_kind = named.get(bare) or kind
-                if p_kind is None or bare in ("self", "cls") or typed.get(p) == "*":
-                    continue
-                sid = f"src:{path}:{info['line']}:0:{bare}"
-                graph.sources[sid] = (
-                    path,
-                    {"kind": p_kind, "line": info["line"], "desc": f"parameter {bare!r} of {ancestor}.{method} override"},
-                )
-                graph.add(sid, f"param:{qual}:{p}", (), frozenset(typed.get(p, ())))
+            _parameter_sources(
+                graph, qual, "0", lambda bare, named=named, kind=kind: named.get(bare) or kind,
+                f"{ancestor}.{method} override",
+            )
             break
     # Functions a call registered as tools (FunctionTool(self.read_file)): the model
     # chooses their arguments.
     for name, (reg_path, (kind, line, wrapper)) in graph.tools.items():
         qual = resolver.function(name)
-        if qual is None:
-            continue
-        path, info = graph.functions[qual]
-        typed = info.get("typed", {})
-        short = wrapper.rsplit(".", 1)[-1]
-        for p in info["params"]:
-            bare = p.lstrip("*")
-            if bare in ("self", "cls") or typed.get(p) == "*":
-                continue
-            sid = f"src:{path}:{info['line']}:tool:{bare}"
-            graph.sources[sid] = (
-                path,
-                {"kind": kind, "line": info["line"], "desc": f"parameter {bare!r} of {qual.rsplit('.', 1)[-1]}(), registered with {short}() at {reg_path}:{line}"},
-            )
-            graph.add(sid, f"param:{qual}:{p}", (), frozenset(typed.get(p, ())))
+        if qual is not None:
+            short = wrapper.rsplit(".", 1)[-1]
+            where = f"{qual.rsplit('.', 1)[-1]}(), registered with {short}() at {reg_path}:{line}"
+            _parameter_sources(graph, qual, "tool", lambda bare, kind=kind: kind, where)
     # Entry points of a library: public functions nothing in the project calls take
-    # their arguments from whoever uses the library (weaker evidence: one level lower).
-    for qual, (path, info) in graph.functions.items():
-        if qual in called or not _public(qual):
+    # their arguments from whoever uses the library (the `library` threat model).
+    for qual in graph.functions:
+        if qual not in graph.called and _public(qual):
+            _parameter_sources(graph, qual, "api", lambda bare: "api-parameter", f"{qual.rsplit('.', 1)[-1]}()")
+
+
+def _parameter_sources(graph: Graph, qual: str, key: str, kind_of, where: str) -> None:
+    """A source for each parameter of ``qual`` (not self/cls, not one typed to carry no
+    text) whose kind ``kind_of(name)`` gives, flowing into that parameter."""
+    path, info = graph.functions[qual]
+    typed = info.get("typed", {})
+    for p in info["params"]:
+        bare = p.lstrip("*")
+        kind = kind_of(bare)
+        if kind is None or bare in ("self", "cls") or typed.get(p) == "*":
             continue
-        typed = info.get("typed", {})
-        for p in info["params"]:
-            bare = p.lstrip("*")
-            if bare in ("self", "cls") or typed.get(p) == "*":
-                continue
-            sid = f"src:{path}:{info['line']}:api:{bare}"
-            graph.sources[sid] = (
-                path,
-                {"kind": "api-parameter", "line": info["line"], "desc": f"parameter {bare!r} of {qual.rsplit('.', 1)[-1]}()"},
-            )
-            graph.add(sid, f"param:{qual}:{p}", (), frozenset(typed.get(p, ())))
+        sid = f"src:{path}:{info['line']}:{key}:{bare}"
+        graph.sources[sid] = (path, {"kind": kind, "line": info["line"], "desc": f"parameter {bare!r} of {where}"})
+        graph.add(sid, f"param:{qual}:{p}", (), frozenset(typed.get(p, ())))
 
 
 def _public(qual: str) -> bool:

@@ -13,6 +13,7 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from redline.knowledge.taint import load_all as taint_knowledge
 from redline.knowledge.workflows import workflows
 from redline.model import Area, Confidence, Severity
 from redline.rules.common import argument, is_const, is_literal, keyword
@@ -484,8 +485,6 @@ def _reads_in(expr: ast.AST, fields: frozenset[str], ctx=None) -> list[tuple[ast
 
 
 def _request_read(ctx, node: ast.AST) -> bool:
-    from redline.knowledge.taint import load_all as taint_knowledge
-
     if isinstance(node, ast.Subscript):
         base = node.value
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
