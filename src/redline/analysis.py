@@ -26,7 +26,7 @@ from redline.model import (
     Severity,
     SkippedFile,
 )
-from redline.python.flows import FlowBuilder
+from redline.python.flow import FlowBuilder
 from redline.python.index import ModuleSummary, summarise
 from redline.python.names import ImportMap
 from redline.python.parsing import (

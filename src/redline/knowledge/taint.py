@@ -51,11 +51,17 @@ _SECTION_KEYS = {
     "sources": {"kind", "attributes", "calls", "decorators", "decorator_names", "methods", "params", "wrappers"},
     "sinks": {
         "category", "calls", "args", "kwargs", "requires_kwarg", "unless_kwarg", "receiver", "enabled_by", "write_mode",
+        "only_with",
     },
-    "sanitizers": {"calls", "names", "categories"},
+    "sanitizers": {"calls", "names", "name_parts", "categories"},
     "propagators": {"calls", "propagate", "args", "kwargs"},
     "typed": {"types", "bases", "wrappers", "constraints"},
+    "methods": {"names", "flow", "category", "args", "receivers", "receiver_calls", "imports", "what"},
 }
+# What a method recognised by its name alone does, on a value whose type the code
+# does not show: builds its result from its arguments too (str.join), stores its
+# arguments in the receiver (list.append), or runs an argument (cursor.execute).
+METHOD_FLOWS = frozenset({"arguments-to-result", "arguments-to-receiver", "sink"})
 
 
 @dataclass(frozen=True)
@@ -66,12 +72,28 @@ class SinkSpec:
     requires_kwarg: str | None = None
     unless_kwarg: tuple[tuple[str, object], ...] = ()
     receiver: bool = False
+    # The call is a sink only when this argument (position, keyword) names one of these
+    # (yaml.load(data, Loader=yaml.Loader)); a call without the argument is not a sink.
+    only_with: tuple[int | None, str | None, frozenset[str]] | None = None
     # The sink counts only in a module whose source matches one of these: a parser that is
     # safe by default is a sink once the code turns a dangerous feature on.
     enabled_by: re.Pattern[str] | None = None
     # Position of a file mode argument (also `mode=`): a writing mode makes a
     # path-traversal sink a path-traversal-write one (open(path, "w")).
     write_mode: int | None = None
+
+
+@dataclass(frozen=True)
+class MethodSink:
+    """A method that runs one of its arguments, recognised by name on a receiver made
+    elsewhere (``cur.execute(sql)`` on a cursor whose connection the code does not show)."""
+
+    category: str
+    position: int
+    receivers: frozenset[str]  # variable names of the receiver (cursor, cur)
+    receiver_calls: tuple[str, ...]  # or made by a call of this name (conn.cursor())
+    imports: frozenset[str]  # the module must import one of these (empty: any)
+    what: str  # how the sink is described; {method} is the method's name
 
 
 @dataclass
@@ -105,6 +127,12 @@ class TaintKnowledge:
     type_wrappers: set[str] = field(default_factory=set)
     constraints: set[str] = field(default_factory=set)
     libraries: list[str] = field(default_factory=list)
+    # Methods recognised by name on values of unknown type (knowledge "methods" entries).
+    builders: frozenset[str] = frozenset()  # result built from the receiver and the arguments
+    mutators: frozenset[str] = frozenset()  # the receiver stores the arguments
+    method_sinks: dict[str, list[MethodSink]] = field(default_factory=dict)  # first match wins
+    # Sanitizers by a part of the callee's last name (escape_html, html_escape...).
+    sanitizer_name_parts: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def decorator_source(self, name: str) -> str | None:
         kind = self.source_decorators.get(name)
@@ -225,10 +253,14 @@ def _add(section: str, entry: dict, where: str, kb: TaintKnowledge) -> None:
         if write_mode is not None and (not isinstance(write_mode, int) or write_mode < 0 or category != "path-traversal"):
             raise KnowledgeError(f"{where}: write_mode must be an argument position of a path-traversal sink")
         spec = SinkSpec(
-            category, tuple(args), tuple(kwargs), requires, tuple(unless.items()), receiver, enabled_by, write_mode
+            category, tuple(args), tuple(kwargs), requires, tuple(unless.items()), receiver,
+            _only_with(entry.get("only_with"), where), enabled_by, write_mode,
         )
         for n in calls:
             kb.sinks.setdefault(n, []).append(spec)
+    elif section == "methods":
+        _add_methods(entry, where, kb)
+        return
     elif section == "typed":
         kb.scalar_types.update(_names(entry, "types", where))
         kb.scalar_bases.update(_names(entry, "bases", where))
@@ -243,7 +275,11 @@ def _add(section: str, entry: dict, where: str, kb: TaintKnowledge) -> None:
             kb.sanitizers[n] = kb.sanitizers.get(n, frozenset()) | frozenset(cats) if cats else frozenset()
         for n in _names(entry, "names", where):
             kb.sanitizer_names[n] = kb.sanitizer_names.get(n, frozenset()) | frozenset(cats) if cats else frozenset()
-        if not calls and entry.get("names"):
+        for n in _names(entry, "name_parts", where):
+            if not cats:
+                raise KnowledgeError(f"{where}: name_parts sanitizers must name their categories")
+            kb.sanitizer_name_parts[n.lower()] = kb.sanitizer_name_parts.get(n.lower(), frozenset()) | frozenset(cats)
+        if not calls and (entry.get("names") or entry.get("name_parts")):
             return
     else:  # propagators
         mode = entry.get("propagate", True)
@@ -270,6 +306,56 @@ def _add(section: str, entry: dict, where: str, kb: TaintKnowledge) -> None:
             )
     if not calls and section in ("sanitizers", "propagators"):
         raise KnowledgeError(f"{where}: needs calls")
+
+
+def _only_with(value, where: str) -> tuple[int | None, str | None, frozenset[str]] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"position", "keyword", "names"}:
+        raise KnowledgeError(f"{where}: only_with is a table of position, keyword and names")
+    position, keyword = value.get("position"), value.get("keyword")
+    if position is not None and (not isinstance(position, int) or isinstance(position, bool) or position < 0):
+        raise KnowledgeError(f"{where}: only_with.position must be an argument position")
+    if keyword is not None and not isinstance(keyword, str):
+        raise KnowledgeError(f"{where}: only_with.keyword must be a keyword name")
+    names = _names(value, "names", where)
+    if not names or (position is None and keyword is None):
+        raise KnowledgeError(f"{where}: only_with needs names and a position or a keyword")
+    return position, keyword, frozenset(names)
+
+
+def _add_methods(entry: dict, where: str, kb: TaintKnowledge) -> None:
+    names = entry.get("names")
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n.isidentifier() for n in names):
+        raise KnowledgeError(f"{where}: names must be a list of method names")
+    flow = entry.get("flow")
+    if flow not in METHOD_FLOWS:
+        raise KnowledgeError(f"{where}: flow must be one of {sorted(METHOD_FLOWS)}")
+    if flow == "arguments-to-result":
+        kb.builders = kb.builders | frozenset(names)
+        return
+    if flow == "arguments-to-receiver":
+        kb.mutators = kb.mutators | frozenset(names)
+        return
+    category = entry.get("category")
+    if category not in CATEGORIES:
+        raise KnowledgeError(f"{where}: unknown category {category!r}")
+    args = entry.get("args", [0])
+    if not isinstance(args, list) or len(args) != 1 or not isinstance(args[0], int) or args[0] < 0:
+        raise KnowledgeError(f"{where}: args must name one argument position")
+    what = entry.get("what", "{method}()")
+    if not isinstance(what, str):
+        raise KnowledgeError(f"{where}: what must be a string")
+    spec = MethodSink(
+        category,
+        args[0],
+        frozenset(_names(entry, "receivers", where)),
+        tuple(_names(entry, "receiver_calls", where)),
+        frozenset(_names(entry, "imports", where)),
+        what,
+    )
+    for n in names:
+        kb.method_sinks.setdefault(n, []).append(spec)
 
 
 @cache

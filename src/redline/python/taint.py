@@ -1,6 +1,6 @@
 """Interprocedural taint analysis: the parent half.
 
-Joins the per-module flow graphs (redline.python.flows) into one graph: an
+Joins the per-module flow graphs (redline.python.flow) into one graph: an
 argument of a call into the project flows to the callee's parameter, the callee's
 return value flows back to the call's result, ``self`` fields connect the methods
 of a class, and an unresolved call passes its arguments' taint to its result.
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from redline.knowledge.taint import CATEGORIES, TaintKnowledge
 from redline.model import Finding, Location, TaintStep
-from redline.python.flows import BUILDERS, MITIGATED, UNKNOWN, VERDICT_CATEGORIES
+from redline.python.flow import MITIGATED, UNKNOWN, VERDICT_CATEGORIES
 from redline.severity import DEFAULT_THREAT_MODELS, THREAT_MODELS, decide, dropped
 from redline.text.secret_values import is_test_path
 
@@ -229,7 +229,7 @@ def link(graph: Graph, index, kb: TaintKnowledge) -> None:
         if not callees:
             # Not a project function: arguments flow to the result, except into an
             # object's method that merely reads with them (cache.get(key)).
-            method = info.get("method") and name.rpartition(".")[2] not in BUILDERS
+            method = info.get("method") and name.rpartition(".")[2] not in kb.builders
             for key in keys:
                 if not method or key == "self":
                     graph.add(prefix + key, site, ())

@@ -1,0 +1,102 @@
+"""Taint values and the per-module flow graph they are recorded in.
+
+A ``Taint`` maps each *origin* a value may carry (a source, a parameter, a field, the
+result of a project call) to its trace: the steps it went through and the categories
+it was sanitized for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from redline.knowledge.taint import CATEGORIES, SUPERSEDES
+
+MAX_STEPS = 12
+
+
+# The origin of data the code does not show: a global or closure variable, the result
+# of a library call, a file read. Never a source; it only decides whether a sink is
+# provably fed by constants or sanitized values (then its pattern finding is dropped).
+UNKNOWN = "?"
+
+
+UNKNOWN_TAINT: dict = {UNKNOWN: ((), frozenset())}
+
+
+# Categories whose pattern rules (EXEC001, INJ001, SER001...) a verdict can settle.
+VERDICT_CATEGORIES = frozenset(c for c, rule in CATEGORIES.items() if rule in SUPERSEDES)
+
+
+Trace = tuple[tuple[tuple[int, str], ...], frozenset[str]]  # steps, sanitized categories
+
+
+Taint = dict[str, Trace]
+
+
+MITIGATED = frozenset({"~mitigated"})  # a trace marker: validated by a denylist-style check
+
+
+@dataclass
+class FlowGraph:
+    sources: dict[str, dict] = field(default_factory=dict)  # id -> {kind, line, desc}
+    sinks: dict[str, dict] = field(default_factory=dict)  # id -> {category, line, col, ...}
+    edges: list[list] = field(default_factory=list)  # [from, to, steps, clean]
+    sites: dict[str, dict] = field(default_factory=dict)  # call id -> {callee, line, method}
+    functions: dict[str, dict] = field(default_factory=dict)  # qual -> {params, cls, line}
+    # Sink calls whose data is provably constant or sanitized here: "line:col:category".
+    safe: dict[str, bool] = field(default_factory=dict)
+    # Functions registered as tools by a call (FunctionTool(self.read)): qual -> [kind, line, wrapper]
+    tools: dict[str, list] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "sources": self.sources,
+            "sinks": self.sinks,
+            "edges": self.edges,
+            "sites": self.sites,
+            "functions": self.functions,
+            "safe": self.safe_sites(),
+            "tools": self.tools,
+        }
+
+    def safe_sites(self) -> list[list]:
+        """[line, col, category] of sink calls proven safe in this module alone (a sink
+        with data of any origin is registered and decided by the whole-project search)."""
+        registered = {(s["line"], s["col"]) for s in self.sinks.values()}
+        out = []
+        for key, ok in self.safe.items():
+            line, col, category = key.split(":", 2)
+            if ok and (int(line), int(col)) not in registered:
+                out.append([int(line), int(col), category])
+        return sorted(out)
+
+
+def union(*taints: Taint) -> Taint:
+    out: Taint = {}
+    for t in taints:
+        for origin, trace in t.items():
+            if origin not in out or len(trace[0]) < len(out[origin][0]):
+                out[origin] = trace
+    return out
+
+
+def add_step(t: Taint, line: int, text: str) -> Taint:
+    if not t:
+        return t
+    out = {}
+    for origin, (steps, clean) in t.items():
+        if origin == UNKNOWN or (steps and steps[-1][0] == line):
+            out[origin] = (steps, clean)
+        elif len(steps) >= MAX_STEPS:
+            out[origin] = (steps[:2] + steps[-(MAX_STEPS - 3) :] + ((line, text),), clean)
+        else:
+            out[origin] = (steps + ((line, text),), clean)
+    return out
+
+
+def cleaned(t: Taint, categories: frozenset[str]) -> Taint:
+    return {o: (s, c | categories) for o, (s, c) in t.items()}
+
+
+def carries(args: list[Taint], kwargs: dict[str, Taint]) -> bool:
+    """Whether an argument holds data of a known origin (more than unknown data)."""
+    return any(len(t) > 1 or (t and UNKNOWN not in t) for t in (*args, *kwargs.values()))
