@@ -21,7 +21,9 @@ Evidence tags (``name`` or ``name:detail``):
     selects the impact of a named variant of the rule.
 ``mitigated``, ``validated``, ``opt-in``, ``settings-gated``
     the danger sits behind an explicit opt-in, a validation check, or a setting that
-    is off by default: LOW.
+    is off by default: LOW. Not ``validated`` for running code (``variant:code-execution``):
+    a check before ``exec`` (a denylist of names or AST nodes, a regular expression) is
+    not a sandbox; only isolation, an allowlist evaluator or an explicit opt-in is.
 ``name-only``
     the path goes through a call resolved by method name alone: LOW.
 ``object-taint``
@@ -77,6 +79,9 @@ LOCAL_SOURCE_POLICY: dict[str, dict[str, Severity | None]] = {
     "file": {"module-import": Severity.MEDIUM},
 }
 REVIEW_CAP = Severity.MEDIUM  # the most a finding without proven data gets
+# Variants where a validation check is no mitigation: code that runs is checked by a
+# denylist at best, and published bypasses of such checks are the rule.
+CHECKS_ARE_NOT_SANDBOXES = frozenset({"code-execution"})
 _LOWERING = {"mitigated", "validated", "opt-in", "settings-gated", "public-key"}
 _WEAK_PATHS = {
     "name-only": "a call on the path is resolved by method name only",
@@ -138,6 +143,9 @@ def decide(
         confidence = min(confidence, Confidence.MEDIUM)
         reasons.append("no attacker-controlled source proven: a review item")
     lowering = [name for name in ev if name in _LOWERING]
+    if "validated" in lowering and variant in CHECKS_ARE_NOT_SANDBOXES:
+        lowering.remove("validated")
+        reasons.append("a check before running code is not a sandbox")
     if lowering:
         severity = Severity.LOW
         reasons.extend(_LABELS[name] for name in lowering)

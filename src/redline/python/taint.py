@@ -554,8 +554,7 @@ def findings(
         rule = rules.get(sink["rule"])
         if rule is None:
             continue
-        mitigation = sink.get("mitigation") or ("the value passes a validation check first" if validated else None)
-        out.append(_finding(rule, path, sink, src_path, source, steps, mitigation, path_evidence))
+        out.append(_finding(rule, path, sink, src_path, source, steps, sink.get("mitigation"), validated, path_evidence))
     result.suppressed = suppressed
     return result
 
@@ -565,7 +564,15 @@ def _sink_key(path: str, sink: dict) -> tuple:
 
 
 def _finding(
-    rule, path: str, sink: dict, src_path: str, source: dict, steps: list, mitigation: str | None, path_evidence: list
+    rule,
+    path: str,
+    sink: dict,
+    src_path: str,
+    source: dict,
+    steps: list,
+    mitigation: str | None,
+    validated: bool,
+    path_evidence: list,
 ) -> Finding:
     kind = source["kind"]
     evidence = [f"flow:{kind}", f"variant:{sink['category']}"]
@@ -574,6 +581,9 @@ def _finding(
     if mitigation:
         evidence.append("mitigated")
         message += f"; mitigated: {mitigation}"
+    elif validated:
+        evidence.append("validated")
+        message += "; the value passes a validation check first"
     evidence.extend(path_evidence)
     if is_test_path(path):
         evidence.append("test-code")
