@@ -299,23 +299,66 @@ def test_opening_a_tainted_path_for_writing_is_more_severe_than_reading(tmp_path
     root = project(tmp_path, {
         "app.py": """
             from flask import Flask, request
+            from flask_login import login_required
 
             app = Flask(__name__)
 
             @app.post("/notes")
+            @login_required
             def save():
                 with open("/srv/notes/" + request.args["name"], "w", encoding="utf-8") as fh:
                     fh.write(request.get_data(as_text=True))
                 return "ok"
 
             @app.get("/notes")
+            @login_required
             def show():
                 with open("/srv/notes/" + request.args["name"], encoding="utf-8") as fh:
                     return fh.read()
         """,
     })
     found = {f.location.line: f.severity.name for f in scan(root).findings if f.rule_id == "FS001"}
-    assert found == {8: "HIGH", 14: "MEDIUM"}
+    assert found == {10: "HIGH", 17: "MEDIUM"}
+
+
+def test_files_reached_from_a_route_without_authentication_are_critical(tmp_path):
+    root = project(tmp_path, {
+        "app.py": """
+            from flask import Flask, request
+            from flask_login import login_required
+
+            from storage import notes
+
+            app = Flask(__name__)
+
+            @app.get("/open")
+            def open_note():
+                return notes.read(request.args["name"])
+
+            @app.get("/private")
+            @login_required
+            def private_note():
+                return notes.read(request.args["name"])
+
+            @app.get("/calc")
+            @login_required
+            def calc():
+                return str(eval(request.args["q"]))
+        """,
+        "storage/notes.py": """
+            def read(name):
+                with open("/srv/notes/" + name, encoding="utf-8") as fh:
+                    return fh.read()
+        """,
+    })
+    found = sorted((f.rule_id, f.location.path, f.severity.name) for f in scan(root).findings if f.rule_id in ("FS001", "EXEC002"))
+    # the same sink in another module: CRITICAL from the open route, MEDIUM from the other
+    assert found == [
+        ("EXEC002", "app.py", "CRITICAL"),
+        ("FS001", "storage/notes.py", "CRITICAL"),
+    ]
+    reasons = next(f.reasons for f in scan(root).findings if f.rule_id == "FS001")
+    assert "reached from an HTTP route without authentication" in reasons
 
 
 def test_module_import_is_critical_from_a_request_and_a_review_item_from_an_api(tmp_path):

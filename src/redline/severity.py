@@ -24,6 +24,10 @@ Evidence tags (``name`` or ``name:detail``):
     is off by default: LOW. Not ``validated`` for running code (``variant:code-execution``):
     a check before ``exec`` (a denylist of names or AST nodes, a regular expression) is
     not a sandbox; only isolation, an allowlist evaluator or an explicit opt-in is.
+``open-route``
+    the source is a request read in an HTTP route that has no authentication: running
+    code or commands, unpickling, and reading or writing a chosen file from there is
+    CRITICAL (anyone who reaches the service does it).
 ``name-only``
     the path goes through a call resolved by method name alone: LOW.
 ``object-taint``
@@ -82,6 +86,10 @@ REVIEW_CAP = Severity.MEDIUM  # the most a finding without proven data gets
 # Variants where a validation check is no mitigation: code that runs is checked by a
 # denylist at best, and published bypasses of such checks are the rule.
 CHECKS_ARE_NOT_SANDBOXES = frozenset({"code-execution"})
+# Variants that anyone reaching an unauthenticated route turns into a compromise.
+OPEN_ROUTE_CRITICAL = frozenset(
+    {"code-execution", "module-import", "command-injection", "deserialization", "path-traversal", "path-traversal-write"}
+)
 _LOWERING = {"mitigated", "validated", "opt-in", "settings-gated", "public-key"}
 _WEAK_PATHS = {
     "name-only": "a call on the path is resolved by method name only",
@@ -135,6 +143,9 @@ def decide(
             severity = local.get(variant or "") or impact.lower()
             confidence = Confidence.MEDIUM
         reasons.append(f"proven flow from a {model} source ({kind})")
+        if "open-route" in ev and model == "remote" and variant in OPEN_ROUTE_CRITICAL and severity < Severity.CRITICAL:
+            severity = Severity.CRITICAL
+            reasons.append("reached from an HTTP route without authentication")
     elif basis == "config":
         severity = impact
         reasons.append("dangerous whatever the data")

@@ -584,6 +584,8 @@ def _finding(
     elif validated:
         evidence.append("validated")
         message += "; the value passes a validation check first"
+    if source.get("route") == "open":
+        evidence.append("open-route")
     evidence.extend(path_evidence)
     if is_test_path(path):
         evidence.append("test-code")

@@ -60,6 +60,7 @@ from redline.python.flow.recognisers import (
     response_body,
 )
 from redline.python.names import BUILTIN_NAMES
+from redline.rules.routes import web_facts
 
 _CLEAN_EXPRS = (ast.Compare, ast.Constant, ast.Lambda)
 
@@ -74,6 +75,7 @@ class FlowBuilder(CallResolver, LibraryRecognisers):
         self.graph = FlowGraph()
         self._edge_keys: set[tuple[str, str]] = set()
         self.frame = Frame()  # the function being read
+        self.routes: dict[tuple[str, ...], str] = {}
         self._loop_depth = 0
         self.bases: tuple[str, ...] = ()  # resolved direct bases of the current class
         self.known_names: frozenset[str] = frozenset()  # functions, classes, literal globals
@@ -89,6 +91,9 @@ class FlowBuilder(CallResolver, LibraryRecognisers):
         self.mappings = constant_mappings(tree, self.known_names, self.kb.mutators)
         self.enums = self._enum_classes(tree)
         self.tables = dispatch_tables(tree, self.module)
+        # request handlers of this module, by the scope of their body: whether they
+        # authenticate (a source read there says so; an open route raises the impact)
+        self.routes = {r.scope: "open" if r.auth is None else "authenticated" for r in web_facts(self.ctx, tree).routes}
         lowered = self.ctx.source.lower()
         self.opt_in_possible = any(m in lowered for m in OPT_IN_MARKERS)
         self._function(tree, (), None, "<module>")
@@ -125,6 +130,7 @@ class FlowBuilder(CallResolver, LibraryRecognisers):
             cls=cls,
             node=node,
             opt_in=opt_in,
+            route=self.routes.get((*scope, name)) if isinstance(node, FUNCS) else None,
             path_helper=isinstance(node, FUNCS) and (
                 "path" in name.lower() or (node.returns is not None and self.ctx.qualname(node.returns) in PATH_TYPES)
             ),
@@ -587,7 +593,9 @@ class FlowBuilder(CallResolver, LibraryRecognisers):
     def _source(self, node: ast.AST, kind: str, desc: str, key: str = "") -> str:
         line, col = getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
         origin = f"src:{self.path}:{line}:{col}{key}"
-        self.graph.sources.setdefault(origin, {"kind": kind, "line": line, "desc": desc})
+        info = self.graph.sources.setdefault(origin, {"kind": kind, "line": line, "desc": desc})
+        if self.frame.route is not None and kind == "remote":
+            info["route"] = self.frame.route
         return origin
 
     def _flow(self, taint: Taint, target: str, line: int, text: str) -> None:

@@ -26,6 +26,7 @@ class Frame:
     fixed_path: bool = False  # a Flask view whose route rules have no <variables>
     path_helper: bool = False  # a function named for paths, or returning a Path
     opt_in: str | None = None  # the opt-in flag checked by the current class or function
+    route: str | None = None  # a request handler: "open" (no authentication) or "authenticated"
     consts: dict[str, object] = field(default_factory=dict)  # names bound to literals
     shell_lists: set[str] = field(default_factory=set)  # list variables whose first item is a shell
     return_sizes: set[int] = field(default_factory=set)  # tuple sizes returned (-1: other)

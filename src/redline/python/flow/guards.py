@@ -46,6 +46,7 @@ ALL_CATEGORIES = frozenset(CATEGORIES)
 
 
 URL_CATEGORIES = frozenset({"open-redirect", "ssrf"})
+NOT_URL_CATEGORIES = ALL_CATEGORIES - URL_CATEGORIES
 
 
 QUOTE_CATEGORIES = frozenset({"xpath-injection", "sql-injection", "cypher-injection"})
@@ -199,6 +200,14 @@ def truthiness(node: ast.AST) -> bool:
     )
 
 
+def _fixed_host_prefixes(node: ast.AST | None) -> bool:
+    """Literal prefixes that each fix a URL's host (``"https://api.example.com/"``)."""
+    items = node.elts if isinstance(node, (ast.Tuple, ast.List)) else [node]
+    return bool(items) and all(
+        isinstance(i, ast.Constant) and isinstance(i.value, str) and FIXED_HOST.match(i.value) for i in items
+    )
+
+
 def failed_check(test: ast.AST) -> list[tuple[str, frozenset[str] | None]]:
     """(name, categories it is now safe for; None: all) for a failed check that exits."""
     names: list[tuple[str, frozenset[str] | None]] = []
@@ -211,6 +220,11 @@ def failed_check(test: ast.AST) -> list[tuple[str, frozenset[str] | None]]:
             if isinstance(func, ast.Attribute) and method not in ("match", "fullmatch"):
                 candidates.append(func.value)
             categories = None
+            if method == "startswith" and not _fixed_host_prefixes(call.args[0] if call.args else None):
+                # url.startswith("https://api.example.com") also passes for
+                # https://api.example.com.evil.net and https://api.example.com@evil.net:
+                # a prefix test is a host check only when the host is closed by "/"
+                categories = NOT_URL_CATEGORIES
             if method in ("match", "fullmatch") and call.args and isinstance(call.args[0], ast.Constant):
                 categories = regex_guards(call.args[0].value, method)
                 candidates = candidates[1:]
