@@ -409,3 +409,32 @@ def test_path_evidence_object_taint_and_depth():
         node = f"param:pkg.f{i}:x"
     g.add(node, "sink:b", ())
     assert search(g)["sink:b"][3] == ["deep-path"]
+
+
+def test_a_source_method_inherited_through_project_classes_in_other_modules(tmp_path):
+    root = project(tmp_path, {
+        "server/base.py": """
+            from tornado import web
+
+            class AppHandler(web.RequestHandler):
+                def current_theme(self):
+                    return "dark"
+        """,
+        "server/login.py": """
+            from server.base import AppHandler
+
+            class LoginHandler(AppHandler):
+                def get(self):
+                    target = self.get_argument("next", "/")
+                    theme = self.current_theme()
+                    self.render_page(target, theme)
+
+                def render_page(self, target, theme):
+                    with open("/srv/pages/" + target) as fh:
+                        return fh.read() + theme
+        """,
+    })
+    found = [(f.rule_id, f.location.path, f.location.line) for f in scan(root).findings if f.rule_id == "FS001"]
+    assert found == [("FS001", "server/login.py", 11)]
+    finding = next(f for f in scan(root).findings if f.rule_id == "FS001")
+    assert "tornado.web.RequestHandler.get_argument" in finding.taint_path[0].description

@@ -211,6 +211,8 @@ def link(graph: Graph, index, kb: TaintKnowledge) -> None:
         else:
             callee = resolver.function(name)
             callees = [callee] if callee is not None else []
+            if callee is None and info.get("method"):
+                _inherited_source(graph, resolver, kb, site, path, info, name)
             if callee is None or (callee.endswith(".__init__") and not name.endswith(".__init__")):
                 # an unknown function's result, or a new object: data the code does not show
                 graph.add(UNKNOWN, site, ())
@@ -245,6 +247,21 @@ def link(graph: Graph, index, kb: TaintKnowledge) -> None:
         if info.get("checked") and len(callees) == 1 and site not in graph.name_only:
             _mark_checked(graph, site, callees[0], info["checked"])
     _entry_sources(graph, resolver, kb)
+
+
+def _inherited_source(graph: Graph, resolver: Resolver, kb: TaintKnowledge, site: str, path: str, info: dict, name: str) -> None:
+    """``self.get_argument("next")`` in a handler whose class derives, through project
+    classes in any module, from a library class whose method is a source."""
+    cls, _, method = name.rpartition(".")
+    if not cls or not kb.source_calls:
+        return
+    for ancestor in resolver.ancestors(cls):
+        kind = kb.source_calls.get(f"{ancestor}.{method}")
+        if kind is not None:
+            sid = f"src:{site}"
+            graph.sources[sid] = (path, {"kind": kind, "line": info["line"], "desc": f"{ancestor}.{method}()"})
+            graph.add(sid, site, ())
+            return
 
 
 def _mark_checked(graph: Graph, site: str, callee: str, keys: list[str]) -> None:
