@@ -106,7 +106,23 @@ def test_zip_archive_and_wanted_packages(tmp_path):
     assert everything.records == 4
     only_beta = osv.load(archive, {"beta-pkg"})
     assert only_beta.records == 1 and "alpha-pkg" not in only_beta.by_package
-    assert only_beta.date == "2022-03-04"
+    # The data's date is the newest record of the whole archive, whatever is read.
+    assert only_beta.date == everything.date == "2024-06-02"
+
+
+def test_data_date_is_the_newest_record_whatever_is_scanned(tmp_path):
+    one, other = osv.load(DB_DIR, {"beta-pkg"}), osv.load(DB_DIR, {"gamma"})
+    assert one.date == other.date == osv.load(DB_DIR).date == "2024-06-02"
+    # A per-package directory: the records of unscanned packages date the data too,
+    # withdrawn records included.
+    for name, day in (("aa", "2020-01-01"), ("bb", "2021-05-05"), ("cc", "2023-03-03")):
+        (tmp_path / name).mkdir()
+        withdrawn = "withdrawn: 2023-03-04T00:00:00Z\n" if name == "cc" else ""
+        (tmp_path / name / f"{name.upper()}-1.yaml").write_text(
+            f"id: {name.upper()}-1\nmodified: '{day}T00:00:00Z'\n{withdrawn}affected:\n"
+            f"- package: {{ecosystem: PyPI, name: {name}}}\n  versions: ['1.0']\n"
+        )
+    assert osv.load(tmp_path, {"aa"}).date == osv.load(tmp_path).date == "2023-03-03"
 
 
 def test_bad_data_paths_are_one_line_errors(tmp_path):

@@ -105,3 +105,11 @@ def test_documented_examples(tmp_path, rule_id):
     alternative = textwrap.dedent(rule.doc.use_instead).strip()
     assert flagged(example, "example"), f"{rule_id}: its example is not flagged"
     assert not flagged(alternative, "alternative"), f"{rule_id}: its 'use instead' is flagged"
+
+
+def test_data_date_is_the_snapshot_date_whatever_is_scanned(tmp_path):
+    dates = set()
+    for pins in ({"flask": "0.12"}, {"django": "2.2.0", "aiohttp": "3.8.0"}, {"no-such-package": "1.0"}):
+        (tmp_path / "requirements.txt").write_text("".join(f"{n}=={v}\n" for n, v in pins.items()))
+        dates.add(scan(tmp_path).dependencies.data_date)
+    assert dates == {"2024-10-10"}

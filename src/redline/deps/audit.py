@@ -89,8 +89,10 @@ def load_data(settings: AuditSettings, wanted: set[str], pins: list[tuple[str, s
             archive, meta = found
             try:
                 db = osv.load_zip(archive, wanted, f"OSV PyPI export from {meta.get('source', 'osv.dev')}")
+                # The data's date: the export's own date when the server gave one, else
+                # the newest record (never the day of the download).
+                db.date = str(meta.get("exported") or "")[:10] or db.date
                 day = str(meta.get("downloaded", ""))[:10]
-                db.date = day or db.date
                 db.source += f", downloaded {day}" if day else ""
             except DataError as exc:
                 note = f"advisory data not read: {exc}; run `redline db update` again"
