@@ -168,3 +168,20 @@ def test_cvss_v2_and_unknown():
     assert cvss.score("CVSS_V3", "CVSS:3.1/AV:X") is None
     assert cvss.score("CVSS_V4", "CVSS:4.0/AV:N") is None
     assert cvss.severity_of(9.0) is Severity.CRITICAL and cvss.severity_of(3.9) is Severity.LOW
+
+
+def test_events_out_of_version_order_are_sorted_first():
+    """PyPA's Django records (PYSEC-2019-14) list the 2.2 branch first: read in the
+    written order, 2.2.0 would look fixed by 1.11.23."""
+    r = make_range([
+        {"introduced": "2.2"}, {"fixed": "2.2.4"}, {"introduced": "1.11"}, {"fixed": "1.11.23"},
+        {"introduced": "2.1"}, {"fixed": "2.1.11"},
+    ])
+    from packaging.version import Version
+
+    assert r.covers(Version("2.2.0")) and r.covers(Version("2.1.5")) and not r.covers(Version("2.1.11"))
+    assert r.interval(Version("2.2")) == ">=2.2, <2.2.4"
+    assert r.interval(Version("1.11.1")) == ">=1.11, <1.11.23"
+    assert r.interval(Version("2.2.4")) == ""
+    assert make_range([{"introduced": "0"}, {"last_affected": "1.0"}]).interval(Version("1.0")) == "<=1.0"
+    assert make_range([{"introduced": "3.0"}]).interval(Version("9")) == ">=3.0"

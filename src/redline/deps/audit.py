@@ -9,14 +9,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from redline.deps import osv, osv_api, store
+from redline.deps import osv, osv_api, remedy, store
 from redline.deps.collect import read_all
 from redline.deps.datafiles import DataError
 from redline.deps.model import DECLARED, INSTALLED, LOCKED, REQUIREMENT, Dependency, Manifest
 from redline.deps.osv import AdvisoryDB, Match
 from redline.deps.versions import specifier
 from redline.knowledge import dependencies as knowledge
-from redline.model import CriticalDependency, DependencyAudit, Finding, Location, Severity
+from redline.model import (
+    AdvisoryRef,
+    CriticalDependency,
+    DependencyAudit,
+    Finding,
+    Location,
+    Severity,
+)
 from redline.rules import dependencies as rules
 from redline.severity import decide
 from redline.suppress import parse_ignore
@@ -133,15 +140,38 @@ def _ids(matches: list[Match]) -> str:
     return ", ".join(shown) + (f" and {rest} more" if rest else "")
 
 
-def _fix_text(matches: list[Match]) -> str:
-    fixes = [m.fixed for m in matches if m.fixed]
+def _unfixed(matches: list[Match]) -> str:
     unfixed = [m.id for m in matches if not m.fixed]
-    parts = []
-    if fixes:
-        parts.append(f"upgrade to {max(fixes, key=osv._version_key)} or later")
-    if unfixed:
-        parts.append(f"no fixed version published for {', '.join(unfixed[:MAX_IDS_SHOWN])}")
-    return "; ".join(parts)
+    if not unfixed:
+        return ""
+    rest = len(unfixed) - MAX_IDS_SHOWN
+    return f"no fixed version published for {', '.join(unfixed[:MAX_IDS_SHOWN])}" + (f" and {rest} more" if rest > 0 else "")
+
+
+def _fix_text(db: AdvisoryDB, dep: Dependency, version: str, matches: list[Match]) -> str:
+    """What a pinned version should move to."""
+    target = remedy.upgrade_target(db, dep.name, version, matches)
+    fixes = [m.fixed for m in matches if m.fixed]
+    if target is None and fixes:
+        target = max(fixes, key=osv._version_key)
+    parts = [f"upgrade to {target} or later"] if target else []
+    parts.append(_unfixed(matches))
+    return "; ".join(p for p in parts if p)
+
+
+def _range_fix_text(db: AdvisoryDB, dep: Dependency, matches: list[Match]) -> str:
+    """What a range should move to: the first fixed version inside it, else the
+    lowest bound that excludes every advisory."""
+    targets = [t for spec in _alternatives(dep) if (t := remedy.range_target(db, dep.name, spec, matches))]
+    inside = [t for t, ok in targets if ok]
+    if inside:
+        text = f"raise the lower bound to `{inside[0]}` (inside the range)"
+    elif targets:
+        spec = f"`{dep.specifier}`" if dep.specifier else "the range"
+        text = f"no version {spec} allows is clear of them: move to `{targets[0][0]}`"
+    else:
+        text = ""
+    return "; ".join(p for p in (text, _unfixed(matches) if not targets else "") if p)
 
 
 def _plural(n: int, word: str) -> str:
@@ -157,7 +187,9 @@ class _Findings:
         self.seen: set[tuple[str, int, str]] = set()
         self.suppressed = 0
 
-    def add(self, rule, dep: Dependency, severity: Severity, message: str) -> None:
+    def add(
+        self, rule, dep: Dependency, severity: Severity, message: str, advisories: tuple[AdvisoryRef, ...] = ()
+    ) -> None:
         """A finding rated ``severity`` by the advisories or the policy: the rule's variant
         of that name (redline.severity decides, as for every finding)."""
         key = (dep.path, dep.line, rule.id)
@@ -189,6 +221,7 @@ class _Findings:
                 stmt_end=dep.line,
                 evidence=evidence,
                 reasons=reasons,
+                advisories=advisories,
             )
         )
 
@@ -238,7 +271,8 @@ def judge(
                 sink.add(
                     rules.DEP001, dep, worst,
                     f"{label} {dep.version} has {_plural(len(matches), 'vulnerabilit')}: {_ids(matches)} "
-                    f"(worst {worst.name}, {basis}); {_fix_text(matches)}",
+                    f"(worst {worst.name}, {basis}); {_fix_text(db, dep, dep.version, matches)}",
+                    remedy.refs(matches),
                 )
             continue
         if dep.url is not None:
@@ -250,7 +284,11 @@ def judge(
                 what = "the range admits" if dep.specifier else "any version may be installed, including"
                 extra = f"; {what} versions with {_plural(len(found), 'vulnerabilit')} ({_ids([m for m, _ in found])})"
             spec = f" `{dep.specifier}`" if dep.specifier else ""
-            sink.add(rules.DEP003, dep, Severity.MEDIUM, f"{label}{spec} is not pinned to an exact version (application policy){extra}")
+            sink.add(
+                rules.DEP003, dep, Severity.MEDIUM,
+                f"{label}{spec} is not pinned to an exact version (application policy){extra}",
+                remedy.refs(m for m, _ in found),
+            )
             continue
         if dep.name in pinned_names and application:
             continue  # a lock or requirements pin decides the version
@@ -258,10 +296,12 @@ def judge(
             worst = max(m.severity for m, _ in found)
             example = found[0][1]
             spec = dep.specifier or "any version"
+            matches = [m for m, _ in found]
+            assert db is not None
             sink.add(
                 rules.DEP002, dep, worst.lower(),
-                f"{label} `{spec}` admits {example}, affected by {_ids([m for m, _ in found])}; "
-                f"{_fix_text([m for m, _ in found])} (raise the lower bound)",
+                f"{label} `{spec}` admits {example}, affected by {_ids(matches)}; {_range_fix_text(db, dep, matches)}",
+                remedy.refs(matches),
             )
         elif not application and dep.origin == DECLARED and not dep.specifier:
             sink.add(rules.DEP003, dep, Severity.LOW, f"{label} has no version constraint (library policy)")

@@ -66,6 +66,11 @@ def _finding(console: Console, f: Finding) -> None:
     if f.snippet.strip():
         for line in f.snippet.strip("\n").splitlines()[:3]:
             _print(console, Text(INDENT + "| " + safe(line), style="dim"))
+    for a in f.advisories:
+        aliases = f" ({', '.join(a.aliases)})" if a.aliases else ""
+        fix = f"fixed in {a.fixed}" if a.fixed else "no fix published"
+        line = f"{INDENT}- {a.id}{aliases} {a.severity.name}, {fix}: {a.summary}"
+        _print(console, Text(safe(line[:200]), style="dim"))
     for i, step in enumerate(f.taint_path, 1):
         loc = step.location
         cell = f" (cell {loc.cell})" if loc.cell is not None else ""
