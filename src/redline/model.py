@@ -248,6 +248,12 @@ class DependencyAudit:
     advisories_loaded: int = 0
     critical: tuple[CriticalDependency, ...] = ()
     errors: tuple[str, ...] = ()  # manifest or advisory data problems, one line each
+    # The Pythons markers were judged for (the project's requires-python, or the default).
+    requires_python: str = ""
+    # Requirements no supported Python installs (their marker never holds), one line each.
+    not_installed: tuple[str, ...] = ()
+    # Installed environments read (``scan --env``): "PATH (N distributions)".
+    environments: tuple[str, ...] = ()
 
 
 @dataclass

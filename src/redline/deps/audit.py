@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from redline.deps import osv, osv_api, remedy, store
+from redline.deps import markers, osv, osv_api, remedy, store
 from redline.deps.collect import read_all
 from redline.deps.datafiles import DataError
 from redline.deps.model import DECLARED, INSTALLED, LOCKED, REQUIREMENT, Dependency, Manifest
@@ -344,7 +344,7 @@ def run(
     files: Iterable[tuple[Path, str, str]], root: Path, settings: AuditSettings, enabled: frozenset[str]
 ) -> AuditOutcome:
     manifests = read_all(files, root)
-    deps = [d for m in manifests for d in m.dependencies]
+    deps, not_installed, python = installed_dependencies(manifests)
     policy, reason = decide_policy(manifests, settings.policy)
     wanted = {d.name for d in deps}
     pins = sorted({(d.name, d.version) for d in deps if d.version and not d.local})
@@ -368,8 +368,55 @@ def run(
         advisories_loaded=db.records if db is not None else 0,
         critical=critical_section(deps, settings.critical, db, by_version),
         errors=tuple(mask(e) for e in errors),
+        requires_python=python,
+        not_installed=tuple(mask(n) for n in not_installed),
     )
     return AuditOutcome(sink.out, audit, sink.suppressed)
+
+
+METADATA_FORMATS = frozenset({"METADATA", "PKG-INFO", "requires.txt"})
+
+
+def installed_dependencies(manifests: list[Manifest]) -> tuple[list[Dependency], list[str], str]:
+    """The dependencies an install can bring in: those whose environment marker holds
+    for some Python the project supports (``requires-python`` of the nearest project
+    manifest above, a distribution's own ``Requires-Python``); requirements a
+    distribution's metadata repeats from a project manifest of the scan are read once.
+    Returns them, the others (one line each) and the project's requires-python as used."""
+    declared: dict[str, str] = {}
+    for m in manifests:
+        if m.requires_python and m.fmt not in METADATA_FORMATS:
+            directory = m.path.rsplit("/", 1)[0] if "/" in m.path else ""
+            declared.setdefault(directory, m.requires_python)
+    default = markers.default_requires_python()
+    project_keys = {
+        (d.name, d.specifier, d.marker) for m in manifests if m.fmt not in METADATA_FORMATS for d in m.dependencies
+    }
+    kept: list[Dependency] = []
+    skipped: list[str] = []
+    for m in manifests:
+        own = m.requires_python if m.fmt in METADATA_FORMATS else None
+        python = own or _nearest(declared, m.path) or default
+        for d in m.dependencies:
+            if d.origin == DECLARED and m.fmt in METADATA_FORMATS and (d.name, d.specifier, d.marker) in project_keys:
+                continue
+            if d.marker and not markers.installed_on(d.marker, python, d.group):
+                skipped.append(f"{d.path}:{d.line} {d.written}{d.specifier} ; {d.marker} (requires-python {python})")
+                continue
+            kept.append(d)
+    root = declared.get("") or (next(iter(declared.values())) if len(declared) == 1 else "")
+    used = root or f"{default} (not declared)"
+    return kept, skipped, used
+
+
+def _nearest(declared: dict[str, str], path: str) -> str | None:
+    directory = path.rsplit("/", 1)[0] if "/" in path else ""
+    while True:
+        if directory in declared:
+            return declared[directory]
+        if not directory:
+            return None
+        directory = directory.rsplit("/", 1)[0] if "/" in directory else ""
 
 
 def _lines(path: Path) -> list[str]:

@@ -124,6 +124,9 @@ def dependencies(result: ScanResult) -> dict[str, Any]:
                 for c in audit.critical
             ],
             "errors": list(audit.errors),
+            "requires_python": audit.requires_python,
+            "not_installed": list(audit.not_installed),
+            "environments": list(audit.environments),
         }
     }
 

@@ -491,6 +491,17 @@ def _dependency_audit(result: ScanResult) -> list[str]:
         f"- **Pinning policy**: {text(audit.policy)}: {text(audit.policy_reason)}",
         f"- **Manifests read**: {len(audit.manifests)}" + (f" ({manifests})" if manifests else ""),
         f"- **Packages named**: {audit.packages}",
+    ]
+    if audit.environments:
+        lines.append("- **Installed environments read**: " + ", ".join(code(e) for e in audit.environments))
+    if audit.requires_python:
+        lines.append(f"- **Supported Pythons** (environment markers judged for): {code(audit.requires_python)}")
+    if audit.not_installed:
+        lines.append(f"- **Not installed on any supported Python** ({len(audit.not_installed)}, not audited):")
+        lines += [f"  - {code(n)}" for n in audit.not_installed[:20]]
+        if len(audit.not_installed) > 20:
+            lines.append(f"  - ... and {len(audit.not_installed) - 20} more")
+    lines += [
         "",
         "#### Critical Dependencies",
         "",

@@ -344,6 +344,9 @@ def _dependencies(result: ScanResult) -> dict:
     return {
         "dependencyPolicy": d.policy,
         "advisoryData": {"source": d.data_source, "date": d.data_date, "note": d.data_note},
+        "requiresPython": d.requires_python,
+        "notInstalled": list(d.not_installed),
+        "environments": list(d.environments),
     }
 
 

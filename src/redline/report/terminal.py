@@ -177,6 +177,10 @@ def render(result: ScanResult, rules: Mapping[str, Rule], console: Console) -> N
         _print(console, Text(f"Dependencies: {deps.policy} policy; advisory data: {safe(data)}", style="bold"))
         if deps.data_note:
             _print(console, Text(f"  {safe(deps.data_note)}"))
+        for env in deps.environments:
+            _print(console, Text(f"  installed environment read: {safe(env)}"))
+        if deps.not_installed:
+            _print(console, Text(f"  {len(deps.not_installed)} requirement(s) not installed on any supported Python ({safe(deps.requires_python)}), not audited"))
         _print(console)
 
     _print(console, _summary_line(result))
