@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from redline.deps import markers, osv, osv_api, remedy, store
+from redline.deps import environment, markers, osv, osv_api, remedy, store
 from redline.deps.collect import read_all
 from redline.deps.datafiles import DataError
 from redline.deps.model import DECLARED, INSTALLED, LOCKED, REQUIREMENT, Dependency, Manifest
@@ -45,6 +45,7 @@ class AuditSettings:
     critical: tuple[str, ...] = ()
     policy: str = "auto"  # auto | application | library
     data_dir: Path | None = None  # where `db update` keeps its data (default: the user cache)
+    environments: tuple[Path, ...] = ()  # installed environments to audit (`scan --env`)
 
 
 @dataclass
@@ -346,6 +347,19 @@ def run(
     manifests = read_all(files, root)
     deps, not_installed, python = installed_dependencies(manifests)
     policy, reason = decide_policy(manifests, settings.policy)
+    environments, env_errors = [], []
+    for env in settings.environments:
+        shown = _shown(env, root)
+        try:
+            installed, count = environment.read(env, shown)
+        except environment.EnvironmentError_ as exc:
+            env_errors.append(str(exc))
+            continue
+        deps += installed.dependencies
+        env_errors += installed.errors
+        environments.append(f"{shown} ({count} distribution{'s' if count != 1 else ''})")
+    if policy == "none" and settings.environments:
+        policy, reason = "environment", "an installed environment is audited: every distribution's exact version"
     wanted = {d.name for d in deps}
     pins = sorted({(d.name, d.version) for d in deps if d.version and not d.local})
     db, note = load_data(settings, wanted, pins) if (deps or settings.online) else (None, "")
@@ -354,7 +368,7 @@ def run(
     texts = {m.path: _lines(root / m.path) for m in manifests if m.dependencies}
     sink = _Findings(settings, enabled, texts)
     by_version = judge(deps, policy, db, sink)
-    errors = [e for m in manifests for e in m.errors]
+    errors = [e for m in manifests for e in m.errors] + env_errors
     if db is not None:
         errors += db.errors[:50]
     audit = DependencyAudit(
@@ -368,8 +382,9 @@ def run(
         advisories_loaded=db.records if db is not None else 0,
         critical=critical_section(deps, settings.critical, db, by_version),
         errors=tuple(mask(e) for e in errors),
-        requires_python=python,
+        requires_python=python if manifests else "",
         not_installed=tuple(mask(n) for n in not_installed),
+        environments=tuple(environments),
     )
     return AuditOutcome(sink.out, audit, sink.suppressed)
 
@@ -407,6 +422,14 @@ def installed_dependencies(manifests: list[Manifest]) -> tuple[list[Dependency],
     root = declared.get("") or (next(iter(declared.values())) if len(declared) == 1 else "")
     used = root or f"{default} (not declared)"
     return kept, skipped, used
+
+
+def _shown(env: Path, root: Path) -> str:
+    """An environment's path as reports write it: relative to the scan root inside it."""
+    try:
+        return env.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return env.resolve().as_posix()
 
 
 def _nearest(declared: dict[str, str], path: str) -> str | None:

@@ -476,7 +476,7 @@ def _dependency_audit(result: ScanResult) -> list[str]:
     audit = result.dependencies
     if audit is None:
         return []
-    if not audit.manifests:
+    if not audit.manifests and not audit.environments:
         return ["### Dependency Audit", "", "- No dependency manifest (requirements, pyproject.toml, lock file) was found.", ""]
     if audit.data_source:
         dated = f", dated {text(audit.data_date)}" if audit.data_date else ", date unknown"

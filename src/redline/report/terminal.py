@@ -172,7 +172,7 @@ def render(result: ScanResult, rules: Mapping[str, Rule], console: Console) -> N
         _print(console)
 
     deps = result.dependencies
-    if deps is not None and deps.manifests:
+    if deps is not None and (deps.manifests or deps.environments):
         data = f"{deps.data_source} ({deps.data_date or 'date unknown'})" if deps.data_source else "none"
         _print(console, Text(f"Dependencies: {deps.policy} policy; advisory data: {safe(data)}", style="bold"))
         if deps.data_note:
