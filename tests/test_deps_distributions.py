@@ -193,3 +193,13 @@ def test_without_requires_python_python_2_only_requirements_are_skipped(tmp_path
     result = scan(tmp_path)
     assert [f.location.line for f in result.findings if f.rule_id == "DEP001"] == [2]
     assert result.dependencies.requires_python == ">=3 (not declared)"
+
+
+def test_egg_info_repeating_the_project_manifest_is_reported_once(tmp_path):
+    write(tmp_path, {
+        "pyproject.toml": '[project]\nname = "app"\nversion = "1.0"\nrequires-python = ">=3.10"\ndependencies = [\n    "gamma>=0.1",\n]\n',
+        "src/app.egg-info/PKG-INFO": "Metadata-Version: 1.2\nName: app\nVersion: 1.0\n",
+        "src/app.egg-info/requires.txt": "gamma>=0.1\nbeta-pkg<0.95\n",
+    })
+    found = sorted((f.location.path, f.location.line, f.rule_id) for f in scan(tmp_path).findings)
+    assert found == [("pyproject.toml", 6, "DEP002"), ("src/app.egg-info/requires.txt", 2, "DEP002")]
