@@ -192,7 +192,9 @@ def test_db_update_downloads_records_and_date_used_by_scans(tmp_path, monkeypatc
     (project / "requirements.txt").write_text("alpha-pkg==1.1.0\n")
     result = scan(project, vuln_db=None)
     assert by_rule(result, "DEP001")
-    assert result.dependencies.data_date == cached[1]["downloaded"][:10]
+    # The export's date (HTTP Last-Modified; a file URL gives the file's), never the day
+    # of the download as such.
+    assert result.dependencies.data_date == cached[1].get("exported", "2024-06-02")
     assert "downloaded" in result.dependencies.data_source
     assert cli.main(["db", "status"]) == 0
     assert "3 records" in capsys.readouterr().out
@@ -299,3 +301,16 @@ def test_a_bug_in_the_audit_never_ends_the_scan(tmp_path, monkeypatch):
     assert [f.rule_id[:4] for f in result.findings] == ["EXEC"]  # the rest of the review is there
     (skipped,) = result.skipped
     assert skipped.parse_failure and "internal error in the dependency audit: KeyError" in skipped.reason
+
+
+@pytest.mark.parametrize(
+    ("header", "day"),
+    [
+        ("Thu, 10 Oct 2024 17:22:00 GMT", "2024-10-10"),
+        ("Fri, 11 Oct 2024 01:30:00 +0300", "2024-10-10"),
+        ("yesterday", None),
+        (None, None),
+    ],
+)
+def test_export_date_from_last_modified(header, day):
+    assert store.export_date(header) == day

@@ -166,7 +166,11 @@ def test_pylock_and_dist_info_metadata():
         ("alpha_pkg-1.1.0.dist-info/METADATA:3", "alpha-pkg", "installed", "==1.1.0", "1.1.0", True),
         ("alpha_pkg-1.1.0.dist-info/METADATA:5", "gamma", "declared", "", None, False),
         ("alpha_pkg-1.1.0.dist-info/METADATA:6", "beta-pkg", "declared", ">=0.9", None, False),
+        ("alpha_pkg-1.1.0.dist-info/METADATA:7", "pytest", "declared", "", None, False),
     ]
+    # An extra's requirement is read, in the extra's group.
+    (metadata,) = read(MANIFESTS / "dist")
+    assert [d.group for d in metadata.dependencies] == ["", "", "", "test"]
 
 
 @pytest.mark.parametrize(

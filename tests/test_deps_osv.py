@@ -106,7 +106,23 @@ def test_zip_archive_and_wanted_packages(tmp_path):
     assert everything.records == 4
     only_beta = osv.load(archive, {"beta-pkg"})
     assert only_beta.records == 1 and "alpha-pkg" not in only_beta.by_package
-    assert only_beta.date == "2022-03-04"
+    # The data's date is the newest record of the whole archive, whatever is read.
+    assert only_beta.date == everything.date == "2024-06-02"
+
+
+def test_data_date_is_the_newest_record_whatever_is_scanned(tmp_path):
+    one, other = osv.load(DB_DIR, {"beta-pkg"}), osv.load(DB_DIR, {"gamma"})
+    assert one.date == other.date == osv.load(DB_DIR).date == "2024-06-02"
+    # A per-package directory: the records of unscanned packages date the data too,
+    # withdrawn records included.
+    for name, day in (("aa", "2020-01-01"), ("bb", "2021-05-05"), ("cc", "2023-03-03")):
+        (tmp_path / name).mkdir()
+        withdrawn = "withdrawn: 2023-03-04T00:00:00Z\n" if name == "cc" else ""
+        (tmp_path / name / f"{name.upper()}-1.yaml").write_text(
+            f"id: {name.upper()}-1\nmodified: '{day}T00:00:00Z'\n{withdrawn}affected:\n"
+            f"- package: {{ecosystem: PyPI, name: {name}}}\n  versions: ['1.0']\n"
+        )
+    assert osv.load(tmp_path, {"aa"}).date == osv.load(tmp_path).date == "2023-03-03"
 
 
 def test_bad_data_paths_are_one_line_errors(tmp_path):
@@ -152,3 +168,20 @@ def test_cvss_v2_and_unknown():
     assert cvss.score("CVSS_V3", "CVSS:3.1/AV:X") is None
     assert cvss.score("CVSS_V4", "CVSS:4.0/AV:N") is None
     assert cvss.severity_of(9.0) is Severity.CRITICAL and cvss.severity_of(3.9) is Severity.LOW
+
+
+def test_events_out_of_version_order_are_sorted_first():
+    """PyPA's Django records (PYSEC-2019-14) list the 2.2 branch first: read in the
+    written order, 2.2.0 would look fixed by 1.11.23."""
+    r = make_range([
+        {"introduced": "2.2"}, {"fixed": "2.2.4"}, {"introduced": "1.11"}, {"fixed": "1.11.23"},
+        {"introduced": "2.1"}, {"fixed": "2.1.11"},
+    ])
+    from packaging.version import Version
+
+    assert r.covers(Version("2.2.0")) and r.covers(Version("2.1.5")) and not r.covers(Version("2.1.11"))
+    assert r.interval(Version("2.2")) == ">=2.2, <2.2.4"
+    assert r.interval(Version("1.11.1")) == ">=1.11, <1.11.23"
+    assert r.interval(Version("2.2.4")) == ""
+    assert make_range([{"introduced": "0"}, {"last_affected": "1.0"}]).interval(Version("1.0")) == "<=1.0"
+    assert make_range([{"introduced": "3.0"}]).interval(Version("9")) == ">=3.0"

@@ -105,3 +105,44 @@ def test_documented_examples(tmp_path, rule_id):
     alternative = textwrap.dedent(rule.doc.use_instead).strip()
     assert flagged(example, "example"), f"{rule_id}: its example is not flagged"
     assert not flagged(alternative, "alternative"), f"{rule_id}: its 'use instead' is flagged"
+
+
+def test_data_date_is_the_snapshot_date_whatever_is_scanned(tmp_path):
+    dates = set()
+    for pins in ({"flask": "0.12"}, {"django": "2.2.0", "aiohttp": "3.8.0"}, {"no-such-package": "1.0"}):
+        (tmp_path / "requirements.txt").write_text("".join(f"{n}=={v}\n" for n, v in pins.items()))
+        dates.add(scan(tmp_path).dependencies.data_date)
+    assert dates == {"2024-10-10"}
+
+
+TEN = {
+    "langchain": "0.0.131", "jsonpickle": "1.4.1", "pyyaml": "5.3", "jinja2": "2.10",
+    "requests": "2.19.0", "urllib3": "1.24.1", "restrictedpython": "5.0", "flask": "0.12",
+    "django": "2.2.0", "aiohttp": "3.8.0",
+}
+
+
+def test_every_applicable_advisory_in_every_format(tmp_path):
+    """The ten-package requirements file of issue 15: 67 advisories, every one in each
+    format. Django 2.2.0 has 28: three of them (PYSEC-2019-10, -12, -14) list their
+    ranges' events out of version order, which OSV evaluates after sorting."""
+    from redline.report import render_text
+
+    (tmp_path / "requirements.txt").write_text("".join(f"{n}=={v}\n" for n, v in TEN.items()))
+    result = scan(tmp_path)
+    findings = [f for f in result.findings if f.rule_id == "DEP001"]
+    ids = {a.id for f in findings for a in f.advisories}
+    per_package = {f.snippet.split("==")[0]: len(f.advisories) for f in findings}
+    assert len(ids) == 67 and per_package["django"] == 28
+    assert {"PYSEC-2019-10", "PYSEC-2019-12", "PYSEC-2019-14"} <= ids
+    assert "PYSEC-2022-43059" not in ids  # withdrawn (aiohttp)
+    for name, version in TEN.items():
+        expected = {m.id for m in osv.load(PYPA, {name}).vulnerabilities(name, version)}
+        assert expected == {a.id for f in findings if f.snippet.startswith(name + "==") for a in f.advisories}
+    rules = {r.id: r for r in registry.all_rules()}
+    pattern = r"PYSEC-\d{4}-\d+"
+    import re
+
+    for fmt in ("markdown", "json", "sarif", "html", "terminal"):
+        shown = set(re.findall(pattern, render_text(fmt, result, rules)))
+        assert shown == ids, fmt

@@ -170,3 +170,56 @@ def test_filters_match_the_json(reports, browser):
     expected = sum(1 for f in data["findings"] if "onerror=window" in f["location"]["path"])
     assert expected and _visible_rows(browser) == expected == int(_text(browser, "shown-count"))
     assert browser.execute_script("return typeof window.__pwned") == "undefined"
+
+
+@pytest.fixture(scope="module")
+def advisory_report(tmp_path_factory) -> Path:
+    """A dependency finding whose advisory data is hostile: script in summaries and
+    ids, a javascript: reference, and more advisories than the message names."""
+    root = tmp_path_factory.mktemp("advisories")
+    db = root / "db" / "evil-pkg"
+    db.mkdir(parents=True)
+    for i in range(1, 7):
+        record = {
+            "id": f"EVIL-{i}",
+            "summary": f"<img src=x onerror=window.__pwned={10 + i}> problem {i}",
+            "aliases": [f"CVE-2099-{i}<script>window.__pwned=20</script>"],
+            "references": [{"type": "ADVISORY", "url": "javascript:window.__pwned=30" if i == 1 else f"https://example.invalid/{i}"}],
+            "affected": [{"package": {"ecosystem": "PyPI", "name": "evil-pkg"},
+                          "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": f"1.{i}"}]}]}],
+        }
+        (db / f"EVIL-{i}.json").write_text(json.dumps(record))
+    project = root / "proj"
+    project.mkdir()
+    (project / "requirements.txt").write_text("evil-pkg==1.0\n")
+    out = root / "report.html"
+    proc = subprocess.run(
+        [sys.executable, "-m", "redline", "scan", str(project), "--no-cache", "--fail-on", "never",
+         "--vuln-db", str(root / "db"), "-q", "-o", str(out)],
+        capture_output=True, text=True, timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_advisory_list_is_collapsible_inert_and_searchable(advisory_report, browser):
+    browser.get(advisory_report.as_uri())
+    assert browser.execute_script("return typeof window.__pwned") == "undefined"
+    details = browser.find_element("css selector", "tr.finding details.advisories")
+    assert details.get_attribute("open") is None
+    rows = browser.find_elements("css selector", "tr.advisory")
+    assert [r.get_attribute("data-advisory") for r in rows] == [f"EVIL-{i}" for i in range(1, 7)]
+    assert not rows[0].is_displayed()  # collapsed until asked for
+    details.find_element("tag name", "summary").click()
+    assert rows[0].is_displayed() and "6 advisories" in details.text
+    assert "<img src=x onerror=window.__pwned=11> problem 1" in rows[0].text
+    links = [a.get_attribute("href") for a in details.find_elements("tag name", "a")]
+    assert links == [f"https://example.invalid/{i}" for i in range(2, 7)]  # no javascript: link
+    assert browser.execute_script("return typeof window.__pwned") == "undefined"
+    search = browser.find_element("id", "filter-text")
+    search.send_keys("EVIL-6")
+    assert _visible_rows(browser) == 1
+    search.clear()
+    search.send_keys("EVIL-7")
+    assert _visible_rows(browser) == 0
+    browser.save_screenshot(str(advisory_report.with_suffix(".png")))

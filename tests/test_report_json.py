@@ -55,6 +55,7 @@ FINDING_KEYS = [
     "stmt_end",
     "evidence",
     "reasons",
+    "advisories",
 ]
 LOCATION_KEYS = ["path", "line", "column", "end_line", "end_column", "cell"]
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "json-format.md"
@@ -94,7 +95,7 @@ def finding_from(d: dict) -> Finding:
 def test_top_level_shape_and_key_order():
     doc = load()
     assert list(doc) == TOP_LEVEL_KEYS
-    assert doc["schema_version"] == "1.0"
+    assert doc["schema_version"] == "1.1"
     assert doc["tool"] == {"name": "redline", "version": redline.__version__}
     assert doc["root"] == "/repo"
     assert doc["files_scanned"] == 14
@@ -260,7 +261,7 @@ def test_empty_result():
 @pytest.mark.skipif(not DOCS.exists(), reason="docs/json-format.md not present")
 def test_docs_describe_every_key():
     docs = DOCS.read_text(encoding="utf-8")
-    assert '"schema_version": "1.0"' in docs
+    assert '"schema_version": "1.1"' in docs
     for key in TOP_LEVEL_KEYS + SUMMARY_KEYS + FINDING_KEYS + LOCATION_KEYS:
         assert f"`{key}`" in docs or f'"{key}"' in docs, key
     for verdict in ("blocked", "caution", "clear", "incomplete"):

@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--quiet", "-q", action="store_true", help="print nothing to stdout (reports go to -o files)")
     scan.add_argument("--vuln-db", type=Path, metavar="PATH", help="OSV advisories: a directory of JSON/YAML records or an all.zip")
     scan.add_argument("--online", action="store_true", help="also ask the OSV API about pinned versions (network)")
+    scan.add_argument(
+        "--env", type=Path, action="append", default=None, metavar="PATH", dest="environments",
+        help="also audit what is installed in a virtual environment or interpreter prefix (read, never run); repeatable",
+    )
     scan.add_argument("--online-timeout", type=float, default=20.0, metavar="S", help="time limit for --online (default: 20)")
     scan.add_argument("--baseline", type=Path, metavar="FILE", help="report only findings beyond this baseline")
     scan.add_argument("--diff", metavar="REF", help="report only findings on lines changed since git revision REF")
@@ -337,15 +341,24 @@ class _Progress:
 
 
 def _dependency_options(cfg: config_mod.Config, args: argparse.Namespace) -> config_mod.Config:
-    """--vuln-db and --online on top of the configuration."""
+    """--vuln-db, --online and --env on top of the configuration."""
     vuln_db = getattr(args, "vuln_db", None)
     if vuln_db is not None and not vuln_db.exists():
         raise UsageError(f"--vuln-db {vuln_db}: no such directory or archive")
     timeout = getattr(args, "online_timeout", 20.0)
     if timeout is not None and timeout <= 0:
         raise UsageError("--online-timeout must be positive")
+    from redline.deps import environment
+
+    envs = getattr(args, "environments", None) or []
+    for env in envs:
+        try:
+            environment.site_packages(env)
+        except environment.EnvironmentError_ as exc:
+            raise UsageError(f"--env {exc}") from None
     return dataclasses.replace(
         cfg,
+        environments=tuple(str(e) for e in envs) or cfg.environments,
         vuln_db=str(vuln_db) if vuln_db is not None else cfg.vuln_db,
         online=bool(getattr(args, "online", False)),
         online_timeout=timeout or 20.0,

@@ -42,6 +42,7 @@ class Config:
     dependency_policy: str = "auto"  # auto | application | library
     online: bool = False  # command line only (scan --online): ask the OSV API about pinned versions
     online_timeout: float = 20.0
+    environments: tuple[str, ...] = ()  # command line only (scan --env): installed environments to audit
     # Threat models whose sources produce findings besides `remote` (local, library).
     threat_models: tuple[str, ...] = ()
     # "default": the rules of measured precision; "audit": every rule.

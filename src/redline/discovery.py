@@ -42,6 +42,8 @@ _BY_SUFFIX = {
     ".sh": "shell",
     ".md": "markdown",
 }
+# What redline reads inside a setuptools ``*.egg-info`` directory (nothing else there).
+EGG_INFO_FILES = ("PKG-INFO", "requires.txt")
 _LOCK_FILES = frozenset(
     {"poetry.lock", "uv.lock", "pdm.lock", "pipfile.lock", "pylock.toml", "requirements.lock"}
 )
@@ -278,7 +280,13 @@ def discover(
             for d in sorted(dirnames):
                 child = abs_dir / d
                 child_rel = f"{rel_dir}/{d}" if rel_dir else d
-                if d in SKIP_DIRS or d.endswith(".egg-info") or child.is_symlink():
+                if d.endswith(".egg-info") and not child.is_symlink():
+                    # Only its metadata: the distribution and its requirements.
+                    for meta in EGG_INFO_FILES:
+                        if (child / meta).is_file() and not ignores.ignored(f"{child_rel}/{meta}", is_dir=False):
+                            add_file(child / meta, f"{child_rel}/{meta}", explicit=False)
+                    continue
+                if d in SKIP_DIRS or child.is_symlink():
                     continue
                 if _is_venv(child) or ignores.ignored(child_rel, is_dir=True):
                     continue

@@ -136,6 +136,22 @@ class TaintStep:
     description: str
 
 
+@dataclass(frozen=True)
+class AdvisoryRef:
+    """One published advisory behind a dependency finding, as the reports list it."""
+
+    id: str
+    aliases: tuple[str, ...] = ()
+    summary: str = ""
+    severity: Severity = Severity.MEDIUM
+    severity_basis: str = ""  # "CVSS 9.8", "advisory rating HIGH", ...
+    cvss: str = ""  # the CVSS vector, when the advisory has one
+    score: float | None = None
+    affected: str = ""  # the affected interval that holds the version (">=2.2, <2.2.3")
+    fixed: str | None = None  # the first version that fixes it (inside the range, for a range)
+    url: str = ""
+
+
 @dataclass
 class Finding:
     rule_id: str
@@ -157,6 +173,8 @@ class Finding:
     # What the severity was decided from (redline.severity), and why, in words.
     evidence: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
+    # Dependency findings: every advisory that applies (the message names only a few).
+    advisories: tuple[AdvisoryRef, ...] = ()
 
     def sort_key(self) -> tuple:
         loc = self.location
@@ -230,6 +248,12 @@ class DependencyAudit:
     advisories_loaded: int = 0
     critical: tuple[CriticalDependency, ...] = ()
     errors: tuple[str, ...] = ()  # manifest or advisory data problems, one line each
+    # The Pythons markers were judged for (the project's requires-python, or the default).
+    requires_python: str = ""
+    # Requirements no supported Python installs (their marker never holds), one line each.
+    not_installed: tuple[str, ...] = ()
+    # Installed environments read (``scan --env``): "PATH (N distributions)".
+    environments: tuple[str, ...] = ()
 
 
 @dataclass

@@ -9,14 +9,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from redline.deps import osv, osv_api, store
+from redline.deps import environment, markers, osv, osv_api, remedy, store
 from redline.deps.collect import read_all
 from redline.deps.datafiles import DataError
 from redline.deps.model import DECLARED, INSTALLED, LOCKED, REQUIREMENT, Dependency, Manifest
 from redline.deps.osv import AdvisoryDB, Match
 from redline.deps.versions import specifier
 from redline.knowledge import dependencies as knowledge
-from redline.model import CriticalDependency, DependencyAudit, Finding, Location, Severity
+from redline.model import (
+    AdvisoryRef,
+    CriticalDependency,
+    DependencyAudit,
+    Finding,
+    Location,
+    Severity,
+)
 from redline.rules import dependencies as rules
 from redline.severity import decide
 from redline.suppress import parse_ignore
@@ -38,6 +45,7 @@ class AuditSettings:
     critical: tuple[str, ...] = ()
     policy: str = "auto"  # auto | application | library
     data_dir: Path | None = None  # where `db update` keeps its data (default: the user cache)
+    environments: tuple[Path, ...] = ()  # installed environments to audit (`scan --env`)
 
 
 @dataclass
@@ -89,8 +97,10 @@ def load_data(settings: AuditSettings, wanted: set[str], pins: list[tuple[str, s
             archive, meta = found
             try:
                 db = osv.load_zip(archive, wanted, f"OSV PyPI export from {meta.get('source', 'osv.dev')}")
+                # The data's date: the export's own date when the server gave one, else
+                # the newest record (never the day of the download).
+                db.date = str(meta.get("exported") or "")[:10] or db.date
                 day = str(meta.get("downloaded", ""))[:10]
-                db.date = day or db.date
                 db.source += f", downloaded {day}" if day else ""
             except DataError as exc:
                 note = f"advisory data not read: {exc}; run `redline db update` again"
@@ -131,15 +141,38 @@ def _ids(matches: list[Match]) -> str:
     return ", ".join(shown) + (f" and {rest} more" if rest else "")
 
 
-def _fix_text(matches: list[Match]) -> str:
-    fixes = [m.fixed for m in matches if m.fixed]
+def _unfixed(matches: list[Match]) -> str:
     unfixed = [m.id for m in matches if not m.fixed]
-    parts = []
-    if fixes:
-        parts.append(f"upgrade to {max(fixes, key=osv._version_key)} or later")
-    if unfixed:
-        parts.append(f"no fixed version published for {', '.join(unfixed[:MAX_IDS_SHOWN])}")
-    return "; ".join(parts)
+    if not unfixed:
+        return ""
+    rest = len(unfixed) - MAX_IDS_SHOWN
+    return f"no fixed version published for {', '.join(unfixed[:MAX_IDS_SHOWN])}" + (f" and {rest} more" if rest > 0 else "")
+
+
+def _fix_text(db: AdvisoryDB, dep: Dependency, version: str, matches: list[Match]) -> str:
+    """What a pinned version should move to."""
+    target = remedy.upgrade_target(db, dep.name, version, matches)
+    fixes = [m.fixed for m in matches if m.fixed]
+    if target is None and fixes:
+        target = max(fixes, key=osv._version_key)
+    parts = [f"upgrade to {target} or later"] if target else []
+    parts.append(_unfixed(matches))
+    return "; ".join(p for p in parts if p)
+
+
+def _range_fix_text(db: AdvisoryDB, dep: Dependency, matches: list[Match]) -> str:
+    """What a range should move to: the first fixed version inside it, else the
+    lowest bound that excludes every advisory."""
+    targets = [t for spec in _alternatives(dep) if (t := remedy.range_target(db, dep.name, spec, matches))]
+    inside = [t for t, ok in targets if ok]
+    if inside:
+        text = f"raise the lower bound to `{inside[0]}` (inside the range)"
+    elif targets:
+        spec = f"`{dep.specifier}`" if dep.specifier else "the range"
+        text = f"no version {spec} allows is clear of them: move to `{targets[0][0]}`"
+    else:
+        text = ""
+    return "; ".join(p for p in (text, _unfixed(matches) if not targets else "") if p)
 
 
 def _plural(n: int, word: str) -> str:
@@ -155,7 +188,9 @@ class _Findings:
         self.seen: set[tuple[str, int, str]] = set()
         self.suppressed = 0
 
-    def add(self, rule, dep: Dependency, severity: Severity, message: str) -> None:
+    def add(
+        self, rule, dep: Dependency, severity: Severity, message: str, advisories: tuple[AdvisoryRef, ...] = ()
+    ) -> None:
         """A finding rated ``severity`` by the advisories or the policy: the rule's variant
         of that name (redline.severity decides, as for every finding)."""
         key = (dep.path, dep.line, rule.id)
@@ -187,6 +222,7 @@ class _Findings:
                 stmt_end=dep.line,
                 evidence=evidence,
                 reasons=reasons,
+                advisories=advisories,
             )
         )
 
@@ -236,7 +272,8 @@ def judge(
                 sink.add(
                     rules.DEP001, dep, worst,
                     f"{label} {dep.version} has {_plural(len(matches), 'vulnerabilit')}: {_ids(matches)} "
-                    f"(worst {worst.name}, {basis}); {_fix_text(matches)}",
+                    f"(worst {worst.name}, {basis}); {_fix_text(db, dep, dep.version, matches)}",
+                    remedy.refs(matches),
                 )
             continue
         if dep.url is not None:
@@ -248,7 +285,11 @@ def judge(
                 what = "the range admits" if dep.specifier else "any version may be installed, including"
                 extra = f"; {what} versions with {_plural(len(found), 'vulnerabilit')} ({_ids([m for m, _ in found])})"
             spec = f" `{dep.specifier}`" if dep.specifier else ""
-            sink.add(rules.DEP003, dep, Severity.MEDIUM, f"{label}{spec} is not pinned to an exact version (application policy){extra}")
+            sink.add(
+                rules.DEP003, dep, Severity.MEDIUM,
+                f"{label}{spec} is not pinned to an exact version (application policy){extra}",
+                remedy.refs(m for m, _ in found),
+            )
             continue
         if dep.name in pinned_names and application:
             continue  # a lock or requirements pin decides the version
@@ -256,10 +297,12 @@ def judge(
             worst = max(m.severity for m, _ in found)
             example = found[0][1]
             spec = dep.specifier or "any version"
+            matches = [m for m, _ in found]
+            assert db is not None
             sink.add(
                 rules.DEP002, dep, worst.lower(),
-                f"{label} `{spec}` admits {example}, affected by {_ids([m for m, _ in found])}; "
-                f"{_fix_text([m for m, _ in found])} (raise the lower bound)",
+                f"{label} `{spec}` admits {example}, affected by {_ids(matches)}; {_range_fix_text(db, dep, matches)}",
+                remedy.refs(matches),
             )
         elif not application and dep.origin == DECLARED and not dep.specifier:
             sink.add(rules.DEP003, dep, Severity.LOW, f"{label} has no version constraint (library policy)")
@@ -302,8 +345,21 @@ def run(
     files: Iterable[tuple[Path, str, str]], root: Path, settings: AuditSettings, enabled: frozenset[str]
 ) -> AuditOutcome:
     manifests = read_all(files, root)
-    deps = [d for m in manifests for d in m.dependencies]
+    deps, not_installed, python = installed_dependencies(manifests)
     policy, reason = decide_policy(manifests, settings.policy)
+    environments, env_errors = [], []
+    for env in settings.environments:
+        shown = _shown(env, root)
+        try:
+            installed, count = environment.read(env, shown)
+        except environment.EnvironmentError_ as exc:
+            env_errors.append(str(exc))
+            continue
+        deps += installed.dependencies
+        env_errors += installed.errors
+        environments.append(f"{shown} ({count} distribution{'s' if count != 1 else ''})")
+    if policy == "none" and settings.environments:
+        policy, reason = "environment", "an installed environment is audited: every distribution's exact version"
     wanted = {d.name for d in deps}
     pins = sorted({(d.name, d.version) for d in deps if d.version and not d.local})
     db, note = load_data(settings, wanted, pins) if (deps or settings.online) else (None, "")
@@ -312,7 +368,7 @@ def run(
     texts = {m.path: _lines(root / m.path) for m in manifests if m.dependencies}
     sink = _Findings(settings, enabled, texts)
     by_version = judge(deps, policy, db, sink)
-    errors = [e for m in manifests for e in m.errors]
+    errors = [e for m in manifests for e in m.errors] + env_errors
     if db is not None:
         errors += db.errors[:50]
     audit = DependencyAudit(
@@ -326,8 +382,64 @@ def run(
         advisories_loaded=db.records if db is not None else 0,
         critical=critical_section(deps, settings.critical, db, by_version),
         errors=tuple(mask(e) for e in errors),
+        requires_python=python if manifests else "",
+        not_installed=tuple(mask(n) for n in not_installed),
+        environments=tuple(environments),
     )
     return AuditOutcome(sink.out, audit, sink.suppressed)
+
+
+METADATA_FORMATS = frozenset({"METADATA", "PKG-INFO", "requires.txt"})
+
+
+def installed_dependencies(manifests: list[Manifest]) -> tuple[list[Dependency], list[str], str]:
+    """The dependencies an install can bring in: those whose environment marker holds
+    for some Python the project supports (``requires-python`` of the nearest project
+    manifest above, a distribution's own ``Requires-Python``); requirements a
+    distribution's metadata repeats from a project manifest of the scan are read once.
+    Returns them, the others (one line each) and the project's requires-python as used."""
+    declared: dict[str, str] = {}
+    for m in manifests:
+        if m.requires_python and m.fmt not in METADATA_FORMATS:
+            directory = m.path.rsplit("/", 1)[0] if "/" in m.path else ""
+            declared.setdefault(directory, m.requires_python)
+    default = markers.default_requires_python()
+    project_keys = {
+        (d.name, d.specifier, d.marker) for m in manifests if m.fmt not in METADATA_FORMATS for d in m.dependencies
+    }
+    kept: list[Dependency] = []
+    skipped: list[str] = []
+    for m in manifests:
+        own = m.requires_python if m.fmt in METADATA_FORMATS else None
+        python = own or _nearest(declared, m.path) or default
+        for d in m.dependencies:
+            if d.origin == DECLARED and m.fmt in METADATA_FORMATS and (d.name, d.specifier, d.marker) in project_keys:
+                continue
+            if d.marker and not markers.installed_on(d.marker, python, d.group):
+                skipped.append(f"{d.path}:{d.line} {d.written}{d.specifier} ; {d.marker} (requires-python {python})")
+                continue
+            kept.append(d)
+    root = declared.get("") or (next(iter(declared.values())) if len(declared) == 1 else "")
+    used = root or f"{default} (not declared)"
+    return kept, skipped, used
+
+
+def _shown(env: Path, root: Path) -> str:
+    """An environment's path as reports write it: relative to the scan root inside it."""
+    try:
+        return env.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return env.resolve().as_posix()
+
+
+def _nearest(declared: dict[str, str], path: str) -> str | None:
+    directory = path.rsplit("/", 1)[0] if "/" in path else ""
+    while True:
+        if directory in declared:
+            return declared[directory]
+        if not directory:
+            return None
+        directory = directory.rsplit("/", 1)[0] if "/" in directory else ""
 
 
 def _lines(path: Path) -> list[str]:

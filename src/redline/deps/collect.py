@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from redline.deps import locks, manifests, requirements
+from redline.deps import distributions, locks, manifests, requirements
 from redline.deps.model import Manifest
 
 Parser = Callable[[Path, str], Manifest]
@@ -20,21 +20,24 @@ _BY_NAME: dict[str, Parser] = {
     "uv.lock": locks.parse_uv_lock,
     "pdm.lock": locks.parse_pdm_lock,
     "pylock.toml": locks.parse_pylock,
-    "pkg-info": manifests.parse_metadata,
+    "pkg-info": distributions.parse_metadata,
 }
 
 
 def parser_for(rel: str, kind: str) -> Parser | str | None:
     """The parser of a manifest, ``"requirements"`` for pip requirement files, or None."""
     name = rel.rsplit("/", 1)[-1].lower()
+    parent = rel.rsplit("/", 2)[-2].lower() if "/" in rel else ""
+    if name == "requires.txt" and parent.endswith(".egg-info"):
+        return distributions.parse_requires_txt
     if kind == "requirements" or name == "requirements.lock":
         return "requirements"
     if name in _BY_NAME:
         return _BY_NAME[name]
     if name.startswith("pylock.") and name.endswith(".toml"):
         return locks.parse_pylock
-    if name == "metadata" and "/" in rel and rel.rsplit("/", 2)[-2].endswith(".dist-info"):
-        return manifests.parse_metadata
+    if name == "metadata" and parent.endswith(".dist-info"):
+        return distributions.parse_metadata
     return None
 
 

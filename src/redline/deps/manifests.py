@@ -1,12 +1,11 @@
 """Declared dependencies: ``pyproject.toml`` (PEP 621, PEP 735 groups, Poetry, PDM,
-Hatch), ``setup.cfg``, ``setup.py`` (read through its AST, never run), ``Pipfile``
-and the ``METADATA`` of an unpacked ``*.dist-info``."""
+Hatch), ``setup.cfg``, ``setup.py`` (read through its AST, never run) and ``Pipfile``
+(distribution metadata is read by :mod:`redline.deps.distributions`)."""
 
 from __future__ import annotations
 
 import ast
 import configparser
-from email.parser import HeaderParser
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -16,7 +15,6 @@ from redline.deps.datafiles import DataError, load_toml, read_text
 from redline.deps.lines import LineFinder
 from redline.deps.model import (
     DECLARED,
-    INSTALLED,
     Dependency,
     Manifest,
     canonical,
@@ -127,6 +125,7 @@ def parse_pyproject(path: Path, rel: str) -> Manifest:
         return Manifest(rel, "pyproject.toml", errors=[f"{rel}: {exc}"])
     b = _Builder(rel, "pyproject.toml", text)
     project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    b.manifest.requires_python = _requires_python(project.get("requires-python"), data)
     for req in _strings(project.get("dependencies")):
         b.requirement(req, "project")
     extras = project.get("optional-dependencies")
@@ -158,6 +157,21 @@ def parse_pyproject(path: Path, rel: str) -> Manifest:
                     for req in _strings(conf.get(key)):
                         b.requirement(req, f"tool.hatch.envs.{env}", f"hatch:{env}")
     return b.manifest
+
+
+def _requires_python(declared: object, data: dict) -> str | None:
+    """PEP 621 ``requires-python``, else Poetry's ``python`` dependency."""
+    if isinstance(declared, str) and declared.strip():
+        return declared.strip()
+    tool = data.get("tool")
+    conf = tool.get("poetry") if isinstance(tool, dict) else None
+    deps = conf.get("dependencies") if isinstance(conf, dict) else None
+    python = deps.get("python") if isinstance(deps, dict) else None
+    if isinstance(python, str):
+        alternatives = poetry.to_pep440(python)
+        if alternatives and len(alternatives) == 1 and alternatives[0]:
+            return alternatives[0]
+    return None
 
 
 def _poetry(b: _Builder, poetry_conf: object) -> None:
@@ -202,6 +216,8 @@ def parse_setup_cfg(path: Path, rel: str) -> Manifest:
     except configparser.Error as exc:
         return Manifest(rel, "setup.cfg", errors=[f"{rel}: invalid INI: {' '.join(str(exc).split())[:200]}"])
     b = _Builder(rel, "setup.cfg", text)
+    if parser.has_option("options", "python_requires"):
+        b.manifest.requires_python = parser.get("options", "python_requires").strip() or None
     if parser.has_section("options"):
         for key in ("install_requires", "setup_requires", "tests_require"):
             if parser.has_option("options", key):
@@ -274,6 +290,10 @@ def parse_setup_py(path: Path, rel: str) -> Manifest:
         if name != "setup":
             continue
         for kw in node.keywords:
+            if kw.arg == "python_requires":
+                value = resolve(kw.value)
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    manifest.requires_python = value.value.strip() or None
             if kw.arg in _SETUP_KEYS:
                 add(kw.value, _SETUP_KEYS[kw.arg])
             elif kw.arg == "extras_require":
@@ -282,35 +302,4 @@ def parse_setup_py(path: Path, rel: str) -> Manifest:
                     for k, v in zip(extras.keys, extras.values, strict=True):
                         if isinstance(k, ast.Constant) and isinstance(k.value, str):
                             add(v, k.value)
-    return manifest
-
-
-def parse_metadata(path: Path, rel: str) -> Manifest:
-    """``Name``/``Version`` of an unpacked distribution and its ``Requires-Dist``."""
-    manifest = Manifest(rel, "METADATA")
-    try:
-        text = read_text(path)
-    except DataError as exc:
-        manifest.errors.append(f"{rel}: {exc}")
-        return manifest
-    headers = HeaderParser().parsestr(text.split("\n\n", 1)[0] + "\n\n")
-    finder = LineFinder(text)
-    name, version = headers.get("Name"), headers.get("Version")
-    if name and version:
-        line = finder.key("Version")
-        manifest.dependencies.append(
-            Dependency(
-                canonical(name), name.strip(), rel, line, INSTALLED, "METADATA",
-                specifier=f"=={version.strip()}", version=version.strip(), snippet=finder.text(line),
-            )
-        )
-    for req in headers.get_all("Requires-Dist") or []:
-        line = finder.find(req.strip())
-        dep, error = pep508(req.strip(), rel, line, "METADATA", "", finder.text(line))
-        if error:
-            manifest.errors.append(error)
-        elif dep is not None:
-            if "extra ==" in dep.marker:
-                continue  # optional extras are not installed by default
-            manifest.dependencies.append(dep)
     return manifest

@@ -48,6 +48,8 @@ class Manifest:
     errors: list[str] = field(default_factory=list)
     is_lock: bool = False
     includes: list[str] = field(default_factory=list)  # other manifests read through this one
+    # The Pythons the project (or distribution) supports, as written (PEP 440), when declared.
+    requires_python: str | None = None
 
 
 def canonical(name: str) -> str:

@@ -9,6 +9,7 @@ directory per package, only the packages the project uses are read.
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -26,11 +27,14 @@ from redline.deps.datafiles import (
     load_yaml,
     read_text,
 )
-from redline.deps.versions import Affected, make_range, normal
+from redline.deps.versions import Affected, make_range, normal, parse
 from redline.knowledge import dependencies as knowledge
 from redline.model import Severity
 
 RECORD_SUFFIXES = (".json", ".yaml", ".yml")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# A record's `modified` date, found without parsing the record (for the data's date).
+_MODIFIED = re.compile(rb"""modified["']?[ \t]*:[ \t]*["']?(\d{4}-\d\d-\d\d)""")
 _LABELS = {
     "CRITICAL": Severity.CRITICAL,
     "HIGH": Severity.HIGH,
@@ -49,6 +53,9 @@ class Advisory:
     severity_basis: str  # "CVSS 9.8", "advisory label HIGH", "code execution", "default"
     modified: str
     affected: tuple[tuple[str, Affected], ...]  # (canonical package name, what is affected)
+    cvss: str = ""  # the vector the score comes from
+    score: float | None = None
+    url: str = ""  # where to read about it
 
     @property
     def names(self) -> set[str]:
@@ -57,20 +64,29 @@ class Advisory:
 
 @dataclass(frozen=True)
 class Match:
-    """Advisories (one vulnerability, merged across databases by alias) for a version."""
+    """Advisories (one vulnerability, merged across databases by alias) for a version
+    or a range: what a report lists for each."""
 
     id: str
     aliases: tuple[str, ...]
     summary: str
     severity: Severity
     severity_basis: str
-    fixed: str | None
+    fixed: str | None  # the first version that fixes it (inside the range, for a range)
+    cvss: str = ""
+    score: float | None = None
+    affected: str = ""  # the affected interval that holds the version (">=2.2, <2.2.3")
+    url: str = ""
+
+
+# (advisory, first fixed version, affected interval) before merging by alias
+_Hit = tuple[Advisory, "str | None", str]
 
 
 @dataclass
 class AdvisoryDB:
     source: str  # what was read, for the report
-    date: str | None  # the data's date (ISO), for the report
+    date: str | None  # the data's date (ISO): the newest `modified` of every record in it
     by_package: dict[str, list[tuple[Advisory, Affected]]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     records: int = 0
@@ -80,32 +96,45 @@ class AdvisoryDB:
         self.records += 1
         for name, affected in adv.affected:
             self.by_package.setdefault(name, []).append((adv, affected))
-        if adv.modified and (self.date is None or adv.modified[:10] > self.date):
-            self.date = adv.modified[:10]
+        self.saw(adv.modified)
+
+    def saw(self, modified: str | None) -> None:
+        """Count a record's ``modified`` date towards the data's date."""
+        day = (modified or "")[:10]
+        if _DAY.match(day) and (self.date is None or day > self.date):
+            self.date = day
 
     def vulnerabilities(self, package: str, version: str) -> list[Match]:
         """The advisories affecting ``package`` at ``version``."""
-        hits = [
-            (adv, aff.first_fix(version))
+        hits: list[_Hit] = [
+            (adv, aff.first_fix(version), aff.interval(version))
             for adv, aff in self.by_package.get(canonicalize_name(package), ())
             if aff.covers(version)
         ]
         return _merge(hits)
 
     def admitted(self, package: str, spec: SpecifierSet) -> list[tuple[Match, str]]:
-        """Advisories with an affected version that ``spec`` allows, with one such version."""
-        found: list[tuple[Advisory, str | None]] = []
+        """Advisories with an affected version that ``spec`` allows, with one such version;
+        each Match's ``fixed`` is the first fixed version the range admits when there is
+        one, else the first after that version."""
+        found: list[_Hit] = []
         example: dict[str, str] = {}
         for adv, aff in self.by_package.get(canonicalize_name(package), ()):
             v = aff.admitted_by(spec)
             if v is not None:
-                found.append((adv, None))
+                inside = next((str(f) for f in aff.fixes() if f > parse(v) and spec.contains(f, prereleases=True)), None)
+                found.append((adv, inside or aff.first_fix(v), aff.interval(v)))
                 example[adv.id] = v
         out = []
         for m in _merge(found):
             shown = next((example[i] for i in (m.id, *m.aliases) if i in example), "")
             out.append((m, shown))
         return out
+
+    def affecting(self, package: str, ids: Iterable[str]) -> list[Affected]:
+        """What the advisories named by ``ids`` (ids or aliases) say about ``package``."""
+        wanted = set(ids)
+        return [aff for adv, aff in self.by_package.get(canonicalize_name(package), ()) if adv.names & wanted]
 
 
 def _preference(adv_id: str) -> tuple[int, str]:
@@ -115,13 +144,13 @@ def _preference(adv_id: str) -> tuple[int, str]:
     return 9, adv_id
 
 
-def _merge(hits: list[tuple[Advisory, str | None]]) -> list[Match]:
+def _merge(hits: list[_Hit]) -> list[Match]:
     """One Match per vulnerability: advisories sharing an id or alias are one."""
-    groups: list[tuple[set[str], list[tuple[Advisory, str | None]]]] = []
-    for adv, fix in hits:
+    groups: list[tuple[set[str], list[_Hit]]] = []
+    for adv, fix, interval in hits:
         names = adv.names
         joined = [g for g in groups if g[0] & names]
-        merged_names, merged = set(names), [(adv, fix)]
+        merged_names, merged = set(names), [(adv, fix, interval)]
         for g in joined:
             merged_names |= g[0]
             merged.extend(g[1])
@@ -129,9 +158,11 @@ def _merge(hits: list[tuple[Advisory, str | None]]) -> list[Match]:
         groups.append((merged_names, merged))
     out = []
     for names, members in groups:
-        primary = min((a for a, _ in members), key=lambda a: _preference(a.id))
-        worst = max((a for a, _ in members), key=lambda a: a.severity)
-        fixes = [f for _, f in members if f]
+        primary_hit = min(members, key=lambda h: _preference(h[0].id))
+        primary = primary_hit[0]
+        worst = max((a for a, _, _ in members), key=lambda a: a.severity)
+        scored = max((a for a, _, _ in members if a.score is not None), key=lambda a: a.score or 0.0, default=None)
+        fixes = [f for _, f, _ in members if f]
         out.append(
             Match(
                 id=primary.id,
@@ -140,6 +171,10 @@ def _merge(hits: list[tuple[Advisory, str | None]]) -> list[Match]:
                 severity=worst.severity,
                 severity_basis=worst.severity_basis,
                 fixed=max(fixes, key=_version_key) if fixes else None,
+                cvss=scored.cvss if scored is not None else "",
+                score=scored.score if scored is not None else None,
+                affected=primary_hit[2] or next((h[2] for h in members if h[2]), ""),
+                url=primary.url or next((a.url for a, _, _ in members if a.url), ""),
             )
         )
     out.sort(key=lambda m: (-m.severity, _preference(m.id)))
@@ -147,8 +182,6 @@ def _merge(hits: list[tuple[Advisory, str | None]]) -> list[Match]:
 
 
 def _version_key(text: str):
-    from redline.deps.versions import parse
-
     v = parse(text)
     return (v is not None, v or text)
 
@@ -169,16 +202,35 @@ def _summary(record: dict) -> str:
     return text[:240]
 
 
-def _severity(record: dict, affected: list[dict]) -> tuple[Severity, str]:
+def _cvss(record: dict, affected: list[dict]) -> tuple[str, float] | None:
+    """The highest-scoring CVSS vector of a record and its base score."""
     scores = []
     for entry in [*(record.get("severity") or []), *(s for a in affected for s in (a.get("severity") or []))]:
         if isinstance(entry, dict):
-            base = cvss.score(_text(entry.get("type")), _text(entry.get("score")))
+            vector = _text(entry.get("score"))
+            base = cvss.score(_text(entry.get("type")), vector)
             if base is not None:
-                scores.append(base)
-    if scores:
-        best = max(scores)
-        return cvss.severity_of(best), f"CVSS {best:.1f}"
+                scores.append((base, vector))
+    if not scores:
+        return None
+    base, vector = max(scores)
+    return vector, base
+
+
+def _url(record: dict) -> str:
+    """The record's advisory page (type ADVISORY), else its first web reference."""
+    refs = [r for r in record.get("references") or [] if isinstance(r, dict) and _text(r.get("url")).startswith(("https://", "http://"))]
+    for kind in ("ADVISORY", "WEB", None):
+        for r in refs:
+            if kind is None or r.get("type") == kind:
+                return _text(r.get("url"))
+    return ""
+
+
+def _severity(record: dict, affected: list[dict]) -> tuple[Severity, str]:
+    found = _cvss(record, affected)
+    if found is not None:
+        return cvss.severity_of(found[1]), f"CVSS {found[1]:.1f}"
     for block in (record.get("database_specific"), *(a.get("database_specific") for a in affected)):
         if isinstance(block, dict):
             label = _LABELS.get(_text(block.get("severity")).upper())
@@ -219,6 +271,7 @@ def advisory(record: object) -> Advisory | None:
     if not affected:
         return None
     severity, basis = _severity(record, affected_dicts)
+    vector, score = _cvss(record, affected_dicts) or ("", None)
     aliases = tuple(a for a in (record.get("aliases") or []) if isinstance(a, str) and a != record["id"])
     return Advisory(
         id=record["id"],
@@ -228,6 +281,9 @@ def advisory(record: object) -> Advisory | None:
         severity_basis=basis,
         modified=_text(record.get("modified")),
         affected=tuple(affected),
+        cvss=vector,
+        score=score,
+        url=_url(record),
     )
 
 
@@ -258,6 +314,8 @@ def _variants(names: Iterable[str]) -> list[bytes]:
 def _add_file(db: AdvisoryDB, label: str, text: str) -> None:
     try:
         for record in records_in(parse_record_text(text, label.lower())):
+            if isinstance(record, dict):
+                db.saw(_text(record.get("modified")))
             adv = advisory(record)
             if adv is None:
                 if isinstance(record, dict) and record.get("withdrawn"):
@@ -284,6 +342,7 @@ def load_zip(path: Path, wanted: set[str] | None = None, source: str | None = No
                 if needles is not None:
                     low = data.lower()
                     if not any(n in low for n in needles):
+                        _saw_unread(db, data)
                         continue
                 try:
                     text = decode(data, MAX_RECORD_BYTES)
@@ -294,6 +353,22 @@ def load_zip(path: Path, wanted: set[str] | None = None, source: str | None = No
     except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
         raise DataError(f"{path}: not a readable zip archive ({exc})") from None
     return db
+
+
+def _saw_unread(db: AdvisoryDB, data: bytes) -> None:
+    """A record left unread still dates the data: its ``modified`` counts."""
+    days = _MODIFIED.findall(data)
+    if days:
+        db.saw(max(days).decode("ascii"))
+
+
+def _date_file(db: AdvisoryDB, path: Path) -> None:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)  # `modified` is near the top of a record
+            _saw_unread(db, head if _MODIFIED.search(head) else head + fh.read(MAX_RECORD_BYTES))
+    except OSError:
+        return
 
 
 def _record_files(root: Path) -> Iterator[Path]:
@@ -335,6 +410,10 @@ def load_dir(root: Path, wanted: set[str] | None = None) -> AdvisoryDB:
         assert wanted is not None
         dirs = [base / d.name for d in base.iterdir() if d.is_dir() and canonicalize_name(d.name) in wanted]
         files = [f for d in sorted(dirs) for f in _record_files(d)]
+        for d in base.iterdir():  # the other packages' records date the data all the same
+            if d.is_dir() and canonicalize_name(d.name) not in wanted and not d.name.startswith("."):
+                for f in _record_files(d):
+                    _date_file(db, f)
     else:
         files = list(_record_files(base))
     for f in files:

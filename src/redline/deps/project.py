@@ -30,6 +30,7 @@ def audit_project(
             online_timeout=config.online_timeout,
             critical=config.critical_dependencies,
             policy=config.dependency_policy,
+            environments=tuple(Path(e) for e in config.environments),
         )
         try:
             outcome = audit.run(((f.path, f.rel, f.kind) for f in files), root, settings, enabled)

@@ -10,6 +10,7 @@ import tempfile
 import urllib.request
 import zipfile
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from redline.deps.datafiles import DataError
@@ -41,6 +42,16 @@ def cached(directory: Path | None = None) -> tuple[Path, dict] | None:
     return archive, meta
 
 
+def export_date(header: str | None) -> str | None:
+    """The ISO date of an HTTP ``Last-Modified`` header (when the export was written)."""
+    if not header:
+        return None
+    try:
+        return parsedate_to_datetime(header).astimezone(timezone.utc).strftime("%Y-%m-%d")
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
 def update(url: str | None = None, directory: Path | None = None, timeout: float = 60.0) -> dict:
     """Download the PyPI advisory archive into the cache; returns its metadata."""
     url = url or knowledge.source("pypi-all-zip")
@@ -51,9 +62,11 @@ def update(url: str | None = None, directory: Path | None = None, timeout: float
         raise DataError(f"{directory}: cannot create: {exc.strerror or exc}") from None
     digest = hashlib.sha256()
     size = 0
+    exported = None
     fd, tmp = tempfile.mkstemp(prefix=".download-", suffix=".zip", dir=directory)
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - http(s) or a file the user named
+            exported = export_date(response.headers.get("Last-Modified"))
             while chunk := response.read(1 << 20):
                 size += len(chunk)
                 if size > MAX_DOWNLOAD:
@@ -82,5 +95,7 @@ def update(url: str | None = None, directory: Path | None = None, timeout: float
         "sha256": digest.hexdigest(),
         "records": records,
     }
+    if exported:
+        meta["exported"] = exported
     (directory / META).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return meta

@@ -57,10 +57,49 @@ class Range:
         fixes = [b for b, kind in self.events if kind == "fixed" and b > v]
         return min(fixes) if fixes else None
 
+    def interval(self, v: Version) -> str:
+        """The interval of this range that holds ``v``, as a specifier (``>=2.2, <2.2.3``);
+        "" when none does."""
+        start: Version | None = None
+        for bound, kind in self.events:
+            if kind == "introduced":
+                if v < bound:
+                    break
+                if start is None:
+                    start = bound
+            elif start is not None and kind in ("fixed", "last_affected", "limit"):
+                inclusive = kind == "last_affected"
+                if v < bound or (inclusive and v == bound):
+                    return _interval_text(start, bound, inclusive)
+                start = None
+        return _interval_text(start, None, False) if start is not None else ""
+
+    def fixes(self) -> list[Version]:
+        return [b for b, kind in self.events if kind == "fixed"]
+
+    def upper(self) -> tuple[Version, bool] | None:
+        """Where the last interval ends (version, inclusive); None when it stays open."""
+        state, end = False, None
+        for bound, kind in self.events:
+            if kind == "introduced":
+                state = True
+            elif kind in ("fixed", "limit") and state:
+                state, end = False, (bound, False)
+            elif kind == "last_affected" and state:
+                state, end = False, (bound, True)
+        return None if state else end
+
     def candidates(self) -> list[Version]:
         """Versions worth testing against a specifier: the interval starts and the
         last affected versions."""
         return [b for b, kind in self.events if kind in ("introduced", "last_affected")]
+
+
+def _interval_text(start: Version, end: Version | None, inclusive: bool) -> str:
+    parts = [f">={start}"] if start != _ZERO else []
+    if end is not None:
+        parts.append(f"{'<=' if inclusive else '<'}{end}")
+    return ", ".join(parts) or "every version"
 
 
 def make_range(events: list) -> Range | None:
@@ -107,6 +146,33 @@ class Affected:
             return None
         fixes = [f for r in self.ranges if (f := r.first_fix_after(v)) is not None]
         return str(min(fixes)) if fixes else None
+
+    def interval(self, version: str) -> str:
+        """The affected interval holding ``version`` (``>=2.2, <2.2.3``), or
+        "listed version" when only the explicit list names it."""
+        v = parse(version)
+        if v is not None:
+            for r in self.ranges:
+                text = r.interval(v)
+                if text:
+                    return text
+        return "listed version" if normal(version) in self.versions else ""
+
+    def fixes(self) -> list[Version]:
+        """Every ``fixed`` version of the ranges, ascending."""
+        return sorted({f for r in self.ranges for f in r.fixes()})
+
+    def upper(self) -> tuple[Version, bool] | None:
+        """The end of the last affected interval (version, inclusive): every later
+        version is clear of this advisory. None when some interval is open-ended."""
+        ends: list[tuple[Version, bool]] = []
+        for r in self.ranges:
+            end = r.upper()
+            if end is None:
+                return None
+            ends.append(end)
+        ends += [(v, True) for v in (parse(t) for t in self.versions) if v is not None]
+        return max(ends, default=(_ZERO, False))
 
     def admitted_by(self, spec: SpecifierSet) -> str | None:
         """An affected version that ``spec`` allows (final releases unless the

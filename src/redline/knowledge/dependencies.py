@@ -45,3 +45,25 @@ def is_code_execution(text: str) -> bool:
 
 def source(name: str) -> str:
     return _data()["sources"][name]
+
+
+@cache
+def environments() -> tuple[tuple[str, ...], str, tuple[dict[str, str], ...]]:
+    """(Python versions, the default requires-python, marker environments other than
+    the Python version): where markers are evaluated."""
+    table = _data().get("environments")
+    ok = isinstance(table, dict)
+    pythons = table.get("pythons") if ok else None
+    default = table.get("default-requires-python") if ok else None
+    platforms = table.get("platforms") if ok else None
+    impls = table.get("implementations") if ok else None
+    tables = (platforms, impls)
+    if (
+        not isinstance(pythons, list)
+        or not all(isinstance(p, str) for p in pythons)
+        or not isinstance(default, str)
+        or not all(isinstance(t, list) and t and all(isinstance(e, dict) for e in t) for t in tables)
+    ):
+        raise KnowledgeError(f"knowledge/{_FILE}: [environments] needs pythons, default-requires-python, platforms, implementations")
+    envs = tuple({**p, **i} for p in platforms for i in impls)  # type: ignore[union-attr]
+    return tuple(pythons), default, envs

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
-from redline.model import Location, Rule, ScanResult, Severity
+from redline.model import AdvisoryRef, Location, Rule, ScanResult, Severity
 
 __all__ = [
     "FORMATS",
@@ -189,3 +189,17 @@ def visible(text: str, *, newline: str = " ", tab: str = " ") -> str:
     text = _NEWLINES.sub(lambda _: newline, text)
     text = text.replace("\t", tab)
     return _UNSAFE_CHARS.sub(_escape_char, text)
+
+
+# A link a report may show: http(s), no spaces, quotes, brackets or parentheses.
+_SAFE_URL = re.compile(r"^https?://[A-Za-z0-9._~:/?#@!$&*+,;=%-]+$")
+
+
+def safe_url(url: str) -> str:
+    """``url`` when it is a plain web link a report can show as a link, else ""."""
+    return url if _SAFE_URL.match(url or "") else ""
+
+
+def advisory_severity(a: AdvisoryRef) -> str:
+    """``HIGH (CVSS 7.5)``, ``MEDIUM (no CVSS in the record)``."""
+    return f"{a.severity.name} ({a.severity_basis})" if a.severity_basis else a.severity.name

@@ -32,7 +32,7 @@ from markupsafe import Markup
 
 from redline import __version__
 from redline.model import Area, Finding, Rule, ScanResult, Severity
-from redline.report import gate_label, location_text, severities_desc, verdict, visible
+from redline.report import gate_label, location_text, safe_url, severities_desc, verdict, visible
 
 _TEMPLATES = "templates"
 
@@ -48,6 +48,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["v"] = lambda value: visible(str(value))
     env.filters["spans"] = code_spans
+    env.filters["safe_url"] = safe_url
     return env
 
 

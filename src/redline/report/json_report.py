@@ -14,6 +14,7 @@ from typing import Any
 
 from redline import __version__
 from redline.model import (
+    AdvisoryRef,
     Area,
     Finding,
     ForeignSuppression,
@@ -26,7 +27,7 @@ from redline.model import (
 )
 from redline.report import severities_desc, verdict
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 TOOL_NAME = "redline"
 
 
@@ -57,6 +58,22 @@ def finding(f: Finding) -> dict[str, Any]:
         "stmt_end": f.stmt_end,
         "evidence": list(f.evidence),
         "reasons": list(f.reasons),
+        "advisories": [advisory(a) for a in f.advisories],
+    }
+
+
+def advisory(a: AdvisoryRef) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "aliases": list(a.aliases),
+        "summary": a.summary,
+        "severity": a.severity.name,
+        "severity_basis": a.severity_basis,
+        "cvss_vector": a.cvss or None,
+        "cvss_score": a.score,
+        "affected": a.affected,
+        "fixed": a.fixed,
+        "url": a.url or None,
     }
 
 
@@ -107,6 +124,9 @@ def dependencies(result: ScanResult) -> dict[str, Any]:
                 for c in audit.critical
             ],
             "errors": list(audit.errors),
+            "requires_python": audit.requires_python,
+            "not_installed": list(audit.not_installed),
+            "environments": list(audit.environments),
         }
     }
 

@@ -26,8 +26,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from redline import __version__
-from redline.model import Area, Finding, Location, Rule, ScanResult, Severity
-from redline.report import gate_label, location_text, severities_desc, verdict, visible
+from redline.model import AdvisoryRef, Area, Finding, Location, Rule, ScanResult, Severity
+from redline.report import (
+    advisory_severity,
+    gate_label,
+    location_text,
+    safe_url,
+    severities_desc,
+    verdict,
+    visible,
+)
 
 SECTION_HEADINGS: dict[Severity, str] = {
     Severity.CRITICAL: "### Critical Vulnerabilities",
@@ -468,7 +476,7 @@ def _dependency_audit(result: ScanResult) -> list[str]:
     audit = result.dependencies
     if audit is None:
         return []
-    if not audit.manifests:
+    if not audit.manifests and not audit.environments:
         return ["### Dependency Audit", "", "- No dependency manifest (requirements, pyproject.toml, lock file) was found.", ""]
     if audit.data_source:
         dated = f", dated {text(audit.data_date)}" if audit.data_date else ", date unknown"
@@ -483,6 +491,17 @@ def _dependency_audit(result: ScanResult) -> list[str]:
         f"- **Pinning policy**: {text(audit.policy)}: {text(audit.policy_reason)}",
         f"- **Manifests read**: {len(audit.manifests)}" + (f" ({manifests})" if manifests else ""),
         f"- **Packages named**: {audit.packages}",
+    ]
+    if audit.environments:
+        lines.append("- **Installed environments read**: " + ", ".join(code(e) for e in audit.environments))
+    if audit.requires_python:
+        lines.append(f"- **Supported Pythons** (environment markers judged for): {code(audit.requires_python)}")
+    if audit.not_installed:
+        lines.append(f"- **Not installed on any supported Python** ({len(audit.not_installed)}, not audited):")
+        lines += [f"  - {code(n)}" for n in audit.not_installed[:20]]
+        if len(audit.not_installed) > 20:
+            lines.append(f"  - ... and {len(audit.not_installed) - 20} more")
+    lines += [
         "",
         "#### Critical Dependencies",
         "",
@@ -501,6 +520,7 @@ def _dependency_audit(result: ScanResult) -> list[str]:
             advisories = "none known" if audit.data_source else "not checked (no advisory data)"
         lines.append(f"| {cell(c.name)} | {cell(c.reason)} | {version} | {pin} | {advisories} |")
     lines.append("")
+    lines += _vulnerable_packages(result)
     if audit.errors:
         lines += ["Dependency data that could not be read:", ""]
         lines += [f"- {text(e)}" for e in audit.errors[:20]]
@@ -508,6 +528,38 @@ def _dependency_audit(result: ScanResult) -> list[str]:
             lines.append(f"- ... and {len(audit.errors) - 20} more")
         lines.append("")
     return lines
+
+
+def _vulnerable_packages(result: ScanResult) -> list[str]:
+    """One table per dependency finding with advisories: every advisory, one a row."""
+    findings = sorted(
+        (f for f in result.findings if f.advisories),
+        key=lambda f: (f.location.path, f.location.line, f.rule_id),
+    )
+    if not findings:
+        return []
+    lines = ["#### Vulnerable Dependencies", ""]
+    for f in findings:
+        n = len(f.advisories)
+        what = _cell_code(f.snippet.strip()) if f.snippet.strip() else "dependency"
+        lines += [
+            f"##### {what} at {where(f.location)}: {n} {'advisory' if n == 1 else 'advisories'} ({text(f.rule_id)}, {f.severity.name})",
+            "",
+            "| Advisory | Aliases | Severity | Affected | Fixed in | Summary |",
+            "|:--|:--|:--|:--|:--|:--|",
+        ]
+        lines += [_advisory_row(a) for a in f.advisories]
+        lines.append("")
+    return lines
+
+
+def _advisory_row(a: AdvisoryRef) -> str:
+    url = safe_url(a.url)
+    ident = f"[{cell(a.id)}]({url})" if url else cell(a.id)
+    aliases = ", ".join(cell(x) for x in a.aliases) or "-"
+    affected = _cell_code(a.affected) if a.affected else "-"
+    fixed = _cell_code(a.fixed) if a.fixed else "no fix published"
+    return f"| {ident} | {aliases} | {cell(advisory_severity(a))} | {affected} | {fixed} | {cell(a.summary) or '-'} |"
 
 
 def _cell_code(value: str) -> str:

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from redline import __version__
 from redline.model import (
+    AdvisoryRef,
     Confidence,
     Finding,
     Location,
@@ -28,6 +29,8 @@ from redline.model import (
     Severity,
     SkippedFile,
 )
+from redline.report import advisory_severity, safe_url
+from redline.report import markdown as md
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = (
@@ -223,7 +226,7 @@ def result_object(f: Finding, rule_index: int) -> dict[str, Any]:
         "ruleId": f.rule_id,
         "ruleIndex": rule_index,
         "level": LEVELS[f.severity],
-        "message": {"text": f.message},
+        "message": _message(f),
         "locations": [sarif_location(f.location, f.snippet)],
     }
     if f.scope and f.scope != "<module>":
@@ -244,7 +247,46 @@ def result_object(f: Finding, rule_index: int) -> dict[str, Any]:
         props["evidence"] = list(f.evidence)
     if f.reasons:
         props["severityReasons"] = list(f.reasons)
+    if f.advisories:
+        props["advisoryIds"] = [a.id for a in f.advisories]
+        props["advisories"] = [_advisory(a) for a in f.advisories]
     out["properties"] = props
+    return out
+
+
+def _message(f: Finding) -> dict[str, Any]:
+    """The finding's message; a dependency finding's also names every advisory, and
+    its Markdown lists them one a line with severity, affected range and fix."""
+    if not f.advisories:
+        return {"text": f.message}
+    ids = ", ".join(a.id for a in f.advisories)
+    rows = [
+        f"- {_md_link(a)}{' (' + md.text(', '.join(a.aliases)) + ')' if a.aliases else ''}: "
+        f"{md.text(advisory_severity(a))}; affected {md.code(a.affected) if a.affected else '-'}; "
+        f"{'fixed in ' + md.code(a.fixed) if a.fixed else 'no fix published'}. {md.text(a.summary)}"
+        for a in f.advisories
+    ]
+    return {
+        "text": f"{f.message}. Advisories ({len(f.advisories)}): {ids}",
+        "markdown": f"{md.prose(f.message)}\n\n" + "\n".join(rows),
+    }
+
+
+def _md_link(a: AdvisoryRef) -> str:
+    url = safe_url(a.url)
+    return f"[{md.text(a.id)}]({url})" if url else md.text(a.id)
+
+
+def _advisory(a: AdvisoryRef) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": a.id, "aliases": list(a.aliases), "summary": a.summary, "severity": a.severity.name}
+    if a.cvss:
+        out["cvssVector"] = a.cvss
+    if a.score is not None:
+        out["cvssScore"] = a.score
+    out["affected"] = a.affected
+    out["fixed"] = a.fixed
+    if a.url:
+        out["url"] = a.url
     return out
 
 
@@ -302,6 +344,9 @@ def _dependencies(result: ScanResult) -> dict:
     return {
         "dependencyPolicy": d.policy,
         "advisoryData": {"source": d.data_source, "date": d.data_date, "note": d.data_note},
+        "requiresPython": d.requires_python,
+        "notInstalled": list(d.not_installed),
+        "environments": list(d.environments),
     }
 
 

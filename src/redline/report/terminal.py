@@ -66,6 +66,11 @@ def _finding(console: Console, f: Finding) -> None:
     if f.snippet.strip():
         for line in f.snippet.strip("\n").splitlines()[:3]:
             _print(console, Text(INDENT + "| " + safe(line), style="dim"))
+    for a in f.advisories:
+        aliases = f" ({', '.join(a.aliases)})" if a.aliases else ""
+        fix = f"fixed in {a.fixed}" if a.fixed else "no fix published"
+        line = f"{INDENT}- {a.id}{aliases} {a.severity.name}, {fix}: {a.summary}"
+        _print(console, Text(safe(line[:200]), style="dim"))
     for i, step in enumerate(f.taint_path, 1):
         loc = step.location
         cell = f" (cell {loc.cell})" if loc.cell is not None else ""
@@ -167,11 +172,15 @@ def render(result: ScanResult, rules: Mapping[str, Rule], console: Console) -> N
         _print(console)
 
     deps = result.dependencies
-    if deps is not None and deps.manifests:
+    if deps is not None and (deps.manifests or deps.environments):
         data = f"{deps.data_source} ({deps.data_date or 'date unknown'})" if deps.data_source else "none"
         _print(console, Text(f"Dependencies: {deps.policy} policy; advisory data: {safe(data)}", style="bold"))
         if deps.data_note:
             _print(console, Text(f"  {safe(deps.data_note)}"))
+        for env in deps.environments:
+            _print(console, Text(f"  installed environment read: {safe(env)}"))
+        if deps.not_installed:
+            _print(console, Text(f"  {len(deps.not_installed)} requirement(s) not installed on any supported Python ({safe(deps.requires_python)}), not audited"))
         _print(console)
 
     _print(console, _summary_line(result))

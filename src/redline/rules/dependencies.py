@@ -27,8 +27,10 @@ DEP001 = define(
     impacts=ADVISORY_IMPACTS,
     what="""
 A requirements line, lock-file entry or installed distribution whose exact version
-is affected by published advisories (OSV data: PyPA, GitHub, ...). The finding
-names every advisory with its aliases and the first version that fixes them all.
+is affected by published advisories (OSV data: PyPA, GitHub, ...), including the
+distributions of an installed environment (`scan --env`). The finding carries every
+advisory (id, aliases, severity and CVSS, affected interval, first fixed version,
+link; every report lists them all) and names the first version that fixes them all.
 Its severity is the worst advisory's: from its CVSS vector, else its own rating,
 else MEDIUM, raised to HIGH when the advisory is about code execution.
 """,
@@ -61,7 +63,9 @@ DEP002 = define(
 A declared dependency (pyproject.toml, setup.cfg, setup.py, Pipfile, METADATA)
 whose version range lets a resolver install a version with known advisories, and
 that no lock file of the project pins. Reported one severity level below what the
-same vulnerable version would be when pinned.
+same vulnerable version would be when pinned. The finding names the lower bound to
+move to: the first fixed version inside the range when one clears every advisory,
+else the lowest bound that excludes them all.
 """,
     why="""
 The range is what every installer of the package resolves against: an old
