@@ -26,8 +26,8 @@ Evidence tags (``name`` or ``name:detail``):
     not a sandbox; only isolation, an allowlist evaluator or an explicit opt-in is.
 ``open-route``
     the source is a request read in an HTTP route that has no authentication: running
-    code or commands, unpickling, and reading or writing a chosen file from there is
-    CRITICAL (anyone who reaches the service does it).
+    code or commands, unpickling, and writing, deleting or extracting a chosen file from
+    there is CRITICAL (anyone who reaches the service does it).
 ``name-only``
     the path goes through a call resolved by method name alone: LOW.
 ``object-taint``
@@ -86,9 +86,11 @@ REVIEW_CAP = Severity.MEDIUM  # the most a finding without proven data gets
 # Variants where a validation check is no mitigation: code that runs is checked by a
 # denylist at best, and published bypasses of such checks are the rule.
 CHECKS_ARE_NOT_SANDBOXES = frozenset({"code-execution"})
-# Variants that anyone reaching an unauthenticated route turns into a compromise.
+# Variants that anyone reaching an unauthenticated route turns into a compromise. Reading
+# a chosen file is not among them: on judged real code, reads reached from open routes
+# were mostly limited by the route itself (a path parameter cannot hold "/").
 OPEN_ROUTE_CRITICAL = frozenset(
-    {"code-execution", "module-import", "command-injection", "deserialization", "path-traversal", "path-traversal-write"}
+    {"code-execution", "module-import", "command-injection", "deserialization", "path-traversal-write"}
 )
 _LOWERING = {"mitigated", "validated", "opt-in", "settings-gated", "public-key"}
 _WEAK_PATHS = {
