@@ -54,7 +54,7 @@ _SECTION_KEYS = {
         "only_with",
     },
     "sanitizers": {"calls", "names", "name_parts", "categories"},
-    "propagators": {"calls", "propagate", "args", "kwargs"},
+    "propagators": {"calls", "propagate", "args", "kwargs", "categories"},
     "typed": {"types", "bases", "wrappers", "constraints"},
     "methods": {"names", "flow", "category", "args", "receivers", "receiver_calls", "imports", "what"},
 }
@@ -111,6 +111,10 @@ class TaintKnowledge:
     sanitizers: dict[str, frozenset[str]] = field(default_factory=dict)  # empty set: all
     non_propagating: set[str] = field(default_factory=set)
     pure: set[str] = field(default_factory=set)  # results computed from the arguments alone
+    # results that are a document the arguments chose (open(path): the file's contents):
+    # call -> the categories the choice does not carry (text shown or sent is the file's
+    # own, not the caller's; what runs or is parsed as a program is still the caller's pick)
+    contents: dict[str, frozenset[str]] = field(default_factory=dict)
     receiver_only: set[str] = field(default_factory=set)  # results built from the receiver alone
     # results that carry only these arguments (a request object: its URL, not its body)
     selected_args: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = field(default_factory=dict)
@@ -291,6 +295,12 @@ def _add(section: str, entry: dict, where: str, kb: TaintKnowledge) -> None:
             kb.receiver_only.update(calls)
         elif mode == "statement":
             kb.statements.update(calls)
+        elif mode == "contents":
+            kept = entry.get("categories", [])
+            if not isinstance(kept, list) or any(c not in CATEGORIES for c in kept):
+                raise KnowledgeError(f"{where}: categories must name known categories")
+            for c in calls:
+                kb.contents[c] = frozenset(CATEGORIES) - frozenset(kept)
         elif mode == "selected":
             positions = entry.get("args", [])
             names = entry.get("kwargs", [])
@@ -302,7 +312,7 @@ def _add(section: str, entry: dict, where: str, kb: TaintKnowledge) -> None:
                 kb.selected_args[c] = (tuple(positions), tuple(names))
         else:
             raise KnowledgeError(
-                f'{where}: propagate must be false, "arguments", "receiver", "statement" or "selected"'
+                f'{where}: propagate must be false, "arguments", "receiver", "statement", "selected" or "contents"'
             )
     if not calls and section in ("sanitizers", "propagators"):
         raise KnowledgeError(f"{where}: needs calls")

@@ -223,6 +223,9 @@ class CallResolver:
             return cleaned(everything, cats)
         if qual in kb.non_propagating:
             return {}
+        chosen = kb.contents.get(qual)
+        if chosen is not None:  # open(path): the file's own text, chosen by whoever chose the path
+            return union(UNKNOWN_TAINT, cleaned(add_step(everything, node.lineno, f"read by {qual}()"), chosen))
         selected = kb.selected_args.get(qual)
         if selected is not None:  # urllib.request.Request(url, data=body): the URL only
             positions, names = selected
