@@ -106,6 +106,7 @@ class Resolver:
         self.functions = graph.functions
         self.index = index
         self._memo: dict[str, str | None] = {}
+        self._ancestors: dict[str, list[str]] = {}
 
     def function(self, name: str) -> str | None:
         if name not in self._memo:
@@ -159,6 +160,14 @@ class Resolver:
         return found[1].bases
 
     def ancestors(self, cls: str) -> list[str]:
+        """Every base class, nearest first, under the names they are written and defined
+        with (asked once per class however many of its methods call a library's)."""
+        found = self._ancestors.get(cls)
+        if found is None:
+            found = self._ancestors[cls] = self._walk_ancestors(cls)
+        return found
+
+    def _walk_ancestors(self, cls: str) -> list[str]:
         out: list[str] = []
         todo = list(self.bases(cls))
         while todo and len(out) < 64:

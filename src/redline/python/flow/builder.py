@@ -544,7 +544,7 @@ class FlowBuilder(CallResolver, LibraryRecognisers):
             call = value_node.value if isinstance(value_node, ast.Await) else value_node
             site = None
             if isinstance(call, ast.Call) and not any(isinstance(e, ast.Starred) for e in target.elts):
-                site = f"call:{self.path}:{call.lineno}:{call.col_offset}:{call.end_lineno}:{call.end_col_offset}"
+                site = self._site_id(call)
                 if site in value and site in self.graph.sites:
                     # sql, params = build(): each name gets its item of what build() returns
                     self.graph.sites[site]["unpack"] = len(target.elts)

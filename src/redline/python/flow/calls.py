@@ -44,7 +44,7 @@ class CallResolver:
         raises unless its parameter passes a check, ``name`` is checked from here on.
         The callee is known only when the graphs are joined, so ``name`` now flows
         through a node that the linker marks with what the callee's checks rule out."""
-        site = f"call:{self.path}:{call.lineno}:{call.col_offset}:{call.end_lineno}:{call.end_col_offset}"
+        site = self._site_id(call)
         info = self.graph.sites.get(site)
         if info is None:
             return
@@ -138,42 +138,12 @@ class CallResolver:
             # MODES.get(name, "default"): one of the mapping's constants, or the default
             return union(*args[1:2], kwargs.get("default", {}))
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and node.args:
-            holder = func.value.id
-            if func.attr == "get":
-                # conf.get("section", "option") after conf.set("section", "option", v)
-                key = path_key(holder, node.args) if len(node.args) > 1 else None
-                if key is not None and key in env:
-                    return env[key]
-                key = item_key(holder, node.args[0])
-                if key is not None and key in env:
-                    return union(env[key], *args[1:2])
-                if key is not None and holder in env and (qual is None or qual.split(".", 1)[0] in self.roots):
-                    # config.get("format", "f-string") on a value of the project: a mapping read
-                    return union(receiver, *args[1:2])
-            elif func.attr == "set" and len(node.args) > 1 and not node.keywords:
-                key = path_key(holder, node.args[:-1])
-                if key is not None:  # a keyed store: remembered per key, strong update
-                    env[key] = add_step(args[-1], node.lineno, f"stored in {holder}")
-                    if args[-1]:
-                        env[holder] = union(env.get(holder, {}), env[key])
-        if (
-            isinstance(func, ast.Attribute)
-            and func.attr in ("append", "insert")
-            and isinstance(func.value, ast.Name)
-            and any(isinstance(a, ast.Constant) and a.value in SHELLS for a in node.args)
-        ):
-            self.frame.shell_lists.add(func.value.id)  # argv.append("sh"): the list runs a shell
-        for a in node.args:  # a list handed to a call may be changed there
-            if isinstance(a, ast.Name) and a.id + LEN in self.frame.consts:
-                self._forget_list(a.id, env)
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id + LEN in self.frame.consts:
-            handled, result = self._list_method(node, func.value.id, args, env)
-            if handled:
-                return result
-        if isinstance(func, ast.Attribute) and func.attr in self.kb.mutators and (args or kwargs):
-            added = union(*args, *kwargs.values())
-            if added:  # items.append(x): the container now holds x
-                self._assign(func.value, union(receiver, added), env, node.lineno, None)
+            kept = self._keyed_access(node, func, qual, receiver, args, env)
+            if kept is not None:
+                return kept
+        handled, result = self._containers(node, func, receiver, args, kwargs, env)
+        if handled:
+            return result
         if isinstance(func, ast.Attribute) and func.attr in self.kb.method_sinks and not self.kb.sinks.get(qual or ""):
             self._method_sink(node, func, qual, args)
         if isinstance(func, ast.Attribute) and func.attr == "replace" and len(node.args) >= 2:
@@ -194,22 +164,13 @@ class CallResolver:
                 # resolved by name when the graphs are joined.
                 return union(receiver, self._site(node, f"*.{func.attr}", True, receiver, args, kwargs))
             return receiver
+        self._library_sinks(node, func, qual, method_call, receiver, args, kwargs, env)
+        return self._result(node, func, qual, method_call, receiver, everything, args, kwargs)
+
+    def _result(self, node: ast.Call, func, qual: str, method_call: bool, receiver, everything, args, kwargs) -> Taint:
+        """What a call the code names returns: sanitized, propagated, a source, a library
+        result, or a project call site."""
         kb = self.kb
-        if qual.startswith(("langchain", "langchain_core")) and qual.rpartition(".")[2] in PROMPT_TEMPLATES:
-            self._prompt_template(node, qual, args, kwargs)
-        if qual in SUBPROCESS_CALLS and node.args and isinstance(node.args[0], (ast.List, ast.Tuple)):
-            self._argument_injection(node, qual, node.args[0], env)
-        if qual in SUBPROCESS_CALLS and node.args and self._runs_shell(node.args[0]):
-            self._sink(node, "command-injection", qual, args[0], f"{qual}() through a shell (-c)")
-        specs = kb.sinks.get(qual)
-        if specs:
-            for spec in specs:
-                self._check_sink(node, qual, spec, receiver, args, kwargs)
-        if method_call:  # self.send_header(...) inherited from a library base class
-            for parent in self.bases:
-                inherited = f"{parent}.{func.attr}"
-                for spec in kb.sinks.get(inherited, ()):
-                    self._check_sink(node, inherited, spec, receiver, args, kwargs)
         cats = kb.sanitizers.get(qual)
         if cats is None:  # quote_identifier(name), self._quote_ident(table)
             cats = kb.sanitizer_names.get(qual.rpartition(".")[2].lstrip("_").lower())
@@ -258,6 +219,73 @@ class CallResolver:
         )
         return self._site(node, qual, on_object, receiver if isinstance(func, ast.Attribute) else {}, args, kwargs)
 
+    def _containers(self, node: ast.Call, func, receiver, args, kwargs, env) -> tuple[bool, Taint]:
+        """Lists followed item by item (append/pop/insert), containers that store what
+        they are given (items.append(x)), argument lists that run a shell: (handled, the
+        result when handled)."""
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in ("append", "insert")
+            and isinstance(func.value, ast.Name)
+            and any(isinstance(a, ast.Constant) and a.value in SHELLS for a in node.args)
+        ):
+            self.frame.shell_lists.add(func.value.id)  # argv.append("sh"): the list runs a shell
+        for a in node.args:  # a list handed to a call may be changed there
+            if isinstance(a, ast.Name) and a.id + LEN in self.frame.consts:
+                self._forget_list(a.id, env)
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id + LEN in self.frame.consts:
+            handled, result = self._list_method(node, func.value.id, args, env)
+            if handled:
+                return True, result
+        if isinstance(func, ast.Attribute) and func.attr in self.kb.mutators and (args or kwargs):
+            added = union(*args, *kwargs.values())
+            if added:  # items.append(x): the container now holds x
+                self._assign(func.value, union(receiver, added), env, node.lineno, None)
+        return False, {}
+
+    def _keyed_access(self, node: ast.Call, func: ast.Attribute, qual: str | None, receiver, args, env) -> Taint | None:
+        """``conf.get("a", "b")`` after ``conf.set("a", "b", v)``, ``m.get("k")`` after
+        ``m["k"] = v``: values remembered per constant key (None: not such an access)."""
+        holder = func.value.id
+        if func.attr == "get":
+            # conf.get("section", "option") after conf.set("section", "option", v)
+            key = path_key(holder, node.args) if len(node.args) > 1 else None
+            if key is not None and key in env:
+                return env[key]
+            key = item_key(holder, node.args[0])
+            if key is not None and key in env:
+                return union(env[key], *args[1:2])
+            if key is not None and holder in env and (qual is None or qual.split(".", 1)[0] in self.roots):
+                # config.get("format", "f-string") on a value of the project: a mapping read
+                return union(receiver, *args[1:2])
+        elif func.attr == "set" and len(node.args) > 1 and not node.keywords:
+            key = path_key(holder, node.args[:-1])
+            if key is not None:  # a keyed store: remembered per key, strong update
+                env[key] = add_step(args[-1], node.lineno, f"stored in {holder}")
+                if args[-1]:
+                    env[holder] = union(env.get(holder, {}), env[key])
+        return None
+
+    def _library_sinks(self, node: ast.Call, func, qual: str, method_call: bool, receiver, args, kwargs, env) -> None:
+        """The sinks a call the code names reaches: the knowledge's, those of a library base
+        class (self.send_header(...)), prompt templates and subprocess argument lists."""
+        kb = self.kb
+        if qual.startswith("langchain") and qual.rpartition(".")[2] in PROMPT_TEMPLATES:
+            self._prompt_template(node, qual, args, kwargs)
+        if qual in SUBPROCESS_CALLS and node.args and isinstance(node.args[0], (ast.List, ast.Tuple)):
+            self._argument_injection(node, qual, node.args[0], env)
+        if qual in SUBPROCESS_CALLS and node.args and self._runs_shell(node.args[0]):
+            self._sink(node, "command-injection", qual, args[0], f"{qual}() through a shell (-c)")
+        specs = kb.sinks.get(qual)
+        if specs:
+            for spec in specs:
+                self._check_sink(node, qual, spec, receiver, args, kwargs)
+        if method_call:  # self.send_header(...) inherited from a library base class
+            for parent in self.bases:
+                inherited = f"{parent}.{func.attr}"
+                for spec in kb.sinks.get(inherited, ()):
+                    self._check_sink(node, inherited, spec, receiver, args, kwargs)
+
     def _method_sink(self, node: ast.Call, func: ast.Attribute, qual: str | None, args: list[Taint]) -> None:
         """A method known by name to run an argument (``cur.execute(sql)``), on a receiver
         named or made as the knowledge says; the first entry that applies decides."""
@@ -296,10 +324,14 @@ class CallResolver:
             owner = owner.rpartition(".")[0]
         return False
 
+    def _site_id(self, node: ast.Call) -> str:
+        """A call site's node id. Nested calls can start at the same place
+        (Job(x).start()): the end tells them apart."""
+        return f"call:{self.path}:{node.lineno}:{node.col_offset}:{node.end_lineno}:{node.end_col_offset}"
+
     def _site(self, node: ast.Call, qual: str, on_object: bool, receiver, args, kwargs) -> Taint:
-        """A call into the project, resolved when the graphs are joined.
-        Nested calls can start at the same place (Job(x).start()): the end tells them apart."""
-        site = f"call:{self.path}:{node.lineno}:{node.col_offset}:{node.end_lineno}:{node.end_col_offset}"
+        """A call into the project, resolved when the graphs are joined."""
+        site = self._site_id(node)
         self.graph.sites[site] = {"callee": qual, "line": node.lineno, "method": on_object}
         shown = qual.removeprefix("*.")
         if receiver:

@@ -8,6 +8,13 @@ import ast
 FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
+def single_compare(node: ast.AST, *ops: type) -> tuple[ast.expr, ast.expr] | None:
+    """(left, right) of a comparison with one operator of these types (``a not in b``)."""
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ops):
+        return node.left, node.comparators[0]
+    return None
+
+
 def const_str(node: ast.AST) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 

@@ -8,7 +8,7 @@ import ast
 import re
 
 from redline.knowledge.taint import CATEGORIES
-from redline.python.flow.constants import FUNCS
+from redline.python.flow.constants import FUNCS, const_str, single_compare
 from redline.python.flow.graph import MITIGATED, UNKNOWN, Taint, cleaned
 
 ESCAPED = frozenset({"xss", "header-injection"})
@@ -96,19 +96,11 @@ def guarded_names(node: ast.If, fallback: bool = False) -> list[tuple[str, froze
         names += failed_check(test)
         # if ".." in path: raise -> the path cannot climb out of its directory;
         # if "'" in value: raise -> the value cannot close a quoted literal.
-        if (
-            isinstance(test, ast.Compare)
-            and len(test.ops) == 1
-            and isinstance(test.ops[0], ast.In)
-            and isinstance(test.left, ast.Constant)
-            and isinstance(test.left.value, str)
-            and isinstance(test.comparators[0], ast.Name)
-        ):
-            name = test.comparators[0].id
-            rejected.setdefault(name, set()).update(m for m in ("/", "\\") if m in test.left.value)
-            categories = frozenset().union(
-                *(cats for marker, cats in REJECTED_MARKERS if marker in test.left.value)
-            )
+        pair = single_compare(test, ast.In)
+        if pair and isinstance(pair[1], ast.Name) and (text := const_str(pair[0])) is not None:
+            name = pair[1].id
+            rejected.setdefault(name, set()).update(m for m in ("/", "\\") if m in text)
+            categories = frozenset().union(*(cats for marker, cats in REJECTED_MARKERS if marker in text))
             if categories:
                 names.append((name, categories))
         # if name.startswith("."): raise; if os.path.isabs(name): raise
@@ -131,15 +123,14 @@ def guarded_names(node: ast.If, fallback: bool = False) -> list[tuple[str, froze
             ):
                 rejected.setdefault(test.args[0].id, set()).add("/")
         # if url.netloc not in ALLOWED: return -> the URL's host is allowlisted
+        pair = single_compare(test, ast.NotIn)
         if (
-            isinstance(test, ast.Compare)
-            and len(test.ops) == 1
-            and isinstance(test.ops[0], ast.NotIn)
-            and isinstance(test.left, ast.Attribute)
-            and test.left.attr in ("netloc", "hostname", "host")
-            and isinstance(test.left.value, ast.Name)
+            pair
+            and isinstance(pair[0], ast.Attribute)
+            and pair[0].attr in ("netloc", "hostname", "host")
+            and isinstance(pair[0].value, ast.Name)
         ):
-            names.append((test.left.value.id, URL_CATEGORIES))
+            names.append((pair[0].value.id, URL_CATEGORIES))
     for name, markers in rejected.items():
         # no separator and no leading dot: a single name inside the directory
         if "/" in markers and ("lead." in markers or "lead.." in markers):
@@ -190,14 +181,8 @@ def truthiness(node: ast.AST) -> bool:
     """``name`` or ``name is not None`` as a condition: true for any non-empty value."""
     if isinstance(node, ast.Name):
         return True
-    return (
-        isinstance(node, ast.Compare)
-        and len(node.ops) == 1
-        and isinstance(node.ops[0], ast.IsNot)
-        and isinstance(node.left, ast.Name)
-        and isinstance(node.comparators[0], ast.Constant)
-        and node.comparators[0].value is None
-    )
+    pair = single_compare(node, ast.IsNot)
+    return bool(pair) and isinstance(pair[0], ast.Name) and isinstance(pair[1], ast.Constant) and pair[1].value is None
 
 
 def _fixed_host_prefixes(node: ast.AST | None) -> bool:
@@ -238,14 +223,10 @@ def failed_check(test: ast.AST) -> list[tuple[str, frozenset[str] | None]]:
             # body this module does not show: a mitigation (LOW), as for validate(name)
             names.extend((a.id, MITIGATED) for a in call.args if isinstance(a, ast.Name))
         return names
-    elif (
-        isinstance(test, ast.Compare)
-        and len(test.ops) == 1
-        and isinstance(test.ops[0], ast.NotIn)
-        and isinstance(test.left, ast.Name)
-        and isinstance(test.comparators[0], (ast.Name, ast.Attribute, ast.Set, ast.List, ast.Tuple))
+    elif (pair := single_compare(test, ast.NotIn)) and isinstance(pair[0], ast.Name) and isinstance(
+        pair[1], (ast.Name, ast.Attribute, ast.Set, ast.List, ast.Tuple)
     ):
-        names = [(test.left.id, None)]
+        names = [(pair[0].id, None)]
     return names
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 
+from redline.python.flow.constants import single_compare
 from redline.python.flow.frame import COMMON, JOINED
 from redline.python.flow.graph import Taint, union
 from redline.python.flow.guards import TEMPLATE, vouch
@@ -128,9 +129,8 @@ class LibraryRecognisers:
         test = node.test
         if node.orelse or not body or not isinstance(body[-1], (ast.Raise, ast.Return)):
             return []
-        if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.NotEq)):
-            return []
-        for side in (test.left, test.comparators[0]):
+        pair = single_compare(test, ast.NotEq)
+        for side in pair or ():
             if isinstance(side, ast.Name) and side.id + COMMON in self.frame.consts:
                 return list(self.frame.consts[side.id + COMMON])
             if isinstance(side, ast.Call) and self.ctx.qualname(side.func) in COMMONPATH and side.args:
