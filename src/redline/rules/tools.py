@@ -608,8 +608,6 @@ def tools_through_other_modules(findings: list, index) -> list:
         methods = sorted(set(cls.attrs) & kind.methods)
         if not methods:
             continue
-        if "_run" in kind.methods:
-            f.severity = Severity.MEDIUM
         f.message = _schema_message(kind, cls.qualname, methods[0]) + f" (tool base reached through {chain[-1].qualname})"
         kept.append(f)
     return kept
