@@ -568,8 +568,11 @@ def findings(
             result.mitigated[_sink_key(path, sink)] = sink["mitigation"]
     out = result.findings
     suppressed = 0
-    active = [sid for sid, (_, info) in graph.sources.items() if THREAT_MODELS.get(info["kind"], "remote") in threat_models]
-    for sink_id, (source_id, steps, validated, path_evidence) in sorted(search(graph, active).items()):
+    paths: dict[str, list] = {}
+    for tier in _source_tiers(graph, threat_models):
+        for sink_id, found in search(graph, tier).items():
+            paths.setdefault(sink_id, found)
+    for sink_id, (source_id, steps, validated, path_evidence) in sorted(paths.items()):
         path, sink = graph.sinks[sink_id]
         src_path, source = graph.sources[source_id]
         if dropped((f"flow:{source['kind']}",), sink["category"]):
@@ -583,6 +586,19 @@ def findings(
         out.append(_finding(rule, path, sink, src_path, source, steps, sink.get("mitigation"), validated, path_evidence))
     result.suppressed = suppressed
     return result
+
+
+def _source_tiers(graph: Graph, threat_models: frozenset[str]) -> list[list[str]]:
+    """The active sources, most severe first: requests of routes without authentication,
+    then the other remote sources, then those of the wider models. Each sink is reported
+    from the first tier that reaches it, so a path from a library parameter or an
+    authenticated route never hides one from an open route."""
+    tiers: list[list[str]] = [[], [], []]
+    for sid, (_, info) in graph.sources.items():
+        model = THREAT_MODELS.get(info["kind"], "remote")
+        if model in threat_models:
+            tiers[0 if info.get("route") == "open" else 1 if model == "remote" else 2].append(sid)
+    return [tier for tier in tiers if tier]
 
 
 def _sink_key(path: str, sink: dict) -> tuple:
