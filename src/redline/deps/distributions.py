@@ -45,20 +45,18 @@ def read_identity(path: Path, rel: str) -> tuple[str, str, int, str] | str:
         text = read_text(path, MAX_METADATA_BYTES)
     except DataError as exc:
         return f"skipped: {exc}"
-    return _identity(text)
+    return _identity(text, _headers(text), LineFinder(text))
 
 
-def _identity(text: str) -> tuple[str, str, int, str] | str:
+def _identity(text: str, headers, finder: LineFinder) -> tuple[str, str, int, str] | str:
     if not text.strip():
         return "skipped: empty metadata file"
-    headers = _headers(text)
     name, version = (headers.get("Name") or "").strip(), (headers.get("Version") or "").strip()
     if not name or not version:
         missing = " and ".join(h for h, v in (("Name", name), ("Version", version)) if not v)
         return f"skipped: malformed metadata, no {missing} header"
     if parse(version) is None:
         return f"skipped: malformed metadata, Version {version[:60]!r} is not a PEP 440 version"
-    finder = LineFinder(text)
     line = finder.key("Version")
     return name, version, line, finder.text(line)
 
@@ -73,12 +71,12 @@ def parse_metadata(path: Path, rel: str) -> Manifest:
     except DataError as exc:
         manifest.errors.append(f"{rel}: skipped: {exc}")
         return manifest
-    identity = _identity(text)
+    headers, finder = _headers(text), LineFinder(text)
+    identity = _identity(text, headers, finder)
     if isinstance(identity, str):
         manifest.errors.append(f"{rel}: {identity}")
         return manifest
     name, version, line, snippet = identity
-    headers = _headers(text)
     requires = (headers.get("Requires-Python") or "").strip()
     manifest.requires_python = requires or None
     manifest.dependencies.append(
@@ -87,7 +85,6 @@ def parse_metadata(path: Path, rel: str) -> Manifest:
             snippet=snippet, local=_kind(rel) == "sdist",  # an sdist's PKG-INFO is the project itself
         )
     )
-    finder = LineFinder(text)
     for req in headers.get_all("Requires-Dist") or []:
         req = " ".join(req.split())
         number = finder.find(req)
