@@ -273,7 +273,7 @@ def judge(
                     rules.DEP001, dep, worst,
                     f"{label} {dep.version} has {_plural(len(matches), 'vulnerabilit')}: {_ids(matches)} "
                     f"(worst {worst.name}, {basis}); {_fix_text(db, dep, dep.version, matches)}",
-                    remedy.refs(matches),
+                    tuple(matches),
                 )
             continue
         if dep.url is not None:
@@ -288,7 +288,7 @@ def judge(
             sink.add(
                 rules.DEP003, dep, Severity.MEDIUM,
                 f"{label}{spec} is not pinned to an exact version (application policy){extra}",
-                remedy.refs(m for m, _ in found),
+                tuple(m for m, _ in found),
             )
             continue
         if dep.name in pinned_names and application:
@@ -302,7 +302,7 @@ def judge(
             sink.add(
                 rules.DEP002, dep, worst.lower(),
                 f"{label} `{spec}` admits {example}, affected by {_ids(matches)}; {_range_fix_text(db, dep, matches)}",
-                remedy.refs(matches),
+                tuple(matches),
             )
         elif not application and dep.origin == DECLARED and not dep.specifier:
             sink.add(rules.DEP003, dep, Severity.LOW, f"{label} has no version constraint (library policy)")

@@ -29,7 +29,7 @@ from redline.deps.datafiles import (
 )
 from redline.deps.versions import Affected, make_range, normal, parse
 from redline.knowledge import dependencies as knowledge
-from redline.model import Severity
+from redline.model import AdvisoryRef, Severity
 
 RECORD_SUFFIXES = (".json", ".yaml", ".yml")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -62,21 +62,9 @@ class Advisory:
         return {self.id, *self.aliases}
 
 
-@dataclass(frozen=True)
-class Match:
-    """Advisories (one vulnerability, merged across databases by alias) for a version
-    or a range: what a report lists for each."""
-
-    id: str
-    aliases: tuple[str, ...]
-    summary: str
-    severity: Severity
-    severity_basis: str
-    fixed: str | None  # the first version that fixes it (inside the range, for a range)
-    cvss: str = ""
-    score: float | None = None
-    affected: str = ""  # the affected interval that holds the version (">=2.2, <2.2.3")
-    url: str = ""
+# Advisories (one vulnerability, merged across databases by alias) for a version or a
+# range: what the finding carries and the reports list.
+Match = AdvisoryRef
 
 
 # (advisory, first fixed version, affected interval) before merging by alias

@@ -1,28 +1,13 @@
 """What to move to: the version that clears a pinned dependency of its advisories, and
-the lower bound that clears a range (inside the range when one exists), plus the
-advisories themselves as the reports list them."""
+the lower bound that clears a range (inside the range when one exists)."""
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from redline.deps.osv import AdvisoryDB, Match
 from redline.deps.versions import Affected, parse
-from redline.model import AdvisoryRef
-
-
-def refs(matches: Iterable[Match]) -> tuple[AdvisoryRef, ...]:
-    return tuple(
-        AdvisoryRef(
-            id=m.id, aliases=m.aliases, summary=m.summary, severity=m.severity,
-            severity_basis=m.severity_basis, cvss=m.cvss, score=m.score,
-            affected=m.affected, fixed=m.fixed, url=m.url,
-        )
-        for m in matches
-    )
 
 
 def _affecting(db: AdvisoryDB, package: str, matches: list[Match]) -> list[Affected]:
