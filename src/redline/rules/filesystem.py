@@ -25,7 +25,8 @@ FS001 = define(
     what="""
 A proven flow from an untrusted source into a file system path: `open`, `pathlib`,
 `os`/`shutil` operations, `send_file`, archive extraction. Reading is MEDIUM;
-writing, deleting or extracting is HIGH.
+writing, deleting or extracting is HIGH, and CRITICAL when the path comes from a
+request to an HTTP route without authentication.
 """,
     why="""
 `../` sequences and absolute paths escape the intended directory: configuration and
