@@ -71,15 +71,13 @@ def _unpack(archive: Path, dest: Path) -> None:
             z.extractall(dest)
         return
     with tarfile.open(archive) as t:
-        top = t.getmembers()
-        for m in top:
-            parts = m.name.split("/", 1)
-            if len(parts) < 2 or not parts[1]:
-                continue
-            m.name = parts[1]
-            if m.issym() or m.islnk() or m.name.startswith(("/", "..")) or "/../" in m.name:
-                continue
-            t.extract(m, dest, filter="data") if sys.version_info >= (3, 12) else t.extract(m, dest)
+        members = []
+        for m in t.getmembers():  # an sdist: drop its top folder (pkg-1.0/)
+            m.name = m.name.split("/", 1)[1] if "/" in m.name else ""
+            if m.name and (m.isfile() or m.isdir()):
+                members.append(m)
+        # the data filter refuses absolute paths, "..", links and devices
+        t.extractall(dest, members=members, filter="data")
 
 
 def _download(package: str, version: str, extra: list[str]) -> str:
