@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from redline import suppress
-from redline.cache import digest
 from redline.discovery import TEXT_KINDS
 from redline.engine import Dispatch, FileContext, RuleSettings, walk
 from redline.knowledge.taint import CATEGORIES, SUPERSEDES
@@ -41,6 +41,11 @@ from redline.text.secret_values import message_secrets, redact
 from redline.text.secrets import scan_text
 from redline.text.urls import scan_urls
 from redline.text.workflows import scan_workflows
+
+
+def digest(data: bytes) -> str:
+    """The content digest of a file's bytes (the result cache's key)."""
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 import redline
+from redline.analysis import FileResult, digest
 from redline.model import (
     Area,
     Confidence,
@@ -44,10 +45,6 @@ def code_signature() -> str:
             st = path.stat()
             h.update(f"{path.relative_to(pkg)}:{st.st_size}:{st.st_mtime_ns}".encode())
     return h.hexdigest()[:16]
-
-
-def digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=20).hexdigest()
 
 
 class ResultCache:
@@ -248,8 +245,6 @@ def result_to_dict(result) -> dict:
 
 
 def result_from_dict(data: dict):
-    from redline.analysis import FileResult
-
     return FileResult(
         rel=data["rel"],
         findings=[finding_from_dict(f) for f in data["findings"]],

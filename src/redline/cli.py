@@ -267,7 +267,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         if fixes:
             result = scan()
     if result.baseline is not None and result.baseline.stale:
-        from redline.report import visible
+        from redline.report.common import visible
 
         for entry in result.baseline.stale:
             print(

@@ -1,6 +1,6 @@
 """Rule documentation pages (``docs/rules/<ID>.md``), generated from rule metadata.
 
-The registry is the only source: ``redline docs`` rewrites the pages after a rule
+The rule catalog (knowledge/rules/*.toml) is the only source: ``redline docs`` rewrites the pages after a rule
 is added or changed, and ``redline docs --check`` (and the test suite) fail when a
 page is missing, different or left over from a removed rule.
 """

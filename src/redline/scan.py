@@ -94,8 +94,8 @@ def run_scan(
         result.foreign_suppressions.extend(r.foreign)
         result.suppressed_count += r.suppressed
     result.index = ProjectIndex([r.summary for r in results if r.summary is not None])
-    for project_check in registry.PROJECT_PASSES:
-        if project_check.rule.id in enabled:  # registered when the rules were loaded
+    for project_check in registry.project_passes():
+        if project_check.rule.id in enabled:
             result.findings = project_check.fn(result.findings, result.index)
     if taint_rules:
         verdict = _taint(results, tasks, settings, result.index, cache)

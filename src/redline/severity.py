@@ -1,7 +1,7 @@
 """Severity from evidence, decided in one place.
 
 A rule knows the *impact* of what it finds (its metadata, or a named variant of it:
-``define(..., impacts={"write": Severity.HIGH})``). Checks, text scanners and the taint
+``impacts = { write = "high" }`` in the rule catalog, knowledge/rules/*.toml). Checks, text scanners and the taint
 engine never choose a severity: they attach *evidence* to a finding, a tuple of tags,
 and :func:`decide` turns the rule and the evidence into severity, confidence and the
 reasons shown in every report. The configuration's severity override is the rule's

@@ -19,7 +19,7 @@ from redline.config import Config
 from redline.discovery import discover
 from redline.fix.transforms import Applied, fix_module
 from redline.model import ScanResult
-from redline.report import visible
+from redline.report.common import visible
 from redline.scan import scan_root
 
 __all__ = ["Applied", "FileFix", "FIXABLE_RULES", "plan", "summary", "unified_diff", "write"]

@@ -32,7 +32,14 @@ from markupsafe import Markup
 
 from redline import __version__
 from redline.model import Area, Finding, Rule, ScanResult, Severity
-from redline.report import gate_label, location_text, safe_url, severities_desc, verdict, visible
+from redline.report.common import (
+    gate_label,
+    location_text,
+    safe_url,
+    severities_desc,
+    verdict,
+    visible,
+)
 
 _TEMPLATES = "templates"
 

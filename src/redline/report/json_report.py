@@ -25,7 +25,7 @@ from redline.model import (
     TaintStep,
     location_dict,
 )
-from redline.report import severities_desc, verdict
+from redline.report.common import severities_desc, verdict
 
 SCHEMA_VERSION = "1.1"
 TOOL_NAME = "redline"

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from redline import __version__
 from redline.model import AdvisoryRef, Area, Finding, Location, Rule, ScanResult, Severity
-from redline.report import (
+from redline.report.common import (
     advisory_severity,
     gate_label,
     location_text,

@@ -29,8 +29,8 @@ from redline.model import (
     Severity,
     SkippedFile,
 )
-from redline.report import advisory_severity, safe_url
 from redline.report import markdown as md
+from redline.report.common import advisory_severity, safe_url
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = (

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from redline.model import Area, Finding, Rule, ScanResult, Severity
-from redline.report import gate_label, severities_desc, verdict, visible
+from redline.report.common import gate_label, severities_desc, verdict, visible
 
 STYLES: dict[Severity, str] = {
     Severity.CRITICAL: "bold white on red",

@@ -5,52 +5,12 @@ from __future__ import annotations
 import ast
 
 from redline.knowledge import web
-from redline.model import Area, Confidence, Severity
 from redline.rules import gates
+from redline.rules.catalog import rule
 from redline.rules.common import is_false, keyword
-from redline.rules.registry import check, define
+from redline.rules.registry import check
 
-AUTH001 = define(
-    "AUTH001",
-    "tls-verification-disabled",
-    "TLS certificate verification disabled",
-    area=Area.AUTH,
-    severity=Severity.HIGH,
-    confidence=Confidence.HIGH,
-    cwe=295,
-    what="""
-Turning off certificate or host-name checks: `verify=False` (requests, httpx and
-clients built on them), `verify_certs=False` (Elasticsearch, OpenSearch),
-`ssl=False`/`verify_ssl=False` (aiohttp), `ssl.CERT_NONE`,
-`ssl._create_unverified_context`, and `check_hostname = False`.
-""",
-    why="""
-Without verification anyone on the network path can impersonate the server:
-API keys sent to an LLM provider, database passwords and retrieved documents can
-be read and altered in transit. Code that disables checks "for development"
-reaches production more often than not.
-""",
-    example="""
-    import requests
-
-    def fetch(url):
-        return requests.get(url, verify=False, timeout=10)
-""",
-    use_instead="""
-    import requests
-
-    def fetch(url):
-        return requests.get(url, verify="/etc/ssl/internal-ca.pem", timeout=10)
-""",
-    recommendation=(
-        "Keep TLS verification on; for private CAs pass the CA bundle (verify=/path/ca.pem, "
-        "ca_certs=..., ssl.create_default_context(cafile=...)) instead of disabling checks."
-    ),
-    references=(
-        "https://requests.readthedocs.io/en/latest/user/advanced/#ssl-cert-verification",
-        "https://cwe.mitre.org/data/definitions/295.html",
-    ),
-)
+AUTH001 = rule("AUTH001")
 
 def _report_tls(ctx, node: ast.AST, message: str) -> None:
     """Off unconditionally: a configuration dangerous whatever the data; off only under
@@ -119,83 +79,8 @@ def _compared_or_mapped(stmt: ast.AST | None, node: ast.AST) -> bool:
             return True
     return False
 
-AUTH002 = define(
-    "AUTH002",
-    "trust-boundary-violation",
-    "Untrusted data stored in the server-side session",
-    area=Area.AUTH,
-    severity=Severity.MEDIUM,
-    confidence=Confidence.MEDIUM,
-    cwe=501,
-    what="A proven flow from an untrusted source into session state that later code trusts.",
-    why="Values in the session are treated as verified by the rest of the application.",
-    example="""
-    from flask import Flask, request, session
-
-    app = Flask(__name__)
-
-    @app.route("/login")
-    def login():
-        session["user"] = request.args["user"]
-        return "ok"
-""",
-    use_instead="""
-    from flask import Flask, request, session
-
-    app = Flask(__name__)
-
-    @app.route("/login")
-    def login():
-        session["user"] = "guest"
-        return "ok"
-""",
-    recommendation="Store in the session only values the server has verified (after authentication).",
-    references=("https://cwe.mitre.org/data/definitions/501.html",),
-)
-
-AUTH011 = define(
-    "AUTH011",
-    "jwt-without-verification",
-    "JWT decoded without verifying its signature or algorithm",
-    area=Area.AUTH,
-    severity=Severity.HIGH,
-    confidence=Confidence.HIGH,
-    cwe=347,
-    what="""
-`jwt.decode` (PyJWT, python-jose) with `options={"verify_signature": False}`,
-`verify=False` (PyJWT 1.x), or an algorithm list that admits `none`; and, at
-MEDIUM, `jwt.decode` without an explicit `algorithms=` list.
-""",
-    why="""
-A token whose signature is not checked is whatever the caller wrote: any user id,
-any role, any expiry. Without a fixed algorithm list, old libraries take the
-algorithm from the token header, which allows `alg: none` tokens and HMAC/RSA
-key-confusion forgeries.
-""",
-    example="""
-    import jwt
-
-    def user_id(token: str) -> str:
-        claims = jwt.decode(token, options={"verify_signature": False})
-        return claims["sub"]
-""",
-    use_instead="""
-    import jwt
-
-    def user_id(token: str, public_key: str) -> str:
-        claims = jwt.decode(token, public_key, algorithms=["RS256"], audience="researchbot")
-        return claims["sub"]
-""",
-    recommendation=(
-        "Always verify JWTs: pass the key and a fixed algorithms=[...] list, keep "
-        "verify_signature on, and check audience, issuer and expiry."
-    ),
-    references=(
-        "https://pyjwt.readthedocs.io/en/stable/usage.html",
-        "https://cwe.mitre.org/data/definitions/347.html",
-    ),
-    impacts={"algorithm-unpinned": Severity.MEDIUM},
-)
+AUTH002 = rule("AUTH002")
+AUTH011 = rule("AUTH011")
 
 
 def _options_disable_signature(node: ast.AST) -> bool:
@@ -267,55 +152,7 @@ def jwt_unverified(ctx, node: ast.Call) -> None:
     )
 
 
-AUTH012 = define(
-    "AUTH012",
-    "bearer-token-not-verified",
-    "Authentication dependency accepts any bearer token",
-    area=Area.AUTH,
-    severity=Severity.HIGH,
-    confidence=Confidence.MEDIUM,
-    cwe=287,
-    what="""
-A function used as an authentication dependency (given to FastAPI's `Depends`/
-`Security`, or named like `current_user`/`verify_token` and taking the
-`Authorization` header or a token) that returns the token, or something made from
-it, without ever checking it: no comparison with a stored value, no
-`hmac.compare_digest`, no signature verification, no lookup.
-""",
-    why="""
-Every route that depends on it looks protected, but any non-empty `Bearer x` header
-passes: the check only tests that a credential is present, not that it is valid.
-""",
-    example="""
-    from fastapi import Header, HTTPException
-
-    def current_user(authorization: str = Header(...)) -> str:
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise HTTPException(status_code=401)
-        return token
-""",
-    use_instead="""
-    import hmac
-
-    from fastapi import Header, HTTPException
-
-    from app.security import API_TOKENS
-
-    def current_user(authorization: str = Header(...)) -> str:
-        scheme, _, token = authorization.partition(" ")
-        user = next((u for u, t in API_TOKENS.items() if hmac.compare_digest(t, token)), None)
-        if scheme.lower() != "bearer" or user is None:
-            raise HTTPException(status_code=401)
-        return user
-""",
-    recommendation=(
-        "Verify the credential in the dependency: compare it with hmac.compare_digest against "
-        "a stored secret, verify a JWT's signature, or look the token up in a session store; "
-        "return the verified identity, never the raw token."
-    ),
-    references=("https://cwe.mitre.org/data/definitions/287.html",),
-)
+AUTH012 = rule("AUTH012")
 
 
 def _credential_params(ctx, func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:

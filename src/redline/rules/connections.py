@@ -8,144 +8,22 @@ import re
 import string
 import weakref
 
-from redline.model import Area, Confidence, Severity
+from redline.rules.catalog import rule
 from redline.rules.common import argument, string_value
 from redline.rules.credentials import report
-from redline.rules.registry import check, define
+from redline.rules.registry import check
 from redline.text.secret_values import (
-    UriPassword,
     credential_kind,
     provider_of,
-    public_host,
     real_uri_password,
     secret_value,
+    uri_evidence,
     uri_passwords,
 )
 
-AUTH006 = define(
-    "AUTH006",
-    "credentials-in-connection-uri",
-    "Password embedded in a connection URI",
-    area=Area.AUTH,
-    severity=Severity.HIGH,
-    confidence=Confidence.HIGH,
-    cwe=798,
-    impacts={"loopback": Severity.MEDIUM},
-    what="""
-A password written into a connection URI (`postgresql://user:password@host`,
-`mongodb+srv://`, `redis://:password@`, `amqp://`, `bolt://`/`neo4j://`), in Python
-strings and in configuration files. A URI whose password is interpolated from a
-variable (`f"postgresql://{user}:{password}@{host}"`) is reported at MEDIUM: the
-secret is no longer in the code, but the URI that carries it is logged, shown in
-error messages and copied into settings dumps. A password for a loopback host is
-MEDIUM (variant `loopback`); the public key of an error-reporting DSN is LOW.
-Placeholders (`${DB_PASSWORD}`, `<password>`, `user:password@`) are not reported.
-""",
-    why="""
-Connection URIs travel: into logs and tracebacks, into `to_dict()` snapshots, into
-admin pages and crash reports. A password inside one leaks with it, and a literal one
-is in every copy of the repository. Drivers take the password separately (`password=`
-for PostgreSQL, `auth=(user, password)` for Neo4j) so that it stays out of the URI.
-""",
-    example="""
-    import psycopg2
-
-    conn = psycopg2.connect("postgresql://app:Wint3r-2024-prod@db.internal:5432/app")
-""",
-    use_instead="""
-    import os
-
-    import psycopg2
-
-    conn = psycopg2.connect(host="db.internal", dbname="app", user="app",
-                            password=os.environ["PGPASSWORD"])
-""",
-    recommendation=(
-        "Keep passwords out of connection URIs: pass them separately (password=..., Neo4j "
-        "auth=(user, password)) from the environment or a secrets manager, and rotate any "
-        "password that was committed."
-    ),
-    references=("https://cwe.mitre.org/data/definitions/798.html",),
-)
-
-AUTH007 = define(
-    "AUTH007",
-    "static-aws-keys",
-    "Hardcoded AWS access keys passed to boto3",
-    area=Area.AUTH,
-    severity=Severity.HIGH,
-    confidence=Confidence.HIGH,
-    cwe=798,
-    what="""
-`aws_access_key_id`, `aws_secret_access_key` or `aws_session_token` given to a
-`boto3`/`botocore`/`aioboto3` client, resource or session as a string literal, or as
-a variable of the module bound to one.
-""",
-    why="""
-Long-lived access keys in code work from anywhere until someone notices and rotates
-them, and they are usually broader than the code needs. An IAM role (instance
-profile, ECS task role, IRSA) or the default credential chain gives short-lived,
-scoped credentials and keeps them out of the repository.
-""",
-    example="""
-    import boto3
-
-    s3 = boto3.client("s3", aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
-                      aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
-""",
-    use_instead="""
-    import boto3
-
-    s3 = boto3.client("s3")  # IAM role or the default credential chain
-""",
-    recommendation=(
-        "Drop explicit keys: let boto3 use the default credential chain with an IAM role "
-        "(instance profile, task role, IRSA) or AWS SSO; rotate the committed keys."
-    ),
-    references=(
-        "https://boto3.amazonaws.com/v1/documentation/api/latest/guide/credentials.html",
-        "https://cwe.mitre.org/data/definitions/798.html",
-    ),
-)
-
-AUTH008 = define(
-    "AUTH008",
-    "credential-in-query-string",
-    "API key or token sent in the URL query string",
-    area=Area.AUTH,
-    severity=Severity.MEDIUM,
-    confidence=Confidence.MEDIUM,
-    cwe=598,
-    what="""
-An API key, token or password put in an outgoing request's URL: `params={"api_key":
-key}` on an HTTP client call, or `?token={token}` / `&api_key=` built into a URL with
-an f-string or concatenation.
-""",
-    why="""
-URLs are written to access logs, proxy logs, browser history, tracing spans and error
-reports; a credential in the query string is copied everywhere the URL goes. Headers
-(`Authorization: Bearer ...`, `X-API-Key`) are not logged by default.
-""",
-    example="""
-    import requests
-
-    def search(query, api_key):
-        return requests.get("https://api.example.com/search",
-                            params={"q": query, "api_key": api_key}, timeout=10)
-""",
-    use_instead="""
-    import requests
-
-    def search(query, api_key):
-        return requests.get("https://api.example.com/search", params={"q": query},
-                            headers={"Authorization": f"Bearer {api_key}"}, timeout=10)
-""",
-    recommendation=(
-        "Send credentials in a header (Authorization: Bearer ..., X-API-Key); if a provider "
-        "only accepts query keys, keep those URLs out of logs and traces."
-    ),
-    references=("https://cwe.mitre.org/data/definitions/598.html",),
-)
+AUTH006 = rule("AUTH006")
+AUTH007 = rule("AUTH007")
+AUTH008 = rule("AUTH008")
 
 _NEO4J = ("bolt", "neo4j", "bolt+s", "bolt+ssc", "neo4j+s", "neo4j+ssc")
 _SLOT = "\x00"  # stands for an interpolated value when an f-string is read as text
@@ -163,13 +41,6 @@ _AWS_CALLS = ("boto3.", "botocore.", "aioboto3.", "aiobotocore.")
 
 def _neo4j_advice(scheme: str) -> str:
     return "; pass auth=(user, password) to GraphDatabase.driver instead" if scheme in _NEO4J else ""
-
-
-def uri_evidence(uri: UriPassword) -> tuple[str, ...]:
-    """Evidence of a literal password in a URI: a loopback host, a public DSN key."""
-    if public_host(uri.host):
-        return ("public-key",)
-    return ("variant:loopback",) if uri.loopback else ()
 
 
 # A password interpolated from a variable: what it holds is not shown, the URI that

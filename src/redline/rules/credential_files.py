@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 
-from redline.model import Area, Confidence, Severity
+from redline.rules.catalog import rule
 from redline.rules.common import own_nodes, string_value, writing_mode
 from redline.rules.credential_leaks import (
     _FUNCS,
@@ -23,52 +23,10 @@ from redline.rules.credential_leaks import (
     function_secrets,
 )
 from redline.rules.credentials import CRED001, report
-from redline.rules.registry import check, define
+from redline.rules.registry import check
 from redline.text.secret_values import secret_value
 
-CRED005 = define(
-    "CRED005",
-    "credential-file-permissions",
-    "Credential written to a file with default permissions",
-    area=Area.CREDENTIALS,
-    severity=Severity.MEDIUM,
-    confidence=Confidence.MEDIUM,
-    cwe=732,
-    what="""
-A credential (a credential-named variable, attribute or item, a credential-named
-environment variable, or a serialization of an object that holds secrets) written to a
-file opened for writing with `open()`, `Path.write_text`/`write_bytes`, or dumped into
-one with `json.dump`/`yaml.dump`/`pickle.dump`, in a function that never restricts
-the file's permissions.
-""",
-    why="""
-New files get the process umask, usually 0644: readable by every local account, by
-other containers sharing the volume, by backup and log shippers. Token caches and
-generated config files are a classic way credentials spread from one service to
-everything on the host.
-""",
-    example="""
-    import json
-
-    def save_token(path, access_token):
-        with open(path, "w") as fh:
-            json.dump({"access_token": access_token}, fh)
-""",
-    use_instead="""
-    import json
-    import os
-
-    def save_token(path, access_token):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump({"access_token": access_token}, fh)
-""",
-    recommendation=(
-        "Keep credentials in a secrets manager or the OS keyring; where a file is needed, "
-        "create it owner-only (os.open(path, flags, 0o600) or os.umask(0o077)) before writing."
-    ),
-    references=("https://cwe.mitre.org/data/definitions/732.html",),
-)
+CRED005 = rule("CRED005")
 
 _OPENERS = ("open", "io.open", "codecs.open")
 

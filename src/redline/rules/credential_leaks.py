@@ -16,139 +16,16 @@ import ast
 import weakref
 
 from redline.knowledge import secrets
-from redline.model import Area, Confidence, Severity
 from redline.python.names import dotted
+from redline.rules.catalog import rule
 from redline.rules.common import own_nodes, string_value
 from redline.rules.credentials import report
-from redline.rules.registry import check, define
+from redline.rules.registry import check
 from redline.text.secret_values import credential_kind, name_words, secret_value
 
-CRED002 = define(
-    "CRED002",
-    "logged-credential",
-    "Credential written to a log, output or trace",
-    area=Area.CREDENTIALS,
-    severity=Severity.CRITICAL,
-    confidence=Confidence.MEDIUM,
-    cwe=532,
-    impacts={"holder": Severity.MEDIUM},
-    what="""
-A credential reaching `logging`/`logger.*`, `print`, `warnings.warn`, an exception
-message or a tracing span: credential-named variables, parameters, attributes, fields
-and dictionary items, credential-named environment variables, `Authorization` headers
-and values built from any of these (f-strings, `%`, `.format`, concatenation).
-Masked or reduced values (`mask(key)`, `key[:4]`, `len(key)`, `bool(key)`), hashed
-ones (`hashed_password`), names bound to a literal that is no secret (the name of an
-environment variable or a header), paths of credential files and a bare `credential`
-(in AI code an identity object or the name of one) are not reported. An object holding
-credentials (`creds`) whose printed form may show them is MEDIUM (variant `holder`).
-""",
-    why="""
-Logs, consoles and traces are copied to log shippers, dashboards, support tickets and
-third-party observability services, and they are read by far more people than the
-secret store. A key written there once has to be treated as leaked and rotated.
-""",
-    example="""
-    import logging
-
-    logger = logging.getLogger(__name__)
-
-    def make_client(api_key: str):
-        logger.info("creating client with key %s", api_key)
-""",
-    use_instead="""
-    import logging
-
-    logger = logging.getLogger(__name__)
-
-    def make_client(api_key: str):
-        logger.info("creating client (key set: %s)", bool(api_key))
-""",
-    recommendation=(
-        "Never log secrets: log whether a credential is set or its last 4 characters, keep "
-        "secrets in SecretStr fields, and add a logging filter that redacts known secret shapes."
-    ),
-    references=("https://cwe.mitre.org/data/definitions/532.html",),
-)
-
-CRED003 = define(
-    "CRED003",
-    "serialized-credential",
-    "Credentials serialized in clear",
-    area=Area.CREDENTIALS,
-    severity=Severity.HIGH,
-    confidence=Confidence.MEDIUM,
-    cwe=200,
-    what="""
-Objects that hold secrets turned into plain data with the secrets in it: a
-`to_dict()`/`dict()`/`__repr__` implementation that returns credential fields
-unmasked, `to_dict` methods that take `include_secure_params` but ignore or pop it,
-`include_secure_params=True` as a default, and `to_dict()`/`model_dump()` of
-connections, settings or `include_secure_params=True` results passed to logs, output,
-tracing, files or callbacks.
-""",
-    why="""
-Serialized objects end up in logs, traces, API responses, workflow snapshots and
-caches. A connection or settings object that serializes its API keys leaks them to
-every one of those places at once, usually without anyone noticing.
-""",
-    example="""
-    class Settings:
-        def __init__(self, api_key):
-            self.api_key = api_key
-
-        def to_dict(self):
-            return {"api_key": self.api_key}
-""",
-    use_instead="""
-    class Settings:
-        def __init__(self, api_key):
-            self.api_key = api_key
-
-        def to_dict(self):
-            return {"api_key": "***" if self.api_key else None}
-""",
-    recommendation=(
-        "Exclude or mask secret fields when serializing (include_secure_params=False by "
-        "default, SecretStr, Field(exclude=True)), and never pass a full dump of a connection "
-        "or settings object to logs, traces or callbacks."
-    ),
-    references=("https://cwe.mitre.org/data/definitions/200.html",),
-)
-
-CRED004 = define(
-    "CRED004",
-    "secret-field-not-secretstr",
-    "Secret field typed str instead of SecretStr",
-    area=Area.CREDENTIALS,
-    severity=Severity.LOW,
-    confidence=Confidence.MEDIUM,
-    cwe=312,
-    what="""
-A field of a pydantic model or settings class whose name marks a credential
-(`api_key`, `password`, `client_secret`, `access_token`...) annotated `str` (or
-`str | None`) rather than `SecretStr`.
-""",
-    why="""
-A `str` field prints, logs and serializes in clear: `repr(settings)`, validation
-errors, `model_dump()` and tracing all show it. `SecretStr` shows `**********` until
-`get_secret_value()` is called on purpose.
-""",
-    example="""
-    from pydantic import BaseModel
-
-    class Connection(BaseModel):
-        api_key: str
-""",
-    use_instead="""
-    from pydantic import BaseModel, SecretStr
-
-    class Connection(BaseModel):
-        api_key: SecretStr
-""",
-    recommendation="Type secret fields as pydantic SecretStr and unwrap them only where they are used.",
-    references=("https://docs.pydantic.dev/latest/api/types/#pydantic.types.SecretStr",),
-)
+CRED002 = rule("CRED002")
+CRED003 = rule("CRED003")
+CRED004 = rule("CRED004")
 
 _PYDANTIC_BASE_SUFFIXES = ("BaseModel", "BaseSettings")
 _READERS = frozenset({"str", "repr", "format", "strip", "lstrip", "rstrip", "encode", "decode", "get_secret_value", "upper", "lower"})

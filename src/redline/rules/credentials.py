@@ -9,15 +9,15 @@ import tokenize
 from dataclasses import dataclass
 
 from redline.knowledge import secrets
-from redline.model import Area, Confidence, Severity
 from redline.python.names import dotted
+from redline.rules.catalog import rule
 from redline.rules.common import argument, string_value
-from redline.rules.registry import check, define
+from redline.rules.registry import check
 from redline.text.secret_values import (
-    ProviderHit,
     credential_kind,
     is_placeholder,
     message_secrets,
+    provider_evidence,
     provider_hits,
     provider_of,
     public_key,
@@ -25,47 +25,7 @@ from redline.text.secret_values import (
     secret_value,
 )
 
-CRED001 = define(
-    "CRED001",
-    "hardcoded-credential",
-    "Hardcoded credential",
-    area=Area.CREDENTIALS,
-    severity=Severity.HIGH,
-    confidence=Confidence.MEDIUM,
-    cwe=798,
-    impacts={"live-key": Severity.CRITICAL, "scoped-token": Severity.HIGH},
-    what="""
-A literal string given to something named like a credential: an assignment,
-class field, keyword argument, parameter default, dictionary key, comparison, or
-the fallback of an environment look-up (`os.getenv("API_KEY", "sk-...")`).
-Placeholders (`changeme`, `<your-key>`, `${VAR}`, `{{ var }}`, dummy values such as
-`"not-needed"` for local servers), empty strings, values that are themselves the
-name of a credential (a header, an environment variable, an enum member) and names
-such as `max_tokens` or `NextToken` are not reported. A value shaped like a provider
-key (OpenAI, Anthropic, AWS, GitHub, ...) is CRITICAL (variant `live-key`; webhook
-URLs, signed URLs and JWTs: `scoped-token`, HIGH). Client-side ingestion keys of
-analytics, telemetry and error-reporting services are meant to be public: LOW.
-""",
-    why="""
-A secret in source code is in every clone, fork, wheel, container image and log of
-the repository, and it cannot be rotated without a release. Leaked LLM keys are
-abused within hours; database passwords in code are shared by every environment.
-""",
-    example="""
-    client = OpenAI(api_key="sk-proj-Zx81FakeKeyForDocs0000000000000000")
-""",
-    use_instead="""
-    import os
-
-    client = OpenAI(api_key=os.environ["OPENAI_API_KEY"])
-""",
-    recommendation=(
-        "Move secrets to environment variables or a secrets manager "
-        "(Field(default_factory=partial(get_env_var, 'API_KEY'))), use SecretStr for "
-        "secret fields, and rotate any credential that was ever committed."
-    ),
-    references=("https://cwe.mitre.org/data/definitions/798.html",),
-)
+CRED001 = rule("CRED001")
 
 _GETENV_NAMES = ("get_env_var", "getenv", "get_env", "env_var", "environ.get")
 
@@ -116,11 +76,6 @@ def _literal(node: ast.AST | None) -> ast.AST | None:
             if kw.arg == "default":
                 return kw.value
     return node
-
-
-def provider_evidence(hit: ProviderHit) -> tuple[str, ...]:
-    """The variant of a provider-shaped key: a live-format key, or a scoped token."""
-    return ("config", "variant:live-key" if hit.severity >= Severity.CRITICAL else "variant:scoped-token")
 
 
 def _report(

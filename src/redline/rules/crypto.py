@@ -5,83 +5,13 @@ from __future__ import annotations
 import ast
 
 from redline.knowledge import secrets
-from redline.model import Area, Confidence, Severity
+from redline.rules.catalog import rule
 from redline.rules.common import argument, is_const, keyword, string_value
-from redline.rules.registry import check, define
+from redline.rules.registry import check
 from redline.text.secret_values import credential_kind, name_words
 
-AUTH003 = define(
-    "AUTH003",
-    "weak-hash",
-    "Broken hash algorithm (MD5, SHA-1)",
-    area=Area.AUTH,
-    severity=Severity.MEDIUM,
-    confidence=Confidence.MEDIUM,
-    cwe=328,
-    impacts={"purpose-unclear": Severity.LOW},
-    what="""
-`hashlib.md5`, `hashlib.sha1` and `hashlib.new("md5" | "sha1")`, and the MD5/SHA-1
-classes of PyCryptodome and `cryptography`, used to protect something: the digest
-is stored as, returned from or computed over a password, a signature, a token, a
-verification. A digest used as a name (a cache key, an id, a file name, a dedup
-key, a shard, an ETag; a truncated or UUID-shaped digest, or one built into a
-longer string) is not reported, nor is one that `usedforsecurity=False` marks;
-a digest whose purpose the names around it do not tell is LOW (variant
-`purpose-unclear`).
-""",
-    why="""
-Collisions for MD5 and SHA-1 are practical: signatures, integrity checks, password
-hashes and cache keys that guard access can be forged.
-""",
-    example="""
-    import hashlib
-
-    def sign(secret: bytes, message: bytes) -> str:
-        return hashlib.md5(secret + message).hexdigest()
-""",
-    use_instead="""
-    import hashlib
-    import hmac
-
-    def sign(secret: bytes, message: bytes) -> str:
-        return hmac.new(secret, message, hashlib.sha256).hexdigest()
-""",
-    recommendation=(
-        "Use SHA-256 or better (hashlib.sha256, blake2b); for passwords use a password hash "
-        "(argon2, scrypt, bcrypt); mark non-security uses with usedforsecurity=False."
-    ),
-    references=("https://cwe.mitre.org/data/definitions/328.html",),
-)
-
-AUTH004 = define(
-    "AUTH004",
-    "insecure-cookie",
-    "Cookie set without the Secure flag",
-    area=Area.AUTH,
-    severity=Severity.MEDIUM,
-    confidence=Confidence.HIGH,
-    cwe=614,
-    what="""
-`set_cookie(...)` (Flask, Werkzeug, Django, Starlette responses) without
-`secure=True`, or with `httponly=False`.
-""",
-    why="""
-A cookie without `Secure` is sent over plain HTTP, where anyone on the path reads
-the session; without `HttpOnly` any injected script can steal it.
-""",
-    example="""
-    def remember(response, token):
-        response.set_cookie("session", token, httponly=True)
-        return response
-""",
-    use_instead="""
-    def remember(response, token):
-        response.set_cookie("session", token, secure=True, httponly=True, samesite="Lax")
-        return response
-""",
-    recommendation="Set cookies with secure=True, httponly=True and samesite='Lax' or 'Strict'.",
-    references=("https://cwe.mitre.org/data/definitions/614.html",),
-)
+AUTH003 = rule("AUTH003")
+AUTH004 = rule("AUTH004")
 
 _WEAK = frozenset({"md5", "sha1", "md4", "md2", "sha", "ripemd160"})
 _WEAK_CALLS = (
@@ -266,41 +196,7 @@ def insecure_cookie(ctx, node: ast.Call) -> None:
     elif httponly is not None and is_const(httponly.value, False):
         ctx.report(AUTH004, node, "cookie set with httponly=False is readable by scripts")
 
-AUTH005 = define(
-    "AUTH005",
-    "insecure-randomness",
-    "Non-cryptographic random numbers",
-    area=Area.AUTH,
-    severity=Severity.LOW,
-    confidence=Confidence.LOW,
-    cwe=330,
-    impacts={"security-name": Severity.MEDIUM},
-    what="""
-Functions of the `random` module (`random()`, `randint`, `choice`, `getrandbits`,
-`randbytes`...). MEDIUM when the value is stored under a security-sensitive name
-(token, secret, password, key, nonce, salt, session, cookie, otp, csrf).
-""",
-    why="""
-`random` is a Mersenne Twister: after 624 outputs an observer predicts every later
-one, so tokens, reset codes and session ids made with it can be guessed.
-""",
-    example="""
-    import random
-
-    def reset_code():
-        token = str(random.getrandbits(64))
-        return token
-""",
-    use_instead="""
-    import secrets
-
-    def reset_code():
-        token = secrets.token_urlsafe(16)
-        return token
-""",
-    recommendation="Use the secrets module (secrets.token_urlsafe, secrets.randbelow) for anything an attacker must not guess.",
-    references=("https://docs.python.org/3/library/secrets.html",),
-)
+AUTH005 = rule("AUTH005")
 
 _RANDOM = tuple(
     f"random.{n}"

@@ -13,112 +13,15 @@ import ast
 import weakref
 
 from redline.knowledge.sandbox import sandbox
-from redline.model import Area, Confidence, Severity
 from redline.rules import gates
+from redline.rules.catalog import rule
 from redline.rules.common import argument, is_literal, keyword, own_nodes
-from redline.rules.registry import check, define
+from redline.rules.registry import check
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
-SER004 = define(
-    "SER004",
-    "dynamic-class-resolution",
-    "Class resolved from a name in data without an allowlist",
-    area=Area.SERIALIZATION,
-    severity=Severity.HIGH,
-    confidence=Confidence.MEDIUM,
-    cwe=470,
-    what="""
-A class or object looked up from a string that is not a constant: `importlib.import_module`
-or `__import__` followed by `getattr(module, name)`, `pydoc.locate`, Hydra's
-`instantiate`/`get_class`, `globals()[name]`, `getattr(module, spec["type"])(...)` on
-an imported module, or a framework registry (Dynamiq's `NodeManager.get_node_by_type`)
-that resolves any dotted `type` string, in a function with no allowlist membership
-test, prefix check or `issubclass` check on the name, and no such check (or a lookup in a
-constant mapping) at every call site of the function in the module. Where the name comes
-from is not proven here (a flow from an attacker is EXEC002): MEDIUM when the name is a
-document field, a type-named parameter or goes to a registry; LOW for generic import
-helpers whose argument's origin is not visible, and under an opt-in flag.
-""",
-    why="""
-Whoever writes the workflow file, the JSON config or the request chooses which class
-is imported and instantiated with the parameters of the same document: `os.system`,
-`subprocess.Popen` or any class whose constructor opens files or connections. Importing
-a module also runs its top-level code. Workflow definitions are often uploaded by
-users or produced by an LLM, which makes this code execution.
-""",
-    example="""
-    import importlib
-
-    def resolve_node_class(type_path: str) -> type:
-        module_name, _, class_name = type_path.rpartition(".")
-        module = importlib.import_module(module_name)
-        return getattr(module, class_name)
-""",
-    use_instead="""
-    NODE_TYPES = {"llm": LLMNode, "tool": ToolNode}
-
-    def resolve_node_class(type_name: str) -> type:
-        try:
-            return NODE_TYPES[type_name]
-        except KeyError:
-            raise ValueError(f"unknown node type {type_name!r}") from None
-""",
-    recommendation=(
-        "Map type names to classes through a fixed registry, or check the module path "
-        "against an allowlist and the resolved class with issubclass(cls, BaseNode) "
-        "before instantiating it."
-    ),
-    references=("https://cwe.mitre.org/data/definitions/470.html",),
-    basis="data",
-    impacts={"origin-unknown": Severity.LOW},
-)
-
-SER005 = define(
-    "SER005",
-    "document-env-interpolation",
-    "Loaded document may read environment variables",
-    area=Area.SERIALIZATION,
-    severity=Severity.MEDIUM,
-    confidence=Confidence.MEDIUM,
-    cwe=526,
-    what="""
-A loader that resolves interpolations such as `${oc.env:NAME}` or `$NAME` in the
-document it loads: `OmegaConf.to_container(conf, resolve=True)`, `OmegaConf.resolve`,
-`os.path.expandvars` in a function that parses YAML, JSON or TOML, a home-made
-`${VAR}` resolver that looks up `os.environ` with a regex match group, or a text
-filled with the whole environment (`Template(text).substitute(os.environ)`,
-`text.format_map(os.environ)`), or LangChain's `loads(..., secrets_from_env=True)`,
-which reads the environment variable a serialized secret names.
-""",
-    why="""
-When the document comes from a user (an uploaded workflow, a YAML body posted to an
-API), its author can write `${oc.env:OPENAI_API_KEY}` into a prompt, a webhook URL or
-an output and read back any secret in the server's environment.
-""",
-    example="""
-    from omegaconf import OmegaConf
-
-    def load_workflow(path):
-        return OmegaConf.to_container(OmegaConf.load(path), resolve=True)
-""",
-    use_instead="""
-    import yaml
-
-    def load_workflow(path):
-        with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
-""",
-    recommendation=(
-        "Resolve environment interpolations only in documents you ship; for documents "
-        "from users, load them without resolution and substitute an explicit allowlist "
-        "of variables."
-    ),
-    references=(
-        "https://omegaconf.readthedocs.io/en/latest/custom_resolvers.html#oc-env",
-        "https://cwe.mitre.org/data/definitions/526.html",
-    ),
-)
+SER004 = rule("SER004")
+SER005 = rule("SER005")
 
 _FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 

@@ -9,111 +9,16 @@ from functools import cache
 from typing import NamedTuple
 
 from redline.knowledge.agents import agents
-from redline.model import Area, Confidence, Severity, mask_secret
-from redline.rules.registry import check, define
+from redline.model import mask_secret
+from redline.rules.catalog import rule
+from redline.rules.registry import check
 
-LLM001 = define(
-    "LLM001",
-    "system-prompt-injection",
-    "Untrusted data placed in the system prompt",
-    area=Area.LLM,
-    severity=Severity.HIGH,
-    confidence=Confidence.MEDIUM,
-    cwe=1427,
-    what="""
-A proven flow from an untrusted source (user input, retrieved documents, tool
-results) into a system-prompt position: an OpenAI `{"role": "system"}` message,
-Anthropic's `system=`, LangChain `SystemMessage`, framework `system_prompt` fields.
-""",
-    why="""
-The system prompt carries the instructions the model trusts most; text placed there
-by a user overrides guardrails, tool-use policy and data-access rules.
-""",
-    example="""
-    from openai import OpenAI
-    from flask import Flask, request
-
-    app = Flask(__name__)
-    client = OpenAI()
-
-    @app.route("/chat", methods=["POST"])
-    def chat():
-        persona = request.json["persona"]
-        messages = [{"role": "system", "content": "You are " + persona}]
-        return client.chat.completions.create(model="gpt-4o", messages=messages).choices[0].message.content
-""",
-    use_instead="""
-    from openai import OpenAI
-    from flask import Flask, request
-
-    app = Flask(__name__)
-    client = OpenAI()
-
-    @app.route("/chat", methods=["POST"])
-    def chat():
-        messages = [
-            {"role": "system", "content": "You are a support assistant."},
-            {"role": "user", "content": request.json["question"]},
-        ]
-        return client.chat.completions.create(model="gpt-4o", messages=messages).choices[0].message.content
-""",
-    recommendation=(
-        "Keep system prompts constant; put user-provided text in user messages, clearly "
-        "delimited, and never let it choose instructions or personas verbatim."
-    ),
-    references=("https://genai.owasp.org/llmrisk/llm01-prompt-injection/",),
-)
+LLM001 = rule("LLM001")
 
 
 # -- LLM002: sensitive details in prompts and tool descriptions ------------------------
 
-LLM002 = define(
-    "LLM002",
-    "sensitive-prompt-content",
-    "System prompt or tool description discloses internal details",
-    area=Area.LLM,
-    severity=Severity.MEDIUM,
-    confidence=Confidence.MEDIUM,
-    cwe=200,
-    impacts={"secret": Severity.HIGH},  # a credential in the prompt, not only hosts and names
-    what="""
-Constant text the model receives as instructions (`SYSTEM_PROMPT` variables and
-`system_prompt` fields, `{"role": "system"}` messages, LangChain `SystemMessage`,
-CrewAI `role`/`goal`/`backstory`, Dynamiq agent `role`) or as a tool description
-(`description=` of tools, `@tool(name, description)` registrations, `description`
-fields of tool classes) that names internal host names (`*.internal`, `*.corp`,
-`*.local`), private IP addresses, database connection URIs, administrative endpoints
-or credentials. HIGH when the text holds a credential.
-""",
-    why="""
-Prompts are not secret: any user can ask the model to repeat its instructions, and a
-prompt injection in a retrieved document can make it print them or use them. Host
-names, database names and admin endpoints handed to the model become a map of the
-internal network for whoever talks to it, and the model may call those endpoints
-through its tools when instructed to.
-""",
-    example="""
-    SYSTEM_PROMPT = (
-        "You are the support assistant. Order data lives in postgres://orders-db.corp.internal/orders; "
-        "refresh the cache with /admin/flush when answers look stale."
-    )
-""",
-    use_instead="""
-    SYSTEM_PROMPT = (
-        "You are the support assistant. Use the lookup_order tool for order data; "
-        "never describe internal systems."
-    )
-""",
-    recommendation=(
-        "Keep prompts and tool descriptions free of infrastructure details and secrets: "
-        "describe capabilities, not hosts, databases or endpoints; keep connection details in "
-        "configuration read by the tool's code, where the model cannot see them."
-    ),
-    references=(
-        "https://genai.owasp.org/llmrisk/llm072025-system-prompt-leakage/",
-        "https://cwe.mitre.org/data/definitions/200.html",
-    ),
-)
+LLM002 = rule("LLM002")
 
 
 class _Finding(NamedTuple):

@@ -5,51 +5,12 @@ from __future__ import annotations
 import ast
 
 from redline.knowledge import web
-from redline.model import Area, Confidence, Severity
+from redline.rules.catalog import rule
 from redline.rules.common import has_star_kwargs, is_const, keyword, last_name, string_value
-from redline.rules.registry import check, define
+from redline.rules.registry import check
 from redline.text.urls import remote_plain_http, url_name
 
-NET001 = define(
-    "NET001",
-    "request-without-timeout",
-    "Outbound HTTP request without a timeout",
-    area=Area.NETWORK,
-    severity=Severity.MEDIUM,
-    confidence=Confidence.HIGH,
-    cwe=400,
-    what="""
-requests calls (module functions and `Session` methods) without `timeout=`,
-`urllib.request.urlopen` without a timeout, and any `timeout=None` given to
-requests or httpx (httpx's own default is 5 seconds, so only `None` removes it);
-`socket.create_connection`, `smtplib.SMTP`, `ftplib.FTP`, `http.client` connections
-and other stdlib clients connecting without a timeout; aiohttp sessions with
-`timeout=None` or a `ClientTimeout` whose limits are all `None` (aiohttp's own
-default, 5 minutes in total, is kept when no timeout is given).
-""",
-    why="""
-requests waits forever by default. One slow or malicious endpoint (an LLM
-provider having an outage, a URL chosen by a model) holds a worker until the
-pool is exhausted, and the whole agent service stops answering.
-""",
-    example="""
-    import requests
-
-    def call_tool(url, payload):
-        return requests.post(url, json=payload)
-""",
-    use_instead="""
-    import requests
-
-    def call_tool(url, payload):
-        return requests.post(url, json=payload, timeout=(3.05, 30))
-""",
-    recommendation=(
-        "Give every outbound request an explicit timeout (connect and read), e.g. "
-        "requests.get(url, timeout=(3, 30)) or httpx.Client(timeout=httpx.Timeout(30, connect=3))."
-    ),
-    references=("https://requests.readthedocs.io/en/latest/user/advanced/#timeouts",),
-)
+NET001 = rule("NET001")
 
 _VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 _REQUESTS = tuple(f"requests.{v}" for v in _VERBS) + tuple(
@@ -83,89 +44,8 @@ def httpx_timeout_none(ctx, node: ast.Call) -> None:
         name = ctx.qualname(node.func)
         ctx.report(NET001, node, f"{name}(timeout=None) removes httpx's default timeout")
 
-NET002 = define(
-    "NET002",
-    "server-side-request-forgery",
-    "Outbound request to a URL chosen by untrusted input (SSRF)",
-    area=Area.NETWORK,
-    severity=Severity.HIGH,
-    confidence=Confidence.HIGH,
-    cwe=918,
-    what="""
-A proven flow from an untrusted source (a request parameter, a URL chosen by the
-model, a tool argument) into the URL of an HTTP client call: requests, httpx,
-urllib, aiohttp, urllib3.
-""",
-    why="""
-The server fetches whatever the attacker names: cloud metadata endpoints that hand
-out credentials, internal admin services, or files through `file://`. Web-browsing
-tools of agents are SSRF by design unless the destination is checked.
-""",
-    example="""
-    import requests
-    from flask import Flask, request
-
-    app = Flask(__name__)
-
-    @app.route("/preview")
-    def preview():
-        return requests.get(request.args["url"], timeout=10).text
-""",
-    use_instead="""
-    import requests
-    from flask import Flask, request
-
-    app = Flask(__name__)
-    PAGES = {"docs": "https://docs.example.com/", "blog": "https://blog.example.com/"}
-
-    @app.route("/preview")
-    def preview():
-        return requests.get(PAGES["docs"], timeout=10).text
-""",
-    recommendation=(
-        "Allow only known destinations: compare the parsed host against an allowlist, "
-        "resolve it and reject private, loopback and link-local addresses, and disable redirects "
-        "to other hosts."
-    ),
-    references=("https://cwe.mitre.org/data/definitions/918.html",),
-)
-
-NET003 = define(
-    "NET003",
-    "open-redirect",
-    "Redirect to a location chosen by untrusted input",
-    area=Area.NETWORK,
-    # phishing and token theft through a trusted domain, not code or data access: the
-    # impact CVSS scores give open redirects (4.7-6.1), below injection's
-    severity=Severity.MEDIUM,
-    confidence=Confidence.MEDIUM,
-    cwe=601,
-    what="A proven flow from an untrusted source into the target of an HTTP redirect.",
-    why="""
-An attacker builds links on your domain that send users to a phishing page, and
-OAuth-style flows can leak tokens to the attacker's site.
-""",
-    example="""
-    from flask import Flask, redirect, request
-
-    app = Flask(__name__)
-
-    @app.route("/go")
-    def go():
-        return redirect(request.args["next"])
-""",
-    use_instead="""
-    from flask import Flask, redirect, request, url_for
-
-    app = Flask(__name__)
-
-    @app.route("/go")
-    def go():
-        return redirect(url_for("home"))
-""",
-    recommendation="Redirect only to relative paths or to an allowlist of hosts.",
-    references=("https://cwe.mitre.org/data/definitions/601.html",),
-)
+NET002 = rule("NET002")
+NET003 = rule("NET003")
 
 
 # ---------------------------------------------------------------------------
@@ -208,46 +88,7 @@ def aiohttp_timeout(ctx, node: ast.Call) -> None:
 # ---------------------------------------------------------------------------
 # NET004: plain HTTP
 
-NET004 = define(
-    "NET004",
-    "plain-http-url",
-    "Plain http:// URL to a remote host",
-    area=Area.NETWORK,
-    severity=Severity.MEDIUM,
-    confidence=Confidence.MEDIUM,
-    cwe=319,
-    what="""
-An `http://` URL to a host that is not local, used as an endpoint: the default of a
-`base_url`/`endpoint`/`url`/`webhook` field, parameter or variable, a URL given to an
-HTTP client, or the value of such a key in YAML, JSON, TOML, `.env` and INI files.
-Loopback addresses, `localhost`, `*.local` and other reserved development names,
-single-label service names (`http://ollama:11434`), templates, and identifiers that
-are never fetched (XML namespaces, `http://www.w3.org/...`, JSON-schema ids) are
-left alone, as are URLs in comments and docstrings. LOW in test files.
-""",
-    why="""
-Everything sent over plain HTTP can be read and changed on the way: API keys in
-headers, prompts and completions, documents, workflow outputs sent to webhooks.
-"Internal" networks are shared with every other workload and every compromised host.
-""",
-    example="""
-    from pydantic_settings import BaseSettings
-
-    class Settings(BaseSettings):
-        llm_base_url: str = "http://llm-gateway.corp.example.net/v1"
-""",
-    use_instead="""
-    from pydantic_settings import BaseSettings
-
-    class Settings(BaseSettings):
-        llm_base_url: str = "https://llm-gateway.corp.example.net/v1"
-""",
-    recommendation=(
-        "Use https:// for every remote endpoint (LLM gateways, webhooks, vector stores), "
-        "with certificate verification on; keep http:// for loopback development only."
-    ),
-    references=("https://cwe.mitre.org/data/definitions/319.html",),
-)
+NET004 = rule("NET004")
 
 
 def _http_literal(node: ast.AST | None) -> bool:
@@ -345,51 +186,7 @@ def url_dict_value(ctx, node: ast.Dict) -> None:
 # ---------------------------------------------------------------------------
 # NET005: development servers exposed
 
-NET005 = define(
-    "NET005",
-    "debug-server-exposed",
-    "Development server or debug mode exposed",
-    area=Area.NETWORK,
-    severity=Severity.MEDIUM,
-    confidence=Confidence.HIGH,
-    cwe=489,
-    impacts={"all-interfaces": Severity.HIGH},  # the debugger runs code for anyone who reaches it
-    what="""
-Flask/Quart/Sanic `app.run(debug=True)` (HIGH when also bound to `0.0.0.0`: the
-Werkzeug debugger runs Python for whoever reaches it), `uvicorn.run(..., reload=True)`
-on `0.0.0.0`, and `FastAPI(debug=True)` / `Starlette(debug=True)`, which send
-tracebacks to clients.
-""",
-    why="""
-Debug modes are made for one developer on a laptop: interactive consoles, automatic
-code reloading, full tracebacks with local variables. Bound to every interface, they
-hand all of that to the network.
-""",
-    example="""
-    from flask import Flask
-
-    app = Flask(__name__)
-
-    if __name__ == "__main__":
-        app.run(host="0.0.0.0", port=8000, debug=True)
-""",
-    use_instead="""
-    import os
-
-    from flask import Flask
-
-    app = Flask(__name__)
-
-    if __name__ == "__main__":
-        app.run(host="127.0.0.1", port=8000, debug=os.environ.get("FLASK_DEBUG") == "1")
-""",
-    recommendation=(
-        "Never enable debug or auto-reload in deployed code: read them from the environment "
-        "with a safe default, bind development servers to 127.0.0.1, and serve production "
-        "with gunicorn/uvicorn workers behind a proxy."
-    ),
-    references=("https://flask.palletsprojects.com/en/stable/debugging/",),
-)
+NET005 = rule("NET005")
 
 
 def _true(call: ast.Call, name: str) -> bool:
@@ -444,46 +241,7 @@ def debug_server(ctx, node: ast.Call) -> None:
 # ---------------------------------------------------------------------------
 # NET006: CORS
 
-NET006 = define(
-    "NET006",
-    "cors-any-origin-with-credentials",
-    "CORS allows any origin with credentials",
-    area=Area.NETWORK,
-    severity=Severity.HIGH,
-    confidence=Confidence.HIGH,
-    cwe=942,
-    what="""
-Starlette/FastAPI `CORSMiddleware` with `allow_origins=["*"]` (or
-`allow_origin_regex=".*"`) and `allow_credentials=True`; flask-cors `CORS(...)` or
-`@cross_origin(...)` with `supports_credentials=True` and no origin list (or `*`).
-""",
-    why="""
-With credentials allowed, these middlewares echo the caller's origin back instead of
-`*`, so every web site a logged-in user visits can call the API with the user's
-cookies or auth headers and read the answers.
-""",
-    example="""
-    from fastapi import FastAPI
-    from fastapi.middleware.cors import CORSMiddleware
-
-    app = FastAPI()
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)
-""",
-    use_instead="""
-    from fastapi import FastAPI
-    from fastapi.middleware.cors import CORSMiddleware
-
-    app = FastAPI()
-    app.add_middleware(
-        CORSMiddleware, allow_origins=["https://console.example.com"], allow_credentials=True
-    )
-""",
-    recommendation=(
-        "List the exact origins that may call the API with credentials; use a wildcard only "
-        "for public, unauthenticated endpoints and then without credentials."
-    ),
-    references=("https://developer.mozilla.org/en-US/docs/Web/HTTP/CORS#credentialed_requests_and_wildcards",),
-)
+NET006 = rule("NET006")
 
 
 def _wildcard(node: ast.AST | None) -> bool:

@@ -1,6 +1,6 @@
-"""The rule registry: one metadata record per rule, and the checks that emit them.
+"""The checks that emit the rules of the catalog (redline.rules.catalog).
 
-A *rule* is what a user sees (id, title, severity, docs). A *check* is a small
+A *rule* is what a user sees (id, title, severity, docs), kept as data. A *check* is a small
 function called by the engine's single AST walk, either for every node of some
 types or for calls whose resolved qualified name is in a set. A check declares
 the rules it may report; it is skipped entirely when none of them is enabled.
@@ -9,79 +9,15 @@ the rules it may report; it is skipped entirely when none of them is enabled.
 from __future__ import annotations
 
 import ast
+import importlib
+import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from redline.model import Area, Confidence, Rule, RuleDoc, Severity
+from redline.model import Rule
+from redline.rules.catalog import catalog
 
-RULES: dict[str, Rule] = {}
 CHECKS: list[Check] = []
-# Rules outside the default profile: their precision measured on real code
-# (benchmarks/precision, judged findings) stayed under 50 %. `--profile audit` runs them.
-PROFILES: dict[str, str] = {
-    # /tmp paths in agent frameworks are mostly inside sandboxes and remote containers
-    # (1 of 6 judged findings real)
-    "FS007": "audit",
-    # requirements files shipped inside libraries (tool images, project templates) are
-    # not the project's own pins (1 of 5 judged findings real, counting debatable as half)
-    "DEP003": "audit",
-}
-
-
-def define(
-    id: str,
-    name: str,
-    title: str,
-    *,
-    area: Area,
-    severity: Severity,
-    confidence: Confidence,
-    cwe: int | None,
-    what: str,
-    why: str,
-    example: str,
-    use_instead: str,
-    recommendation: str,
-    references: Iterable[str] = (),
-    basis: str = "config",
-    impacts: dict[str, Severity] | None = None,
-    profile: str | None = None,
-) -> Rule:
-    """Register a rule's metadata; the single source of truth for everything shown."""
-    if id in RULES:
-        raise ValueError(f"duplicate rule id {id}")
-    if any(r.name == name for r in RULES.values()):
-        raise ValueError(f"duplicate rule name {name}")
-    rule = Rule(
-        id=id,
-        name=name,
-        title=title,
-        area=area,
-        severity=severity,
-        confidence=confidence,
-        cwe=cwe,
-        doc=RuleDoc(
-            what=what.strip(),
-            why=why.strip(),
-            example=_dedent(example),
-            use_instead=_dedent(use_instead),
-            references=tuple(references),
-        ),
-        recommendation=recommendation.strip(),
-        basis=basis,
-        variants=tuple(sorted((impacts or {}).items())),
-        profile=profile or PROFILES.get(id, "default"),
-    )
-    if basis not in ("data", "config"):
-        raise ValueError(f"{id}: basis must be 'data' or 'config'")
-    RULES[id] = rule
-    return rule
-
-
-def _dedent(text: str) -> str:
-    import textwrap
-
-    return textwrap.dedent(text).strip("\n") + "\n"
 
 
 @dataclass(frozen=True)
@@ -128,46 +64,29 @@ def project_pass(rule: Rule) -> Callable[[Callable[..., list]], Callable[..., li
     return wrap
 
 
-def all_rules() -> list[Rule]:
+def project_passes() -> list[ProjectPass]:
     load_all()
-    return sorted(RULES.values(), key=lambda r: r.id)
+    return PROJECT_PASSES
+
+
+def all_rules() -> list[Rule]:
+    return list(catalog().values())
 
 
 def get(rule_id: str) -> Rule | None:
-    load_all()
-    return RULES.get(rule_id.upper())
+    return catalog().get(rule_id.upper())
 
 
 _loaded = False
 
 
 def load_all() -> None:
-    """Import every rule module once (registration happens at import time)."""
+    """Import every module of this package once: checks register at import time."""
     global _loaded
     if _loaded:
         return
     _loaded = True
-    from redline.rules import (  # noqa: F401
-        auth,
-        code_execution,
-        connections,
-        credential_files,
-        credential_leaks,
-        credentials,
-        crypto,
-        dependencies,
-        dynamic_loading,
-        filesystem,
-        injection,
-        llm,
-        network,
-        production,
-        routes,
-        sandbox,
-        serialization,
-        suppressions,
-        templates,
-        tools,
-        vector_store,
-        workflows,
-    )
+    import redline.rules as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{info.name}")

@@ -13,125 +13,13 @@ import weakref
 from dataclasses import dataclass, field
 
 from redline.knowledge import web
-from redline.model import Area, Confidence, Severity
 from redline.rules import gates
+from redline.rules.catalog import rule
 from redline.rules.common import string_value, writing_mode
-from redline.rules.registry import check, define
+from redline.rules.registry import check
 
-AUTH009 = define(
-    "AUTH009",
-    "route-without-authentication",
-    "Sensitive HTTP route without authentication",
-    area=Area.AUTH,
-    severity=Severity.MEDIUM,
-    confidence=Confidence.MEDIUM,
-    cwe=306,
-    what="""
-An HTTP route (FastAPI, Flask, Quart, Starlette, aiohttp, Sanic, Django / DRF views;
-registered by decorator, `Route(...)` lists or `app.router.add_*`) with no
-authentication: no `Depends`/`Security` dependency on the route, its router or its app
-(`FastAPI(dependencies=...)`, `include_router(..., dependencies=...)`), no
-`login_required`-style decorator, no authenticating middleware (`add_middleware`,
-Starlette `AuthenticationMiddleware`, an `@app.middleware("http")` or `before_request`
-hook that checks credentials), and no credential checked in its body. Sensitivity comes
-from what the handler reaches: shell or code execution, queries, file writes, deletions,
-the application's settings and secrets. HIGH when other routes of the same module are
-authenticated and the handler reaches one of those; MEDIUM when other routes are
-authenticated and only its path or name says admin/config/run/delete. A module where no
-route is authenticated is not reported: its authentication may live elsewhere (a gateway,
-the application a router is included into).
-""",
-    why="""
-Anyone who can reach the service calls the route: configuration with secrets is read,
-code or workflows run, files are overwritten. Agent back-ends are often exposed "just
-for the demo" and stay that way.
-""",
-    example="""
-    from fastapi import Depends, FastAPI
-
-    from app.security import current_user, settings
-
-    app = FastAPI()
-
-    @app.get("/chat")
-    def chat(user=Depends(current_user)):
-        return {"user": user}
-
-    @app.get("/admin/config")
-    def admin_config():
-        return settings.to_dict()
-""",
-    use_instead="""
-    from fastapi import Depends, FastAPI
-
-    from app.security import current_user, require_admin, settings
-
-    app = FastAPI()
-
-    @app.get("/chat")
-    def chat(user=Depends(current_user)):
-        return {"user": user}
-
-    @app.get("/admin/config", dependencies=[Depends(require_admin)])
-    def admin_config():
-        return settings.public_view()
-""",
-    recommendation=(
-        "Put every administrative or code-running route behind authentication and "
-        "authorization (a FastAPI dependency on the route or router, login_required / "
-        "permission_required, or an app-wide hook), and test that anonymous calls get 401."
-    ),
-    references=(
-        "https://fastapi.tiangolo.com/tutorial/security/",
-        "https://cwe.mitre.org/data/definitions/306.html",
-    ),
-    impacts={"inconsistent": Severity.HIGH},
-)
-
-AUTH010 = define(
-    "AUTH010",
-    "credential-in-query-parameter",
-    "Token or API key read from the query string",
-    area=Area.AUTH,
-    severity=Severity.HIGH,
-    confidence=Confidence.MEDIUM,
-    cwe=598,
-    what="""
-A credential (token, API key, password, JWT) taken from the URL's query string:
-a FastAPI route parameter named like a credential that is a query parameter
-(`token: str = Query(...)`, or a plain `str` parameter), `request.args["token"]`
-(Flask), `request.query_params["api_key"]` (Starlette), `request.GET["token"]`
-(Django), `request.query["token"]` (aiohttp).
-""",
-    why="""
-URLs are written to access logs, proxy logs, browser history and `Referer` headers;
-a token in the query string is read by everyone who can read those. Admin tokens
-passed this way are also easy to share by accident in a copied link.
-""",
-    example="""
-    from fastapi import FastAPI, Query
-
-    app = FastAPI()
-
-    @app.post("/admin/reindex")
-    def reindex(token: str = Query(...)):
-        return check_and_reindex(token)
-""",
-    use_instead="""
-    from fastapi import FastAPI, Header
-
-    app = FastAPI()
-
-    @app.post("/admin/reindex")
-    def reindex(x_admin_token: str = Header(...)):
-        return check_and_reindex(x_admin_token)
-""",
-    recommendation=(
-        "Send credentials in the Authorization header (or another header / a secure cookie), "
-        "never in the URL; rotate tokens that have been sent in query strings."
-    ),
-    references=("https://cwe.mitre.org/data/definitions/598.html",),
-)
+AUTH009 = rule("AUTH009")
+AUTH010 = rule("AUTH010")
 
 
 @dataclass

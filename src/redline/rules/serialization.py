@@ -4,91 +4,13 @@ from __future__ import annotations
 
 import ast
 
-from redline.model import Area, Confidence, Severity
 from redline.rules import gates
+from redline.rules.catalog import rule
 from redline.rules.common import argument, is_const, keyword, own_nodes
-from redline.rules.registry import check, define
+from redline.rules.registry import check
 
-SER001 = define(
-    "SER001",
-    "unsafe-deserialization",
-    "Deserialization that can execute code (pickle family)",
-    area=Area.SERIALIZATION,
-    severity=Severity.HIGH,
-    confidence=Confidence.MEDIUM,
-    cwe=502,
-    what="""
-Loading data with `pickle`, `cPickle`, `dill`, `cloudpickle`, `marshal`, `shelve`,
-`jsonpickle.decode`, `joblib.load`, `pandas.read_pickle`, `numpy.load` with
-`allow_pickle=True`, `torch.load` without `weights_only=True`, or a subclass of
-`pickle.Unpickler` whose `find_class` does not check names against an allowlist.
-Where the bytes come from is not shown here (a proven flow from an attacker is
-SER003): a review item, LOW when the load runs only under an opt-in flag or a
-setting that is off by default (`if not allow_pickle: raise ...`).
-""",
-    why="""
-These formats rebuild arbitrary objects, and rebuilding an object can call any
-function: a pickle is a program. Whoever can write the bytes (a cache entry, a
-Redis key, a downloaded model, a message from another service) runs code in your
-process. Agent memory and vector-store caches are frequent carriers.
-""",
-    example="""
-    import pickle
-
-    def restore(blob):
-        return pickle.loads(blob)
-""",
-    use_instead="""
-    import json
-
-    def restore(blob):
-        return json.loads(blob)
-""",
-    recommendation=(
-        "Deserialize untrusted data only with data-only formats (JSON, msgpack, "
-        "safetensors, torch.load(weights_only=True)); if pickle is unavoidable, sign the "
-        "bytes (HMAC) and verify before loading."
-    ),
-    references=(
-        "https://docs.python.org/3/library/pickle.html",
-        "https://cwe.mitre.org/data/definitions/502.html",
-    ),
-    basis="data",
-)
-
-SER002 = define(
-    "SER002",
-    "unsafe-yaml-load",
-    "YAML loaded with a loader that constructs Python objects",
-    area=Area.SERIALIZATION,
-    severity=Severity.HIGH,
-    confidence=Confidence.HIGH,
-    cwe=502,
-    what="""
-`yaml.load`/`yaml.load_all` without a safe loader (`SafeLoader`, `CSafeLoader`,
-`BaseLoader`), and `yaml.unsafe_load`, `yaml.full_load` and their `_all` forms.
-""",
-    why="""
-PyYAML's full and unsafe loaders honour tags such as `!!python/object/apply`,
-which call arbitrary functions while the document is parsed. Workflow definitions,
-agent configurations and prompt files are YAML that users and other systems can
-write.
-""",
-    example="""
-    import yaml
-
-    def load_workflow(text):
-        return yaml.load(text, Loader=yaml.Loader)
-""",
-    use_instead="""
-    import yaml
-
-    def load_workflow(text):
-        return yaml.safe_load(text)
-""",
-    recommendation="Load YAML with yaml.safe_load (or Loader=yaml.SafeLoader/CSafeLoader).",
-    references=("https://pyyaml.org/wiki/PyYAMLDocumentation",),
-)
+SER001 = rule("SER001")
+SER002 = rule("SER002")
 
 _PICKLE_LIKE = (
     "pickle.load",
@@ -247,43 +169,4 @@ def yaml_unsafe(ctx, node: ast.Call) -> None:
     name = ctx.qualname(node.func)
     ctx.report(SER002, node, f"{name}() can construct arbitrary Python objects")
 
-SER003 = define(
-    "SER003",
-    "tainted-deserialization",
-    "Untrusted bytes deserialized with a code-executing format",
-    area=Area.SERIALIZATION,
-    severity=Severity.CRITICAL,
-    confidence=Confidence.HIGH,
-    cwe=502,
-    what="""
-A proven flow from an untrusted source into `pickle`, `marshal`, `dill`, `shelve`,
-`jsonpickle`, `yaml.load` with an unsafe loader, or another deserializer that
-constructs arbitrary objects.
-""",
-    why="""
-Deserializing attacker-supplied bytes with these formats runs attacker-chosen code
-while the data is read; no validation afterwards can help.
-""",
-    example="""
-    import pickle
-    from flask import Flask, request
-
-    app = Flask(__name__)
-
-    @app.route("/restore", methods=["POST"])
-    def restore():
-        return str(pickle.loads(request.get_data()))
-""",
-    use_instead="""
-    import json
-    from flask import Flask, request
-
-    app = Flask(__name__)
-
-    @app.route("/restore", methods=["POST"])
-    def restore():
-        return str(json.loads(request.get_data()))
-""",
-    recommendation="Accept only data formats (JSON, msgpack, protobuf) from untrusted sources.",
-    references=("https://cwe.mitre.org/data/definitions/502.html",),
-)
+SER003 = rule("SER003")

@@ -12,57 +12,11 @@ import ast
 import weakref
 
 from redline.knowledge.taint import load_all as taint_knowledge
-from redline.model import Area, Confidence, Severity
+from redline.rules.catalog import rule
 from redline.rules.common import argument, is_literal, keyed_read
-from redline.rules.registry import check, define
+from redline.rules.registry import check
 
-INJ011 = define(
-    "INJ011",
-    "template-source-not-constant",
-    "Template compiled from a source that is not a constant",
-    area=Area.INJECTION,
-    severity=Severity.MEDIUM,
-    confidence=Confidence.MEDIUM,
-    cwe=1336,
-    what="""
-`jinja2.Template(source)`, `Environment().from_string(source)`, Mako, Tornado or
-Chameleon templates whose source is a variable, an attribute or an expression rather
-than a literal, outside a `SandboxedEnvironment`. Prompt builders that render message
-contents, image URLs or workflow step commands as templates are the common case. Also
-`str.format`/`format_map` on a format string read from a document field
-(`step["message"].format(user=user)`) with objects among the arguments.
-""",
-    why="""
-A template source is code: `{{ cycler.__init__.__globals__.os.popen("id").read() }}`
-runs commands in an unsandboxed Jinja2 environment. When the source is built from a
-workflow definition, a stored prompt, a user message or model output, whoever writes
-that text writes code. Rendering untrusted *values* into a constant template is safe;
-compiling untrusted *text* as the template is not.
-""",
-    example="""
-    from jinja2 import Template
-
-    def render_step(step: dict, context: dict) -> str:
-        return Template(step["command"]).render(**context)
-""",
-    use_instead="""
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-    _ENV = ImmutableSandboxedEnvironment()
-
-    def render_step(step: dict, context: dict) -> str:
-        return _ENV.from_string(step["command"]).render(**context)
-""",
-    recommendation=(
-        "Compile only templates you ship; for templates that come from configuration, "
-        "users or models use jinja2.sandbox.ImmutableSandboxedEnvironment, and pass "
-        "untrusted text as a render variable, never as the template source."
-    ),
-    references=(
-        "https://jinja.palletsprojects.com/en/stable/sandbox/",
-        "https://cwe.mitre.org/data/definitions/1336.html",
-    ),
-)
+INJ011 = rule("INJ011")
 
 
 def _template_sinks() -> dict[str, tuple[int, str | None]]:

@@ -290,3 +290,15 @@ def is_test_path(rel: str) -> bool:
     if name.startswith("test_") or name.endswith(("_test.py", "_tests.py")) or name == "conftest.py":
         return True
     return any(p.lower() in _TEST_DIRS for p in parts[:-1])
+
+
+def provider_evidence(hit: ProviderHit) -> tuple[str, ...]:
+    """The variant of a provider-shaped key: a live-format key, or a scoped token."""
+    return ("config", "variant:live-key" if hit.severity >= Severity.CRITICAL else "variant:scoped-token")
+
+
+def uri_evidence(uri: UriPassword) -> tuple[str, ...]:
+    """Evidence of a literal password in a URI: a loopback host, a public DSN key."""
+    if public_host(uri.host):
+        return ("public-key",)
+    return ("variant:loopback",) if uri.loopback else ()

@@ -14,17 +14,20 @@ from collections.abc import Iterator
 
 from redline.knowledge import secrets
 from redline.model import Finding, Rule
-from redline.rules.connections import AUTH006, uri_evidence
-from redline.rules.credentials import CRED001, provider_evidence
+from redline.rules.catalog import rules
 from redline.text.findings import line_finding, unsuppressed
 from redline.text.secret_values import (
     credential_kind,
+    provider_evidence,
     provider_hits,
     public_key,
     redact,
     secret_value,
+    uri_evidence,
     uri_passwords,
 )
+
+CRED001, AUTH006 = rules("CRED001", "AUTH006")
 
 _KEY_VALUE = re.compile(
     r"""^\s*(?:-\s+)?(?:export\s+|set\s+|\$env:)?["']?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,100})["']?"""

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from redline.knowledge import web
 from redline.model import Finding
+from redline.rules.catalog import rule
 from redline.text.findings import line_finding, unsuppressed
 
 _URL = re.compile(r"""http://[^\s"'<>`\\)\]},]+""", re.IGNORECASE)
@@ -23,6 +24,8 @@ _KEY = re.compile(r"""^\s*(?:-\s+)?(?:export\s+)?["']?(?P<key>[A-Za-z_$@][A-Za-z
 _JSON_KEY = re.compile(r'"(?P<key>[^"\\]{1,80})"\s*:\s*"(?P<value>http://[^"\\]*)"', re.IGNORECASE)
 _CONFIG_KINDS = frozenset({"yaml", "json", "toml", "env", "ini"})
 _COMMENT = ("#", ";", "//")
+
+NET004 = rule("NET004")
 
 
 def remote_plain_http(url: str) -> str | None:
@@ -64,7 +67,6 @@ def url_name(name: str) -> bool:
 
 def scan_urls(rel: str, text: str, kind: str, enabled: frozenset[str]) -> list[Finding]:
     """NET004 findings of one configuration file."""
-    from redline.rules.network import NET004
 
     if NET004.id not in enabled or kind not in _CONFIG_KINDS or "http://" not in text.lower():
         return []

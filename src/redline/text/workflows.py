@@ -20,9 +20,10 @@ from functools import cache
 
 from redline.knowledge.workflows import workflows as knowledge
 from redline.model import Finding, Rule
-from redline.rules.workflows import WF001, WF002
+from redline.rules.catalog import rules
 from redline.text.findings import line_finding, unsuppressed
 
+WF001, WF002 = rules("WF001", "WF002")
 KINDS = frozenset({"yaml", "json", "jinja"})
 _MAX_BYTES = 4_000_000
 _MAX_LINE = 4_000  # template matching on longer lines is skipped (minified data)
@@ -183,7 +184,6 @@ def _rooted(head: str, roots: tuple[str, ...]) -> bool:
 
 
 def _shell_hit(line: int, col: int, value: str, where: str, github: bool) -> _Hit | None:
-    from redline.rules.workflows import WF001
 
     impacts = WF001.impacts
     worst: tuple[str, str, str] | None = None
