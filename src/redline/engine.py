@@ -11,6 +11,7 @@ import ast
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from redline.model import Finding, Location, Rule, mask_secret
 from redline.python.names import ImportMap, dotted, fold_builtins
@@ -25,6 +26,7 @@ PATH_TYPES = frozenset(
     {"pathlib.Path", "pathlib.PurePath", "pathlib.PurePosixPath", "pathlib.PosixPath", "pathlib.WindowsPath", "os.PathLike"}
 )
 CheckFn = Callable[["FileContext", ast.AST], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -72,12 +74,47 @@ class FileContext:
         self.sandboxed = sandboxed
         self.findings: list[Finding] = []
         self.secrets: set[str] = set()  # values reported as secrets: masked in every output
+        self.tree: ast.Module = ast.Module(body=[], type_ignores=[])  # set by walk()
         self.scope: tuple[str, ...] = ()
         self.stmt: ast.stmt | None = None
+        # the innermost function the visited node is in (None at module and class level)
+        self.function: ast.FunctionDef | ast.AsyncFunctionDef | None = None
+        self._facts: dict[Callable[[FileContext], object], object] = {}
         # Per-scope variable -> qualified name of the class it was constructed from.
         self._types: dict[tuple[str, ...], dict[str, str]] = defaultdict(dict)
         self._cell_of_line = cell_of_line
         self.test_code = is_test_path(path)
+
+    # -- module facts -----------------------------------------------------------------
+    def fact(self, compute: Callable[[FileContext], T]) -> T:
+        """What ``compute(ctx)`` finds in this module, computed on first use and kept
+        for the rest of the file: the one place checks keep what they learn of a module
+        (its routes, gates, functions), so no check keeps state of its own. It is computed
+        at module level whenever it is first asked for, so it reads the same either way."""
+        try:
+            return self._facts[compute]  # type: ignore[return-value]
+        except KeyError:
+            pass
+        saved = self.scope, self.stmt, self.function
+        self.scope, self.stmt, self.function = (), None, None
+        try:
+            value = self._facts[compute] = compute(self)
+        finally:
+            self.scope, self.stmt, self.function = saved
+        return value
+
+    def function_fact(self, compute: Callable[[ast.FunctionDef | ast.AsyncFunctionDef], T]) -> T | None:
+        """What ``compute(fn)`` finds in the function the visited node is in, computed
+        once per function; None at module and class level."""
+        fn = self.function
+        if fn is None:
+            return None
+        key = (compute, fn)
+        try:
+            return self._facts[key]  # type: ignore[index,return-value]
+        except KeyError:
+            value = self._facts[key] = compute(fn)  # type: ignore[index]
+            return value
 
     # -- name resolution -------------------------------------------------------------
     def qualname(self, node: ast.AST) -> str | None:
@@ -194,9 +231,13 @@ class FileContext:
         *,
         evidence: tuple[str, ...] = (),
         secret: str | None = None,
+        stmt: ast.stmt | None = None,
+        scope: tuple[str, ...] | None = None,
     ) -> None:
         """Report a finding of ``rule`` at ``node``. Its severity and confidence come from
-        the rule and the ``evidence`` (redline.severity.decide): a check never chooses them."""
+        the rule and the ``evidence`` (redline.severity.decide): a check never chooses them.
+        ``stmt`` and ``scope`` name the statement and scope of ``node`` when a check reports
+        a node elsewhere than the one being visited (a module pass, a class's methods)."""
         if rule.id not in self.settings.enabled:
             return
         line = getattr(node, "lineno", 1)
@@ -211,7 +252,7 @@ class FileContext:
         if self.test_code:
             evidence = (*evidence, "test-code")
         sev, conf, reasons = decide(rule, evidence)
-        stmt = self.stmt
+        stmt = stmt or self.stmt
         start, end = (line, getattr(node, "end_lineno", line) or line)
         if stmt is not None:
             span = statement_span(stmt)
@@ -240,7 +281,7 @@ class FileContext:
                 snippet=snippet,
                 cwe=rule.cwe,
                 recommendation=rule.recommendation,
-                scope=".".join(self.scope) or "<module>",
+                scope=".".join(self.scope if scope is None else scope) or "<module>",
                 stmt_start=start,
                 stmt_end=end,
                 evidence=tuple(evidence),
@@ -282,12 +323,14 @@ def walk(tree: ast.Module, ctx: FileContext, dispatch: Dispatch) -> None:
     by_call = dispatch.by_call
     wants_calls = dispatch.wants_calls
     AST = ast.AST
-    stack: list[tuple[ast.AST, tuple[str, ...], ast.stmt | None]] = [(tree, (), None)]
+    ctx.tree = tree
+    stack: list[tuple[ast.AST, tuple[str, ...], ast.stmt | None, ast.AST | None]] = [(tree, (), None, None)]
     pop, push = stack.pop, stack.append
     while stack:
-        node, scope, stmt = pop()
+        node, scope, stmt, function = pop()
         cls = type(node)
         ctx.scope = scope
+        ctx.function = function
         if isinstance(node, ast.stmt):
             stmt = node
             if cls is ast.Assign and len(node.targets) == 1:
@@ -307,7 +350,11 @@ def walk(tree: ast.Module, ctx: FileContext, dispatch: Dispatch) -> None:
             if name is not None:
                 for fn in by_call.get(name, ()):
                     fn(ctx, node)
-        child_scope = scope + (node.name,) if cls in _SCOPE_TYPES else scope
+        if cls in _SCOPE_TYPES:
+            child_scope = scope + (node.name,)
+            function = None if cls is ast.ClassDef else node
+        else:
+            child_scope = scope
         for field in reversed(_child_fields(cls)):
             value = getattr(node, field, None)
             if value is None:
@@ -315,6 +362,6 @@ def walk(tree: ast.Module, ctx: FileContext, dispatch: Dispatch) -> None:
             if type(value) is list:
                 for item in reversed(value):
                     if isinstance(item, AST):
-                        push((item, child_scope, stmt))
+                        push((item, child_scope, stmt, function))
             elif isinstance(value, AST):
-                push((value, child_scope, stmt))
+                push((value, child_scope, stmt, function))

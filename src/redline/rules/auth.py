@@ -9,6 +9,7 @@ from redline.rules import gates
 from redline.rules.catalog import rule
 from redline.rules.common import is_false, keyword
 from redline.rules.registry import check
+from redline.rules.routes import web_facts
 
 AUTH001 = rule("AUTH001")
 
@@ -98,19 +99,13 @@ def _admits_none(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and str(node.value).lower() == "none"
 
 
-@check(AUTH001, AUTH011, nodes=(ast.Module,))
-def module_tree(ctx, node: ast.Module) -> None:
-    gates.remember(ctx, node)
-
-
 def _obtained_here(ctx, token: ast.AST | None) -> bool:
     """The token was just obtained by this code from its own credential or token
     endpoint (``token = credential.get_token(scope).token``): decoding it without
     verification reads its claims, it authenticates nobody."""
     if not isinstance(token, ast.Name):
         return False
-    m = gates.facts(ctx)
-    fn = m.enclosing(token) if m is not None else None
+    fn = gates.facts(ctx).enclosing(token)
     if fn is None or isinstance(fn, ast.ClassDef):
         return False
     for sub in ast.walk(fn):
@@ -202,9 +197,7 @@ def _verifies(func: ast.FunctionDef | ast.AsyncFunctionDef, derived: set[str]) -
 
 @check(AUTH012, nodes=(ast.Module,))
 def bearer_not_verified(ctx, node: ast.Module) -> None:
-    from redline.rules.routes import web_facts
-
-    facts = web_facts(ctx, node)
+    facts = web_facts(ctx)
     for stmt in node.body:
         if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue

@@ -26,11 +26,6 @@ SER005 = rule("SER005")
 _FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-@check(SER004, nodes=(ast.Module,))
-def module_tree(ctx, node: ast.Module) -> None:
-    gates.remember(ctx, node)
-
-
 @check(SER004, SER005, nodes=_FUNCS)
 def remember_function(ctx, node: ast.FunctionDef) -> None:
     _FUNCTIONS.setdefault(ctx, {})[(*ctx.scope, node.name)] = node
@@ -157,7 +152,7 @@ def _call_sites(ctx, fn: ast.AST | None, names: set[str]) -> str | None:
     name the caller checks against an allowlist); the gate's evidence tag when some of
     them instead run only under an opt-in flag; None otherwise."""
     m = gates.facts(ctx)
-    if m is None or not isinstance(fn, _FUNCS):
+    if not isinstance(fn, _FUNCS):
         return None
     params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
     method = bool(params) and params[0] in ("self", "cls")

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ast
 import operator
-import weakref
 
 from redline.knowledge.sandbox import sandbox
 from redline.knowledge.web import words_of
@@ -87,23 +86,13 @@ class ModuleFacts:
         return None
 
 
-_TREES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_FACTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+def _module_facts(ctx) -> ModuleFacts:
+    return ModuleFacts(ctx.tree)
 
 
-def remember(ctx, module: ast.Module) -> None:
-    """Called by the rule modules' Module checks: the tree gates are looked up in."""
-    _TREES[ctx] = module
-
-
-def facts(ctx) -> ModuleFacts | None:
-    found = _FACTS.get(ctx)
-    if found is None:
-        tree = _TREES.get(ctx)
-        if tree is None:
-            return None
-        found = _FACTS[ctx] = ModuleFacts(tree)
-    return found
+def facts(ctx) -> ModuleFacts:
+    """The module's parents, functions and assignments (a fact of the context)."""
+    return ctx.fact(_module_facts)
 
 
 def gate(ctx, node: ast.AST, data: tuple[ast.AST, ...] = ()) -> str | None:
@@ -111,8 +100,6 @@ def gate(ctx, node: ast.AST, data: tuple[ast.AST, ...] = ()) -> str | None:
     off by default; None otherwise. ``data``: the values the dangerous call reads (a
     condition on them is not a gate)."""
     m = facts(ctx)
-    if m is None:
-        return None
     data_names = {n.id for d in data for n in ast.walk(d) if isinstance(n, ast.Name)}
     for test, want, fn in _conditions(m, node):
         tag = _judge(ctx, m, fn, test, want, data_names)

@@ -8,7 +8,6 @@ hide the attack that does (errors swallowed, internals shown to clients).
 from __future__ import annotations
 
 import ast
-import weakref
 from dataclasses import dataclass, field
 
 from redline.knowledge import web
@@ -74,18 +73,17 @@ def unbounded_memo(ctx, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
             continue
         if not unbounded:
             continue
-        saved = ctx.stmt
-        ctx.stmt = node
         if is_method and params[0] == "self":
             ctx.report(
                 OPS001,
                 dec,
                 f"{qual} without a size limit on method {node.name}(): unbounded, and every self stays alive",
                 evidence=("variant:method-cache",),
+                stmt=node,
             )
         else:
-            ctx.report(OPS001, dec, f"{qual} without a size limit on {node.name}() grows with every distinct argument")
-        ctx.stmt = saved
+            message = f"{qual} without a size limit on {node.name}() grows with every distinct argument"
+            ctx.report(OPS001, dec, message, stmt=node)
 
 
 # ---------------------------------------------------------------------------
@@ -107,17 +105,17 @@ class _Facts:
     functions: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, tuple[str, ...]]] = field(default_factory=list)
 
 
-_FACTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_IMPORTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _EMPTY_BUILDERS = frozenset({"dict", "list", "set", "collections.defaultdict", "collections.OrderedDict", "collections.Counter"})
 
 
 def _imports(ctx, *prefixes: str) -> bool:
     """Whether the module imports anything from one of these top-level packages."""
-    tops = _IMPORTED.get(ctx)
-    if tops is None:
-        tops = _IMPORTED[ctx] = frozenset(v.partition(".")[0] for v in ctx.imports.aliases.values())
+    tops = ctx.fact(_imported_tops)
     return any(p in tops for p in prefixes)
+
+
+def _imported_tops(ctx) -> frozenset[str]:
+    return frozenset(v.partition(".")[0] for v in ctx.imports.aliases.values())
 
 
 def _empty_container(ctx, value: ast.AST | None) -> bool:
@@ -135,7 +133,8 @@ def _filled(stmt: ast.stmt) -> bool:
     return isinstance(value, (ast.List, ast.Set)) and bool(value.elts)
 
 
-def _module_facts(ctx, module: ast.Module) -> _Facts:
+def _module_facts(ctx) -> _Facts:
+    module = ctx.tree
     facts = _Facts()
     for stmt in module.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
@@ -262,41 +261,32 @@ def _note_call(ctx, node: ast.Call, where: str, facts: _Facts, prod, owner: str 
 
 @check(OPS001, OPS004, OPS005, nodes=(ast.Module,))
 def module_state(ctx, node: ast.Module) -> None:
-    web_facts(ctx, node)  # the request handlers, for the checks below
-    facts = _module_facts(ctx, node)
-    _FACTS[ctx] = facts
-    handlers = web_facts(ctx).handler_scopes
-    handler_names = {s[-1] for s in handlers}
+    facts = ctx.fact(_module_facts)
+    handler_names = {s[-1] for s in web_facts(ctx).handler_scopes}
     prod = web.production()
-    saved = ctx.stmt
-    try:
-        for box in facts.containers.values():
-            if box.evicted or not box.grows_in:
-                continue
-            on_request = any(f in handler_names for f, _ in box.grows_in)
-            owner, _, attr = box.name.rpartition(".")
-            if not on_request and not (_words(attr) & prod.store_words):
-                continue
-            ctx.stmt = box.node
-            ctx.scope = (owner,) if owner else ()
-            first = box.grows_in[0][0]
-            ctx.report(
-                OPS001,
-                box.node,
-                f"{box.name} grows in {first}() and nothing ever removes entries"
-                + (" (on the request path)" if on_request else ""),
-                evidence=("variant:request-path",) if on_request else (),
-            )
-        for func, scope in facts.functions:
-            if func.name in facts.workers:
-                ctx.scope = scope
-                _unlocked_mutations(ctx, func, facts, func.body, False)
-    finally:
-        ctx.stmt = saved
-        ctx.scope = ()
+    for box in facts.containers.values():
+        if box.evicted or not box.grows_in:
+            continue
+        on_request = any(f in handler_names for f, _ in box.grows_in)
+        owner, _, attr = box.name.rpartition(".")
+        if not on_request and not (_words(attr) & prod.store_words):
+            continue
+        first = box.grows_in[0][0]
+        ctx.report(
+            OPS001,
+            box.node,
+            f"{box.name} grows in {first}() and nothing ever removes entries"
+            + (" (on the request path)" if on_request else ""),
+            evidence=("variant:request-path",) if on_request else (),
+            stmt=box.node,
+            scope=(owner,) if owner else (),
+        )
+    for func, scope in facts.functions:
+        if func.name in facts.workers:
+            _unlocked_mutations(ctx, func, scope, facts, func.body, False)
 
 
-def _unlocked_mutations(ctx, func, facts: _Facts, body: list[ast.stmt], locked: bool) -> None:
+def _unlocked_mutations(ctx, func, scope, facts: _Facts, body: list[ast.stmt], locked: bool) -> None:
     prod = web.production()
     globals_ = {n for s in ast.walk(func) if isinstance(s, ast.Global) for n in s.names}
     for stmt in body:
@@ -308,23 +298,24 @@ def _unlocked_mutations(ctx, func, facts: _Facts, body: list[ast.stmt], locked: 
                 & prod.lock_words
                 for i in stmt.items
             )
-            _unlocked_mutations(ctx, func, facts, stmt.body, held)
+            _unlocked_mutations(ctx, func, scope, facts, stmt.body, held)
             continue
         if not locked:
             shared = _shared_target(stmt, facts, globals_, prod)
             if shared is not None:
-                ctx.stmt = stmt
                 ctx.report(
                     OPS005,
                     stmt,
                     f"{shared} is module state changed in {func.name}(), which runs on worker threads, without a lock",
+                    stmt=stmt,
+                    scope=scope,
                 )
         for child in ("body", "orelse", "finalbody"):
             inner = getattr(stmt, child, None)
             if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
-                _unlocked_mutations(ctx, func, facts, inner, locked)
+                _unlocked_mutations(ctx, func, scope, facts, inner, locked)
         for handler in getattr(stmt, "handlers", ()):
-            _unlocked_mutations(ctx, func, facts, handler.body, locked)
+            _unlocked_mutations(ctx, func, scope, facts, handler.body, locked)
 
 
 def _shared_target(stmt: ast.stmt, facts: _Facts, globals_: set[str], prod) -> str | None:
@@ -349,9 +340,6 @@ def _shared_target(stmt: ast.stmt, facts: _Facts, globals_: set[str], prod) -> s
 # OPS002: commands without a timeout
 
 
-_GENERATED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def _generates(value: ast.AST) -> bool:
     """A rendered template or a model reply: ``Template(t).render(**ctx)``, ``llm.complete(p)``."""
     prod = web.production()
@@ -361,25 +349,20 @@ def _generates(value: ast.AST) -> bool:
     return False
 
 
-@check(OPS002, nodes=(ast.FunctionDef, ast.AsyncFunctionDef))
-def generated_commands(ctx, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-    """Names assigned generated text in this function (for the shell check below)."""
-    if not _imports(ctx, "subprocess"):
-        return
-    names = {
+def _generated_names(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+    """Names assigned generated text in a function (for the shell check below)."""
+    return frozenset(
         t.id
-        for sub in ast.walk(node)
+        for sub in ast.walk(fn)
         if isinstance(sub, ast.Assign) and _generates(sub.value)
         for t in sub.targets
         if isinstance(t, ast.Name)
-    }
-    if names:
-        _GENERATED.setdefault(ctx, {})[(*ctx.scope, node.name)] = names
+    )
 
 
 def _generated(ctx, command: ast.AST) -> bool:
     if isinstance(command, ast.Name):
-        return command.id in _GENERATED.get(ctx, {}).get(ctx.scope, ())
+        return command.id in (ctx.function_fact(_generated_names) or ())
     return _generates(command)
 
 

@@ -9,7 +9,6 @@ rules ask :func:`web_facts` which functions are request handlers.
 from __future__ import annotations
 
 import ast
-import weakref
 from dataclasses import dataclass, field
 
 from redline.knowledge import web
@@ -44,22 +43,15 @@ class WebFacts:
     uses_fastapi: bool = False
 
 
-_FACTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def web_facts(ctx, module: ast.Module | None = None) -> WebFacts:
-    """The routes of the module being walked (computed on the Module node, once)."""
-    facts = _FACTS.get(ctx)
-    if facts is None:
-        facts = _collect(ctx, module) if module is not None else WebFacts()
-        _FACTS[ctx] = facts
-    return facts
+def web_facts(ctx) -> WebFacts:
+    """The routes of the module being walked (a fact of the context)."""
+    return ctx.fact(_collect)
 
 
 def in_handler(ctx) -> bool:
     """Whether the node being visited is inside a request handler."""
-    facts = _FACTS.get(ctx)
-    if not facts or not facts.handler_scopes:
+    facts = web_facts(ctx)
+    if not facts.handler_scopes:
         return False
     scope = ctx.scope
     return any(scope[: len(s)] == s for s in facts.handler_scopes)
@@ -104,7 +96,8 @@ def _depends_targets(ctx, node: ast.AST) -> list[str]:
     return found
 
 
-def _collect(ctx, module: ast.Module) -> WebFacts:
+def _collect(ctx) -> WebFacts:
+    module = ctx.tree
     facts = WebFacts()
     facts.uses_fastapi = any(v.startswith("fastapi") for v in ctx.imports.aliases.values())
     routes_k, auth_k = web.routes(), web.auth()
@@ -352,8 +345,7 @@ def _public(route: Route) -> bool:
 
 @check(AUTH009, AUTH010, nodes=(ast.Module,))
 def routes_without_auth(ctx, node: ast.Module) -> None:
-    gates.remember(ctx, node)
-    facts = web_facts(ctx, node)
+    facts = web_facts(ctx)
     if not facts.routes:
         return
     others_authed = any(r.auth for r in facts.routes)
@@ -531,6 +523,5 @@ def _read_and_signed(ctx, node: ast.AST) -> bool:
     if not (isinstance(stmt, ast.Assign) and stmt.value is node):
         return False
     names = {n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
-    m = gates.facts(ctx)
-    fn = m.enclosing(stmt) if m is not None else None
+    fn = gates.facts(ctx).enclosing(stmt)
     return fn is not None and not isinstance(fn, ast.ClassDef) and _signed_capability(fn, names)

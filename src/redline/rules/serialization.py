@@ -50,11 +50,6 @@ def _report_load(ctx, node: ast.AST, message: str) -> None:
         ctx.report(SER001, node, message, evidence=("unknown-data",))
 
 
-@check(SER001, nodes=(ast.Module,))
-def module_tree(ctx, node: ast.Module) -> None:
-    gates.remember(ctx, node)
-
-
 @check(SER001, calls=_PICKLE_LIKE)
 def pickle_like(ctx, node: ast.Call) -> None:
     name = ctx.qualname(node.func)

@@ -93,7 +93,7 @@ class FlowBuilder(CallResolver, LibraryRecognisers):
         self.tables = dispatch_tables(tree, self.module)
         # request handlers of this module, by the scope of their body: whether they
         # authenticate (a source read there says so; an open route raises the impact)
-        self.routes = {r.scope: "open" if r.auth is None else "authenticated" for r in web_facts(self.ctx, tree).routes}
+        self.routes = {r.scope: "open" if r.auth is None else "authenticated" for r in web_facts(self.ctx).routes}
         lowered = self.ctx.source.lower()
         self.opt_in_possible = any(m in lowered for m in OPT_IN_MARKERS)
         self._function(tree, (), None, "<module>")
