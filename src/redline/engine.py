@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -115,6 +116,17 @@ class FileContext:
         except KeyError:
             value = self._facts[key] = compute(fn)  # type: ignore[index]
             return value
+
+    @contextmanager
+    def at(self, stmt: ast.stmt, scope: tuple[str, ...]) -> Iterator[None]:
+        """Look at ``stmt`` in ``scope`` for a while: a module-level pass that judges the
+        statements of each function resolves names and reports as if it were visiting them."""
+        saved = self.scope, self.stmt
+        self.scope, self.stmt = scope, stmt
+        try:
+            yield
+        finally:
+            self.scope, self.stmt = saved
 
     # -- name resolution -------------------------------------------------------------
     def qualname(self, node: ast.AST) -> str | None:

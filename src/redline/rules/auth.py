@@ -223,7 +223,4 @@ def bearer_not_verified(ctx, node: ast.Module) -> None:
             continue
         if _verifies(stmt, derived):
             continue
-        saved = ctx.stmt
-        ctx.stmt = stmt
-        ctx.report(AUTH012, stmt, f"{stmt.name}() returns the bearer credential without verifying it")
-        ctx.stmt = saved
+        ctx.report(AUTH012, stmt, f"{stmt.name}() returns the bearer credential without verifying it", stmt=stmt)

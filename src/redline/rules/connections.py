@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import re
 import string
-import weakref
 
 from redline.rules.catalog import rule
 from redline.rules.common import argument, string_value
@@ -167,21 +166,17 @@ def _templated_uri(ctx, node: ast.AST, text: str, slots: list[ast.AST | None]) -
 
 # -- AUTH007 ---------------------------------------------------------------------------
 
-_MODULE_LITERALS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-@check(AUTH007, nodes=(ast.Module,))
-def module_literals(ctx, node: ast.Module) -> None:
-    """Remember the module's ``NAME = "literal"`` bindings for the calls below."""
+def _module_literals(ctx) -> dict[str, str]:
+    """The module's ``NAME = "literal"`` bindings, for the calls below."""
     found: dict[str, str] = {}
-    for stmt in node.body:
+    for stmt in ctx.tree.body:
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             value = string_value(stmt.value)
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             for t in targets:
                 if isinstance(t, ast.Name) and value is not None:
                     found[t.id] = value
-    _MODULE_LITERALS[ctx] = found
+    return found
 
 
 @check(AUTH007, nodes=(ast.Call,))
@@ -192,7 +187,7 @@ def static_aws_keys(ctx, node: ast.Call) -> None:
     qual = ctx.qualname(node.func) or ""
     if not qual.startswith(_AWS_CALLS):
         return
-    literals = _MODULE_LITERALS.get(ctx, {})
+    literals = ctx.fact(_module_literals)
     for kw in keywords:
         value = string_value(kw.value)
         if value is None and isinstance(kw.value, ast.Name):

@@ -16,11 +16,9 @@ import ast
 from redline.rules.catalog import rule
 from redline.rules.common import own_nodes, string_value, writing_mode
 from redline.rules.credential_leaks import (
-    _FUNCS,
     _describe,
     _leak_words,
     _secrets_here,
-    function_secrets,
 )
 from redline.rules.credentials import CRED001, report
 from redline.rules.registry import check
@@ -94,8 +92,6 @@ def _written(ctx, node: ast.Call, handles) -> ast.AST | None:
         return node.args[0]
     return None
 
-
-check(CRED005, nodes=_FUNCS)(function_secrets)  # the judge of secrets needs each function
 
 
 @check(CRED005, nodes=(ast.Call,))

@@ -13,7 +13,6 @@ piece of model output) do not.
 from __future__ import annotations
 
 import ast
-import weakref
 
 from redline.knowledge import secrets
 from redline.python.names import dotted
@@ -31,9 +30,6 @@ _PYDANTIC_BASE_SUFFIXES = ("BaseModel", "BaseSettings")
 _READERS = frozenset({"str", "repr", "format", "strip", "lstrip", "rstrip", "encode", "decode", "get_secret_value", "upper", "lower"})
 _GET_ENV = ("os.getenv", "os.environ.get", "os.environ.__getitem__")
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
-
-# Per file and scope: the function node, replaced by its secret names on first use.
-_SCOPES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _leak_words() -> dict[str, frozenset[str]]:
@@ -97,7 +93,7 @@ class _Secrets:
         self.names: dict[str, str] = {}  # name -> "value" | "serialized"
         self.loop_vars: set[str] = set()
         self.fn = fn
-        self.labels: set[str] = set(_MODULE_LABELS.get(ctx, ()))
+        self.labels: set[str] = set(ctx.fact(_module_labels))
         if fn is None:
             return
         args = fn.args
@@ -248,32 +244,22 @@ def _own_statements(fn: ast.AST):
 def _secrets_here(ctx) -> _Secrets:
     """The judge of the current scope, built on first use: most functions hold no
     log, print or raise sink, and reading a body for secret names is the costly part."""
-    per_file = _SCOPES.setdefault(ctx, {})
-    found = per_file.get(ctx.scope)
-    if not isinstance(found, _Secrets):
-        found = per_file[ctx.scope] = _Secrets(ctx, found)
+    judges = ctx.fact(_judges)
+    fn = ctx.function
+    found = judges.get(fn)
+    if found is None:
+        found = judges[fn] = _Secrets(ctx, fn)
     return found
 
 
-# Per file: the module's names bound to a literal that is no secret.
-_MODULE_LABELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+def _judges(ctx) -> dict[ast.AST | None, _Secrets]:
+    """Per file: the judge of each function (None: module and class level)."""
+    return {}
 
 
-@check(CRED002, CRED003, nodes=(ast.Module,))
-def module_labels(ctx, node: ast.Module) -> None:
+def _module_labels(ctx) -> frozenset[str]:
     """``ENV_API_TOKEN = "API_TOKEN"``: a name a message may show, not a secret."""
-    _MODULE_LABELS[ctx] = _literal_labels(node.body)
-
-
-@check(CRED002, CRED003, nodes=_FUNCS)
-def function_secrets(ctx, node: ast.FunctionDef) -> None:
-    """Remember each function under its scope, to be read when a sink is visited in it.
-    (Registered for more than one rule set: a second call for the same node is a no-op.)"""
-    scopes = _SCOPES.setdefault(ctx, {})
-    key = (*ctx.scope, node.name)
-    current = scopes.get(key)
-    if current is not node and getattr(current, "fn", None) is not node:
-        scopes[key] = node
+    return frozenset(_literal_labels(ctx.tree.body))
 
 
 # -- sinks -----------------------------------------------------------------------------
@@ -356,16 +342,13 @@ def serializer_definitions(ctx, node: ast.ClassDef) -> None:
         isinstance(m, _FUNCS) and m.name in _leak_words()["serializer_defs"] for m in node.body
     ):
         return  # no flag to ignore, no serializer to leak through
-    outer = ctx.scope
     holds = _holds_secrets(node)
     for method in node.body:
         if isinstance(method, _FUNCS):
             found = _serializer_leak(method, holds)
             if found is not None:
                 at, stmt, message = found
-                ctx.scope, ctx.stmt = (*outer, node.name, method.name), stmt
-                report(ctx, CRED003, at, message)
-    ctx.scope, ctx.stmt = outer, node
+                report(ctx, CRED003, at, message, stmt=stmt, scope=(*ctx.scope, node.name, method.name))
 
 
 def _holds_secrets(cls: ast.ClassDef) -> bool:
@@ -475,24 +458,24 @@ def _self_secret(node: ast.AST) -> ast.AST | None:
 
 # -- SecretStr (CRED004) ---------------------------------------------------------------
 
-_PYDANTIC: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+def _pydantic_classes(ctx) -> set[str]:
+    """Per file: the pydantic model classes seen so far (a base defined above)."""
+    return set()
 
 
 @check(CRED004, nodes=(ast.ClassDef,))
 def secret_field_type(ctx, node: ast.ClassDef) -> None:
-    known = _PYDANTIC.setdefault(ctx, set())
+    known = ctx.fact(_pydantic_classes)
     if not _is_pydantic(ctx, node, known):
         return
     known.add(node.name)
-    outer = ctx.scope
     for stmt in node.body:
         if not isinstance(stmt, ast.AnnAssign) or not isinstance(stmt.target, ast.Name):
             continue
         name = stmt.target.id
         if credential_kind(name, strict=True) and _is_plain_str(stmt.annotation):
-            ctx.scope, ctx.stmt = (*outer, node.name), stmt
-            report(ctx, CRED004, stmt, f"secret field {name!r} of {node.name} is typed str")
-    ctx.scope, ctx.stmt = outer, node
+            message = f"secret field {name!r} of {node.name} is typed str"
+            report(ctx, CRED004, stmt, message, stmt=stmt, scope=(*ctx.scope, node.name))
 
 
 def _is_pydantic(ctx, node: ast.ClassDef, known: set[str]) -> bool:

@@ -38,12 +38,14 @@ def report(
     *,
     evidence: tuple[str, ...] = (),
     secret: str | None = None,
+    stmt: ast.stmt | None = None,
+    scope: tuple[str, ...] | None = None,
 ) -> None:
     """``ctx.report`` for the credential rules, the secret masked in the snippet however
     the source spells it (tests and fixtures are one level lower: evidence ``test-code``,
     added by the context)."""
     before = len(ctx.findings)
-    ctx.report(rule, node, message, evidence=evidence, secret=secret)
+    ctx.report(rule, node, message, evidence=evidence, secret=secret, stmt=stmt, scope=scope)
     if len(ctx.findings) > before:
         f = ctx.findings[-1]
         known = {secret} if secret else set()

@@ -10,7 +10,6 @@ is the taint rule EXEC002, which replaces SER004 on the same line.
 from __future__ import annotations
 
 import ast
-import weakref
 
 from redline.knowledge.sandbox import sandbox
 from redline.rules import gates
@@ -23,16 +22,8 @@ _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 SER004 = rule("SER004")
 SER005 = rule("SER005")
 
-_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-@check(SER004, SER005, nodes=_FUNCS)
-def remember_function(ctx, node: ast.FunctionDef) -> None:
-    _FUNCTIONS.setdefault(ctx, {})[(*ctx.scope, node.name)] = node
-
-
 def _function(ctx) -> ast.AST | None:
-    return _FUNCTIONS.get(ctx, {}).get(ctx.scope)
+    return ctx.function
 
 
 def _constant_package(node: ast.AST) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import stat
-import weakref
 
 from redline.knowledge.filesystem import filesystem
 from redline.rules.catalog import rule
@@ -44,8 +43,6 @@ class _Function:
         return self._identifiers
 
 
-_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_REPORTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
@@ -61,8 +58,8 @@ def _body(func: ast.AST) -> list[ast.AST]:
 
 
 def _enclosing(ctx) -> _Function | None:
-    """The function the current node is in (registered when the walk entered it)."""
-    return _FUNCTIONS.get(ctx, {}).get(ctx.scope)
+    """The function the current node is in."""
+    return ctx.function_fact(_Function)
 
 
 def _identifiers(func: ast.AST) -> frozenset[str]:
@@ -80,10 +77,8 @@ def _identifiers(func: ast.AST) -> frozenset[str]:
 _ALL_FS = (FS002, FS003, FS004, FS005, FS006, FS007, FS008)
 
 
-@check(*_ALL_FS, nodes=(ast.FunctionDef, ast.AsyncFunctionDef))
-def enter_function(ctx, func: ast.FunctionDef) -> None:
-    functions = _FUNCTIONS.setdefault(ctx, {})
-    functions[(*ctx.scope, func.name)] = _Function(func)
+@check(FS007, nodes=(ast.FunctionDef, ast.AsyncFunctionDef))
+def tmp_defaults(ctx, func: ast.FunctionDef) -> None:
     _tmp_defaults(ctx, func)
 
 
@@ -430,8 +425,12 @@ def _shared_literal(node: ast.AST | None) -> str | None:
     return None
 
 
+def _reported_tmp_lines(ctx) -> set[int]:
+    return set()
+
+
 def _report_tmp(ctx, node: ast.AST, text: str, where: str) -> None:
-    seen = _REPORTED.setdefault(ctx, set())
+    seen = ctx.fact(_reported_tmp_lines)
     if node.lineno in seen:
         return
     seen.add(node.lineno)

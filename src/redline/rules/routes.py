@@ -349,32 +349,30 @@ def routes_without_auth(ctx, node: ast.Module) -> None:
     if not facts.routes:
         return
     others_authed = any(r.auth for r in facts.routes)
-    saved = ctx.stmt
-    try:
-        for route in facts.routes:
-            ctx.stmt = route.func
-            ctx.scope = route.scope[:-1]
-            _query_credentials(ctx, route, facts)
-            if route.auth is not None or _public(route):
-                continue
-            where = route.path or route.func.name
-            reached = _reaches(ctx, route)
-            if others_authed:
-                # the other routes of this module are authenticated: an omission
-                why = reached or _named(route)
-                if why is None:
-                    continue
-                evidence = ("variant:inconsistent",) if reached else ()
-                ctx.report(
-                    AUTH009, route.decorator, f"route {where} has no authentication ({why}) while other routes here require it",
-                    evidence=evidence,
-                )
-            # No route here is authenticated: authentication may live elsewhere (a
-            # gateway, the app a router is included into, another module's middleware);
-            # the injection a handler allows is the taint rules' finding.
-    finally:
-        ctx.stmt = saved
-        ctx.scope = ()
+    for route in facts.routes:
+        with ctx.at(route.func, route.scope[:-1]):
+            _route_without_auth(ctx, route, facts, others_authed)
+
+
+def _route_without_auth(ctx, route: Route, facts: WebFacts, others_authed: bool) -> None:
+    _query_credentials(ctx, route, facts)
+    if route.auth is not None or _public(route):
+        return
+    where = route.path or route.func.name
+    reached = _reaches(ctx, route)
+    if others_authed:
+        # the other routes of this module are authenticated: an omission
+        why = reached or _named(route)
+        if why is None:
+            return
+        evidence = ("variant:inconsistent",) if reached else ()
+        ctx.report(
+            AUTH009, route.decorator, f"route {where} has no authentication ({why}) while other routes here require it",
+            evidence=evidence,
+        )
+    # No route here is authenticated: authentication may live elsewhere (a gateway,
+    # the app a router is included into, another module's middleware); the injection
+    # a handler allows is the taint rules' finding.
 
 
 def _is_credential(name: str) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import re
-import weakref
 from dataclasses import dataclass, field
 
 from redline.knowledge.sandbox import sandbox
@@ -36,43 +35,27 @@ EXEC010 = rule("EXEC010")
 
 @dataclass
 class _State:
-    functions: dict[tuple[str, ...], ast.AST] = field(default_factory=dict)
     module_defs: dict[str, ast.AST] = field(default_factory=dict)  # top-level functions
     restricted: set[tuple[tuple[str, ...], str]] = field(default_factory=set)  # compiled names
     builtin_dicts: set[str] = field(default_factory=set)  # names holding a builtins mapping
     sandbox_globals: dict[tuple[tuple[str, ...], str], ast.Dict] = field(default_factory=dict)
     seen: set[int] = field(default_factory=set)  # dict nodes already audited
     limited: bool | None = None  # the module mentions a resource limit
-    tree: ast.Module | None = None
     executes: bool | None = None  # the module runs code (exec/eval/compile, a restricted compiler)
     hooks: set[tuple[str, ...]] = field(default_factory=set)  # import hooks audited
 
 
-_STATE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def _state(ctx) -> _State:
-    st = _STATE.get(ctx)
-    if st is None:
-        st = _STATE[ctx] = _State()
+    return ctx.fact(_new_state)
+
+
+def _new_state(ctx) -> _State:
+    st = _State()
+    st.module_defs = {s.name: s for s in ctx.tree.body if isinstance(s, _FUNCS)}
     return st
 
 
 _ALL = (EXEC003, EXEC004, EXEC005, EXEC006, EXEC007, EXEC008)
-
-
-@check(*_ALL, nodes=(ast.Module,))
-def module_definitions(ctx, node: ast.Module) -> None:
-    st = _state(ctx)
-    st.tree = node
-    for stmt in node.body:
-        if isinstance(stmt, _FUNCS):
-            st.module_defs[stmt.name] = stmt
-
-
-@check(*_ALL, nodes=_FUNCS)
-def remember_function(ctx, node: ast.FunctionDef) -> None:
-    _state(ctx).functions[(*ctx.scope, node.name)] = node
 
 
 # -- shapes ---------------------------------------------------------------------------
@@ -388,7 +371,7 @@ def _executes(ctx) -> bool:
     if st.executes is None:
         st.executes = False
         compilers = sandbox().compilers
-        for sub in ast.walk(st.tree) if st.tree is not None else ():
+        for sub in ast.walk(ctx.tree):
             if isinstance(sub, ast.Call) and (
                 (ctx.qualname(sub.func) in ("exec", "eval", "compile") and not is_literal(argument(sub, 0, "source")))
                 or ctx.qualname(sub.func) in compilers
@@ -460,7 +443,7 @@ def import_hook(ctx, node: ast.Call) -> None:
     st = _state(ctx)
     if ctx.scope in st.hooks or is_literal(argument(node, 0, "name")):
         return
-    fn = st.functions.get(ctx.scope)
+    fn = ctx.function
     if fn is None:
         return
     st.hooks.add(ctx.scope)

@@ -115,16 +115,11 @@ def unpickler_subclass(ctx, node: ast.ClassDef) -> None:
     find_class = next((s for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "find_class"), None)
     if find_class is not None and _restricting(find_class):
         return
-    saved = ctx.stmt
-    ctx.stmt = node
-    try:
-        _report_load(
-            ctx,
-            node,
-            f"{node.name} subclasses pickle.Unpickler without a find_class that checks names against an allowlist",
-        )
-    finally:
-        ctx.stmt = saved
+    _report_load(
+        ctx,
+        node,
+        f"{node.name} subclasses pickle.Unpickler without a find_class that checks names against an allowlist",
+    )
 
 
 _SAFE_LOADERS = frozenset(

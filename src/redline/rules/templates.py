@@ -9,7 +9,6 @@ review finding on the same line; a source proven constant removes it.
 from __future__ import annotations
 
 import ast
-import weakref
 
 from redline.knowledge.taint import load_all as taint_knowledge
 from redline.rules.catalog import rule
@@ -30,7 +29,11 @@ def _template_sinks() -> dict[str, tuple[int, str | None]]:
 
 
 _SINKS = _template_sinks()
-_ALIASES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _aliases(ctx) -> dict[tuple[tuple[str, ...], str], str]:
+    """Per file: (class scope, attribute) -> the template class ``self.<attribute>`` holds."""
+    return {}
 
 
 def _constant(node: ast.AST) -> bool:
@@ -72,7 +75,7 @@ def template_alias(ctx, node: ast.ClassDef) -> None:
             ):
                 qual = ctx.qualname(stmt.value)
                 if qual in _SINKS:
-                    _ALIASES.setdefault(ctx, {})[(scope, target.attr)] = qual
+                    ctx.fact(_aliases)[(scope, target.attr)] = qual
 
 
 @check(INJ011, nodes=(ast.Call,))
@@ -83,7 +86,7 @@ def aliased_template(ctx, node: ast.Call) -> None:
     if func.attr in ("format", "format_map"):
         _format_string(ctx, node, func)
         return
-    aliases = _ALIASES.get(ctx)
+    aliases = ctx.fact(_aliases)
     if aliases and isinstance(func.value, ast.Name) and func.value.id == "self":
         qual = aliases.get((ctx.scope[:-1], func.attr))
         if qual is not None:
@@ -92,21 +95,17 @@ def aliased_template(ctx, node: ast.Call) -> None:
 
 # -- format strings read from documents --------------------------------------------------
 
-_CONSTANTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-@check(INJ011, nodes=(ast.Module,))
-def module_constants(ctx, node: ast.Module) -> None:
+def _module_constants(ctx) -> frozenset[str]:
     """Module-level names bound to literals: ``PROMPTS["system"].format(...)`` reads
     a template the module ships."""
     names = set()
-    for stmt in node.body:
+    for stmt in ctx.tree.body:
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(
             stmt.value, (ast.Dict, ast.List, ast.Tuple, ast.Constant, ast.JoinedStr)
         ):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             names.update(t.id for t in targets if isinstance(t, ast.Name))
-    _CONSTANTS[ctx] = names
+    return frozenset(names)
 
 
 def _document_text(node: ast.AST) -> ast.Name | None:
@@ -125,7 +124,7 @@ def _format_string(ctx, node: ast.Call, func: ast.Attribute) -> None:
     """``step["message"].format(user=user)``: a format string from a document can read
     attributes of the objects passed in (``{user.__init__.__globals__}``)."""
     root = _document_text(func.value)
-    if root is None or root.id in ("self", "cls") or root.id in _CONSTANTS.get(ctx, ()):
+    if root is None or root.id in ("self", "cls") or root.id in ctx.fact(_module_constants):
         return
     values = [*node.args, *(kw.value for kw in node.keywords if kw.arg is not None)]
     if not any(isinstance(v, (ast.Name, ast.Attribute)) for v in values):

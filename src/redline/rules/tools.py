@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import ast
-import weakref
 
 from redline.knowledge.agents import ToolBase, agents
 from redline.rules.catalog import rule
@@ -160,15 +159,6 @@ def _loop_targets(target: ast.AST) -> set[str]:
     return set()
 
 
-# Per file: scope tuple -> function node, for the single-call form below.
-_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-@check(LLM003, nodes=(ast.FunctionDef, ast.AsyncFunctionDef))
-def remember_function(ctx, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-    _FUNCTIONS.setdefault(ctx, {})[(*ctx.scope, node.name)] = node
-
-
 def _scan(ctx, loop: _Loop, body: list[ast.stmt], after: ast.AST | None = None) -> None:
     """Walk ``body`` in source order (from ``after`` on, when given) and report the first
     dispatch that no allowlist check or argument validation comes before."""
@@ -229,7 +219,7 @@ def single_tool_call(ctx, node: ast.Assign) -> None:
         return
     if not _single_call(node.value, agents().dispatch.call_lists):
         return
-    fn = _FUNCTIONS.get(ctx, {}).get(ctx.scope)
+    fn = ctx.function
     if fn is not None:
         _scan(ctx, _Loop({node.targets[0].id}), fn.body, after=node)
 
@@ -298,8 +288,9 @@ def code_execution_flag(ctx, node: ast.Call) -> None:
 
 # -- LLM005: tool and node classes without an input schema -------------------------------
 
-# Per file: local class name -> (framework kind, has a schema), for classes seen so far.
-_CLASSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+def _classes_seen(ctx) -> dict[str, tuple[ToolBase, bool]]:
+    """Per file: local class name -> (framework kind, has a schema), for classes seen so far."""
+    return {}
 
 
 def _defines_schema(node: ast.ClassDef, fields: frozenset[str]) -> bool:
@@ -352,7 +343,7 @@ def _is_tool_node(node: ast.ClassDef) -> bool:
 
 @check(LLM005, nodes=(ast.ClassDef,))
 def tool_input_schema(ctx, node: ast.ClassDef) -> None:
-    seen: dict[str, tuple[ToolBase, bool]] = _CLASSES.setdefault(ctx, {})
+    seen = ctx.fact(_classes_seen)
     bases = agents().tool_bases
     kind: ToolBase | None = None
     inherited = False

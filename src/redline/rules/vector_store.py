@@ -4,9 +4,9 @@ metadata, retention of conversation memory, file inputs of agents)."""
 from __future__ import annotations
 
 import ast
-import weakref
 
 from redline.knowledge.agents import agents
+from redline.rules import gates
 from redline.rules.catalog import rule
 from redline.rules.common import keyword
 from redline.rules.registry import check
@@ -18,15 +18,7 @@ VEC004 = rule("VEC004")
 VEC005 = rule("VEC005")
 
 
-# -- per-file bookkeeping -------------------------------------------------------------------
-
-# Per file: scope tuple -> the function or class node of that scope.
-_SCOPES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-@check(VEC001, VEC002, VEC003, nodes=(ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-def remember_scope(ctx, node: ast.AST) -> None:
-    _SCOPES.setdefault(ctx, {})[(*ctx.scope, node.name)] = _Scope(node)
+# -- the function or class a node is in -----------------------------------------------------
 
 
 class _Scope:
@@ -74,16 +66,20 @@ class _Scope:
         return self._methods or frozenset()
 
 
+def _summaries(ctx) -> dict[ast.AST, _Scope]:
+    return {}
+
+
 def _scope(ctx, kind: type | tuple[type, ...]) -> _Scope | None:
-    """The innermost enclosing scope of the given node kind."""
-    scopes = _SCOPES.get(ctx, {})
-    scope = ctx.scope
-    while scope:
-        found = scopes.get(scope)
-        if found is not None and isinstance(found.node, kind):
-            return found
-        scope = scope[:-1]
-    return None
+    """The innermost enclosing scope of the given node kind, summarised once."""
+    node = gates.facts(ctx).enclosing(ctx.stmt, kind) if ctx.stmt is not None else None
+    if node is None:
+        return None
+    summaries = ctx.fact(_summaries)
+    found = summaries.get(node)
+    if found is None:
+        found = summaries[node] = _Scope(node)
+    return found
 
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)

@@ -9,7 +9,6 @@ lives in ``knowledge/workflows.toml``.
 from __future__ import annotations
 
 import ast
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -139,16 +138,13 @@ def _shell_command(ctx, node: ast.Call) -> tuple[str, ast.AST] | None:
     return None
 
 
-_SHELL_MODULES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def _module_runs_shell(ctx) -> bool:
     """Once per module: does its text mention a shell call at all?"""
-    found = _SHELL_MODULES.get(ctx)
-    if found is None:
-        text = "\n".join(ctx.lines)
-        found = _SHELL_MODULES[ctx] = any(h in text for h in _SHELL_HINTS)
-    return found
+    return ctx.fact(_mentions_shell)
+
+
+def _mentions_shell(ctx) -> bool:
+    return any(h in ctx.source for h in _SHELL_HINTS)
 
 
 @check(WF003, nodes=(ast.FunctionDef, ast.AsyncFunctionDef))
@@ -197,9 +193,6 @@ def _render_in(ctx, expr: ast.AST, rendered: dict[str, _Render]) -> _Render | No
 
 # -- WF004: definition expressions evaluated with eval ------------------------------------
 
-_EVALUATORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def _is_allowlist_evaluator(text: str) -> bool:
     """ast.parse, then a walk that checks node types before anything runs."""
     return "ast.parse" in text and ("ast.walk" in text or "visit_" in text or "generic_visit" in text) and (
@@ -214,14 +207,14 @@ def _code_runner_calls(ctx, func: ast.AST) -> Iterator[ast.Call]:
             yield node
 
 
-@check(WF004, nodes=(ast.Module,))
-def home_made_evaluators(ctx, module: ast.Module) -> None:
-    """Functions of this module that eval() one of their parameters (not through an allowlist)."""
+def _evaluators(ctx) -> dict[str, int] | None:
+    """Functions of this module that eval() one of their parameters (not through an
+    allowlist), by name; None when nothing in the module evaluates code."""
+    module = ctx.tree
     found: dict[str, int] = {}
-    text = "\n".join(ctx.lines)
+    text = ctx.source
     if "eval(" not in text and "exec(" not in text:
-        _EVALUATORS[ctx] = None  # nothing in this module evaluates code
-        return
+        return None
     defs: list[ast.AST] = []
     for stmt in module.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -246,7 +239,7 @@ def home_made_evaluators(ctx, module: ast.Module) -> None:
             if code is not None and _names_in(code) & derived:
                 found[func.name] = call.lineno
                 break
-    _EVALUATORS[ctx] = found
+    return found
 
 
 def _field_read(node: ast.AST, fields: frozenset[str]) -> str | None:
@@ -292,7 +285,7 @@ def _request_read(ctx, node: ast.AST) -> bool:
 
 @check(WF004, nodes=(ast.FunctionDef, ast.AsyncFunctionDef))
 def definition_expression_eval(ctx, func: ast.FunctionDef) -> None:
-    evaluators = _EVALUATORS.get(ctx, {})
+    evaluators = ctx.fact(_evaluators)
     if evaluators is None:
         return
     text = function_text(ctx, func)
