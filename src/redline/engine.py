@@ -146,13 +146,37 @@ class FileContext:
             # self.client.run -> the type assigned to self.client in this class
             head = self.variable_type(f"self.{parts[1]}")
             if head is not None:
-                return ".".join([head, *parts[2:]]) if len(parts) > 2 else head
+                return self._member(head, parts[2:])
         head = self.variable_type(parts[0])
         if head is None:
             head = self.imports.resolve_name(parts[0])
         if head is None:
             return None
-        return fold_builtins(".".join([head, *parts[1:]])) if len(parts) > 1 else head
+        return fold_builtins(self._member(head, parts[1:]))
+
+    def _member(self, head: str, rest: list[str]) -> str:
+        """``head.rest``; a member that a class of this module inherits from a library
+        base is that base's: ``app = App()`` with ``class App(FastAPI)`` defining no
+        ``get`` makes ``app.get`` ``fastapi.FastAPI.get``."""
+        if not rest:
+            return head
+        classes = self.fact(local_classes)
+        seen: set[str] = set()
+        owner = head
+        while owner in classes and owner not in seen:
+            seen.add(owner)
+            members, bases = classes[owner]
+            if rest[0] in members:
+                break
+            local = [b for b in bases if b in classes]
+            library = [b for b in bases if b not in classes]
+            if not local and library:
+                owner = library[0]
+                return ".".join([owner, *rest])
+            if not local:
+                break
+            owner = local[0]
+        return ".".join([head, *rest])
 
     def module_variables(self) -> dict[str, str]:
         return dict(self._types.get((), {}))
@@ -300,6 +324,32 @@ class FileContext:
                 reasons=reasons,
             )
         )
+
+
+def local_classes(ctx: FileContext) -> dict[str, tuple[frozenset[str], tuple[str, ...]]]:
+    """The module's top-level classes: qualified name -> (names its body defines, the
+    qualified names of its bases, resolved through the imports only)."""
+    module = ctx.imports.module
+    found: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
+    for stmt in ctx.tree.body:
+        if not isinstance(stmt, ast.ClassDef):
+            continue
+        members: set[str] = set()
+        for item in stmt.body:
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                members.add(item.name)
+            elif isinstance(item, ast.Assign):
+                members.update(t.id for t in item.targets if isinstance(t, ast.Name))
+            elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                members.add(item.target.id)
+        bases = []
+        for base in stmt.bases:
+            parts = dotted(base)
+            head = ctx.imports.resolve_name(parts[0]) if parts else None
+            if head is not None:
+                bases.append(".".join([head, *parts[1:]]))
+        found[f"{module}.{stmt.name}"] = (frozenset(members), tuple(bases))
+    return found
 
 
 def statement_span(stmt: ast.stmt) -> tuple[int, int]:
