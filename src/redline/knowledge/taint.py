@@ -57,6 +57,7 @@ _SECTION_KEYS = {
     "propagators": {"calls", "propagate", "args", "kwargs", "categories"},
     "typed": {"types", "bases", "wrappers", "constraints"},
     "methods": {"names", "flow", "category", "args", "receivers", "receiver_calls", "imports", "what"},
+    "classes": {"names", "bases"},
 }
 # What a method recognised by its name alone does, on a value whose type the code
 # does not show: builds its result from its arguments too (str.join), stores its
@@ -137,6 +138,21 @@ class TaintKnowledge:
     method_sinks: dict[str, list[MethodSink]] = field(default_factory=dict)  # first match wins
     # Sanitizers by a part of the callee's last name (escape_html, html_escape...).
     sanitizer_name_parts: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Library classes -> the library classes they derive from (a type hierarchy, as
+    # CodeQL's type models): a project class deriving from JupyterHandler has the
+    # sources and sinks declared on tornado's RequestHandler.
+    library_bases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def library_ancestors(self, cls: str) -> list[str]:
+        """The library classes ``cls`` derives from, nearest first (not ``cls`` itself)."""
+        out: list[str] = []
+        todo = list(self.library_bases.get(cls, ()))
+        while todo:
+            base = todo.pop(0)
+            if base not in out and base != cls:
+                out.append(base)
+                todo.extend(self.library_bases.get(base, ()))
+        return out
 
     def decorator_source(self, name: str) -> str | None:
         kind = self.source_decorators.get(name)
@@ -264,6 +280,13 @@ def _add(section: str, entry: dict, where: str, kb: TaintKnowledge) -> None:
             kb.sinks.setdefault(n, []).append(spec)
     elif section == "methods":
         _add_methods(entry, where, kb)
+        return
+    elif section == "classes":
+        bases = tuple(_names(entry, "bases", where))
+        if not bases:
+            raise KnowledgeError(f"{where}: a class entry needs its bases")
+        for n in _names(entry, "names", where):
+            kb.library_bases[n] = (*kb.library_bases.get(n, ()), *(b for b in bases if b not in kb.library_bases.get(n, ())))
         return
     elif section == "typed":
         kb.scalar_types.update(_names(entry, "types", where))

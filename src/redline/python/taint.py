@@ -12,7 +12,7 @@ unsanitized path becomes one finding carrying that path, step by step.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from redline.knowledge.taint import CATEGORIES, TaintKnowledge
@@ -102,9 +102,10 @@ def build(graphs: Iterable[tuple[str, dict]]) -> Graph:
 class Resolver:
     """Callee names to project functions, through re-exports and class hierarchies."""
 
-    def __init__(self, graph: Graph, index) -> None:
+    def __init__(self, graph: Graph, index, library_bases: Callable[[str], list[str]] = lambda cls: []) -> None:
         self.functions = graph.functions
         self.index = index
+        self.library_bases = library_bases
         self._memo: dict[str, str | None] = {}
         self._ancestors: dict[str, list[str]] = {}
 
@@ -181,12 +182,14 @@ class Resolver:
                 if full != base:
                     out.append(full)
                 todo.extend(found[1].bases)
+            else:  # a library class: its bases as the knowledge's type hierarchy says
+                todo.extend(self.library_bases(base))
         return out
 
 
 def link(graph: Graph, index, kb: TaintKnowledge) -> None:
     """Add the cross-module edges: calls, returns, and class-hierarchy sources."""
-    resolver = Resolver(graph, index)
+    resolver = Resolver(graph, index, kb.library_ancestors)
     # Knowledge names the public spelling (langchain.chains.LLMChain.predict); when the
     # library itself is scanned, calls resolve to where it is defined.
     source_functions: dict[str, str] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 
-from redline.engine import PATH_TYPES, statement_span
+from redline.engine import PATH_TYPES, local_classes, statement_span
 from redline.knowledge.taint import CATEGORIES, TaintKnowledge
 from redline.knowledge.web import routes as web_routes
 from redline.python.flow.calls import CallResolver
@@ -98,6 +98,22 @@ class FlowBuilder(CallResolver, LibraryRecognisers):
         self.opt_in_possible = any(m in lowered for m in OPT_IN_MARKERS)
         self._function(tree, (), None, "<module>")
         return self.graph
+
+    def _ancestors(self, direct: tuple[str, ...]) -> tuple[str, ...]:
+        """A class's bases, nearest first: through this module's classes and the
+        knowledge's library type hierarchy (``self.write`` in a subclass of a subclass of
+        tornado's RequestHandler is RequestHandler.write)."""
+        classes = self.ctx.fact(local_classes)
+        out: list[str] = []
+        todo = list(direct)
+        while todo and len(out) < 32:
+            base = todo.pop(0)
+            if base in out:
+                continue
+            out.append(base)
+            local = classes.get(base)
+            todo.extend(local[1] if local is not None else self.kb.library_ancestors(base))
+        return tuple(out)
 
     def _enum_classes(self, tree: ast.Module) -> frozenset[str]:
         """Classes of this module derived from an enumeration base (Enum, IntEnum...)."""
@@ -308,7 +324,7 @@ class FlowBuilder(CallResolver, LibraryRecognisers):
             self.frame.cls = node.name
             if self.opt_in_possible:
                 self.frame.opt_in = opt_in_flag(node) or self.frame.opt_in
-            self.bases = tuple(b for b in (self.ctx.qualname(base) for base in node.bases) if b)
+            self.bases = self._ancestors(tuple(b for b in (self.ctx.qualname(base) for base in node.bases) if b))
             inner = (*scope, node.name)
             for stmt in node.body:
                 if isinstance(stmt, FUNCS):
