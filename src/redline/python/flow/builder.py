@@ -45,6 +45,7 @@ from redline.python.flow.guards import (
     URL_CATEGORIES,
     fixed_host,
     guarded_names,
+    remember_flag,
     opt_in_flag,
     regex_guards,
     validated_names,
@@ -337,6 +338,8 @@ class FlowBuilder(CallResolver, LibraryRecognisers):
             value = self.expr(node.value, env)
             for target in node.targets:
                 self._assign(target, value, env, node.lineno, node.value)
+                if isinstance(target, ast.Name):
+                    remember_flag(self.frame.flags, target.id, node.value)
         elif isinstance(node, ast.AnnAssign):
             if node.value is not None:
                 self._assign(node.target, self.expr(node.value, env), env, node.lineno, node.value)
@@ -387,7 +390,7 @@ class FlowBuilder(CallResolver, LibraryRecognisers):
                 self._block(node.body if decided else node.orelse, env, scope)
                 return
             # if theme not in THEMES: theme = "auto" -> afterwards, checked or replaced
-            fallback = guarded_names(node, fallback=True) if isinstance(node, ast.If) else []
+            fallback = guarded_names(node, fallback=True, flags=self.frame.flags) if isinstance(node, ast.If) else []
             self._branches(
                 env, [node.body, node.orelse], scope, loop=isinstance(node, ast.While), prepare={1: fallback}
             )
@@ -397,7 +400,7 @@ class FlowBuilder(CallResolver, LibraryRecognisers):
                     env[name] = cleaned(env.get(name, {}), PATH_CATEGORIES)
                     if name + JOINED in env:
                         env[name + JOINED] = cleaned(env[name + JOINED], PATH_CATEGORIES)
-                for name, categories in guarded_names(node):
+                for name, categories in guarded_names(node, flags=self.frame.flags):
                     # validated: execution only goes on when the check passed
                     checked = env.get(name, {})
                     env[name] = cleaned(checked, categories) if categories is not None else {}

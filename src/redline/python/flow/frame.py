@@ -30,3 +30,5 @@ class Frame:
     consts: dict[str, object] = field(default_factory=dict)  # names bound to literals
     shell_lists: set[str] = field(default_factory=set)  # list variables whose first item is a shell
     return_sizes: set[int] = field(default_factory=set)  # tuple sizes returned (-1: other)
+    # names bound to a test (ok = url.host in ALLOWED): `if not ok: raise` is that test
+    flags: dict[str, ast.expr] = field(default_factory=dict)

@@ -63,13 +63,40 @@ REJECTED_MARKERS = (
 )
 
 
-def guarded_names(node: ast.If, fallback: bool = False) -> list[tuple[str, frozenset[str] | None]]:
+TESTS = (ast.Compare, ast.Call, ast.BoolOp, ast.UnaryOp)
+
+
+def remember_flag(flags: dict[str, ast.expr], name: str, value: ast.expr) -> None:
+    """``ok = url.host in ALLOWED``: ``name`` holds that test until it is rebound."""
+    if isinstance(value, TESTS):
+        flags[name] = value
+    else:
+        flags.pop(name, None)
+
+
+def _expand(test: ast.expr, flags: dict[str, ast.expr]) -> ast.expr:
+    """The test a flag stands for: ``not ok`` is ``not (url.host in ALLOWED)``."""
+    if isinstance(test, ast.Name) and test.id in flags:
+        return flags[test.id]
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Name):
+        found = flags.get(test.operand.id)
+        if found is not None:
+            return ast.UnaryOp(op=ast.Not(), operand=found)
+    if isinstance(test, ast.BoolOp) and any(isinstance(v, (ast.Name, ast.UnaryOp)) for v in test.values):
+        return ast.BoolOp(op=test.op, values=[_expand(v, flags) for v in test.values])
+    return test
+
+
+def guarded_names(
+    node: ast.If, fallback: bool = False, flags: dict[str, ast.expr] | None = None
+) -> list[tuple[str, frozenset[str] | None]]:
     """Names validated by ``if not check(x): raise/return`` (or ``if x not in ALLOWED``).
 
     After such a statement the rest of the function only runs with a value that passed
     the check: an allowlist membership, a regular-expression match, a prefix test.
     With ``fallback``, the statements are those that replace the value instead
-    (``if theme not in THEMES: theme = "auto"``): the names the body assigns to last."""
+    (``if theme not in THEMES: theme = "auto"``): the names the body assigns to last.
+    ``flags``: names bound to a test earlier in the function."""
     body = node.body
     if node.orelse or not body:
         return []
@@ -80,7 +107,7 @@ def guarded_names(node: ast.If, fallback: bool = False) -> list[tuple[str, froze
         replaced = last.targets[0].id
     elif not isinstance(body[-1], (ast.Raise, ast.Return, ast.Continue)):
         return []
-    test = node.test
+    test = _expand(node.test, flags) if flags else node.test
     truth: set[str] | None = None
     # if name and (...): raise -> an empty name is harmless, any other passed the checks
     if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
@@ -196,6 +223,12 @@ def _fixed_host_prefixes(node: ast.AST | None) -> bool:
 def failed_check(test: ast.AST) -> list[tuple[str, frozenset[str] | None]]:
     """(name, categories it is now safe for; None: all) for a failed check that exits."""
     names: list[tuple[str, frozenset[str] | None]] = []
+    # if not any(url.host == ok.host for ok in roots): raise; if url.netloc != HOST: raise
+    host = _host_compared(test.operand, (ast.Eq, ast.In)) if isinstance(test, ast.UnaryOp) and isinstance(
+        test.op, ast.Not
+    ) else _host_compared(test, (ast.NotEq,))
+    if host is not None:
+        return [(host, URL_CATEGORIES)]
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Call):
         call = test.operand
         func = call.func
@@ -228,6 +261,29 @@ def failed_check(test: ast.AST) -> list[tuple[str, frozenset[str] | None]]:
     ):
         names = [(pair[0].id, None)]
     return names
+
+
+HOST_ATTRIBUTES = frozenset({"netloc", "hostname", "host"})
+
+
+def _host_compared(node: ast.AST, ops: tuple[type, ...]) -> str | None:
+    """The name whose host a comparison tests against another value (itself or inside
+    any()/all() over candidates): ``url.host == root.host``, ``url.netloc in HOSTS``."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("any", "all")
+        and len(node.args) == 1
+        and isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp, ast.SetComp))
+    ):
+        node = node.args[0].elt
+    if not (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ops)):
+        return None
+    sides = [node.left] if isinstance(node.ops[0], ast.In) else [node.left, node.comparators[0]]
+    for side in sides:
+        if isinstance(side, ast.Attribute) and side.attr in HOST_ATTRIBUTES and isinstance(side.value, ast.Name):
+            return side.value.id
+    return None
 
 
 # Values an attacker needs for each category; a regular expression that rejects every
