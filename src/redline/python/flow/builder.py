@@ -43,6 +43,7 @@ from redline.python.flow.guards import (
     OPT_IN_MARKERS,
     PATH_CATEGORIES,
     URL_CATEGORIES,
+    dash_rejected,
     fixed_host,
     guarded_names,
     opt_in_flag,
@@ -340,6 +341,7 @@ class FlowBuilder(CallResolver, LibraryRecognisers):
                 self._assign(target, value, env, node.lineno, node.value)
                 if isinstance(target, ast.Name):
                     remember_flag(self.frame.flags, target.id, node.value)
+                    self.frame.no_dash.discard(target.id)
         elif isinstance(node, ast.AnnAssign):
             if node.value is not None:
                 self._assign(node.target, self.expr(node.value, env), env, node.lineno, node.value)
@@ -400,6 +402,7 @@ class FlowBuilder(CallResolver, LibraryRecognisers):
                     env[name] = cleaned(env.get(name, {}), PATH_CATEGORIES)
                     if name + JOINED in env:
                         env[name + JOINED] = cleaned(env[name + JOINED], PATH_CATEGORIES)
+                self.frame.no_dash.update(dash_rejected(node))
                 for name, categories in guarded_names(node, flags=self.frame.flags):
                     # validated: execution only goes on when the check passed
                     checked = env.get(name, {})

@@ -22,6 +22,7 @@ from redline.python.flow.recognisers import (
     ROUTED_PATHS,
     SHELLS,
     SUBPROCESS_CALLS,
+    git_command,
     response_body,
 )
 from redline.python.names import BUILTIN_NAMES
@@ -274,6 +275,8 @@ class CallResolver:
             self._prompt_template(node, qual, args, kwargs)
         if qual in SUBPROCESS_CALLS and node.args and isinstance(node.args[0], (ast.List, ast.Tuple)):
             self._argument_injection(node, qual, node.args[0], env)
+        if node.args and git_command(qual):
+            self._git_arguments(node, qual, env)
         if qual in SUBPROCESS_CALLS and node.args and self._runs_shell(node.args[0]):
             self._sink(node, "command-injection", qual, args[0], f"{qual}() through a shell (-c)")
         specs = kb.sinks.get(qual)

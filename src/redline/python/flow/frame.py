@@ -32,3 +32,5 @@ class Frame:
     return_sizes: set[int] = field(default_factory=set)  # tuple sizes returned (-1: other)
     # names bound to a test (ok = url.host in ALLOWED): `if not ok: raise` is that test
     flags: dict[str, ast.expr] = field(default_factory=dict)
+    # names that cannot start with "-" (if name.startswith("-"): raise): no option
+    no_dash: set[str] = field(default_factory=set)

@@ -87,6 +87,25 @@ def _expand(test: ast.expr, flags: dict[str, ast.expr]) -> ast.expr:
     return test
 
 
+def dash_rejected(node: ast.If) -> list[str]:
+    """``if name.startswith("-"): raise``: afterwards ``name`` is no command-line option."""
+    if node.orelse or not node.body or not isinstance(node.body[-1], (ast.Raise, ast.Return, ast.Continue)):
+        return []
+    tests = node.test.values if isinstance(node.test, ast.BoolOp) and isinstance(node.test.op, ast.Or) else [node.test]
+    found = []
+    for test in tests:
+        if (
+            isinstance(test, ast.Call)
+            and isinstance(test.func, ast.Attribute)
+            and test.func.attr == "startswith"
+            and isinstance(test.func.value, ast.Name)
+            and test.args
+            and const_str(test.args[0]) == "-"
+        ):
+            found.append(test.func.value.id)
+    return found
+
+
 def guarded_names(
     node: ast.If, fallback: bool = False, flags: dict[str, ast.expr] | None = None
 ) -> list[tuple[str, frozenset[str] | None]]:

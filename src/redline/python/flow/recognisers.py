@@ -33,6 +33,18 @@ PROMPT_TEMPLATES = frozenset({"PromptTemplate", "FewShotPromptTemplate", "from_t
 OPTION_PROGRAMS = frozenset(
     {"git", "ssh", "scp", "rsync", "curl", "wget", "tar", "zip", "unzip", "find", "xargs", "hg", "svn", "sendmail", "psql", "mysql"}
 )
+# GitPython's command objects: repo.git.diff(a, b) runs `git diff a b`, each positional
+# argument one item of git's command line.
+GIT_COMMANDS = ("git.Repo.git.", "git.cmd.Git.", "git.Git.")
+GIT_NOT_COMMANDS = frozenset({"execute", "clear_cache", "set_persistent_git_options", "update_environment", "custom_environment"})
+
+
+def git_command(qual: str | None) -> bool:
+    """``git.Repo.git.diff``: a git command run through GitPython."""
+    if not qual or not qual.startswith(GIT_COMMANDS):
+        return False
+    owner, _, command = qual.rpartition(".")
+    return owner + "." in GIT_COMMANDS and command not in GIT_NOT_COMMANDS and not command.startswith("_")
 
 
 
@@ -81,13 +93,23 @@ class LibraryRecognisers:
         name = program.value.rpartition("/")[2]
         if name not in OPTION_PROGRAMS:
             return
-        for item in argv.elts[1:]:
+        self._option_items(qual, name, argv.elts[1:], env)
+
+    def _git_arguments(self, node: ast.Call, qual: str, env) -> None:
+        """``repo.git.diff("--stat", target)``: GitPython puts each positional argument on
+        git's command line, where one that starts with "-" is an option (--output=FILE)."""
+        self._option_items(qual, f"git {qual.rpartition('.')[2]}", node.args, env)
+
+    def _option_items(self, qual: str, name: str, items: list[ast.expr], env) -> None:
+        for item in items:
             if isinstance(item, ast.Constant):
                 if item.value == "--":
                     return
                 continue
             if isinstance(item, ast.Starred):
                 item = item.value
+            if isinstance(item, ast.Name) and item.id in self.frame.no_dash:
+                continue  # checked not to start with "-"
             if self._fixed_start(item, env):
                 continue  # os.path.join(root, name), f"https://{host}": cannot start with "-"
             taint = self.expr(item, env)
