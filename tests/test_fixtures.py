@@ -30,7 +30,11 @@ def test_every_rule_has_vulnerable_fixture_lines():
     # Dependency rules are expected in manifests (tests/test_deps_audit.py runs them).
     manifests = [p for p in (FIXTURES / "dependencies" / "projects").rglob("*") if p.is_file()]
     text = "\n".join(p.read_text(encoding="utf-8") for p in [*FIXTURE_FILES, *manifests])
+    # DEP104 is what a change does to the review, found by diff scans only
+    # (tests/test_gate_relaxations.py runs them on git repositories).
     for rule in registry.all_rules():
+        if rule.id == "DEP104":
+            continue
         assert f"expect: {rule.id}" in text or f", {rule.id}" in text, f"{rule.id} has no fixture"
 
 

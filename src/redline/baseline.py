@@ -111,6 +111,11 @@ def load(path: Path) -> dict[str, Entry]:
         raise BaselineError(f"{path}: no such baseline file (create one with `redline baseline create`)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BaselineError(f"{path}: cannot read baseline: {getattr(exc, 'strerror', None) or exc}") from None
+    return parse(raw, str(path))
+
+
+def parse(raw: str, path: str) -> dict[str, Entry]:
+    """The entries of a baseline document (``path`` names it in errors)."""
     try:
         doc = json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -135,26 +140,30 @@ def load(path: Path) -> dict[str, Entry]:
     return out
 
 
-def apply(result: ScanResult, entries: dict[str, Entry], file: str) -> None:
-    """Keep only the findings beyond the baseline, and record what it accepted and
-    which entries are stale. Within one identity, the occurrences that come first
-    in the file are the accepted ones."""
+def beyond(findings: list[Finding], entries: dict[str, Entry], root: str, file: str) -> tuple[list[Finding], dict[str, int]]:
+    """The findings a baseline does not accept, and what is left of each entry's count."""
     budget = {k: e.count for k, e in entries.items()}
-    accepted = 0
     in_file_order = sorted(
-        result.findings, key=lambda f: (f.location.path, f.location.cell or 0, f.location.line, f.location.column)
+        findings, key=lambda f: (f.location.path, f.location.cell or 0, f.location.line, f.location.column)
     )
     new_ids = set()
-    rebase = _rebase(result.root, Path(file))
+    rebase = _rebase(root, Path(file))
     for f in in_file_order:
         k = key_of(f, rebase)
         if budget.get(k, 0) > 0:
             budget[k] -= 1
-            accepted += 1
         else:
             new_ids.add(id(f))
-    kept = [f for f in result.findings if id(f) in new_ids]
-    root, base = rebase
+    return [f for f in findings if id(f) in new_ids], budget
+
+
+def apply(result: ScanResult, entries: dict[str, Entry], file: str) -> None:
+    """Keep only the findings beyond the baseline, and record what it accepted and
+    which entries are stale. Within one identity, the occurrences that come first
+    in the file are the accepted ones."""
+    kept, budget = beyond(result.findings, entries, result.root, file)
+    accepted = len(result.findings) - len(kept)
+    root, base = _rebase(result.root, Path(file))
 
     def in_scope(path: str) -> bool:  # entries of files outside this scan's root are not judged
         full = os.path.normpath(os.path.join(base, path))

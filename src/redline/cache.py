@@ -28,7 +28,7 @@ from redline.model import (
     location_dict,
 )
 
-FORMAT = 3
+FORMAT = 4
 
 
 def default_dir() -> Path:
@@ -159,6 +159,7 @@ class ResultCache:
             "key": key,
             "findings": [finding_to_dict(f) for f in result.findings],
             "suppressed": result.suppressed,
+            "hidden": [finding_to_dict(f) for f in result.hidden],
             "safe": sorted(result.safe, key=repr),
             "mitigated": sorted(([list(k), why] for k, why in result.mitigated.items()), key=repr),
         }

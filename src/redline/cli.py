@@ -59,6 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--exclude", action="append", metavar="PATTERN", help="gitignore-style pattern to leave out")
     scan.add_argument("--config", type=Path, metavar="FILE", help="read settings from FILE")
     scan.add_argument(
+        "--no-project-config", action="store_true",
+        help="ignore the scanned tree's .redline.toml and [tool.redline]: built-in defaults and these options only",
+    )
+    scan.add_argument(
+        "--gate-from", metavar="REF",
+        help="take the settings (gate, ignores, excludes, severities, threat models) from the configuration "
+        "at git revision REF, e.g. the base branch, instead of the working tree's",
+    )
+    scan.add_argument(
         "--profile", choices=("default", "audit"),
         help="default: the rules of measured precision; audit: every rule (also review items of low precision)",
     )
@@ -159,8 +168,32 @@ def _split(values: list[str] | None) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _scan_config(args: argparse.Namespace, paths: list[Path]) -> config_mod.Config:
-    """The configuration file's settings with the command line's on top."""
+def _trusted_gate(args: argparse.Namespace) -> str | None:
+    """Where the settings come from when not from the scanned tree (None: the tree's)."""
+    if getattr(args, "gate_from", None):
+        return f"git revision {args.gate_from}"
+    if getattr(args, "no_project_config", False):
+        return "the command line (--no-project-config)"
+    if getattr(args, "config", None) is not None:
+        return f"{args.config} (--config)"
+    return None
+
+
+def _project_config(args: argparse.Namespace, root: Path) -> config_mod.Config:
+    gate_from, no_project = getattr(args, "gate_from", None), getattr(args, "no_project_config", False)
+    if sum(bool(x) for x in (gate_from, no_project, getattr(args, "config", None))) > 1:
+        raise UsageError("--config, --no-project-config and --gate-from choose the settings each: give one")
+    if no_project:
+        return config_mod.Config()
+    if gate_from:
+        return config_mod.load_at_revision(root, gate_from)
+    return config_mod.load(root, args.config)
+
+
+def _scan_config(
+    args: argparse.Namespace, paths: list[Path], project: config_mod.Config | None = None
+) -> config_mod.Config:
+    """The configuration file's settings (or ``project``'s) with the command line's on top."""
     from redline.scan import scan_root
 
     for p in paths:
@@ -168,7 +201,7 @@ def _scan_config(args: argparse.Namespace, paths: list[Path]) -> config_mod.Conf
             raise UsageError(f"{p}: no such file or directory")
     if getattr(args, "jobs", None) is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    cfg = config_mod.load(scan_root(paths), args.config)
+    cfg = project if project is not None else _project_config(args, scan_root(paths))
     select, ignore = _split(args.select), _split(args.ignore)
     for sel in (*select, *ignore):
         config_mod.validate_selector(sel)
@@ -212,6 +245,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             raise UsageError(f"{out}: {exc}") from None
 
     entries = changed = None
+    before_baseline: list = []
     if args.baseline is not None:
         from redline import baseline as baseline_mod
 
@@ -245,11 +279,14 @@ def cmd_scan(args: argparse.Namespace) -> int:
                 bar.close()
         if changed is not None:
             gitdiff.apply(result, changed, args.diff)
+        before_baseline[:] = result.findings
         if entries is not None:
             baseline_mod.apply(result, entries, str(args.baseline))
         return result
 
     result = scan()
+    if changed is not None:
+        _report_relaxations(args, paths, cfg, result, changed, before_baseline)
     if args.fix:
         from redline import fix
 
@@ -297,6 +334,76 @@ def cmd_scan(args: argparse.Namespace) -> int:
         _error(f"{len(result.parse_failures)} Python file(s) could not be parsed (--strict)")
         return EXIT_ERROR
     return EXIT_FINDINGS if result.gate_failed() else EXIT_CLEAN
+
+
+def _report_relaxations(args, paths: list[Path], cfg, result: ScanResult, changed, before_baseline: list) -> None:
+    """A diff scan reports what the change does to silence redline (DEP104): its own
+    settings compared with the base revision's, suppression comments on changed lines,
+    baseline entries it added. Relaxed settings in effect count against the base's gate."""
+    import os
+
+    from redline import baseline as baseline_mod
+    from redline import gitdiff, relaxations
+    from redline.scan import ScanOptions, run_scan, scan_root
+
+    if "DEP104" not in config_mod.enabled_rules(cfg):
+        return
+    root = scan_root(paths)
+    found = relaxations.from_suppressions(result.foreign_suppressions, changed)
+    trusted = _trusted_gate(args)
+    if trusted is not None and getattr(args, "config", None) is not None:
+        rel = os.path.relpath(args.config.resolve(), root.resolve() if root.is_dir() else root.parent.resolve())
+        if rel.replace(os.sep, "/") in changed:
+            trusted = None  # the settings file given is one the change edits
+    head = _scan_config(args, paths, config_mod.load(root))
+    base = _scan_config(args, paths, config_mod.load_at_revision(root, args.diff))
+    if relaxations.config_changes(base, head):
+        hidden: list = []
+        passes: list = []
+        if trusted is None:
+            options = ScanOptions(jobs=args.jobs, cache_dir=args.cache_dir, use_cache=not args.no_cache)
+            reference = run_scan(paths, base, options)
+            gitdiff.apply(reference, changed, args.diff)
+            now = {f.fingerprint: f for f in before_baseline}
+            hidden = [
+                f for f in reference.findings
+                if f.fingerprint not in now or now[f.fingerprint].severity < f.severity
+            ]
+            if base.fail_on is not None:
+                passes = [
+                    f for f in before_baseline
+                    if f.severity >= base.fail_on and (head.fail_on is None or f.severity < head.fail_on)
+                ]
+                if result.fail_on is None or result.fail_on > base.fail_on:
+                    result.fail_on = base.fail_on  # the change cannot open its own gate
+        item = relaxations.from_config(str(result.root), base, head, hidden, passes, trusted)
+        if item is not None:
+            found.append(item)
+    if args.baseline is not None:
+        found += _baseline_relaxations(args, root, result, before_baseline, baseline_mod, gitdiff, relaxations)
+    relaxations.report(result, found)
+
+
+def _baseline_relaxations(args, root: Path, result: ScanResult, before_baseline, baseline_mod, gitdiff, relaxations):
+    """Entries the change added to the baseline file: the findings they accept that the
+    base revision's baseline did not."""
+    import os
+
+    try:
+        top, commit = gitdiff.revision(root, args.diff)
+        rel_top = os.path.relpath(args.baseline.resolve(), top.resolve()).replace(os.sep, "/")
+        data = gitdiff.file_at(top, commit, rel_top)
+        old = baseline_mod.parse(data.decode("utf-8"), f"{rel_top}@{args.diff}") if data is not None else {}
+        new = baseline_mod.load(args.baseline)
+    except (gitdiff.DiffError, baseline_mod.BaselineError, UnicodeDecodeError, ValueError):
+        return []
+    kept_new, _ = baseline_mod.beyond(before_baseline, new, str(result.root), str(args.baseline))
+    kept_old, _ = baseline_mod.beyond(before_baseline, old, str(result.root), str(args.baseline))
+    now = {id(f) for f in kept_new}
+    hidden = [f for f in kept_old if id(f) not in now]
+    rel = os.path.relpath(args.baseline.resolve(), Path(result.root).resolve()).replace(os.sep, "/")
+    item = relaxations.from_baseline(rel, hidden)
+    return [item] if item is not None else []
 
 
 def cmd_baseline_create(args: argparse.Namespace) -> int:

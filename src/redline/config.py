@@ -113,6 +113,39 @@ def load(start: Path, explicit: Path | None = None) -> Config:
     return from_mapping(section, str(path))
 
 
+def load_at_revision(start: Path, ref: str) -> Config:
+    """The settings a git revision has for ``start`` (``--gate-from REF``): the nearest
+    .redline.toml or pyproject.toml with [tool.redline] in that commit, up to the
+    repository's top; the defaults when it has none. Nothing in the working tree counts."""
+    from redline import gitdiff
+
+    start = start.resolve()
+    here = start if start.is_dir() else start.parent
+    try:
+        top, commit = gitdiff.revision(here, ref, "--gate-from")
+    except gitdiff.DiffError as exc:
+        raise ConfigError(str(exc)) from None
+    try:
+        rel = here.relative_to(top.resolve())
+    except ValueError:
+        rel = Path(".")
+    for directory in (rel, *rel.parents):
+        for name in (".redline.toml", "pyproject.toml"):
+            path = (directory / name).as_posix()
+            data = gitdiff.file_at(top, commit, path)
+            if data is None:
+                continue
+            label = f"{path}@{ref}"
+            try:
+                parsed = tomllib.loads(data.decode("utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"{label}: invalid TOML: {exc}") from None
+            section = _section(Path(name), parsed)
+            if section is not None:
+                return from_mapping(section, label, base=top / directory)
+    return Config(source=f"defaults@{ref}")
+
+
 _KEYS = {
     "select", "ignore", "exclude", "severity", "fail-on", "sandbox-files", "max-file-size",
     "vuln-db", "critical-dependencies", "dependency-policy", "threat-models", "profile",
@@ -121,7 +154,9 @@ PROFILE_NAMES = ("default", "audit")
 DEPENDENCY_POLICIES = ("auto", "application", "library")
 
 
-def from_mapping(data: dict, source: str) -> Config:
+def from_mapping(data: dict, source: str, base: Path | None = None) -> Config:
+    """Settings from a [tool.redline] table; ``base``: the directory relative paths in
+    it are relative to (the configuration file's, by default)."""
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: [tool.redline] must be a table")
     unknown = sorted(set(data) - _KEYS)
@@ -161,7 +196,7 @@ def from_mapping(data: dict, source: str) -> Config:
     if vuln_db is not None and (not isinstance(vuln_db, str) or not vuln_db.strip()):
         raise ConfigError(f"{source}: 'vuln-db' must be a path (a directory of OSV records or an all.zip)")
     if vuln_db is not None and not Path(vuln_db).is_absolute():
-        vuln_db = str(Path(source).parent / vuln_db)  # relative to the configuration file
+        vuln_db = str((base or Path(source).parent) / vuln_db)  # relative to the configuration file
     policy = data.get("dependency-policy", "auto")
     if policy not in DEPENDENCY_POLICIES:
         raise ConfigError(f"{source}: 'dependency-policy' must be one of: {', '.join(DEPENDENCY_POLICIES)}")

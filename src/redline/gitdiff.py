@@ -99,18 +99,32 @@ def parse_diff(data: bytes) -> ChangedLines:
     return changed
 
 
-def changed_lines(root: Path, ref: str) -> ChangedLines:
-    """Lines changed between ``ref`` and the working tree, by path relative to ``root``."""
+def revision(root: Path, ref: str, option: str = "--diff") -> tuple[Path, str]:
+    """The repository's top directory and the commit ``ref`` names."""
     if ref.startswith("-"):
-        raise DiffError(f"--diff: {ref!r} is not a git revision")
+        raise DiffError(f"{option}: {ref!r} is not a git revision")
     root = root if root.is_dir() else root.parent
     top = _git(root, "rev-parse", "--show-toplevel")
     if top.returncode != 0:
-        raise DiffError(f"--diff needs a git repository, and {root} is not inside one")
+        raise DiffError(f"{option} needs a git repository, and {root} is not inside one")
     check = _git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
     if check.returncode != 0:
-        raise DiffError(f"--diff: unknown git revision {ref!r}")
-    commit = check.stdout.decode("ascii", "replace").strip()
+        raise DiffError(f"{option}: unknown git revision {ref!r}")
+    toplevel = Path(top.stdout.decode("utf-8", "surrogateescape").strip())
+    return toplevel, check.stdout.decode("ascii", "replace").strip()
+
+
+def file_at(top: Path, commit: str, path: str) -> bytes | None:
+    """The content of ``path`` (relative to the repository's top) at ``commit``; None
+    when the file is not there."""
+    shown = _git(top, "cat-file", "blob", f"{commit}:{path}")
+    return shown.stdout if shown.returncode == 0 else None
+
+
+def changed_lines(root: Path, ref: str) -> ChangedLines:
+    """Lines changed between ``ref`` and the working tree, by path relative to ``root``."""
+    root = root if root.is_dir() else root.parent
+    _, commit = revision(root, ref)
     diff = _git(
         root, "diff", "--no-ext-diff", "--no-textconv", "--no-color", "--unified=0",
         "--find-renames", "--relative", commit, "--",

@@ -201,6 +201,7 @@ class ForeignSuppression:
     text: str
     hides: tuple[str, ...] = ()  # redline rule ids reported on the same statement (suppressed, for redline's own)
     standalone: bool = False  # alone on its line: it applies to the statement below
+    worst: str = ""  # severity name of the worst finding in ``hides`` ("" when none)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from redline import cache as cache_mod
-from redline import severity
+from redline import severity, suppress
 from redline.analysis import AnalysisSettings, FileResult, FileTask, analyse_file
 from redline.config import Config, enabled_rules
 from redline.deps.project import audit_project
@@ -101,6 +101,7 @@ def run_scan(
         verdict = _taint(results, tasks, settings, result.index, cache)
         result.findings = supersede(result.findings, verdict.findings, verdict.safe, verdict.mitigated)
         result.suppressed_count += verdict.suppressed
+        result.foreign_suppressions = suppress.attribute(result.foreign_suppressions, verdict.hidden)
     # --- project-level audit (checklist area 10): dependencies, suppression review ---
     audit_project(result, found.files, root, config, enabled)
     # ---
@@ -149,6 +150,7 @@ def _taint(results: list[FileResult], tasks, settings, index, cache) -> taint.Ta
                     memo["suppressed"],
                     {tuple(k) for k in memo["safe"]},
                     {tuple(k): why for k, why in memo["mitigated"]},
+                    [cache_mod.finding_from_dict(f) for f in memo["hidden"]],
                 )
             except (KeyError, TypeError, ValueError, AttributeError):
                 pass

@@ -14,7 +14,7 @@ import io
 import re
 import tokenize
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from redline.model import Finding, ForeignSuppression, Location, Severity
 from redline.rules.suppressions import DEP101, DEP102, DEP103
@@ -140,13 +140,40 @@ def apply(
 
         text = "# " + _REDLINE.search(_comment_text(s, found)).group(0).lstrip("#").strip()
         hidden = tuple(sorted({f.rule_id for f in s.hidden}))
-        reviews.append(ForeignSuppression(path, loc.line, "redline", text, hidden, s.standalone))
+        worst = max((f.severity for f in s.hidden), default=None)
+        reviews.append(
+            ForeignSuppression(path, loc.line, "redline", text, hidden, s.standalone, worst.name if worst else "")
+        )
     for c, tool in foreign:
         hides = sorted(
             {f.rule_id for f in findings if f.stmt_start - (1 if c.standalone else 0) <= c.line <= f.stmt_end}
         )
         reviews.append(ForeignSuppression(path, location(c.line).line, tool, c.text.strip(), tuple(hides), c.standalone))
     return kept, len(findings) - len(kept), meta, reviews
+
+
+def attribute(reviews: list[ForeignSuppression], hidden: list[Finding]) -> list[ForeignSuppression]:
+    """redline's own suppression comments with the project-wide findings they silenced
+    (taint findings are known only once every module is read)."""
+    if not hidden:
+        return reviews
+    out = []
+    for s in reviews:
+        ignore = parse_ignore(s.text) if s.tool == "redline" else None
+        if ignore is not None:
+            rules = ignore[0]
+            covered = [
+                f for f in hidden
+                if f.location.path == s.path
+                and (not rules or f.rule_id in rules)
+                and (f.stmt_start <= s.line <= f.stmt_end or (s.standalone and s.line == f.stmt_start - 1))
+            ]
+            if covered:
+                worst = max([f.severity for f in covered] + ([Severity.parse(s.worst)] if s.worst else []))
+                hides = tuple(sorted({*s.hides, *(f.rule_id for f in covered)}))
+                s = replace(s, hides=hides, worst=worst.name)
+        out.append(s)
+    return out
 
 
 def _comment_text(s: Suppression, found: list[Comment]) -> str:
@@ -178,7 +205,8 @@ def review(
             )
         ]
         hides = tuple(sorted({f.rule_id for f in here}))
-        out.append(ForeignSuppression(s.path, s.line, s.tool, s.text, hides, s.standalone))
+        worst = max((f.severity for f in here), default=None)
+        out.append(ForeignSuppression(s.path, s.line, s.tool, s.text, hides, s.standalone, worst.name if worst else ""))
         serious = sorted({f.rule_id for f in here if f.severity >= Severity.HIGH})
         if serious and DEP103.id in enabled and not describe(s.tool, s.text)[1]:
             cell = next((f.location.cell for f in here), None)

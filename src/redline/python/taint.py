@@ -551,6 +551,7 @@ class TaintResult:
     suppressed: int = 0  # taint findings silenced inline
     safe: set[tuple] = field(default_factory=set)  # sink calls proven safe (see safe_sinks)
     mitigated: dict[tuple, str] = field(default_factory=dict)  # sink call -> why it is LOW
+    hidden: list[Finding] = field(default_factory=list)  # the findings suppressed inline
 
 
 def findings(
@@ -580,10 +581,13 @@ def findings(
         src_path, source = graph.sources[source_id]
         if dropped((f"flow:{source['kind']}",), sink["category"]):
             continue
+        rule = rules.get(sink["rule"])
         if sink.get("suppressed"):
             suppressed += 1
+            if rule is not None:  # kept for the suppression review: what the comment hides
+                found = _finding(rule, path, sink, src_path, source, steps, sink.get("mitigation"), validated, path_evidence)
+                result.hidden.append(found)
             continue
-        rule = rules.get(sink["rule"])
         if rule is None:
             continue
         out.append(_finding(rule, path, sink, src_path, source, steps, sink.get("mitigation"), validated, path_evidence))

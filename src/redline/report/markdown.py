@@ -386,10 +386,16 @@ def _action_plan(result: ScanResult, groups: list[RuleGroup]) -> list[str]:
             "the scan; the review is incomplete until then",
         )
     hardening = [fix(g) for g in groups if g.highest < Severity.HIGH]
+    ours = sum(1 for s in result.foreign_suppressions if s.tool == "redline")
+    others = len(result.foreign_suppressions) - ours
     if result.foreign_suppressions:
+        counted = [
+            *([_plural(ours, "redline suppression comment")] if ours else []),
+            *([_plural(others, "suppression comment") + " for other tools"] if others else []),
+        ]
         hardening.append(
-            f"Review the {_plural(len(result.foreign_suppressions), 'foreign suppression comment')} "
-            "and document a justification for each, or remove it"
+            f"Review the {' and '.join(counted)} (see the Suppression Review) and document a "
+            "justification for each, or remove it"
         )
     testing = []
     if result.findings:

@@ -7,3 +7,4 @@ from redline.rules.catalog import rule
 DEP101 = rule("DEP101")
 DEP102 = rule("DEP102")
 DEP103 = rule("DEP103")
+DEP104 = rule("DEP104")
