@@ -67,6 +67,14 @@ from redline.rules.routes import web_facts
 _CLEAN_EXPRS = (ast.Compare, ast.Constant, ast.Lambda)
 
 
+def _fixed_text(text: object) -> bool:
+    """Literal text a command-line item starts with that leaves no option to choose: no
+    dash, or a whole option up to its "=" (f"--unified={n}": the value of --unified)."""
+    if not isinstance(text, str) or not text:
+        return False
+    return not text.startswith("-") or ("=" in text and text.index("=") > 1)
+
+
 class FlowBuilder(CallResolver, LibraryRecognisers):
     def __init__(self, ctx, kb: TaintKnowledge, module: str, project_roots: frozenset[str]) -> None:
         self.ctx = ctx
@@ -464,10 +472,10 @@ class FlowBuilder(CallResolver, LibraryRecognisers):
             return node.id + PREFIXED in self.frame.consts
         if isinstance(node, ast.JoinedStr):
             first = node.values[0] if node.values else None
-            return isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value[:1] not in ("", "-")
+            return isinstance(first, ast.Constant) and _fixed_text(first.value)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             left = node.left
-            return (isinstance(left, ast.Constant) and isinstance(left.value, str) and left.value[:1] not in ("", "-")) or self._fixed_start(left, env)
+            return (isinstance(left, ast.Constant) and _fixed_text(left.value)) or self._fixed_start(left, env)
         if isinstance(node, ast.Call) and node.args and self.ctx.qualname(node.func) in PATH_JOINS:
             first = node.args[0]  # a directory from configuration or the code
             return set(self.expr(first, env)) <= {UNKNOWN} or self._fixed_start(first, env)
