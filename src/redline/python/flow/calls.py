@@ -128,6 +128,8 @@ class CallResolver:
         ):
             qual = f"{self.frame.func.rsplit('.', 1)[0]}.{func.attr}"
             method_call = True
+        elif qual is None and isinstance(func, ast.Name) and func.id == "cls" and self.frame.cls is not None:
+            qual = self.frame.func.rsplit(".", 1)[0]  # cls(**data) in a classmethod: the class itself
         everything = union(receiver, *args, *kwargs.values())
         if (
             isinstance(func, ast.Attribute)
