@@ -16,9 +16,9 @@ from pathlib import Path
 
 from redline.config import Config, enabled_rules
 from redline.gitdiff import ChangedLines
-from redline.model import Finding, ForeignSuppression, Location, ScanResult, Severity
+from redline.model import Finding, ForeignSuppression, ScanResult, Severity
 from redline.rules.suppressions import DEP104
-from redline.severity import decide
+from redline.text.findings import line_finding
 
 # Suppression comments that silence a reviewer's tool (other tools' ones silence that
 # tool, redline's own silence redline).
@@ -134,26 +134,8 @@ def report(result: ScanResult, relaxations: list[Relaxation]) -> None:
     added = []
     for r in relaxations:
         evidence = (f"variant:hides-{r.worst.name.lower()}",) if r.worst is not None and r.worst > Severity.LOW else ()
-        severity, confidence, reasons = decide(DEP104, evidence)
         hidden = sorted({f"{f.rule_id} {f.location.path}:{f.location.line}" for f in r.hidden})
         message = r.message + (f"; hides {', '.join(hidden[:8])}" if hidden else "")
-        added.append(
-            Finding(
-                rule_id=DEP104.id,
-                title=DEP104.title,
-                area=DEP104.area,
-                severity=severity,
-                confidence=confidence,
-                reasons=reasons,
-                evidence=evidence,
-                location=Location(r.path, r.line),
-                message=message,
-                snippet=r.snippet,
-                cwe=DEP104.cwe,
-                recommendation=DEP104.recommendation,
-                stmt_start=r.line,
-                stmt_end=r.line,
-            )
-        )
+        added.append(line_finding(DEP104, r.path, r.line, 0, message, r.snippet, evidence))
     assign_fingerprints(added)
     result.findings.extend(added)
