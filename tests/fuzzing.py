@@ -161,8 +161,10 @@ def _long_line(rng: random.Random, text: str) -> str:
 
 
 def _deep(rng: random.Random, text: str) -> str:
-    depth = rng.choice((30, 90, 101, 200, 1000, 5000))
-    kind = rng.randrange(8)
+    # Fixed depths, and any depth around the recursion limit (where the verdict of a
+    # file once depended on the process that analysed it).
+    depth = rng.choice((30, 90, 101, 200, 1000, 5000, rng.randint(300, 1100)))
+    kind = rng.randrange(12)
     if kind == 0:
         block = "x = " + "(" * depth + "1" + ")" * depth
     elif kind == 1:
@@ -178,8 +180,16 @@ def _deep(rng: random.Random, text: str) -> str:
         block = "x = " + "f'{" * min(depth, 200) + "y" + "}'" * min(depth, 200)
     elif kind == 6:
         block = "if a:\n    pass\n" + "".join(f"elif b{i}:\n    pass\n" for i in range(depth))
-    else:
+    elif kind == 7:
         block = "x = " + "{'k': " * depth + "1" + "}" * depth
+    elif kind == 8:  # chains: flat in the source, deep in the tree
+        block = "x = eval(y)" + ".a" * depth
+    elif kind == 9:
+        block = "x = eval(y)" + " + a" * depth
+    elif kind == 10:
+        block = "x = q" + ".b()" * min(depth, 400)
+    else:
+        block = "x = " + "not " * depth + "eval(y)"
     lines = _lines(text)
     lines.insert(rng.randint(0, len(lines)), block)
     return "\n".join(lines)
