@@ -676,3 +676,57 @@ def test_no_cache_writes_nothing(tmp_path: Path) -> None:
     result = run_scan([root], Config(), ScanOptions(jobs=1, cache_dir=cache, use_cache=False))
     assert_good_found(result)
     assert not cache.exists()
+
+
+# -- found by fuzzing (benchmarks/fuzz.py) ---------------------------------------------
+
+
+def test_long_attribute_chains_after_a_call_are_not_cubic(tmp_path: Path) -> None:
+    """``eval(y).a.a...a``: each link's name was built by naming the whole chain below it
+    again, and every link was named, so 20 lines of 480 links (10 KB) took 43 s."""
+    import time
+
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "good.py").write_text(GOOD)
+    (root / "chain.py").write_text(("x = eval(y)" + ".a" * 480 + "\n") * 20)
+    started = time.perf_counter()
+    result = scan(root)
+    elapsed = time.perf_counter() - started
+    assert_good_found(result)
+    hits = [f.location.line for f in findings_in(result, "chain.py") if f.rule_id == "EXEC001"]
+    assert hits == list(range(1, 21))
+    assert elapsed < 20, f"{elapsed:.1f} s"
+
+
+def _nested_near_the_limit(root: Path) -> None:
+    """Expressions nested from well inside to well past the recursion limit, in small
+    steps, so that some file sits at the limit on any interpreter."""
+    shapes = {
+        "add": lambda n: "x = eval(y)" + " + a" * n,
+        "neg": lambda n: "x = " + "-" * n + "eval(y)",
+        "not": lambda n: "x = " + "not " * n + "eval(y)",
+        "attr": lambda n: "x = eval(y)" + ".a" * n,
+    }
+    for name, shape in shapes.items():
+        for n in range(300, 1100, 4):
+            (root / f"{name}_{n:04}.py").write_text(shape(n) + "\n")
+
+
+def test_files_near_the_recursion_limit_get_the_same_verdict_in_a_worker(tmp_path: Path) -> None:
+    """A worker process starts analysing deeper in its stack than the main process: a
+    file nested near the limit was analysed with --jobs 1 and 'too deeply nested' with
+    --jobs 2 (and the reverse, from a deeper caller)."""
+    root = tmp_path / "tree"
+    root.mkdir()
+    _nested_near_the_limit(root)
+    serial, pooled = scan(root, jobs=1), scan(root, jobs=2)
+    assert [(s.path, s.reason) for s in serial.skipped] == [(s.path, s.reason) for s in pooled.skipped]
+    assert [(f.rule_id, f.location) for f in serial.findings] == [
+        (f.rule_id, f.location) for f in pooled.findings
+    ]
+    assert 0 < len(serial.skipped) < 800  # the limit is inside the range
+    run = {jobs: cli("scan", root, "-f", "json", "--fail-on", "never", "--no-cache", "-j", str(jobs))
+           for jobs in (1, 2)}
+    assert run[1].code == run[2].code == 0
+    assert run[1].out == run[2].out

@@ -133,15 +133,18 @@ class FileContext:
         """Fully-qualified name of a callee or attribute chain, or None if unknown."""
         if isinstance(node, ast.Call):
             return self.qualname(node.func)
-        if isinstance(node, ast.Attribute) and not isinstance(node.value, (ast.Name, ast.Attribute)):
-            base = self.qualname(node.value)
-            return f"{base}.{node.attr}" if base else None
         parts = dotted(node)
         if parts is None:
-            if isinstance(node, ast.Attribute):
-                base = self.qualname(node.value)
-                return f"{base}.{node.attr}" if base else None
-            return None
+            if not isinstance(node, ast.Attribute):
+                return None
+            # f().a.b: the name of what the chain starts from, then its attributes, in
+            # one pass (a name per link made a chain of n links cost n^2 here).
+            attrs = []
+            while isinstance(node, ast.Attribute):
+                attrs.append(node.attr)
+                node = node.value
+            base = self.qualname(node)
+            return ".".join([base, *reversed(attrs)]) if base else None
         if parts[0] == "self" and len(parts) > 1:
             # self.client.run -> the type assigned to self.client in this class
             head = self.variable_type(f"self.{parts[1]}")

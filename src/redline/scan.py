@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -232,14 +233,33 @@ def _analyse_all(tasks, settings, cache, jobs, progress) -> list[FileResult]:
     return results  # type: ignore[return-value]
 
 
+# Frames one file's analysis may use above _worker, wherever _worker is called from: a
+# pool worker starts deeper in its stack than the main process (24 frames against 9, and
+# C calls between them count too), so under one global limit a file nested near it was
+# analysed with --jobs 1 and "too deeply nested" with --jobs 2.
+ANALYSIS_FRAMES = 1000
+
+
+def _headroom(n: int = 0) -> int:
+    """How many more nested calls fit here, by the interpreter's own count."""
+    try:
+        return _headroom(n + 1)
+    except RecursionError:
+        return n
+
+
 def _worker(task: FileTask, settings: AnalysisSettings) -> FileResult:
     """One file's analysis; a failure is that file's, never the whole scan's."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit - _headroom() + ANALYSIS_FRAMES)
     try:
         return analyse_file(task, settings)
     except RecursionError:
         reason = "too deeply nested to analyse"
     except Exception as exc:  # a bug in a rule must not hide the other files' findings
         reason = f"internal error while analysing: {type(exc).__name__}: {exc}"
+    finally:
+        sys.setrecursionlimit(limit)
     return FileResult(task.rel, skipped=SkippedFile(task.rel, reason, parse_failure=True))
 
 
