@@ -12,6 +12,8 @@ import hashlib
 import json
 import os
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import redline
@@ -29,11 +31,104 @@ from redline.model import (
 )
 
 FORMAT = 4
+# The result cache's size limit, least recently used scan roots evicted first.
+DEFAULT_LIMIT_MB = 300
+LIMIT_ENV = "REDLINE_CACHE_MB"
+_STALE_TMP_S = 3600  # a temporary file this old is left over from a crash mid-write
 
 
 def default_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "redline"
+
+
+def limit_bytes() -> int:
+    """The size limit: REDLINE_CACHE_MB (0 keeps only the last scan's entry), else the default."""
+    raw = os.environ.get(LIMIT_ENV, "").strip()
+    try:
+        mb = float(raw) if raw else DEFAULT_LIMIT_MB
+    except ValueError:
+        mb = DEFAULT_LIMIT_MB
+    return max(0, int(mb * 1024 * 1024))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """The cached results of one scan root and settings: its two documents."""
+
+    name: str
+    files: tuple[Path, ...]
+    size: int
+    last_used: float  # when a scan last read (access time) or wrote it
+
+
+def entries(directory: Path) -> list[Entry]:
+    """The result cache's entries, least recently used first (advisory data and other
+    subdirectories are not result entries)."""
+    groups: dict[str, list[Path]] = {}
+    try:
+        listing = list(directory.iterdir())
+    except OSError:
+        return []
+    for path in listing:
+        if path.suffix == ".json" and path.is_file():
+            groups.setdefault(path.name.split(".", 1)[0], []).append(path)
+    out = []
+    for name, files in groups.items():
+        size, used = 0, 0.0
+        for f in files:
+            try:
+                st = f.stat()
+            except OSError:
+                continue
+            size += st.st_size
+            used = max(used, st.st_mtime, st.st_atime)
+        out.append(Entry(name, tuple(sorted(files)), size, used))
+    return sorted(out, key=lambda e: (e.last_used, e.name))
+
+
+def _remove(paths) -> int:
+    freed = 0
+    for p in paths:
+        try:
+            size = p.stat().st_size
+            p.unlink()
+            freed += size
+        except OSError:
+            pass  # gone already (another scan evicted it) or not ours to remove
+    return freed
+
+
+def prune(directory: Path, limit: int, keep: str | None = None) -> int:
+    """Evict the least recently used entries until the cache is within ``limit`` bytes,
+    never the entry ``keep`` (the scan's own); also remove temporary files left by a
+    crash. Returns the bytes freed. Safe while other scans run: a reader that finds an
+    entry gone analyses again."""
+    freed = 0
+    now = time.time()
+    try:
+        leftovers = [p for p in directory.glob("*.tmp") if now - p.stat().st_mtime > _STALE_TMP_S]
+    except OSError:
+        leftovers = []
+    freed += _remove(leftovers)
+    found = entries(directory)
+    total = sum(e.size for e in found)
+    for e in found:
+        if total <= limit:
+            break
+        if e.name == keep:
+            continue
+        freed += _remove(e.files)
+        total -= e.size
+    return freed
+
+
+def clear(directory: Path) -> tuple[int, int]:
+    """Remove every result entry (the advisory data stays): (entries, bytes)."""
+    found = entries(directory)
+    freed = _remove(p for e in found for p in e.files)
+    freed += _remove(directory.glob("*.tmp"))
+    return len(found), freed
 
 
 def code_signature() -> str:
@@ -82,6 +177,11 @@ class ResultCache:
     def _load(self) -> None:
         self._loaded = True
         doc = self._read(self.path) or {}
+        if doc:
+            try:  # used now (the access time: the content did not change)
+                os.utime(self.path, ns=(time.time_ns(), self.path.stat().st_mtime_ns))
+            except OSError:
+                pass
         entries = doc.get("entries")
         if isinstance(entries, dict):
             self._old = entries
@@ -173,6 +273,7 @@ class ResultCache:
             self._write(self.flows_path, {"flows": self._flows_new})
         if self._new != self._old or self._taint_new != self._taint_old:
             self._write(self.path, {"entries": self._new, "taint": self._taint_new})
+        prune(self.path.parent, limit_bytes(), keep=self.path.name.split(".", 1)[0])
 
     def _write(self, path: Path, body: dict) -> None:
         try:

@@ -120,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.add_parser("status", help="show which advisory data a scan would use")
 
 
+    cache = sub.add_parser("cache", help="the result cache: its size and entries, or clear it")
+    cache_sub = cache.add_subparsers(dest="cache_command", metavar="ACTION")
+    for name, text in (("info", "show where the cache is, its size and its limit"), ("clear", "remove every cached result")):
+        action = cache_sub.add_parser(name, help=text)
+        action.add_argument("--cache-dir", type=Path, metavar="DIR", help="result cache location (default: ~/.cache/redline)")
+
     docs = sub.add_parser("docs", help="regenerate docs/rules/<ID>.md from the rule metadata")
     docs.add_argument("directory", nargs="?", type=Path, default=Path("docs") / "rules", metavar="DIR")
     docs.add_argument("--check", action="store_true", help="change nothing; exit 1 when the pages are stale")
@@ -142,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_explain(args)
         if args.command == "db":
             return cmd_db(args)
+        if args.command == "cache":
+            return cmd_cache(args)
         if args.command == "docs":
             return cmd_docs(args)
         parser.print_help()
@@ -563,6 +571,30 @@ def explain_text(rule_id: str) -> str:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     sys.stdout.write(explain_text(args.rule_id))
+    return EXIT_CLEAN
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from redline import cache as cache_mod
+
+    if args.cache_command not in ("info", "clear"):
+        raise UsageError("usage: redline cache info|clear [--cache-dir DIR]")
+    directory = args.cache_dir or cache_mod.default_dir()
+    if args.cache_command == "clear":
+        count, freed = cache_mod.clear(directory)
+        print(f"redline: removed {count} cached scan(s), {freed / 1048576:.1f} MiB, from {directory}")
+        return EXIT_CLEAN
+    found = cache_mod.entries(directory)
+    total = sum(e.size for e in found)
+    limit = cache_mod.limit_bytes()
+    print(f"cache: {directory}")
+    print(f"size: {total / 1048576:.1f} MiB in {len(found)} cached scan(s); "
+          f"limit {limit / 1048576:.0f} MiB (${cache_mod.LIMIT_ENV}), least recently used evicted first")
+    if found:
+        import datetime
+
+        newest = datetime.datetime.fromtimestamp(found[-1].last_used).isoformat(timespec="seconds")
+        print(f"last used: {newest}")
     return EXIT_CLEAN
 
 

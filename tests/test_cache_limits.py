@@ -1,0 +1,67 @@
+"""The result cache stays within its size limit (least recently used scans evicted first),
+survives a crash mid-write, and can be inspected and cleared from the command line."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from redline import cache as cache_mod
+from redline.cli import main
+from redline.config import Config
+from redline.scan import ScanOptions, run_scan
+
+
+def _entry(directory: Path, name: str, size: int, age_s: float) -> None:
+    for suffix in (".json", ".flows.json"):
+        path = directory / f"{name}{suffix}"
+        path.write_bytes(b"x" * (size // 2))
+        when = time.time() - age_s
+        os.utime(path, (when, when))  # last read and last written then
+
+
+def test_prune_evicts_the_least_recently_used_and_keeps_the_scans_own(tmp_path: Path) -> None:
+    _entry(tmp_path, "old", 4000, 300)
+    _entry(tmp_path, "mid", 4000, 200)
+    _entry(tmp_path, "own", 4000, 400)
+    _entry(tmp_path, "new", 4000, 100)
+    (tmp_path / "advisories").mkdir()
+    (tmp_path / "advisories" / "osv.zip").write_bytes(b"z" * 10000)
+    stale = tmp_path / "abc.tmp"
+    stale.write_text("half a document")
+    os.utime(stale, (time.time() - 7200,) * 2)
+    fresh = tmp_path / "def.tmp"
+    fresh.write_text("being written")
+    freed = cache_mod.prune(tmp_path, 8000, keep="own")
+    assert sorted(e.name for e in cache_mod.entries(tmp_path)) == ["new", "own"]
+    assert freed == 8000 + len("half a document")
+    assert not stale.exists() and fresh.exists()  # another scan may still be writing that one
+    assert (tmp_path / "advisories" / "osv.zip").exists()
+
+
+def test_a_scan_keeps_the_cache_within_the_limit(tmp_path: Path, monkeypatch) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "app.py").write_text("import requests\nrequests.get('https://example.com')\n")
+    cache_dir = tmp_path / "cache"
+    cache_dir.mkdir()
+    _entry(cache_dir, "someoneelse", 200_000, 1000)
+    monkeypatch.setenv(cache_mod.LIMIT_ENV, "0.05")  # about 52 kB
+    first = run_scan([project], Config(), ScanOptions(cache_dir=cache_dir, jobs=1))
+    names = [e.name for e in cache_mod.entries(cache_dir)]
+    assert len(names) == 1 and names[0] != "someoneelse"
+    again = run_scan([project], Config(), ScanOptions(cache_dir=cache_dir, jobs=1))
+    assert [f.fingerprint for f in again.findings] == [f.fingerprint for f in first.findings]
+
+
+def test_cache_info_and_clear(tmp_path: Path, capsys) -> None:
+    _entry(tmp_path, "one", 2 * 1048576, 10)
+    (tmp_path / "advisories").mkdir()
+    assert main(["cache", "info", "--cache-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "2.0 MiB in 1 cached scan(s)" in out and "REDLINE_CACHE_MB" in out
+    assert main(["cache", "clear", "--cache-dir", str(tmp_path)]) == 0
+    assert "removed 1 cached scan(s), 2.0 MiB" in capsys.readouterr().out
+    assert cache_mod.entries(tmp_path) == [] and (tmp_path / "advisories").is_dir()
+    assert main(["cache"]) == 2
