@@ -81,6 +81,7 @@ class FileContext:
         # the innermost function the visited node is in (None at module and class level)
         self.function: ast.FunctionDef | ast.AsyncFunctionDef | None = None
         self._facts: dict[Callable[[FileContext], object], object] = {}
+        self._module_prefix = imports.module + "."  # names of this module's own classes
         # Per-scope variable -> qualified name of the class it was constructed from.
         self._types: dict[tuple[str, ...], dict[str, str]] = defaultdict(dict)
         self._cell_of_line = cell_of_line
@@ -163,22 +164,18 @@ class FileContext:
         ``get`` makes ``app.get`` ``fastapi.FastAPI.get``."""
         if not rest:
             return head
-        classes = self.fact(local_classes)
-        seen: set[str] = set()
-        owner = head
-        while owner in classes and owner not in seen:
-            seen.add(owner)
-            members, bases = classes[owner]
-            if rest[0] in members:
-                break
-            local = [b for b in bases if b in classes]
-            library = [b for b in bases if b not in classes]
-            if not local and library:
-                owner = library[0]
-                return ".".join([owner, *rest])
-            if not local:
-                break
-            owner = local[0]
+        if head.startswith(self._module_prefix):  # a class of this module, perhaps
+            classes = self.fact(local_classes)
+            owner, seen = head, set()
+            while owner in classes and owner not in seen:
+                seen.add(owner)
+                members, bases = classes[owner]
+                if rest[0] in members or not bases:
+                    break
+                local = next((b for b in bases if b in classes), None)
+                if local is None:
+                    return ".".join([bases[0], *rest])  # inherited from a library base
+                owner = local
         return ".".join([head, *rest])
 
     def module_variables(self) -> dict[str, str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 
 from redline.knowledge.agents import agents
-from redline.rules import gates
 from redline.rules.catalog import rule
 from redline.rules.common import keyword
 from redline.rules.registry import check
@@ -66,13 +65,45 @@ class _Scope:
         return self._methods or frozenset()
 
 
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
 def _summaries(ctx) -> dict[ast.AST, _Scope]:
     return {}
 
 
+def _classes(ctx) -> dict[tuple[str, ...], ast.ClassDef]:
+    """The module's classes by their scope, from its statements alone (no expression is read)."""
+    found: dict[tuple[str, ...], ast.ClassDef] = {}
+    todo: list[tuple[tuple[str, ...], list]] = [((), ctx.tree.body)]
+    while todo:
+        scope, body = todo.pop()
+        for stmt in body:
+            if not isinstance(stmt, ast.stmt):
+                continue
+            inner = (*scope, stmt.name) if isinstance(stmt, (ast.ClassDef, *_FUNCS)) else scope
+            if isinstance(stmt, ast.ClassDef):
+                found.setdefault(inner, stmt)
+            for field in ("body", "orelse", "finalbody"):
+                block = getattr(stmt, field, None)
+                if isinstance(block, list):
+                    todo.append((inner, block))
+            todo.extend((inner, h.body) for h in getattr(stmt, "handlers", ()))
+    return found
+
+
 def _scope(ctx, kind: type | tuple[type, ...]) -> _Scope | None:
-    """The innermost enclosing scope of the given node kind, summarised once."""
-    node = gates.facts(ctx).enclosing(ctx.stmt, kind) if ctx.stmt is not None else None
+    """The function the visited node is in, or its innermost enclosing class (``kind``),
+    summarised once."""
+    node = None
+    if kind is ast.ClassDef:
+        classes = ctx.fact(_classes)
+        scope = ctx.scope
+        while scope and node is None:
+            node = classes.get(scope)
+            scope = scope[:-1]
+    else:
+        node = ctx.function
     if node is None:
         return None
     summaries = ctx.fact(_summaries)
@@ -81,8 +112,6 @@ def _scope(ctx, kind: type | tuple[type, ...]) -> _Scope | None:
         found = summaries[node] = _Scope(node)
     return found
 
-
-_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 def _text(node: ast.AST) -> str:
