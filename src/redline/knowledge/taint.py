@@ -57,7 +57,7 @@ _SECTION_KEYS = {
     "propagators": {"calls", "propagate", "args", "kwargs", "categories"},
     "typed": {"types", "bases", "wrappers", "constraints"},
     "methods": {"names", "flow", "category", "args", "receivers", "receiver_calls", "imports", "what"},
-    "classes": {"names", "bases"},
+    "classes": {"names", "bases", "answers"},
 }
 # What a method recognised by its name alone does, on a value whose type the code
 # does not show: builds its result from its arguments too (str.join), stores its
@@ -142,6 +142,9 @@ class TaintKnowledge:
     # CodeQL's type models): a project class deriving from JupyterHandler has the
     # sources and sinks declared on tornado's RequestHandler.
     library_bases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Handler classes whose responses are JSON (the base sets the content type): what a
+    # subclass writes is no HTML page.
+    json_handlers: set[str] = field(default_factory=set)
 
     def library_ancestors(self, cls: str) -> list[str]:
         """The library classes ``cls`` derives from, nearest first (not ``cls`` itself)."""
@@ -285,8 +288,13 @@ def _add(section: str, entry: dict, where: str, kb: TaintKnowledge) -> None:
         bases = tuple(_names(entry, "bases", where))
         if not bases:
             raise KnowledgeError(f"{where}: a class entry needs its bases")
+        answers = entry.get("answers")
+        if answers not in (None, "json"):
+            raise KnowledgeError(f"{where}: answers must be \"json\" when given")
         for n in _names(entry, "names", where):
             kb.library_bases[n] = (*kb.library_bases.get(n, ()), *(b for b in bases if b not in kb.library_bases.get(n, ())))
+            if answers == "json":
+                kb.json_handlers.add(n)
         return
     elif section == "typed":
         kb.scalar_types.update(_names(entry, "types", where))

@@ -286,10 +286,12 @@ class CallResolver:
             for spec in specs:
                 self._check_sink(node, qual, spec, receiver, args, kwargs)
         if method_call:  # self.send_header(...) inherited from a library base class
+            json_answers = not kb.json_handlers.isdisjoint(self.bases)
             for parent in self.bases:
                 inherited = f"{parent}.{func.attr}"
                 for spec in kb.sinks.get(inherited, ()):
-                    self._check_sink(node, inherited, spec, receiver, args, kwargs)
+                    if not (json_answers and spec.category == "xss"):  # a JSON API writes no page
+                        self._check_sink(node, inherited, spec, receiver, args, kwargs)
 
     def _method_sink(self, node: ast.Call, func: ast.Attribute, qual: str | None, args: list[Taint]) -> None:
         """A method known by name to run an argument (``cur.execute(sql)``), on a receiver
