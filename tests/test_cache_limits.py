@@ -65,3 +65,28 @@ def test_cache_info_and_clear(tmp_path: Path, capsys) -> None:
     assert "removed 1 cached scan(s), 2.0 MiB" in capsys.readouterr().out
     assert cache_mod.entries(tmp_path) == [] and (tmp_path / "advisories").is_dir()
     assert main(["cache"]) == 2
+
+
+def test_concurrent_scans_share_one_cache(tmp_path: Path) -> None:
+    """Scans of one tree at the same time, some editing a file between scans: each
+    gets the results of the files it saw, and the cache stays whole."""
+    import subprocess
+    import sys
+
+    project = tmp_path / "project"
+    (project / "pkg").mkdir(parents=True)
+    (project / "pkg" / "__init__.py").write_text("")
+    for i in range(30):
+        (project / "pkg" / f"m{i}.py").write_text(f"import pickle\n\ndef load_{i}(b):\n    return pickle.loads(b)\n")
+    cache_dir = tmp_path / "cache"
+    command = [sys.executable, "-m", "redline", "scan", str(project), "-f", "json", "--fail-on", "never",
+               "--no-progress", "--jobs", "1", "--cache-dir", str(cache_dir)]
+    scans = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
+    outputs = [scan.communicate(timeout=300) for scan in scans]
+    assert all(scan.returncode == 0 for scan in scans), [err.decode() for _, err in outputs]
+    import json
+
+    counts = {len(json.loads(out)["findings"]) for out, _ in outputs}
+    assert counts == {30}
+    again = run_scan([project], Config(), ScanOptions(cache_dir=cache_dir, jobs=1))
+    assert len([f for f in again.findings if f.rule_id == "SER001"]) == 30

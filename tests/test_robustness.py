@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ import pytest
 from redline.config import Config
 from redline.model import ScanResult
 from redline.scan import ScanOptions, run_scan
+
+import cache_store
 
 # A request parameter evaluated: EXEC002 at CRITICAL (a proven flow from a remote source).
 GOOD = "from flask import request\n\n\ndef handle():\n    user_input = request.args['q']\n    eval(user_input)\n"
@@ -588,10 +591,9 @@ def test_cache_gives_identical_results_and_follows_edits(tmp_path: Path) -> None
     root, cache = tmp_path / "tree", tmp_path / "cache"
     _cache_tree(root)
     first = _cached_scan(root, cache)
-    (store,) = [p for p in cache.rglob("*.json") if not p.name.endswith(".flows.json")]
-    entries = json.loads(store.read_text())["entries"]
-    assert sorted(entries) == ["good.py", "other.py", "quiet.py", "syntax.py"]  # skipped ones too
-    written = store.stat().st_mtime_ns
+    assert sorted(cache_store.rows(cache)) == ["good.py", "other.py", "quiet.py", "syntax.py"]  # skipped ones too
+    store = cache_store.database(cache)
+    written = (store.stat().st_mtime_ns, store.read_bytes())
     import redline.scan
 
     real_worker = redline.scan._worker
@@ -601,7 +603,7 @@ def test_cache_gives_identical_results_and_follows_edits(tmp_path: Path) -> None
     finally:
         redline.scan._worker = real_worker
     assert _key(second) == _key(first)
-    assert store.stat().st_mtime_ns == written  # all hits: nothing rewritten
+    assert (store.stat().st_mtime_ns, store.read_bytes()) == written  # all hits: nothing rewritten
     assert {f.rule_id for f in first.findings} >= {"EXEC002", "SER001"}
     assert first.suppressed_count == 1
 
@@ -613,56 +615,76 @@ def test_cache_gives_identical_results_and_follows_edits(tmp_path: Path) -> None
     fourth = _cached_scan(root, cache)
     assert "syntax.py" not in skipped(fourth)
     assert [f.rule_id for f in findings_in(fourth, "syntax.py")] == ["EXEC001"]
+    (root / "settings.yaml").write_text("debug: true\n")
+    _cached_scan(root, cache)
+    assert "settings.yaml" in cache_store.rows(cache)
+    (root / "settings.yaml").unlink()
+    _cached_scan(root, cache)
+    assert sorted(cache_store.rows(cache)) == ["good.py", "other.py", "quiet.py", "syntax.py"]  # forgotten
+
+
+def _valid_database(path: Path) -> bytes:
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE t (x)")
+    return path.read_bytes()
 
 
 @pytest.mark.parametrize(
     "garbage",
-    [
-        b"\xff\xfe not json at all",
-        b"",
-        b"[]",
-        b'{"format": 2}',
-        b'{"format": 2, "salt": "x", "entries": {"good.py": {"result": {"findings": [{"area": 5}]}}}}',
-        b'{"format": 2, "salt": "x", "entries": {"good.py": 7, "other.py": {"id": 1, "size": []}}}',
-        b"[" * 100_000,
-    ],
-    ids=["bytes", "empty", "list", "partial", "wrong-types", "wrong-shape", "deep"],
+    ["bytes", "empty", "truncated", "other-database", "half-written-journal"],
 )
-def test_corrupt_cache_entries_are_ignored(tmp_path: Path, garbage: bytes) -> None:
+def test_a_damaged_cache_database_is_rebuilt(tmp_path: Path, garbage: str) -> None:
     root, cache = tmp_path / "tree", tmp_path / "cache"
     _cache_tree(root)
     clean = _cached_scan(root, cache)
-    entries = list(cache.rglob("*.json"))
-    assert entries
-    for entry in entries:
-        entry.write_bytes(garbage)
+    store = cache_store.database(cache)
+    whole = store.read_bytes()
+    if garbage == "bytes":
+        store.write_bytes(b"\xff\xfe not a database at all" * 100)
+    elif garbage == "empty":
+        store.write_bytes(b"")
+    elif garbage == "truncated":
+        store.write_bytes(whole[: len(whole) // 2])
+    elif garbage == "other-database":
+        store.write_bytes(_valid_database(tmp_path / "other.db"))
+    else:  # a crash mid-write leaves a journal of garbage beside an intact database
+        (store.parent / (store.name + "-wal")).write_bytes(b"\x00garbage" * 1000)
     again = _cached_scan(root, cache)
     assert _key(again) == _key(clean)
-    for entry in entries:  # a bad entry is replaced by a good one
-        entry.write_bytes(garbage)
     run = cli("scan", root, "-q", "--cache-dir", cache)
     assert_no_traceback(run)
     assert run.code == 1, run.err
-    for entry in entries:
-        doc = json.loads(entry.read_text())
-        if entry.name.endswith(".flows.json"):  # flow graphs of the three parsable files
-            assert sorted(doc["flows"]) == ["good.py", "other.py", "quiet.py"]
-        else:
-            assert len(doc["entries"]) == 4
+    rows = cache_store.rows(cache)  # a bad database is replaced by a good one
+    assert len(rows) == 4
+    assert sorted(rel for rel, row in rows.items() if row["flows"]) == ["good.py", "other.py", "quiet.py"]
 
 
-def test_damaged_entries_with_the_right_salt_are_reanalysed(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "blob",
+    [
+        b"\xff\xfe not zlib",
+        b"",
+        zlib.compress(b"[]"),
+        zlib.compress(b"not json"),
+        zlib.compress(b'{"findings": [{"area": 5}]}'),
+        zlib.compress(b'{"findings": "xxxxxxxxxx"}'),
+        zlib.compress(b"[" * 100_000),
+        zlib.compress(b" " * (300 * 1024 * 1024)),  # inflates past any real document
+    ],
+    ids=["bytes", "empty", "list", "not-json", "wrong-types", "wrong-shape", "deep", "bomb"],
+)
+def test_damaged_rows_are_reanalysed(tmp_path: Path, blob: bytes) -> None:
     root, cache = tmp_path / "tree", tmp_path / "cache"
     _cache_tree(root)
     clean = _cached_scan(root, cache)
-    (store,) = [p for p in cache.rglob("*.json") if not p.name.endswith(".flows.json")]
-    doc = json.loads(store.read_text())
-    doc["entries"]["good.py"]["result"]["findings"] = [{"area": 5}]
-    doc["entries"]["other.py"]["result"] = 7
-    doc["entries"]["quiet.py"] = []
-    doc["entries"]["syntax.py"]["result"] = {"findings": "x" * 10}
-    store.write_text(json.dumps(doc))
+    cache_store.execute(cache, "UPDATE files SET result = ?, flows = ?", (blob, blob))
+    cache_store.execute(cache, "UPDATE taint SET value = ?", (blob,))
     assert _key(_cached_scan(root, cache)) == _key(clean)
+    cache_store.execute(cache, "UPDATE files SET flows = ?", (blob,))
+    (root / "other.py").write_text("import json\n\ndef load(b):\n    return json.loads(b)\n")
+    assert_good_found(_cached_scan(root, cache))  # the lost graphs built again for the taint analysis
 
 
 def test_no_cache_writes_nothing(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from redline.config import Config
 from redline.model import Severity
 from redline.scan import ScanOptions, run_scan
 
+import cache_store
 from conftest import FIXTURES
 from fixture_harness import analyse_fixture
 
@@ -103,7 +104,7 @@ def test_secrets_never_reach_the_cache_or_any_report(tmp_path):
     cache_dir = tmp_path / "cache"
     result = run_scan([src], Config(), ScanOptions(cache_dir=cache_dir, jobs=1))
     assert result.findings
-    outputs = [p.read_text() for p in cache_dir.rglob("*") if p.is_file()]
+    outputs = cache_store.texts(cache_dir)
     outputs += [render_text(fmt, result, rules) for fmt in ("terminal", "markdown", "json", "sarif")]
     again = run_scan([src], Config(), ScanOptions(cache_dir=cache_dir, jobs=1))  # from the cache
     outputs += [f.snippet + f.message for f in again.findings]

@@ -1,9 +1,12 @@
-"""Per-file result cache: one JSON document per scan root and settings.
+"""Per-file result cache: one SQLite database per scan root and settings.
 
 An entry is reused when the file's size and modification time are unchanged
 (no read at all), or, when only the time changed (a checkout, a touch), when the
-content hash is the same. It is stored as JSON, never pickle: the cache directory
-must not become a way to run code. Safe to delete at any time.
+content hash is the same. A file's row holds its results and its flow graph as
+zlib-compressed JSON, never pickle: the cache directory must not become a way to
+run code. A scan writes only the rows of files it analysed, in one transaction, so
+a crash mid-write leaves the previous state and concurrent scans see whole rows.
+A damaged database is removed and rebuilt. Safe to delete at any time.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import sqlite3
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,11 +34,21 @@ from redline.model import (
     location_dict,
 )
 
-FORMAT = 4
+FORMAT = 5
 # The result cache's size limit, least recently used scan roots evicted first.
 DEFAULT_LIMIT_MB = 300
 LIMIT_ENV = "REDLINE_CACHE_MB"
 _STALE_TMP_S = 3600  # a temporary file this old is left over from a crash mid-write
+# What a cached scan is made of: its database with SQLite's companions, and the JSON
+# documents of the formats before 5 (evicted and cleared like any other entry).
+_SUFFIXES = (".sqlite", ".sqlite-wal", ".sqlite-shm", ".sqlite-journal", ".json")
+_MAX_DOCUMENT = 256 * 1024 * 1024  # a stored document inflating past this is damage
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS files (rel TEXT PRIMARY KEY, id TEXT, size INTEGER, mtime INTEGER,"
+    " digest TEXT, result BLOB, flows BLOB)",
+    "CREATE TABLE IF NOT EXISTS taint (key TEXT PRIMARY KEY, value BLOB)",
+)
 
 
 def default_dir() -> Path:
@@ -54,7 +68,7 @@ def limit_bytes() -> int:
 
 @dataclass(frozen=True)
 class Entry:
-    """The cached results of one scan root and settings: its two documents."""
+    """The cached results of one scan root and settings: its database and companions."""
 
     name: str
     files: tuple[Path, ...]
@@ -71,8 +85,9 @@ def entries(directory: Path) -> list[Entry]:
     except OSError:
         return []
     for path in listing:
-        if path.suffix == ".json" and path.is_file():
-            groups.setdefault(path.name.split(".", 1)[0], []).append(path)
+        name, dot, suffix = path.name.partition(".")
+        if dot and "." + suffix.rpartition(".")[2] in _SUFFIXES and path.is_file():
+            groups.setdefault(name, []).append(path)
     out = []
     for name, files in groups.items():
         size, used = 0, 0.0
@@ -142,107 +157,175 @@ def code_signature() -> str:
     return h.hexdigest()[:16]
 
 
+def pack(document) -> bytes:
+    """A JSON document as the cache stores it."""
+    return zlib.compress(json.dumps(document, separators=(",", ":")).encode("utf-8"), 6)
+
+
+def unpack(blob) -> object:
+    """A stored document; ValueError when it is damaged (or inflates past any real one)."""
+    if not isinstance(blob, bytes):
+        raise ValueError("not a stored document")
+    try:
+        inflate = zlib.decompressobj()
+        data = inflate.decompress(blob, _MAX_DOCUMENT)
+    except zlib.error as exc:
+        raise ValueError(str(exc)) from None
+    if inflate.unconsumed_tail:
+        raise ValueError("stored document too large")
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError("stored document nested too deeply") from None
+
+
 class ResultCache:
     """The cached results of one scan root under one set of settings.
 
-    Two documents: the per-file results with the last taint result (small, read on
-    every scan), and the per-file flow graphs (large, read only when some file
-    changed and the taint analysis must run again).
+    Rows are read once, on the first lookup; flow graphs only when some file changed
+    and the taint analysis must run again. ``save`` writes what this scan analysed,
+    forgets files no longer scanned, and keeps the cache within its size limit.
     """
 
     def __init__(self, directory: Path, root: str, salt: str) -> None:
         name = hashlib.sha256(f"{root}\0{salt}".encode()).hexdigest()[:32]
-        self.path = directory / f"{name}.json"
-        self.flows_path = directory / f"{name}.flows.json"
+        self.path = directory / f"{name}.sqlite"
         self.salt = salt
-        self._old: dict[str, dict] = {}
-        self._new: dict[str, dict] = {}
+        self._db: sqlite3.Connection | None = None
+        self._broken = False
+        self._loaded = False
+        self._rows: dict[str, tuple] = {}  # rel -> (id, size, mtime, digest, result blob)
+        self._used: set[str] = set()  # rows this scan reused
+        self._retimed: dict[str, int] = {}  # reused through the content hash: new mtime
+        self._stored: dict[str, tuple] = {}  # rel -> a new row
+        self._flows: dict[str, tuple[str, bytes]] | None = None  # rel -> (digest, blob)
         self._taint_old: dict | None = None
         self._taint_new: dict | None = None
-        self._flows_old: dict[str, dict] | None = None
-        self._flows_new: dict[str, dict] = {}
-        self._stored = False
-        self._loaded = False
 
-    def _read(self, path: Path) -> dict | None:
-        try:
-            with path.open("r", encoding="utf-8") as fh:
-                doc = json.load(fh)
-            if isinstance(doc, dict) and doc.get("format") == FORMAT and doc.get("salt") == self.salt:
-                return doc
-        except (OSError, ValueError, AttributeError, RecursionError):
-            pass  # missing or corrupt: everything is analysed again
+    # -- the database ----------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection | None:
+        """The open database, created when missing; a damaged one is removed and made
+        anew; None when neither works (then the scan runs without a cache)."""
+        if self._db is not None or self._broken:
+            return self._db
+        for attempt in range(2):
+            db = None
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                try:
+                    db.execute("PRAGMA journal_mode=WAL")
+                except sqlite3.OperationalError:
+                    pass  # a file system without shared memory: the default journal
+                db.execute("PRAGMA synchronous=NORMAL")
+                for statement in _SCHEMA:
+                    db.execute(statement)
+                meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+                if meta != {"format": str(FORMAT), "salt": self.salt}:
+                    with db:
+                        db.execute("DELETE FROM files")
+                        db.execute("DELETE FROM taint")
+                        db.execute("DELETE FROM meta")
+                        db.executemany(
+                            "INSERT INTO meta VALUES (?, ?)", (("format", str(FORMAT)), ("salt", self.salt))
+                        )
+                self._db = db
+                return db
+            except sqlite3.DatabaseError:
+                if db is not None:
+                    db.close()
+                if attempt == 0:  # not a database, or a damaged one: start again
+                    _remove(self.path.parent / (self.path.name + s) for s in ("", "-wal", "-shm", "-journal"))
+            except (OSError, sqlite3.Error):
+                if db is not None:
+                    db.close()
+                break
+        self._broken = True
         return None
+
+    def _query(self, sql: str, args=()) -> list[tuple]:
+        db = self._connect()
+        if db is None:
+            return []
+        try:
+            return db.execute(sql, args).fetchall()
+        except sqlite3.Error:
+            return []
 
     def _load(self) -> None:
         self._loaded = True
-        doc = self._read(self.path) or {}
-        if doc:
+        for rel, ident, size, mtime, data_digest, result in self._query(
+            "SELECT rel, id, size, mtime, digest, result FROM files"
+        ):
+            self._rows[rel] = (ident, size, mtime, data_digest, result)
+        for key, value in self._query("SELECT key, value FROM taint"):
+            try:
+                taint = unpack(value)
+            except ValueError:
+                continue
+            if isinstance(taint, dict):
+                self._taint_old = {**taint, "key": key}
+        if self._rows:
             try:  # used now (the access time: the content did not change)
                 os.utime(self.path, ns=(time.time_ns(), self.path.stat().st_mtime_ns))
             except OSError:
                 pass
-        entries = doc.get("entries")
-        if isinstance(entries, dict):
-            self._old = entries
-        taint = doc.get("taint")
-        if isinstance(taint, dict):
-            self._taint_old = taint
 
+    # -- per-file results ------------------------------------------------------------------
     def lookup(self, task, st: os.stat_result):
         """The cached result for an unchanged file, or None. Reads the file only
         when its size matches but its time does not."""
         if not self._loaded:
             self._load()
-        entry = self._old.get(task.rel)
-        if not isinstance(entry, dict) or entry.get("id") != _identity(task):
+        row = self._rows.get(task.rel)
+        if row is None or row[0] != _identity(task) or row[1] != st.st_size:
             return None
-        if entry.get("size") != st.st_size:
-            return None
-        if entry.get("mtime") != st.st_mtime_ns:
+        if row[2] != st.st_mtime_ns:
             try:
                 data = Path(task.path).read_bytes()
             except OSError:
                 return None
-            if digest(data) != entry.get("digest"):
+            if digest(data) != row[3]:
                 return None
-            entry = {**entry, "mtime": st.st_mtime_ns}
+            self._retimed[task.rel] = st.st_mtime_ns
         try:
-            result = result_from_dict(entry["result"])
+            result = result_from_dict(unpack(row[4]))
         except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+            self._retimed.pop(task.rel, None)
             return None
-        result.digest = entry.get("digest", "")
-        self._new[task.rel] = entry
+        result.digest = row[3]
+        self._used.add(task.rel)
         return result
 
     def flows(self, rel: str, data_digest: str) -> dict | None:
         """The flow graph stored for a file with this content, or None."""
-        if self._flows_old is None:
-            doc = self._read(self.flows_path) or {}
-            graphs = doc.get("flows")
-            self._flows_old = graphs if isinstance(graphs, dict) else {}
-        entry = self._flows_old.get(rel)
-        if isinstance(entry, dict) and entry.get("digest") == data_digest:
-            graph = entry.get("flows")
-            if isinstance(graph, dict):
-                self._flows_new[rel] = entry
-                return graph
-        return None
+        if self._flows is None:
+            self._flows = {
+                r: (d, blob) for r, d, blob in self._query("SELECT rel, digest, flows FROM files WHERE flows IS NOT NULL")
+            }
+        stored = self._flows.get(rel)
+        if stored is None or stored[0] != data_digest:
+            return None
+        try:
+            graph = unpack(stored[1])
+        except (ValueError, RecursionError):
+            return None
+        return graph if isinstance(graph, dict) else None
 
     def store(self, task, st: os.stat_result, data_digest: str, result) -> None:
-        self._stored = True
         entry = result_to_dict(result)
         graph = entry.pop("flows", None)
-        if graph is not None:
-            self._flows_new[task.rel] = {"digest": data_digest, "flows": graph}
-        self._new[task.rel] = {
-            "id": _identity(task),
-            "size": st.st_size,
-            "mtime": st.st_mtime_ns,
-            "digest": data_digest,
-            "result": entry,
-        }
+        self._stored[task.rel] = (
+            _identity(task),
+            st.st_size,
+            st.st_mtime_ns,
+            data_digest,
+            pack(entry),
+            pack(graph) if graph is not None else None,
+        )
+        self._retimed.pop(task.rel, None)
 
+    # -- the project's taint result --------------------------------------------------------
     def taint(self, key: str) -> dict | None:
         """The taint result computed last time over exactly the same files."""
         if not self._loaded:
@@ -265,25 +348,36 @@ class ResultCache:
         }
 
     def save(self) -> None:
-        """Write the entries of this scan (files no longer present are dropped)."""
-        if self._stored or set(self._new) != set(self._old):
-            for rel in self._new:  # keep the graphs of unchanged files
-                if rel not in self._flows_new:
-                    self.flows(rel, self._new[rel].get("digest", ""))
-            self._write(self.flows_path, {"flows": self._flows_new})
-        if self._new != self._old or self._taint_new != self._taint_old:
-            self._write(self.path, {"entries": self._new, "taint": self._taint_new})
+        """Write the rows of this scan's analysed files and forget files no longer
+        scanned, in one transaction; then keep the cache within its size limit."""
+        gone = [(rel,) for rel in self._rows if rel not in self._used and rel not in self._stored]
+        taint = self._taint_new if self._taint_new is not self._taint_old else None
+        if self._stored or self._retimed or gone or taint is not None:
+            db = self._connect()
+            if db is not None:
+                try:
+                    with db:
+                        db.executemany(
+                            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            ((rel, *row) for rel, row in self._stored.items()),
+                        )
+                        db.executemany(
+                            "UPDATE files SET mtime = ? WHERE rel = ?", ((m, rel) for rel, m in self._retimed.items())
+                        )
+                        db.executemany("DELETE FROM files WHERE rel = ?", gone)
+                        if taint is not None:
+                            db.execute("DELETE FROM taint")
+                            body = {k: v for k, v in taint.items() if k != "key"}
+                            db.execute("INSERT INTO taint VALUES (?, ?)", (taint["key"], pack(body)))
+                except sqlite3.Error:
+                    pass  # a read-only or full disk only costs speed
+        self.close()
         prune(self.path.parent, limit_bytes(), keep=self.path.name.split(".", 1)[0])
 
-    def _write(self, path: Path, body: dict) -> None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"format": FORMAT, "salt": self.salt, **body}, fh, separators=(",", ":"))
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a read-only or full disk only costs speed
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
 
 def _identity(task) -> str:

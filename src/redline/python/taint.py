@@ -11,6 +11,7 @@ unsanitized path becomes one finding carrying that path, step by step.
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ class Graph:
         self.called: set[str] = set()  # project functions called from the project
         self.name_only: set[str] = set()  # call sites linked to callees by method name alone
         self.tools: dict[str, tuple[str, list]] = {}  # function registered as a tool -> (path, [kind, line, wrapper])
+        self.into_checks: dict[str, list[str]] = {}  # chk: node -> the nodes with an edge to it
         self._reverse: dict[str, set[str]] | None = None
 
     def add(
@@ -73,6 +75,24 @@ class Graph:
         return self._reverse
 
 
+_CLEAN: frozenset[str] = frozenset()
+
+
+class Steps:
+    """One module's step texts, kept as JSON text and parsed the first time a reported
+    path goes through one of them."""
+
+    __slots__ = ("path", "text", "_parsed")
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path, self.text, self._parsed = path, text, None
+
+    def get(self, at: int) -> list[tuple[str, int, str]]:
+        if self._parsed is None:
+            self._parsed = json.loads(self.text)
+        return [(self.path, line, text) for line, text in self._parsed[at - 1]]
+
+
 def build(graphs: Iterable[tuple[str, dict]]) -> Graph:
     g = Graph()
     for path, flows in graphs:
@@ -89,10 +109,25 @@ def build(graphs: Iterable[tuple[str, dict]]) -> Graph:
         for entry in flows.get("safe", ()):
             line, cell, col, category = entry if len(entry) == 4 else (entry[0], None, *entry[1:])
             g.safe.add((path, line, cell, col, category))
-        for frm, to, steps, clean in flows["edges"]:
-            g.add(frm, to, tuple((path, line, text) for line, text in steps), frozenset(clean))
-            if to.startswith("arg:"):
-                site, _, key = to[4:].rpartition(":")
+        adjacency = g.adjacency
+        names = flows["names"]
+        cleans = [frozenset(c) if c else _CLEAN for c in flows["cleans"]]
+        steps = Steps(path, flows["steps"])
+        edges = flows["edges"]
+        for i in range(0, len(edges), 4):
+            to = names[edges[i + 1]]
+            at = edges[i + 2]
+            adjacency.setdefault(names[edges[i]], []).append(
+                (to, (steps, at) if at else (), cleans[edges[i + 3]], None)
+            )
+        checks = {i for i, name in enumerate(names) if name.startswith("chk:")}
+        if checks:
+            for i in range(0, len(edges), 4):
+                if edges[i + 1] in checks:
+                    g.into_checks.setdefault(names[edges[i + 1]], []).append(names[edges[i]])
+        for name in names:  # argument nodes are only ever targets of this module's edges
+            if name.startswith("arg:"):
+                site, _, key = name[4:].rpartition(":")
                 keys = g.site_keys.setdefault(site, [])
                 if key not in keys:
                     keys.append(key)
@@ -292,7 +327,7 @@ def _mark_checked(graph: Graph, site: str, callee: str, keys: list[str]) -> None
             continue
         categories = frozenset(CATEGORIES) if checked == "*" else frozenset(checked)
         node = f"chk:{site}:{key}"
-        for frm in graph.reverse().get(node, ()):
+        for frm in dict.fromkeys(graph.into_checks.get(node, ())):
             graph.adjacency[frm] = [
                 (to, steps, clean | categories if to == node else clean, marker)
                 for to, steps, clean, marker in graph.adjacency[frm]
@@ -412,7 +447,8 @@ def search(graph: Graph, sources: Iterable[str] | None = None) -> dict[str, list
         hops = 0
         while prev[cur] is not None:
             before, edge_steps = prev[cur]
-            steps[:0] = edge_steps
+            if edge_steps:
+                steps[:0] = edge_steps[0].get(edge_steps[1])
             by_name = by_name or _name_only_edge(graph, before[0], cur[0])
             crossed = _crosses_call(before[0], cur[0])
             hops += crossed

@@ -6,6 +6,7 @@ it was sanitized for."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from redline.knowledge.taint import CATEGORIES, SUPERSEDES
@@ -51,11 +52,36 @@ class FlowGraph:
         return {
             "sources": self.sources,
             "sinks": self.sinks,
-            "edges": self.edges,
+            **self.compact_edges(),
             "sites": self.sites,
             "functions": self.functions,
             "safe": self.safe_sites(),
             "tools": self.tools,
+        }
+
+    def compact_edges(self) -> dict:
+        """The edges as the cache and the project analysis read them: node names once in
+        ``names``; ``edges`` four integers per edge (from, to, steps, sanitized), indexes
+        into ``names``, into ``steps`` counted from 1 (0: no steps) and into ``cleans``;
+        ``steps`` JSON text, parsed only for the few paths that are reported."""
+        names: dict[str, int] = {}
+        cleans: dict[tuple, int] = {(): 0}
+        steps: list[list] = []
+        flat: list[int] = []
+        for frm, to, path, clean in self.edges:
+            if path:
+                steps.append(path)
+            flat += (
+                names.setdefault(frm, len(names)),
+                names.setdefault(to, len(names)),
+                len(steps) if path else 0,
+                cleans.setdefault(tuple(clean), len(cleans)),
+            )
+        return {
+            "names": list(names),
+            "edges": flat,
+            "cleans": [list(c) for c in cleans],
+            "steps": json.dumps(steps, separators=(",", ":")),
         }
 
     def safe_sites(self) -> list[list]:

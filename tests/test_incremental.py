@@ -1,0 +1,114 @@
+"""A re-scan through the result cache, after random edits, reports exactly what a cold
+scan of the same tree reports: every finding with its location, severity, message,
+evidence and taint path, the skipped files and the suppression counts."""
+
+from __future__ import annotations
+
+import ast
+import os
+import random
+import shutil
+from pathlib import Path
+
+from redline.config import Config
+from redline.model import ScanResult
+from redline.scan import ScanOptions, run_scan
+
+from conftest import REPO, pinned_packages
+
+
+def _view(result: ScanResult) -> tuple:
+    findings = sorted(
+        (
+            f.rule_id, f.location.path, f.location.line, f.location.column, f.location.cell,
+            f.severity.name, f.confidence.name, f.message, f.snippet, f.scope, f.fingerprint,
+            f.evidence, f.reasons, tuple((s.location.path, s.location.line, s.description) for s in f.taint_path),
+        )
+        for f in result.findings
+    )
+    skipped = sorted((s.path, s.reason) for s in result.skipped)
+    foreign = sorted((s.path, s.line, s.tool, s.hides) for s in result.foreign_suppressions)
+    return findings, skipped, foreign, result.suppressed_count
+
+
+def _python_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.py") if p.is_file())
+
+
+def _module(root: Path, path: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    while parts and not (root.joinpath(*parts[:1]) / "__init__.py").is_file() and len(parts) > 1:
+        parts = parts[1:]  # a source folder above the package
+    return ".".join(p for p in parts if p != "__init__")
+
+
+def _edit(rng: random.Random, root: Path, originals: dict[Path, bytes], n: int) -> str:
+    """One random edit of the tree (keeping the original bytes of what it changes)."""
+    files = _python_files(root)
+    path = rng.choice(files)
+    originals.setdefault(path, path.read_bytes())
+    text = path.read_text(encoding="utf-8", errors="replace")
+    lines = text.splitlines(keepends=True)
+    kind = rng.choice(["shift", "shift", "flow", "remove", "break", "restore", "touch"])
+    if kind == "shift":  # every later line moves
+        at = rng.randrange(len(lines) + 1)
+        lines.insert(at, f"# edit {n}\n")
+        path.write_text("".join(lines), encoding="utf-8")
+    elif kind == "flow":  # a new sink, and a caller in another module that feeds it a request
+        path.write_text(text + f"\n\ndef edit_{n}(value):\n    import os\n    os.system(value)\n", encoding="utf-8")
+        caller = rng.choice(files)
+        originals.setdefault(caller, caller.read_bytes())
+        caller.write_text(
+            caller.read_text(encoding="utf-8", errors="replace")
+            + f"\n\ndef call_edit_{n}():\n    from flask import request\n    from {_module(root, path)} import edit_{n}\n"
+            f"    edit_{n}(request.args['q'])\n",
+            encoding="utf-8",
+        )
+    elif kind == "remove":  # a function goes: its callers' calls resolve no more
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            return "remove: unparsable"
+        defs = [d for d in tree.body if isinstance(d, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
+        if not defs:
+            return "remove: nothing"
+        d = rng.choice(defs)
+        start = min([d.lineno, *(x.lineno for x in d.decorator_list)])
+        del lines[start - 1 : d.end_lineno]
+        path.write_text("".join(lines), encoding="utf-8")
+    elif kind == "break":
+        path.write_text(text + "\ndef broken(:\n", encoding="utf-8")
+    elif kind == "restore":
+        path.write_bytes(originals[path])
+    else:  # the same content under a new time: found again through its hash
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    return f"{kind}: {path.relative_to(root)}"
+
+
+def _check_random_edits(root: Path, cache: Path, steps: int, seed: int) -> None:
+    rng = random.Random(seed)
+    originals: dict[Path, bytes] = {}
+    config = Config(fail_on=None)
+    assert _view(run_scan([root], config, ScanOptions(cache_dir=cache))) == _view(
+        run_scan([root], config, ScanOptions(use_cache=False))
+    )
+    for n in range(steps):
+        done = [_edit(rng, root, originals, n) for _ in range(rng.choice([1, 1, 2]))]
+        cached = run_scan([root], config, ScanOptions(cache_dir=cache))
+        cold = run_scan([root], config, ScanOptions(use_cache=False))
+        assert _view(cached) == _view(cold), f"after edit {n}: {done}"
+
+
+def test_random_edits_of_the_example_project(tmp_path: Path) -> None:
+    root = tmp_path / "insecure-agent"
+    shutil.copytree(REPO / "examples" / "insecure-agent", root)
+    _check_random_edits(root, tmp_path / "cache", steps=12, seed=17)
+
+
+def test_random_edits_of_a_real_package(tmp_path: Path, tmp_path_factory) -> None:
+    """lightrag-hku 1.5.7: 173 files, 30 taint findings, many across modules."""
+    src = pinned_packages(tmp_path_factory, "lightrag-hku==1.5.7")
+    root = tmp_path / "tree"
+    shutil.copytree(src / "lightrag", root / "lightrag")
+    _check_random_edits(root, tmp_path / "cache", steps=4, seed=5)
