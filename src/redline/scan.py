@@ -98,6 +98,8 @@ def run_scan(
         result.foreign_suppressions.extend(r.foreign)
         result.suppressed_count += r.suppressed
     result.index = ProjectIndex([r.summary for r in results if r.summary is not None])
+    for r in results:
+        r.summary = None  # the index holds what they said
     for project_check in registry.project_passes():
         if project_check.rule.id in enabled:
             result.findings = project_check.fn(result.findings, result.index)

@@ -11,14 +11,14 @@ unsanitized path becomes one finding carrying that path, step by step.
 
 from __future__ import annotations
 
-import json
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from redline.knowledge.taint import CATEGORIES, TaintKnowledge
 from redline.model import Finding, Location, TaintStep
-from redline.python.flow import MITIGATED, UNKNOWN, VERDICT_CATEGORIES
+from redline.python.flow import MITIGATED, UNKNOWN, VERDICT_CATEGORIES, unpack_edges, unpack_steps
 from redline.severity import DEFAULT_THREAT_MODELS, THREAT_MODELS, decide, dropped
 from redline.text.secret_values import is_test_path
 
@@ -37,7 +37,8 @@ MAX_DUCK_CALLEES = 4  # project methods a call on an untyped object may reach by
 
 class Graph:
     def __init__(self) -> None:
-        # node -> [(target, steps, sanitized categories, call/return marker)]
+        # node -> [(target, steps, sanitized categories, call/return marker)]; steps: 0 for
+        # none, else a number that ``steps_of`` turns into the (path, line, text) steps
         self.adjacency: dict[str, list[tuple[str, tuple, frozenset[str], tuple | None]]] = {}
         self.sources: dict[str, tuple[str, dict]] = {}  # id -> (path, info)
         self.sinks: dict[str, tuple[str, dict]] = {}
@@ -48,21 +49,36 @@ class Graph:
         self.called: set[str] = set()  # project functions called from the project
         self.name_only: set[str] = set()  # call sites linked to callees by method name alone
         self.tools: dict[str, tuple[str, list]] = {}  # function registered as a tool -> (path, [kind, line, wrapper])
-        self.into_checks: dict[str, list[str]] = {}  # chk: node -> the nodes with an edge to it
+        # chk: node -> where the edges into it are: (adjacency list, position)
+        self.into_checks: dict[str, list[tuple[list, int]]] = {}
+        self._step_bases: list[int] = []  # the first step number of each module's texts
+        self._step_texts: list[Steps] = []
         self._reverse: dict[str, set[str]] | None = None
+        self._useful: tuple[dict, set[str]] | None = None
 
     def add(
         self,
         frm: str,
         to: str,
-        steps: tuple,
+        steps: int = 0,
         clean: frozenset[str] = frozenset(),
         marker: tuple | None = None,
     ) -> None:
         """``marker`` is ("call", site) for argument -> parameter edges and ("ret", site)
         for return -> call result edges; the search matches them like brackets."""
         self.adjacency.setdefault(frm, []).append((to, steps, clean, marker))
-        self._reverse = None
+        self._reverse = self._useful = None
+
+    def add_steps(self, steps: Steps) -> int:
+        """Registers a module's step texts; returns the number its step 1 gets, less one."""
+        base = self._step_bases[-1] + len(self._step_texts[-1]) if self._step_texts else 0
+        self._step_bases.append(base)
+        self._step_texts.append(steps)
+        return base
+
+    def steps_of(self, number: int) -> list[tuple[str, int, str]]:
+        i = bisect_right(self._step_bases, number - 1) - 1
+        return self._step_texts[i].get(number - self._step_bases[i])
 
     def reverse(self) -> dict[str, set[str]]:
         """target -> the nodes with an edge to it (built once the graph stops growing)."""
@@ -79,17 +95,20 @@ _CLEAN: frozenset[str] = frozenset()
 
 
 class Steps:
-    """One module's step texts, kept as JSON text and parsed the first time a reported
-    path goes through one of them."""
+    """One module's step texts, compressed JSON until the first time a reported path goes
+    through one of them."""
 
-    __slots__ = ("path", "text", "_parsed")
+    __slots__ = ("path", "packed", "count", "_parsed")
 
-    def __init__(self, path: str, text: str) -> None:
-        self.path, self.text, self._parsed = path, text, None
+    def __init__(self, path: str, packed: str, count: int) -> None:
+        self.path, self.packed, self.count, self._parsed = path, packed, count, None
+
+    def __len__(self) -> int:
+        return self.count
 
     def get(self, at: int) -> list[tuple[str, int, str]]:
         if self._parsed is None:
-            self._parsed = json.loads(self.text)
+            self._parsed = unpack_steps(self.packed)
         return [(self.path, line, text) for line, text in self._parsed[at - 1]]
 
 
@@ -112,19 +131,16 @@ def build(graphs: Iterable[tuple[str, dict]]) -> Graph:
         adjacency = g.adjacency
         names = flows["names"]
         cleans = [frozenset(c) if c else _CLEAN for c in flows["cleans"]]
-        steps = Steps(path, flows["steps"])
-        edges = flows["edges"]
-        for i in range(0, len(edges), 4):
-            to = names[edges[i + 1]]
-            at = edges[i + 2]
-            adjacency.setdefault(names[edges[i]], []).append(
-                (to, (steps, at) if at else (), cleans[edges[i + 3]], None)
-            )
+        base = g.add_steps(Steps(path, flows["steps"], flows["step_count"]))
+        edges = unpack_edges(flows["edges"])
         checks = {i for i, name in enumerate(names) if name.startswith("chk:")}
-        if checks:
-            for i in range(0, len(edges), 4):
-                if edges[i + 1] in checks:
-                    g.into_checks.setdefault(names[edges[i + 1]], []).append(names[edges[i]])
+        for i in range(0, len(edges), 4):
+            target = edges[i + 1]
+            at = edges[i + 2]
+            out = adjacency.setdefault(names[edges[i]], [])
+            out.append((names[target], base + at if at else 0, cleans[edges[i + 3]], None))
+            if target in checks:
+                g.into_checks.setdefault(names[target], []).append((out, len(out) - 1))
         for name in names:  # argument nodes are only ever targets of this module's edges
             if name.startswith("arg:"):
                 site, _, key = name[4:].rpartition(":")
@@ -222,8 +238,9 @@ class Resolver:
         return out
 
 
-def link(graph: Graph, index, kb: TaintKnowledge) -> None:
-    """Add the cross-module edges: calls, returns, and class-hierarchy sources."""
+def link(graph: Graph, index, kb: TaintKnowledge, threat_models: frozenset[str] | None = None) -> None:
+    """Add the cross-module edges: calls, returns, and class-hierarchy sources (those
+    of the public API only when ``threat_models``, if given, includes theirs)."""
     resolver = Resolver(graph, index, kb.library_ancestors)
     # Knowledge names the public spelling (langchain.chains.LLMChain.predict); when the
     # library itself is scanned, calls resolve to where it is defined.
@@ -245,14 +262,14 @@ def link(graph: Graph, index, kb: TaintKnowledge) -> None:
         if name.startswith("any:"):  # one of a dispatch table's functions
             callees = [c for c in (resolver.function(n) for n in name[4:].split("|")) if c is not None]
             if not callees:
-                graph.add(UNKNOWN, site, ())
+                graph.add(UNKNOWN, site)
         elif name.startswith("*."):
             # a method of an object of unknown type: every project method of that name,
             # when there are few (thing.doSomething(x) with Thing1/Thing2 in the project)
             candidates = by_name.get(name[2:], [])
             callees = candidates if 0 < len(candidates) <= MAX_DUCK_CALLEES else []
             if not callees:
-                graph.add(UNKNOWN, site, ())
+                graph.add(UNKNOWN, site)
             else:
                 graph.name_only.add(site)
         else:
@@ -262,7 +279,7 @@ def link(graph: Graph, index, kb: TaintKnowledge) -> None:
                 _inherited_source(graph, resolver, kb, site, path, info, name)
             if callee is None or (callee.endswith(".__init__") and not name.endswith(".__init__")):
                 # an unknown function's result, or a new object: data the code does not show
-                graph.add(UNKNOWN, site, ())
+                graph.add(UNKNOWN, site)
         unpack = info.get("unpack")
         if unpack:
             # a, b = f(): item by item when every callee returns tuples of that length
@@ -270,9 +287,9 @@ def link(graph: Graph, index, kb: TaintKnowledge) -> None:
             for i in range(unpack):
                 if itemwise:
                     for c in callees:
-                        graph.add(f"ret:{c}#{i}", f"{site}#{i}", (), marker=("ret", site))
+                        graph.add(f"ret:{c}#{i}", f"{site}#{i}", marker=("ret", site))
                 else:
-                    graph.add(site, f"{site}#{i}", ())
+                    graph.add(site, f"{site}#{i}")
         prefix = f"arg:{site}:"
         keys = graph.site_keys.get(site, ())
         if not callees:
@@ -281,7 +298,7 @@ def link(graph: Graph, index, kb: TaintKnowledge) -> None:
             method = info.get("method") and name.rpartition(".")[2] not in kb.builders
             for key in keys:
                 if not method or key == "self":
-                    graph.add(prefix + key, site, ())
+                    graph.add(prefix + key, site)
             continue
         for callee in callees:
             called.add(callee)
@@ -289,11 +306,12 @@ def link(graph: Graph, index, kb: TaintKnowledge) -> None:
             if kind is not None:
                 sid = f"src:{site}"
                 graph.sources[sid] = (path, {"kind": kind, "line": info["line"], "desc": f"{name}()"})
-                graph.add(sid, site, ())
+                graph.add(sid, site)
             _bind_arguments(graph, site, callee, keys)
         if info.get("checked") and len(callees) == 1 and site not in graph.name_only:
             _mark_checked(graph, site, callees[0], info["checked"])
-    _entry_sources(graph, resolver, kb)
+    api = threat_models is None or THREAT_MODELS.get("api-parameter", "remote") in threat_models
+    _entry_sources(graph, resolver, kb, api)
 
 
 def _inherited_source(graph: Graph, resolver: Resolver, kb: TaintKnowledge, site: str, path: str, info: dict, name: str) -> None:
@@ -307,7 +325,7 @@ def _inherited_source(graph: Graph, resolver: Resolver, kb: TaintKnowledge, site
         if kind is not None:
             sid = f"src:{site}"
             graph.sources[sid] = (path, {"kind": kind, "line": info["line"], "desc": f"{ancestor}.{method}()"})
-            graph.add(sid, site, ())
+            graph.add(sid, site)
             return
 
 
@@ -326,12 +344,9 @@ def _mark_checked(graph: Graph, site: str, callee: str, keys: list[str]) -> None
         if checked is None:
             continue
         categories = frozenset(CATEGORIES) if checked == "*" else frozenset(checked)
-        node = f"chk:{site}:{key}"
-        for frm in dict.fromkeys(graph.into_checks.get(node, ())):
-            graph.adjacency[frm] = [
-                (to, steps, clean | categories if to == node else clean, marker)
-                for to, steps, clean, marker in graph.adjacency[frm]
-            ]
+        for out, i in graph.into_checks.get(f"chk:{site}:{key}", ()):
+            to, steps, clean, marker = out[i]
+            out[i] = (to, steps, clean | categories, marker)
 
 
 def _bind_arguments(graph: Graph, site: str, callee: str, keys) -> None:
@@ -356,11 +371,11 @@ def _bind_arguments(graph: Graph, site: str, callee: str, keys) -> None:
         else:
             param = star_kwargs
         if param is not None:
-            graph.add(prefix + key, f"param:{callee}:{param}", (), marker=("call", site))
-    graph.add(f"ret:{callee}", site, (), marker=("ret", site))
+            graph.add(prefix + key, f"param:{callee}:{param}", marker=("call", site))
+    graph.add(f"ret:{callee}", site, marker=("ret", site))
 
 
-def _entry_sources(graph: Graph, resolver: Resolver, kb: TaintKnowledge) -> None:
+def _entry_sources(graph: Graph, resolver: Resolver, kb: TaintKnowledge, api: bool = True) -> None:
     """Sources that are parameters: overrides of known source methods, functions
     registered as tools by a call, and the public functions of a library that nothing
     in the project calls."""
@@ -389,7 +404,11 @@ def _entry_sources(graph: Graph, resolver: Resolver, kb: TaintKnowledge) -> None
             where = f"{qual.rsplit('.', 1)[-1]}(), registered with {short}() at {reg_path}:{line}"
             _parameter_sources(graph, qual, "tool", lambda bare, kind=kind: kind, where)
     # Entry points of a library: public functions nothing in the project calls take
-    # their arguments from whoever uses the library (the `library` threat model).
+    # their arguments from whoever uses the library (the `library` threat model). Left
+    # out when that model is off: no finding comes from them, and the proof of safety
+    # (unknown_reach) starts from these parameters anyway, with less sanitized data.
+    if not api:
+        return
     for qual in graph.functions:
         if qual not in graph.called and _public(qual):
             _parameter_sources(graph, qual, "api", lambda bare: "api-parameter", f"{qual.rsplit('.', 1)[-1]}()")
@@ -407,7 +426,7 @@ def _parameter_sources(graph: Graph, qual: str, key: str, kind_of, where: str) -
             continue
         sid = f"src:{path}:{info['line']}:{key}:{bare}"
         graph.sources[sid] = (path, {"kind": kind, "line": info["line"], "desc": f"parameter {bare!r} of {where}"})
-        graph.add(sid, f"param:{qual}:{p}", (), frozenset(typed.get(p, ())))
+        graph.add(sid, f"param:{qual}:{p}", 0, frozenset(typed.get(p, ())))
 
 
 def _public(qual: str) -> bool:
@@ -448,7 +467,7 @@ def search(graph: Graph, sources: Iterable[str] | None = None) -> dict[str, list
         while prev[cur] is not None:
             before, edge_steps = prev[cur]
             if edge_steps:
-                steps[:0] = edge_steps[0].get(edge_steps[1])
+                steps[:0] = graph.steps_of(edge_steps)
             by_name = by_name or _name_only_edge(graph, before[0], cur[0])
             crossed = _crosses_call(before[0], cur[0])
             hops += crossed
@@ -503,8 +522,11 @@ def _bfs(
     first state that reaches each sink (of ``sinks``, default all) unsanitized, and how
     every state was reached. Nodes that lead to none of the sinks are never visited."""
     sinks = graph.sinks if sinks is None else sinks
-    useful = _leading_to(graph, sinks)
+    useful = _useful(graph, sinks)
     starts = [(node, stack) for node, stack in starts if node in useful]
+    # The search stops once every sink reachable at all (calls and returns unmatched)
+    # is reached: what is left to explore could only find longer paths to them.
+    remaining = len(_reachable_sinks(graph, {node for node, _ in starts}, useful, sinks))
     prev: dict[tuple, tuple | None] = {}
     queue: deque[tuple] = deque()
     empty: frozenset[str] = frozenset()
@@ -516,7 +538,7 @@ def _bfs(
     reached: dict[str, tuple] = {}
     mitigated: dict[str, tuple] = {}  # reached only through a validation check so far
     adjacency = graph.adjacency
-    while queue and len(prev) < MAX_STATES:
+    while queue and len(prev) < MAX_STATES and len(reached) < remaining:
         state = queue.popleft()
         node, clean, stack = state
         if node in sinks:
@@ -549,6 +571,34 @@ def _bfs(
     return reached, prev
 
 
+def _useful(graph: Graph, sinks: dict) -> set[str]:
+    """The nodes that lead to ``sinks``, remembered for the last set of sinks asked
+    about (each tier of sources searches towards the same ones)."""
+    if graph._useful is None or graph._useful[0] is not sinks:
+        graph._useful = (sinks, _leading_to(graph, sinks))
+    return graph._useful[1]
+
+
+def _reachable_sinks(graph: Graph, starts: set[str], useful: set[str], sinks) -> set[str]:
+    """The sinks a path of useful nodes leads to from ``starts``, calls and returns
+    unmatched (a superset of those the matched search reaches)."""
+    seen = set(starts)
+    todo = list(seen)
+    adjacency = graph.adjacency
+    found = set()
+    while todo:
+        node = todo.pop()
+        if node in sinks:
+            found.add(node)
+            continue
+        for edge in adjacency.get(node, ()):
+            to = edge[0]
+            if to not in seen and to in useful:
+                seen.add(to)
+                todo.append(to)
+    return found
+
+
 def unknown_reach(graph: Graph) -> set[str]:
     """Sinks of the verdict categories that data of any origin may reach unsanitized:
     sources, data the code does not show (library results, globals), ``self`` fields,
@@ -563,7 +613,59 @@ def unknown_reach(graph: Graph) -> set[str]:
             starts.extend((f"param:{qual}:{p}", _OUTSIDE) for p in info["params"])
     starts.extend((node, ()) for node in graph.adjacency if node.startswith("field:"))
     decided = {sid: sink for sid, sink in graph.sinks.items() if sink[1]["category"] in VERDICT_CATEGORIES}
-    return set(_bfs(graph, starts, decided)[0])
+    return _reach(graph, starts, decided)
+
+
+def _reach(graph: Graph, starts: list[tuple[str, tuple]], sinks: dict[str, tuple[str, dict]]) -> set[str]:
+    """The sinks that states reachable from ``starts`` (as in ``_bfs``) reach unsanitized,
+    paths not kept. A state at a node already reached with nothing sanitized and an
+    empty call stack is not explored: that state reaches everything it could (fewer
+    categories sanitized; an empty stack returns to every caller where any other only
+    returns to its own), so the data starting with an empty stack go first."""
+    useful = _useful(graph, sinks)
+    remaining = len(_reachable_sinks(graph, {node for node, _ in starts if node in useful}, useful, sinks))
+    empty: frozenset[str] = frozenset()
+    free: set[str] = set()  # nodes reached with nothing sanitized and no call stack
+    seen: set[tuple] = set()
+    reached: set[str] = set()
+    adjacency = graph.adjacency
+    for wave in ([s for s in starts if not s[1]], [s for s in starts if s[1]]):
+        queue: deque[tuple] = deque()
+        for node, stack in wave:
+            state = (node, empty, stack)
+            if node in useful and state not in seen and node not in free:
+                seen.add(state)
+                queue.append(state)
+                if not stack:
+                    free.add(node)
+        while queue and len(seen) < MAX_STATES and len(reached) < remaining:
+            node, clean, stack = queue.popleft()
+            if node in sinks:
+                if sinks[node][1]["category"] not in clean:
+                    reached.add(node)
+                continue
+            for to, _, edge_clean, marker in adjacency.get(node, ()):
+                if to in free or to not in useful:
+                    continue
+                new_stack = stack
+                if marker is not None:
+                    kind, site = marker
+                    if kind == "call":
+                        new_stack = (stack + (site,))[-MAX_CONTEXT:]
+                    elif stack:
+                        if stack[-1] != site:
+                            continue
+                        new_stack = stack[:-1]
+                elif to.startswith("field:"):
+                    new_stack = ()
+                new_clean = clean | edge_clean if edge_clean else clean
+                nxt = (to, new_clean, new_stack)
+                if nxt not in seen:
+                    seen.add(nxt)
+                    queue.append(nxt)
+                    if not new_clean and not new_stack:
+                        free.add(to)
+    return reached
 
 
 def safe_sinks(graph: Graph) -> set[tuple]:
@@ -601,7 +703,7 @@ def findings(
     how many were suppressed inline, the sink calls proven safe and those behind an
     opt-in flag (proofs of safety consider every source, active or not)."""
     graph = build(graphs)
-    link(graph, index, kb)
+    link(graph, index, kb, threat_models)
     result = TaintResult(safe=safe_sinks(graph))
     for path, sink in graph.sinks.values():
         if sink.get("mitigation") and sink["category"] in VERDICT_CATEGORIES:

@@ -17,6 +17,13 @@ them from sources to sinks.
 """
 
 from redline.python.flow.builder import FlowBuilder
-from redline.python.flow.graph import MITIGATED, UNKNOWN, VERDICT_CATEGORIES, FlowGraph
+from redline.python.flow.graph import (
+    MITIGATED,
+    UNKNOWN,
+    VERDICT_CATEGORIES,
+    FlowGraph,
+    unpack_edges,
+    unpack_steps,
+)
 
-__all__ = ["MITIGATED", "UNKNOWN", "VERDICT_CATEGORIES", "FlowBuilder", "FlowGraph"]
+__all__ = ["MITIGATED", "UNKNOWN", "VERDICT_CATEGORIES", "FlowBuilder", "FlowGraph", "unpack_edges", "unpack_steps"]

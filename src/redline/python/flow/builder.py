@@ -172,7 +172,6 @@ class FlowBuilder(CallResolver, LibraryRecognisers):
                 "params": params,
                 "cls": f"{self.module}.{'.'.join(scope)}" if cls else None,
                 "line": node.lineno,
-                "decorators": [d for d in decorators if d],
             }
             kind = next((k for d in decorators if d and (k := self.kb.decorator_source(d))), None)
             # A Flask view's returned string is the HTML body of the response.
