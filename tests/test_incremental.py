@@ -112,3 +112,80 @@ def test_random_edits_of_a_real_package(tmp_path: Path, tmp_path_factory) -> Non
     root = tmp_path / "tree"
     shutil.copytree(src / "lightrag", root / "lightrag")
     _check_random_edits(root, tmp_path / "cache", steps=4, seed=5)
+
+
+ROUTES = '''\
+from flask import Flask, request
+
+from app import helpers
+
+app = Flask(__name__)
+
+
+@app.route("/run")
+def run():
+    command = request.args["cmd"]
+    return helpers.execute(command)
+
+
+@app.route("/calc")
+def calc():
+    return str(helpers.compute(request.args["expr"]))
+'''
+
+HELPERS = '''\
+import os
+
+
+def execute(command):
+    """Runs a command."""
+    return os.system("echo " + command)
+
+
+def compute(expression):
+    return eval(expression)
+
+
+def constant():
+    return eval("1 + 1")
+'''
+
+
+def test_an_edit_that_keeps_the_flows_reuses_the_project_result(tmp_path: Path, monkeypatch) -> None:
+    """A module whose flows keep their shape (lines moved, a constant added) gets the
+    last project result placed anew, without the whole-project search; an edit that
+    changes a flow runs the search again. Both equal a cold scan."""
+    import redline.python.taint as taint_mod
+
+    root = tmp_path / "tree"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "routes.py").write_text(ROUTES)
+    helpers = root / "app" / "helpers.py"
+    helpers.write_text(HELPERS)
+    cache, config = tmp_path / "cache", Config(fail_on=None)
+
+    def cached() -> ScanResult:
+        return run_scan([root], config, ScanOptions(cache_dir=cache, jobs=1))
+
+    def cold() -> ScanResult:
+        return run_scan([root], config, ScanOptions(use_cache=False, jobs=1))
+
+    first = cached()
+    assert {(f.rule_id, f.location.line) for f in first.findings if f.taint_path} == {("INJ002", 6), ("EXEC002", 10)}
+    searches = []
+    real = taint_mod.findings
+    monkeypatch.setattr(taint_mod, "findings", lambda *a, **k: searches.append(1) or real(*a, **k))
+    helpers.write_text("# a comment that moves every line\n\n" + HELPERS.replace(
+        '    """Runs a command."""\n', '    """Runs a command."""\n    retries = 3\n'))
+    moved = cached()
+    assert searches == []  # placed anew
+    assert _view(moved) == _view(cold())
+    assert {(f.rule_id, f.location.line) for f in moved.findings if f.taint_path} == {("INJ002", 9), ("EXEC002", 13)}
+    assert [s.location.line for f in moved.findings if f.rule_id == "INJ002" for s in f.taint_path][-1] == 9
+    helpers.write_text(HELPERS.replace('os.system("echo " + command)', 'os.system("echo")'))  # a flow goes
+    searches.clear()
+    changed = cached()
+    assert len(searches) == 1
+    assert _view(changed) == _view(cold())
+    assert "INJ002" not in {f.rule_id for f in changed.findings}

@@ -336,8 +336,15 @@ class ResultCache:
             return old
         return None
 
-    def store_taint(self, key: str, result) -> None:
-        """``result``: a redline.python.taint.TaintResult."""
+    def previous_taint(self) -> dict | None:
+        """The taint result stored last, whatever files it was computed over."""
+        if not self._loaded:
+            self._load()
+        return self._taint_old
+
+    def store_taint(self, key: str, result, digests: list | None = None, shapes: dict | None = None) -> None:
+        """``result``: a redline.python.taint.TaintResult, with the [module, digest] of
+        the files it was computed over and the modules' shapes (for taint.replay)."""
         self._taint_new = {
             "key": key,
             "findings": [finding_to_dict(f) for f in result.findings],
@@ -345,6 +352,9 @@ class ResultCache:
             "hidden": [finding_to_dict(f) for f in result.hidden],
             "safe": sorted(result.safe, key=repr),
             "mitigated": sorted(([list(k), why] for k, why in result.mitigated.items()), key=repr),
+            "trace": result.trace,
+            "digests": digests or [],
+            "shapes": shapes or {},
         }
 
     def save(self) -> None:

@@ -144,10 +144,15 @@ def _project_roots(tasks: list[FileTask]) -> frozenset[str]:
 
 def _taint(results: list[FileResult], tasks, settings, index, cache) -> taint.TaintResult:
     """The project's taint findings, suppressed count, and sink calls proven safe or
-    behind an opt-in flag; reused from the cache when no file changed."""
+    behind an opt-in flag: reused from the cache when no file changed, placed anew
+    when the files that changed kept their shape, else computed."""
     key = hashlib.sha256(
         "\0".join(f"{r.rel}:{r.digest}" for r in results).encode()
     ).hexdigest()
+    rules = {r.id: r for r in registry.all_rules() if r.id in settings.rules.enabled}
+    modules = [
+        (task, r) for task, r in zip(tasks, results, strict=True) if r.skipped is None and task.kind in PYTHON_KINDS
+    ]
     if cache is not None:
         memo = cache.taint(key)
         if memo is not None:
@@ -161,11 +166,16 @@ def _taint(results: list[FileResult], tasks, settings, index, cache) -> taint.Ta
                 )
             except (KeyError, TypeError, ValueError, AttributeError):
                 pass
+        replayed = _replayed(cache.previous_taint(), modules, cache, rules)
+        if replayed is not None:
+            verdict, shapes = replayed
+            cache.store_taint(key, verdict, [[r.rel, r.digest] for _, r in modules], shapes)
+            return verdict
     graphs: list[tuple[str, dict]] = []
     stored: list[tuple[int, FileTask]] = []  # graphs read from the cache
-    for task, r in zip(tasks, results, strict=True):
+    for task, r in modules:
         flows = r.flows
-        if flows is None and r.skipped is None and task.kind in PYTHON_KINDS:
+        if flows is None:
             flows = cache.flows(r.rel, r.digest) if cache is not None and r.digest else None
             if flows is None:  # a cache hit whose graph was lost: analyse the file again
                 flows = _flows_again(task, settings, cache)
@@ -173,7 +183,6 @@ def _taint(results: list[FileResult], tasks, settings, index, cache) -> taint.Ta
                 stored.append((len(graphs), task))
         if flows is not None:
             graphs.append((r.rel, flows))
-    rules = {r.id: r for r in registry.all_rules() if r.id in settings.rules.enabled}
     try:
         verdict = taint.findings(graphs, index, taint_knowledge(), rules, settings.threat_models)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError):
@@ -184,8 +193,39 @@ def _taint(results: list[FileResult], tasks, settings, index, cache) -> taint.Ta
             graphs[i] = (task.rel, _flows_again(task, settings, cache) or _NO_FLOWS)
         verdict = taint.findings(graphs, index, taint_knowledge(), rules, settings.threat_models)
     if cache is not None:
-        cache.store_taint(key, verdict)
+        shapes = {rel: flows.get("shape") for rel, flows in graphs}
+        cache.store_taint(key, verdict, [[r.rel, r.digest] for _, r in modules], shapes)
     return verdict
+
+
+def _replayed(previous: dict | None, modules, cache, rules) -> tuple[taint.TaintResult, dict] | None:
+    """The last taint result placed anew (taint.replay), when the same modules are
+    analysed and every one that changed since kept its shape; with the shapes."""
+    try:
+        if previous is None or [rel for rel, _ in previous["digests"]] != [r.rel for _, r in modules]:
+            return None
+        before = dict(previous["digests"])
+        shapes = dict(previous["shapes"])
+        changed: dict[str, dict] = {}
+        for _, r in modules:
+            if r.digest == before[r.rel]:
+                continue
+            flows = r.flows if r.flows is not None else cache.flows(r.rel, r.digest)
+            if flows is None or flows.get("shape") is None or flows["shape"] != shapes.get(r.rel):
+                return None
+            changed[r.rel] = flows
+        digests = {r.rel: r.digest for _, r in modules}
+        verdict = taint.replay(
+            previous["trace"],
+            {tuple(k) for k in previous["safe"]},
+            {tuple(k): why for k, why in previous["mitigated"]},
+            changed,
+            lambda rel: cache.flows(rel, digests[rel]),
+            rules,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return None if verdict is None else (verdict, shapes)
 
 
 _NO_FLOWS = FlowGraph().to_dict()

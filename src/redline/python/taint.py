@@ -80,6 +80,11 @@ class Graph:
         i = bisect_right(self._step_bases, number - 1) - 1
         return self._step_texts[i].get(number - self._step_bases[i])
 
+    def step_place(self, number: int) -> tuple[str, int]:
+        """The module and the position in its step lists of a step number."""
+        i = bisect_right(self._step_bases, number - 1) - 1
+        return self._step_texts[i].path, number - self._step_bases[i]
+
     def reverse(self) -> dict[str, set[str]]:
         """target -> the nodes with an edge to it (built once the graph stops growing)."""
         if self._reverse is None:
@@ -112,6 +117,13 @@ class Steps:
         return [(self.path, line, text) for line, text in self._parsed[at - 1]]
 
 
+def _module_safe(path: str, flows: dict) -> Iterable[tuple]:
+    """(path, line, cell, col, category) of the sink calls a module proved safe alone."""
+    for entry in flows.get("safe", ()):
+        line, cell, col, category = entry if len(entry) == 4 else (entry[0], None, *entry[1:])
+        yield (path, line, cell, col, category)
+
+
 def build(graphs: Iterable[tuple[str, dict]]) -> Graph:
     g = Graph()
     for path, flows in graphs:
@@ -125,9 +137,7 @@ def build(graphs: Iterable[tuple[str, dict]]) -> Graph:
             g.sites[site] = (path, info)
         for qual, info in flows.get("tools", {}).items():
             g.tools.setdefault(qual, (path, info))
-        for entry in flows.get("safe", ()):
-            line, cell, col, category = entry if len(entry) == 4 else (entry[0], None, *entry[1:])
-            g.safe.add((path, line, cell, col, category))
+        g.safe.update(_module_safe(path, flows))
         adjacency = g.adjacency
         names = flows["names"]
         cleans = [frozenset(c) if c else _CLEAN for c in flows["cleans"]]
@@ -402,7 +412,7 @@ def _entry_sources(graph: Graph, resolver: Resolver, kb: TaintKnowledge, api: bo
         if qual is not None:
             short = wrapper.rsplit(".", 1)[-1]
             where = f"{qual.rsplit('.', 1)[-1]}(), registered with {short}() at {reg_path}:{line}"
-            _parameter_sources(graph, qual, "tool", lambda bare, kind=kind: kind, where)
+            _parameter_sources(graph, qual, "tool", lambda bare, kind=kind: kind, where, reg_path)
     # Entry points of a library: public functions nothing in the project calls take
     # their arguments from whoever uses the library (the `library` threat model). Left
     # out when that model is off: no finding comes from them, and the proof of safety
@@ -414,9 +424,10 @@ def _entry_sources(graph: Graph, resolver: Resolver, kb: TaintKnowledge, api: bo
             _parameter_sources(graph, qual, "api", lambda bare: "api-parameter", f"{qual.rsplit('.', 1)[-1]}()")
 
 
-def _parameter_sources(graph: Graph, qual: str, key: str, kind_of, where: str) -> None:
+def _parameter_sources(graph: Graph, qual: str, key: str, kind_of, where: str, registered: str | None = None) -> None:
     """A source for each parameter of ``qual`` (not self/cls, not one typed to carry no
-    text) whose kind ``kind_of(name)`` gives, flowing into that parameter."""
+    text) whose kind ``kind_of(name)`` gives, flowing into that parameter; ``registered``:
+    the module whose line ``where`` names."""
     path, info = graph.functions[qual]
     typed = info.get("typed", {})
     for p in info["params"]:
@@ -425,7 +436,10 @@ def _parameter_sources(graph: Graph, qual: str, key: str, kind_of, where: str) -
         if kind is None or bare in ("self", "cls") or typed.get(p) == "*":
             continue
         sid = f"src:{path}:{info['line']}:{key}:{bare}"
-        graph.sources[sid] = (path, {"kind": kind, "line": info["line"], "desc": f"parameter {bare!r} of {where}"})
+        source = {"kind": kind, "line": info["line"], "desc": f"parameter {bare!r} of {where}", "function": qual}
+        if registered is not None:
+            source["registered"] = registered
+        graph.sources[sid] = (path, source)
         graph.add(sid, f"param:{qual}:{p}", 0, frozenset(typed.get(p, ())))
 
 
@@ -448,7 +462,7 @@ MAX_TRUSTED_HOPS = 8
 
 def search(graph: Graph, sources: Iterable[str] | None = None) -> dict[str, list]:
     """Breadth-first from every source (or those given); the first (shortest) unsanitized
-    path to each sink, as [source id, steps, validated, through a call linked by name only].
+    path to each sink, as [source id, steps, validated, path evidence, the step numbers].
 
     Calls and returns are matched (context sensitivity up to MAX_CONTEXT nested calls):
     data passed into a function at one call site comes back out only at that call
@@ -461,6 +475,7 @@ def search(graph: Graph, sources: Iterable[str] | None = None) -> dict[str, list
     paths = {}
     for sink, state in reached.items():
         steps: list = []
+        numbers: list[int] = []
         cur = state
         by_name = whole_object = False
         hops = 0
@@ -468,6 +483,7 @@ def search(graph: Graph, sources: Iterable[str] | None = None) -> dict[str, list
             before, edge_steps = prev[cur]
             if edge_steps:
                 steps[:0] = graph.steps_of(edge_steps)
+                numbers.insert(0, edge_steps)
             by_name = by_name or _name_only_edge(graph, before[0], cur[0])
             crossed = _crosses_call(before[0], cur[0])
             hops += crossed
@@ -478,7 +494,7 @@ def search(graph: Graph, sources: Iterable[str] | None = None) -> dict[str, list
             + (["deep-path"] if hops > MAX_TRUSTED_HOPS else [])
             + (["object-taint"] if whole_object else [])
         )
-        paths[sink] = [cur[0], steps, bool(MITIGATED & state[1]), evidence]
+        paths[sink] = [cur[0], steps, bool(MITIGATED & state[1]), evidence, numbers]
     return paths
 
 
@@ -668,13 +684,14 @@ def _reach(graph: Graph, starts: list[tuple[str, tuple]], sinks: dict[str, tuple
     return reached
 
 
-def safe_sinks(graph: Graph) -> set[tuple]:
+def safe_sinks(graph: Graph, reached: set[str] | None = None) -> set[tuple]:
     """(path, line, cell, col, category) of sink calls proven to receive only constants
     or sanitized data: their pattern findings (EXEC001 on an eval...) are dropped."""
     decided = [(sid, path, sink) for sid, (path, sink) in graph.sinks.items() if sink["category"] in VERDICT_CATEGORIES]
     if not decided:
         return set(graph.safe)
-    reached = unknown_reach(graph)
+    if reached is None:
+        reached = unknown_reach(graph)
     out = set(graph.safe)
     unsafe = set()
     for sid, path, sink in decided:
@@ -690,6 +707,9 @@ class TaintResult:
     safe: set[tuple] = field(default_factory=set)  # sink calls proven safe (see safe_sinks)
     mitigated: dict[tuple, str] = field(default_factory=dict)  # sink call -> why it is LOW
     hidden: list[Finding] = field(default_factory=list)  # the findings suppressed inline
+    # The result with every sink, source and step placed by module and position instead
+    # of by line (see ``replay``): JSON data, kept with the cached result.
+    trace: dict = field(default_factory=dict)
 
 
 def findings(
@@ -704,32 +724,150 @@ def findings(
     opt-in flag (proofs of safety consider every source, active or not)."""
     graph = build(graphs)
     link(graph, index, kb, threat_models)
-    result = TaintResult(safe=safe_sinks(graph))
+    decided = {sid for sid, (_, sink) in graph.sinks.items() if sink["category"] in VERDICT_CATEGORIES}
+    reached = unknown_reach(graph) if decided else set()
+    result = TaintResult(safe=safe_sinks(graph, reached))
     for path, sink in graph.sinks.values():
         if sink.get("mitigation") and sink["category"] in VERDICT_CATEGORIES:
             result.mitigated[_sink_key(path, sink)] = sink["mitigation"]
-    out = result.findings
-    suppressed = 0
     paths: dict[str, list] = {}
     for tier in _source_tiers(graph, threat_models):
         for sink_id, found in search(graph, tier).items():
             paths.setdefault(sink_id, found)
-    for sink_id, (source_id, steps, validated, path_evidence) in sorted(paths.items()):
+    entries = []
+    for sink_id, (source_id, steps, validated, path_evidence, _) in sorted(paths.items()):
         path, sink = graph.sinks[sink_id]
         src_path, source = graph.sources[source_id]
+        entries.append((path, sink, src_path, source, steps, validated, path_evidence))
+    _report(result, entries, rules)
+    result.trace = _trace(graph, paths, reached)
+    return result
+
+
+def _report(result: TaintResult, entries: list[tuple], rules: dict) -> None:
+    """The findings of the paths found: (sink path, sink, source path, source, steps,
+    validated, path evidence) each; a path to a sink suppressed inline is counted and
+    kept apart for the suppression review."""
+    for path, sink, src_path, source, steps, validated, path_evidence in entries:
         if dropped((f"flow:{source['kind']}",), sink["category"]):
             continue
         rule = rules.get(sink["rule"])
         if sink.get("suppressed"):
-            suppressed += 1
+            result.suppressed += 1
             if rule is not None:  # kept for the suppression review: what the comment hides
                 found = _finding(rule, path, sink, src_path, source, steps, sink.get("mitigation"), validated, path_evidence)
                 result.hidden.append(found)
             continue
         if rule is None:
             continue
-        out.append(_finding(rule, path, sink, src_path, source, steps, sink.get("mitigation"), validated, path_evidence))
-    result.suppressed = suppressed
+        result.findings.append(
+            _finding(rule, path, sink, src_path, source, steps, sink.get("mitigation"), validated, path_evidence)
+        )
+
+
+def _trace(graph: Graph, paths: dict[str, list], reached: set[str]) -> dict:
+    """The result by position: each path's sink as [module, position among its sinks],
+    its source (a module's own as ["module", module, position]; one the project analysis
+    made at a call site as ["site", module, position among its call sites, source]; a
+    parameter of a function as ["param", module, function, source]), its steps as
+    [module, position among its step lists], validated, evidence; and which sinks the
+    proof of safety found reachable, by module."""
+    sink_place = _places((sid, path) for sid, (path, _) in graph.sinks.items())
+    module_sources = _places((sid, path) for sid, (path, _) in graph.sources.items())
+    wanted_sites = {source_id[4:] for source_id, *_ in paths.values() if source_id[4:] in graph.sites}
+    site_place = _places((site, path) for site, (path, _) in graph.sites.items() if site in wanted_sites) if wanted_sites else {}
+    out = []
+    for sink_id, (source_id, _, validated, evidence, numbers) in sorted(paths.items()):
+        src_path, source = graph.sources[source_id]
+        site = source_id[4:]
+        if site in site_place:
+            origin = ["site", src_path, site_place[site][1], source]
+        elif "function" in source:
+            origin = ["param", src_path, source["function"], source]
+        else:
+            origin = ["module", src_path, module_sources[source_id][1]]
+        out.append([list(sink_place[sink_id]), origin, [list(graph.step_place(n)) for n in numbers], validated, evidence])
+    by_module: dict[str, list[int]] = {}
+    for sid in reached:
+        path, i = sink_place[sid]
+        by_module.setdefault(path, []).append(i)
+    return {"paths": out, "reached": {path: sorted(found) for path, found in by_module.items()}}
+
+
+def _places(items: Iterable[tuple[str, str]]) -> dict[str, tuple[str, int]]:
+    """id -> (module, position among the module's ids), in the order given."""
+    counts: dict[str, int] = {}
+    out = {}
+    for ident, path in items:
+        i = counts.get(path, 0)
+        counts[path] = i + 1
+        out[ident] = (path, i)
+    return out
+
+
+def replay(
+    trace: dict,
+    safe: set[tuple],
+    mitigated: dict[tuple, str],
+    changed: dict[str, dict],
+    flows_of: Callable[[str], dict | None],
+    rules: dict,
+) -> TaintResult | None:
+    """The result of the last analysis, placed anew: for when every module that changed
+    since (``changed``: module -> its new flow graph) kept its shape (graph.shape), so
+    the project's graph is the same up to positions and the search would find the same
+    paths. Sinks, sources and steps are read from the modules' current graphs
+    (``flows_of``); None when one cannot be placed."""
+    tables: dict[str, tuple[list, list, list, dict, Steps]] = {}
+
+    def table(path: str):
+        found = tables.get(path)
+        if found is None:
+            flows = changed.get(path) or flows_of(path)
+            if flows is None:
+                raise LookupError(path)
+            found = tables[path] = (
+                list(flows["sinks"].values()),
+                list(flows["sources"].values()),
+                list(flows["sites"].values()),
+                flows["functions"],
+                Steps(path, flows["steps"], flows["step_count"]),
+            )
+        return found
+
+    result = TaintResult(trace=trace)
+    entries = []
+    try:
+        for (path, at), origin, step_places, validated, evidence in trace["paths"]:
+            sink = table(path)[0][at]
+            kind, src_path, *rest = origin
+            if kind == "module":
+                source = table(src_path)[1][rest[0]]
+            elif src_path not in changed:
+                source = rest[-1]
+            elif kind == "site":
+                source = {**rest[1], "line": table(src_path)[2][rest[0]]["line"]}
+            else:
+                source = {**rest[1], "line": table(src_path)[3][rest[0]]["line"]}
+            if source.get("registered") in changed:
+                return None  # its description names a line in a changed module
+            steps = [step for step_path, i in step_places for step in table(step_path)[4].get(i)]
+            entries.append((path, sink, src_path, source, steps, validated, evidence))
+    except (LookupError, TypeError, ValueError, KeyError):
+        return None
+    _report(result, entries, rules)
+    result.safe = {key for key in safe if key[0] not in changed}
+    result.mitigated = {key: why for key, why in mitigated.items() if key[0] not in changed}
+    for path, flows in changed.items():
+        reached = set(trace["reached"].get(path, ()))
+        module_safe, unsafe = set(_module_safe(path, flows)), set()
+        for i, sink in enumerate(flows["sinks"].values()):
+            if sink["category"] in VERDICT_CATEGORIES:
+                key = _sink_key(path, sink)
+                (unsafe if i in reached else module_safe).add(key)
+                if sink.get("mitigation"):
+                    result.mitigated[key] = sink["mitigation"]
+        result.safe |= module_safe - unsafe
     return result
 
 

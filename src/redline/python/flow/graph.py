@@ -7,6 +7,7 @@ it was sanitized for."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import sys
 import zlib
@@ -162,3 +163,51 @@ def cleaned(t: Taint, categories: frozenset[str]) -> Taint:
 def carries(args: list[Taint], kwargs: dict[str, Taint]) -> bool:
     """Whether an argument holds data of a known origin (more than unknown data)."""
     return any(len(t) > 1 or (t and UNKNOWN not in t) for t in (*args, *kwargs.values()))
+
+
+# What the whole-project analysis reads of a module besides where things are: a module
+# whose shape is unchanged by an edit gives the same project result, at other lines.
+_LOCATION_KEYS = frozenset({"line", "col", "end_line", "end_col", "stmt", "snippet", "shown_line", "cell", "suppressed"})
+
+
+def shape(flows: dict, summary: dict) -> str:
+    """A digest of the module's flow graph and summary without positions: node names
+    with their call sites, sources and sinks numbered in order instead of placed by
+    line, edges with whether (not what) they have steps, and every other attribute."""
+    tokens: dict[str, str] = {}
+    for kind in ("sites", "sinks", "sources"):
+        for i, ident in enumerate(flows[kind]):
+            tokens[ident] = f"{kind}#{i}"
+
+    def canon(name: str) -> str:
+        found = tokens.get(name)
+        if found is not None:
+            return found
+        if name.startswith(("arg:", "chk:")):
+            site, _, key = name[4:].rpartition(":")
+            if site in tokens:
+                return f"{name[:4]}{tokens[site]}:{key}"
+        base, mark, item = name.rpartition("#")
+        if mark and base in tokens:
+            return f"{tokens[base]}#{item}"
+        return name
+
+    def placeless(table: dict) -> list:
+        return [
+            [canon(k), {a: v for a, v in info.items() if a not in _LOCATION_KEYS}] for k, info in table.items()
+        ]
+
+    edges = unpack_edges(flows["edges"])
+    doc = [
+        [canon(n) for n in flows["names"]],
+        [v if i % 4 != 2 else bool(v) for i, v in enumerate(edges)],
+        flows["cleans"],
+        placeless(flows["sinks"]),
+        placeless(flows["sources"]),
+        placeless(flows["sites"]),
+        placeless(flows["functions"]),
+        [[qual, [kind, wrapper]] for qual, (kind, _, wrapper) in flows.get("tools", {}).items()],
+        {**summary, "definitions": [[d[0], d[1], *d[4:]] for d in summary.get("definitions", ())]},
+    ]
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
