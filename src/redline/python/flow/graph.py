@@ -198,9 +198,9 @@ def shape(flows: dict, summary: dict) -> str:
         ]
 
     edges = unpack_edges(flows["edges"])
+    has_steps = array("B", (1 if at else 0 for at in edges[2::4]))
     doc = [
         [canon(n) for n in flows["names"]],
-        [v if i % 4 != 2 else bool(v) for i, v in enumerate(edges)],
         flows["cleans"],
         placeless(flows["sinks"]),
         placeless(flows["sources"]),
@@ -209,5 +209,9 @@ def shape(flows: dict, summary: dict) -> str:
         [[qual, [kind, wrapper]] for qual, (kind, _, wrapper) in flows.get("tools", {}).items()],
         {**summary, "definitions": [[d[0], d[1], *d[4:]] for d in summary.get("definitions", ())]},
     ]
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode("utf-8"))
+    for part in (edges[0::4], edges[1::4], edges[3::4], has_steps):  # from, to, sanitized, with steps
+        digest.update(len(part).to_bytes(8, "little"))
+        digest.update(part.tobytes())
+    return digest.hexdigest()
