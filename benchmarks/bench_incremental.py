@@ -277,6 +277,13 @@ def choose_edit(tree: Path, files: list[Path]) -> EditPlan:
     raise SystemExit(f"no file in {tree} takes the edit")
 
 
+def flow_edited_bytes(original: bytes, n: int) -> bytes:
+    """The file with a new function at its end whose parameter reaches os.system: an
+    edit that changes the module's flows, so the whole-project search runs again."""
+    tail = f"\n\n\ndef _redline_bench_flow_{n}(value):\n    import os\n\n    return os.system(value)\n"
+    return original.rstrip(b"\n") + tail.encode("ascii")
+
+
 def edited_bytes(original: bytes, plan: EditPlan, n: int) -> bytes:
     lines = original.split(b"\n")
     stmt = f"{plan.indent}{EDIT_NAME} = {n}".encode("ascii")
@@ -345,6 +352,7 @@ def measure_tree(key: str, tree: Path, wheels: list[Path], jobs: int, rounds: in
         "cold-write": [*rl, "--cache-dir", str(fresh)],
         "unchanged": [*rl, "--cache-dir", str(warm)],
         "edit": [*rl, "--cache-dir", str(warm)],
+        "edit-flow": [*rl, "--cache-dir", str(warm)],
     }
     if peers is not None:
         commands["bandit"] = [str(peers / "bin" / "bandit"), "-r", "-q", "-f", "json",
@@ -377,10 +385,11 @@ def measure_tree(key: str, tree: Path, wheels: list[Path], jobs: int, rounds: in
         for name, cmd in commands.items():
             if name == "cold-write":
                 shutil.rmtree(fresh, ignore_errors=True)
-            if name == "edit":
+            if name in ("edit", "edit-flow"):
                 backup.write_bytes(plan.rel.encode() + b"\0" + original)
+                edited = edited_bytes(original, plan, i) if name == "edit" else flow_edited_bytes(original, i)
                 try:
-                    plan.path.write_bytes(edited_bytes(original, plan, i))
+                    plan.path.write_bytes(edited)
                     o = bs.run_once(cmd, sample_tree=True)
                 finally:
                     plan.path.write_bytes(original)
@@ -397,7 +406,7 @@ def measure_tree(key: str, tree: Path, wheels: list[Path], jobs: int, rounds: in
             log(f"{key} round {i}/{rounds} {name}: {o.seconds:.2f}s rc={o.returncode}, "
                 f"RSS {o.maxrss_kib / 1024:.0f} / {(o.tree_rss_kib or 0) / 1024:.0f} MB{note}")
             check_code(f"round {i} {name}")
-            if name == "edit":
+            if name in ("edit", "edit-flow"):
                 untimed("re-scan after restoring the edited file")
     shutil.rmtree(fresh, ignore_errors=True)
     return run
@@ -425,6 +434,7 @@ def summarise(run: TreeRun) -> dict[str, object]:
     cold = out["cold"]["median_s"]
     on_disk = _median([c["on_disk_bytes"] for c in run.cache_sizes])
     out["edit_cold_ratio"] = round(out["edit"]["median_s"] / cold, 4)
+    out["edit_flow_cold_ratio"] = round(out["edit-flow"]["median_s"] / cold, 4)
     out["unchanged_cold_ratio"] = round(out["unchanged"]["median_s"] / cold, 4)
     out["cache_mib"] = round(on_disk / MIB, 2) if on_disk is not None else None
     out["cache_mib_per_100kloc"] = (
@@ -445,9 +455,10 @@ def markdown(meta: dict[str, object], trees: list[TreeRun]) -> str:
         f"{bs.fmt_load(meta['loadavg_before'])} / {bs.fmt_load(meta['loadavg_after'])}.",
         "",
         "| tree | files | kLOC | cold s | unchanged s | one-file edit s | edit/cold "
+        "| edit adding a flow s | its /cold "
         "| peak RSS (largest process / tree sum) MB | cache MB (MB per 100 kLOC) "
         "| Bandit s (RSS MB) | cold/Bandit |",
-        "|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for run in trees:
         s = run.summary
@@ -458,7 +469,7 @@ def markdown(meta: dict[str, object], trees: list[TreeRun]) -> str:
         lines.append(
             f"| {run.label} | {run.files:,} | {run.lines / 1000:,.0f} | {cold['median_s']:.2f} "
             f"| {s['unchanged']['median_s']:.2f} | {s['edit']['median_s']:.2f} "
-            f"| {s['edit_cold_ratio']:.3f} "
+            f"| {s['edit_cold_ratio']:.3f} | {s['edit-flow']['median_s']:.2f} | {s['edit_flow_cold_ratio']:.3f} "
             f"| {cold['peak_rss_largest_process_mib']:.0f} / {cold['peak_rss_tree_sampled_mib']:.0f} "
             f"| {s['cache_mib']:.1f} ({s['cache_mib_per_100kloc']:.2f}) | {bandit} | {ratio} |"
         )
@@ -467,18 +478,20 @@ def markdown(meta: dict[str, object], trees: list[TreeRun]) -> str:
         "Peak RSS of every configuration (largest process / sampled tree sum, MB, the "
         "highest over the runs):",
         "",
-        "| tree | cold | cold, writing the cache | unchanged | one-file edit | Bandit |",
-        "|:--|--:|--:|--:|--:|--:|",
+        "| tree | cold | cold, writing the cache | unchanged | one-file edit | edit adding a flow | Bandit |",
+        "|:--|--:|--:|--:|--:|--:|--:|",
     ]
     for run in trees:
         s = run.summary
         cells = []
-        for name in ("cold", "cold-write", "unchanged", "edit", "bandit"):
+        for name in ("cold", "cold-write", "unchanged", "edit", "edit-flow", "bandit"):
             c = s.get(name)
             cells.append("n/a" if c is None else
                          f"{c['peak_rss_largest_process_mib']:.0f} / {c['peak_rss_tree_sampled_mib']:.0f}")
         lines.append(f"| {run.label} | " + " | ".join(cells) + " |")
-    lines += ["", "Edited files (one statement inserted as the first body statement):"]
+    lines += ["", "Edited files (one-file edit: one statement inserted as the first body statement, "
+              "the module's flows unchanged; edit adding a flow: a function whose parameter "
+              "reaches os.system appended):"]
     for run in trees:
         s = run.summary
         p = run.plan
