@@ -748,3 +748,27 @@ def test_files_near_the_recursion_limit_get_the_same_verdict_in_a_worker(tmp_pat
         (f.rule_id, f.location) for f in pooled.findings
     ]
     assert 0 < len(serial.skipped) < len(list(root.iterdir()))  # the limit is inside the range
+
+
+@pytest.mark.parametrize("damage", ["steps", "edges", "names"])
+def test_graphs_damaged_inside_a_sound_shape_are_rebuilt(tmp_path: Path, damage: str) -> None:
+    """A stored flow graph whose parts are garbage (step texts, packed edges, too few
+    node names) costs a rebuild of the stored graphs, never a wrong or failed scan."""
+    from redline import cache as cache_mod
+
+    root, cache = tmp_path / "tree", tmp_path / "cache"
+    _cache_tree(root)
+    _cached_scan(root, cache)
+    graph = cache_store.rows(cache)["good.py"]["flows"]
+    if damage == "steps":
+        graph["steps"] = "bm90IHpsaWI="  # base64 of "not zlib"
+    elif damage == "edges":
+        graph["edges"] = "////////////////////w=="
+    else:
+        graph["names"] = graph["names"][:1]
+    cache_store.execute(cache, "UPDATE files SET flows = ? WHERE rel = 'good.py'", (cache_mod.pack(graph),))
+    cache_store.execute(cache, "DELETE FROM taint")
+    (root / "other.py").write_text("import json\n\ndef load(b):\n    return json.loads(b)\n")
+    again = _cached_scan(root, cache)
+    assert_good_found(again)
+    assert _key(again) == _key(run_scan([root], Config(), ScanOptions(jobs=1, use_cache=False)))

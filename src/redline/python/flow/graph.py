@@ -122,7 +122,10 @@ def pack_steps(steps: list[list]) -> str:
 
 
 def unpack_steps(text: str) -> list[list]:
-    return json.loads(zlib.decompress(base64.b64decode(text, validate=True)))
+    try:
+        return json.loads(zlib.decompress(base64.b64decode(text, validate=True)))
+    except zlib.error as exc:
+        raise ValueError(f"damaged step texts: {exc}") from None
 
 
 def unpack_edges(text: str) -> array:
