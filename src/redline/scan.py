@@ -10,7 +10,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,24 +97,26 @@ def run_scan(
         result.findings.extend(r.findings)
         result.foreign_suppressions.extend(r.foreign)
         result.suppressed_count += r.suppressed
-    result.index = ProjectIndex([r.summary for r in results if r.summary is not None])
-    for r in results:
-        r.summary = None  # the index holds what they said
-    for project_check in registry.project_passes():
-        if project_check.rule.id in enabled:
-            result.findings = project_check.fn(result.findings, result.index)
-    if taint_rules:
-        with _collector_paused():
+    # The parent's part: large structures without reference cycles (the project index,
+    # the flow graph), built faster with the cyclic collector paused.
+    with _collector_paused():
+        result.index = ProjectIndex([r.summary for r in results if r.summary is not None])
+        for r in results:
+            r.summary = None  # the index holds what they said
+        for project_check in registry.project_passes():
+            if project_check.rule.id in enabled:
+                result.findings = project_check.fn(result.findings, result.index)
+        if taint_rules:
             verdict = _taint(results, tasks, settings, result.index, cache)
-        result.findings = supersede(result.findings, verdict.findings, verdict.safe, verdict.mitigated)
-        result.suppressed_count += verdict.suppressed
-        result.foreign_suppressions = suppress.attribute(result.foreign_suppressions, verdict.hidden)
-    # --- project-level audit (checklist area 10): dependencies, suppression review ---
-    audit_project(result, found.files, root, config, enabled)
-    # ---
-    apply_overrides(result.findings, config.severity)
-    if cache is not None:
-        cache.save()
+            result.findings = supersede(result.findings, verdict.findings, verdict.safe, verdict.mitigated)
+            result.suppressed_count += verdict.suppressed
+            result.foreign_suppressions = suppress.attribute(result.foreign_suppressions, verdict.hidden)
+        # --- project-level audit (checklist area 10): dependencies, suppression review ---
+        audit_project(result, found.files, root, config, enabled)
+        # ---
+        apply_overrides(result.findings, config.severity)
+        if cache is not None:
+            cache.save()
     result.skipped.sort(key=lambda s: s.path)
     result.foreign_suppressions.sort(key=lambda s: (s.path, s.line))
     assign_fingerprints(result.findings)
@@ -297,17 +299,20 @@ def _analyse_all(tasks, settings, cache, jobs, progress) -> list[FileResult]:
     else:
         from concurrent.futures import ProcessPoolExecutor
 
-        pool = ProcessPoolExecutor(max_workers=jobs)
+        # Workers collect cycles whatever the parent's collector was doing when they forked.
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=gc.enable)
         chunk = max(1, min(32, len(todo) // (jobs * 8)))
         analysed = pool.map(_worker, todo, [settings] * len(todo), chunksize=chunk)
     try:
-        for i, res in zip(misses, analysed, strict=True):
-            results[i] = res
-            if cache is not None and i in stats and res.digest:
-                cache.store(tasks[i], stats[i], res.digest, res)
-            done += 1
-            if progress:
-                progress(done, total)
+        # Results from workers are plain data; files analysed here build cyclic structures.
+        with _collector_paused() if pool is not None else nullcontext():
+            for i, res in zip(misses, analysed, strict=True):
+                results[i] = res
+                if cache is not None and i in stats and res.digest:
+                    cache.store(tasks[i], stats[i], res.digest, res)
+                done += 1
+                if progress:
+                    progress(done, total)
     finally:
         if pool is not None:
             pool.shutdown()

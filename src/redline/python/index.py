@@ -10,12 +10,15 @@ from __future__ import annotations
 import ast
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from redline.python.names import ImportMap, namespace_name, statement_bodies
 
 
-@dataclass(frozen=True)
-class Definition:
+class Definition(NamedTuple):
+    """A function or class a module defines (a tuple: the index of a large tree makes
+    tens of thousands on every scan, five times faster than a frozen dataclass)."""
+
     qualname: str  # module-relative: "Agent.run", "helper", "Agent.run.<locals>.inner" -> "Agent.run.inner"
     kind: str  # "function", "class"
     line: int
