@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_gitdiff import git, scan
+from test_gitdiff import committed, git, scan
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
@@ -34,14 +34,10 @@ def calc():
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    git(root, "init", "-q")
-    (root / "app.py").write_text(BASE)
-    (root / "pyproject.toml").write_text('[project]\nname = "demo"\n\n[tool.redline]\nfail-on = "high"\n')
-    git(root, "add", ".")
-    git(root, "commit", "-q", "-m", "base")
-    return root
+    return committed(
+        tmp_path,
+        {"app.py": BASE, "pyproject.toml": '[project]\nname = "demo"\n\n[tool.redline]\nfail-on = "high"\n'},
+    )
 
 
 def _findings(stdout: str) -> list[dict]:

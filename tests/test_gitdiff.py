@@ -51,15 +51,21 @@ def legacy(expr):
 """
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
+def committed(tmp_path: Path, files: dict[str, str]) -> Path:
+    """A git repository holding ``files`` (path -> text) in one commit."""
     root = tmp_path / "repo"
     root.mkdir()
     git(root, "init", "-q")
-    (root / "app.py").write_text(OLD)
-    git(root, "add", "app.py")
-    git(root, "commit", "-q", "-m", "old")
+    for rel, text in files.items():
+        (root / rel).write_text(text)
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "base")
     return root
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return committed(tmp_path, {"app.py": OLD})
 
 
 def rules_and_lines(out: str) -> list[tuple[str, int]]:

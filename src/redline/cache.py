@@ -342,7 +342,7 @@ class ResultCache:
             self._load()
         return self._taint_old
 
-    def store_taint(self, key: str, result, digests: list | None = None, shapes: dict | None = None) -> None:
+    def store_taint(self, key: str, result, digests: list, shapes: dict) -> None:
         """``result``: a redline.python.taint.TaintResult, with the [module, digest] of
         the files it was computed over and the modules' shapes (for taint.replay)."""
         self._taint_new = {
@@ -353,8 +353,8 @@ class ResultCache:
             "safe": sorted(result.safe, key=repr),
             "mitigated": sorted(([list(k), why] for k, why in result.mitigated.items()), key=repr),
             "trace": result.trace,
-            "digests": digests or [],
-            "shapes": shapes or {},
+            "digests": digests,
+            "shapes": shapes,
         }
 
     def save(self) -> None:

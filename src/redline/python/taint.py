@@ -567,17 +567,12 @@ def _bfs(
         for to, steps, edge_clean, marker in adjacency.get(node, ()):
             if to not in useful:
                 continue
-            new_stack = stack
             if marker is not None:
-                kind, site = marker
-                if kind == "call":
-                    new_stack = (stack + (site,))[-MAX_CONTEXT:]
-                elif stack:
-                    if stack[-1] != site:
-                        continue  # returning to a different caller than the one we came from
-                    new_stack = stack[:-1]
-            elif to.startswith("field:"):
-                new_stack = ()  # a field is shared by every caller
+                new_stack = _through(stack, marker)
+                if new_stack is None:
+                    continue
+            else:
+                new_stack = () if to.startswith("field:") else stack  # a field is shared by every caller
             nxt = (to, clean | edge_clean if edge_clean else clean, new_stack)
             if nxt not in prev:
                 prev[nxt] = (state, steps)
@@ -585,6 +580,18 @@ def _bfs(
     for node, state in mitigated.items():
         reached.setdefault(node, state)
     return reached, prev
+
+
+def _through(stack: tuple, marker: tuple) -> tuple | None:
+    """The call stack after an edge into a call (pushed, the innermost MAX_CONTEXT kept)
+    or out of one (popped); None when it returns to another caller than the one the data
+    came from. An empty stack returns to every caller."""
+    kind, site = marker
+    if kind == "call":
+        return (stack + (site,))[-MAX_CONTEXT:]
+    if not stack:
+        return stack
+    return stack[:-1] if stack[-1] == site else None
 
 
 def _useful(graph: Graph, sinks: dict) -> set[str]:
@@ -663,17 +670,12 @@ def _reach(graph: Graph, starts: list[tuple[str, tuple]], sinks: dict[str, tuple
             for to, _, edge_clean, marker in adjacency.get(node, ()):
                 if to in free or to not in useful:
                     continue
-                new_stack = stack
                 if marker is not None:
-                    kind, site = marker
-                    if kind == "call":
-                        new_stack = (stack + (site,))[-MAX_CONTEXT:]
-                    elif stack:
-                        if stack[-1] != site:
-                            continue
-                        new_stack = stack[:-1]
-                elif to.startswith("field:"):
-                    new_stack = ()
+                    new_stack = _through(stack, marker)
+                    if new_stack is None:
+                        continue
+                else:
+                    new_stack = () if to.startswith("field:") else stack
                 new_clean = clean | edge_clean if edge_clean else clean
                 nxt = (to, new_clean, new_stack)
                 if nxt not in seen:
@@ -684,27 +686,26 @@ def _reach(graph: Graph, starts: list[tuple[str, tuple]], sinks: dict[str, tuple
     return reached
 
 
-def safe_sinks(graph: Graph, reached: set[str] | None = None) -> set[tuple]:
-    """(path, line, cell, col, category) of sink calls proven to receive only constants
-    or sanitized data: their pattern findings (EXEC001 on an eval...) are dropped."""
-    decided = [(sid, path, sink) for sid, (path, sink) in graph.sinks.items() if sink["category"] in VERDICT_CATEGORIES]
-    if not decided:
-        return set(graph.safe)
-    if reached is None:
-        reached = unknown_reach(graph)
-    out = set(graph.safe)
-    unsafe = set()
-    for sid, path, sink in decided:
-        key = _sink_key(path, sink)
-        (unsafe if sid in reached else out).add(key)
-    return out - unsafe
+def _verdicts(sinks: Iterable[tuple[str, dict, bool]], proven: Iterable[tuple]) -> tuple[set[tuple], dict[tuple, str]]:
+    """From (path, sink, whether unknown_reach reaches it): the sink calls proven to
+    receive only constants or sanitized data, as (path, line, cell, col, category) (their
+    pattern findings, EXEC001 on an eval..., are dropped), starting from those a module
+    proved alone; and the calls behind an opt-in flag, with why (their findings are LOW)."""
+    safe, unsafe, mitigated = set(proven), set(), {}
+    for path, sink, reached in sinks:
+        if sink["category"] in VERDICT_CATEGORIES:
+            key = _sink_key(path, sink)
+            (unsafe if reached else safe).add(key)
+            if sink.get("mitigation"):
+                mitigated[key] = sink["mitigation"]
+    return safe - unsafe, mitigated
 
 
 @dataclass
 class TaintResult:
     findings: list[Finding] = field(default_factory=list)
     suppressed: int = 0  # taint findings silenced inline
-    safe: set[tuple] = field(default_factory=set)  # sink calls proven safe (see safe_sinks)
+    safe: set[tuple] = field(default_factory=set)  # sink calls proven safe (see _verdicts)
     mitigated: dict[tuple, str] = field(default_factory=dict)  # sink call -> why it is LOW
     hidden: list[Finding] = field(default_factory=list)  # the findings suppressed inline
     # The result with every sink, source and step placed by module and position instead
@@ -724,12 +725,12 @@ def findings(
     opt-in flag (proofs of safety consider every source, active or not)."""
     graph = build(graphs)
     link(graph, index, kb, threat_models)
-    decided = {sid for sid, (_, sink) in graph.sinks.items() if sink["category"] in VERDICT_CATEGORIES}
+    decided = any(sink["category"] in VERDICT_CATEGORIES for _, sink in graph.sinks.values())
     reached = unknown_reach(graph) if decided else set()
-    result = TaintResult(safe=safe_sinks(graph, reached))
-    for path, sink in graph.sinks.values():
-        if sink.get("mitigation") and sink["category"] in VERDICT_CATEGORIES:
-            result.mitigated[_sink_key(path, sink)] = sink["mitigation"]
+    result = TaintResult()
+    result.safe, result.mitigated = _verdicts(
+        ((path, sink, sid in reached) for sid, (path, sink) in graph.sinks.items()), graph.safe
+    )
     paths: dict[str, list] = {}
     for tier in _source_tiers(graph, threat_models):
         for sink_id, found in search(graph, tier).items():
@@ -860,14 +861,11 @@ def replay(
     result.mitigated = {key: why for key, why in mitigated.items() if key[0] not in changed}
     for path, flows in changed.items():
         reached = set(trace["reached"].get(path, ()))
-        module_safe, unsafe = set(_module_safe(path, flows)), set()
-        for i, sink in enumerate(flows["sinks"].values()):
-            if sink["category"] in VERDICT_CATEGORIES:
-                key = _sink_key(path, sink)
-                (unsafe if i in reached else module_safe).add(key)
-                if sink.get("mitigation"):
-                    result.mitigated[key] = sink["mitigation"]
-        result.safe |= module_safe - unsafe
+        safe_here, mitigated_here = _verdicts(
+            ((path, sink, i in reached) for i, sink in enumerate(flows["sinks"].values())), _module_safe(path, flows)
+        )
+        result.safe |= safe_here
+        result.mitigated.update(mitigated_here)
     return result
 
 
