@@ -1,5 +1,5 @@
 """The result cache stays within its size limit (least recently used scans evicted first),
-survives a crash mid-write, and can be inspected and cleared from the command line."""
+is shared by concurrent scans, and can be inspected and cleared from the command line."""
 
 from __future__ import annotations
 
@@ -28,15 +28,9 @@ def test_prune_evicts_the_least_recently_used_and_keeps_the_scans_own(tmp_path: 
     _entry(tmp_path, "new", 4000, 100)
     (tmp_path / "advisories").mkdir()
     (tmp_path / "advisories" / "osv.zip").write_bytes(b"z" * 10000)
-    stale = tmp_path / "abc.tmp"
-    stale.write_text("half a document")
-    os.utime(stale, (time.time() - 7200,) * 2)
-    fresh = tmp_path / "def.tmp"
-    fresh.write_text("being written")
     freed = cache_mod.prune(tmp_path, 8000, keep="own")
     assert sorted(e.name for e in cache_mod.entries(tmp_path)) == ["new", "own"]
-    assert freed == 8000 + len("half a document")
-    assert not stale.exists() and fresh.exists()  # another scan may still be writing that one
+    assert freed == 8000
     assert (tmp_path / "advisories" / "osv.zip").exists()
 
 

@@ -38,7 +38,6 @@ FORMAT = 5
 # The result cache's size limit, least recently used scan roots evicted first.
 DEFAULT_LIMIT_MB = 300
 LIMIT_ENV = "REDLINE_CACHE_MB"
-_STALE_TMP_S = 3600  # a temporary file this old is left over from a crash mid-write
 # What a cached scan is made of: its database with SQLite's companions, and the JSON
 # documents of the formats before 5 (evicted and cleared like any other entry).
 _SUFFIXES = (".sqlite", ".sqlite-wal", ".sqlite-shm", ".sqlite-journal", ".json")
@@ -116,16 +115,10 @@ def _remove(paths) -> int:
 
 def prune(directory: Path, limit: int, keep: str | None = None) -> int:
     """Evict the least recently used entries until the cache is within ``limit`` bytes,
-    never the entry ``keep`` (the scan's own); also remove temporary files left by a
-    crash. Returns the bytes freed. Safe while other scans run: a reader that finds an
-    entry gone analyses again."""
+    never the entry ``keep`` (the scan's own). Returns the bytes freed. Safe while other
+    scans run: one that has an evicted database open keeps it until it closes it, and a
+    reader that finds an entry gone analyses again."""
     freed = 0
-    now = time.time()
-    try:
-        leftovers = [p for p in directory.glob("*.tmp") if now - p.stat().st_mtime > _STALE_TMP_S]
-    except OSError:
-        leftovers = []
-    freed += _remove(leftovers)
     found = entries(directory)
     total = sum(e.size for e in found)
     for e in found:
@@ -141,9 +134,7 @@ def prune(directory: Path, limit: int, keep: str | None = None) -> int:
 def clear(directory: Path) -> tuple[int, int]:
     """Remove every result entry (the advisory data stays): (entries, bytes)."""
     found = entries(directory)
-    freed = _remove(p for e in found for p in e.files)
-    freed += _remove(directory.glob("*.tmp"))
-    return len(found), freed
+    return len(found), _remove(p for e in found for p in e.files)
 
 
 def code_signature() -> str:
