@@ -35,6 +35,11 @@ pinned Bandit, ``run_once`` for wall time and peak RSS). Everything goes under
      statement ``_redline_bench_edit = N``, N the round number, inserted as the first
      body statement of the file's first top-level public function); the file's bytes
      and times are restored afterwards, and one untimed re-scan puts the cache back;
+   * ``edit-body``: the same, the statement ``eval(P); _redline_bench_edit = N`` (P the
+     function's first parameter, else ``input()``): the module's flows change, its
+     definitions do not (the part of the project the change reaches is searched);
+   * ``edit-flow``: a function whose parameter reaches ``os.system`` appended to the
+     file: a new definition, so the whole project is searched again;
    * ``bandit``: ``bandit -r -q -f json -o /dev/null TREE`` (the peers venv).
 
    Every timed run goes through ``bench_speed.run_once(cmd, sample_tree=True)``:
@@ -227,6 +232,7 @@ class EditPlan:
     line: int  # 1-based line the statement is inserted before
     indent: str
     candidates: int
+    param: str = ""  # the function's first parameter (for the edit of its flows)
 
 
 def _plan_for(path: Path, tree: Path, candidates: int) -> EditPlan | None:
@@ -247,8 +253,9 @@ def _plan_for(path: Path, tree: Path, candidates: int) -> EditPlan | None:
         before = lines[first.lineno - 1][: first.col_offset]
         if first.lineno <= node.lineno or before.strip():
             return None  # body on the header's line: no line to insert before
+        params = [a.arg for a in node.args.posonlyargs + node.args.args if a.arg not in ("self", "cls")]
         plan = EditPlan(path, path.relative_to(tree).as_posix(), len(data), node.name,
-                        first.lineno, before.decode("ascii"), candidates)
+                        first.lineno, before.decode("ascii"), candidates, params[0] if params else "")
         try:
             ast.parse(edited_bytes(data, plan, 1))
         except (SyntaxError, ValueError, UnicodeDecodeError):
@@ -288,6 +295,18 @@ def edited_bytes(original: bytes, plan: EditPlan, n: int) -> bytes:
     lines = original.split(b"\n")
     stmt = f"{plan.indent}{EDIT_NAME} = {n}".encode("ascii")
     return b"\n".join([*lines[: plan.line - 1], stmt, *lines[plan.line - 1:]])
+
+
+def body_edited_bytes(original: bytes, plan: EditPlan, n: int) -> bytes:
+    """The edited function's parameter (else the command line) reaching eval() in its
+    body: the module's flows change, its definitions do not."""
+    lines = original.split(b"\n")
+    value = plan.param or "input()"
+    stmt = f"{plan.indent}eval({value}); {EDIT_NAME} = {n}".encode("ascii")
+    return b"\n".join([*lines[: plan.line - 1], stmt, *lines[plan.line - 1:]])
+
+
+EDITS = {"edit": edited_bytes, "edit-body": body_edited_bytes, "edit-flow": lambda data, plan, n: flow_edited_bytes(data, n)}
 
 
 # --------------------------------------------------------------------------- running
@@ -352,6 +371,7 @@ def measure_tree(key: str, tree: Path, wheels: list[Path], jobs: int, rounds: in
         "cold-write": [*rl, "--cache-dir", str(fresh)],
         "unchanged": [*rl, "--cache-dir", str(warm)],
         "edit": [*rl, "--cache-dir", str(warm)],
+        "edit-body": [*rl, "--cache-dir", str(warm)],
         "edit-flow": [*rl, "--cache-dir", str(warm)],
     }
     if peers is not None:
@@ -385,9 +405,9 @@ def measure_tree(key: str, tree: Path, wheels: list[Path], jobs: int, rounds: in
         for name, cmd in commands.items():
             if name == "cold-write":
                 shutil.rmtree(fresh, ignore_errors=True)
-            if name in ("edit", "edit-flow"):
+            if name in EDITS:
                 backup.write_bytes(plan.rel.encode() + b"\0" + original)
-                edited = edited_bytes(original, plan, i) if name == "edit" else flow_edited_bytes(original, i)
+                edited = EDITS[name](original, plan, i)
                 try:
                     plan.path.write_bytes(edited)
                     o = bs.run_once(cmd, sample_tree=True)
@@ -406,7 +426,7 @@ def measure_tree(key: str, tree: Path, wheels: list[Path], jobs: int, rounds: in
             log(f"{key} round {i}/{rounds} {name}: {o.seconds:.2f}s rc={o.returncode}, "
                 f"RSS {o.maxrss_kib / 1024:.0f} / {(o.tree_rss_kib or 0) / 1024:.0f} MB{note}")
             check_code(f"round {i} {name}")
-            if name in ("edit", "edit-flow"):
+            if name in EDITS:
                 untimed("re-scan after restoring the edited file")
     shutil.rmtree(fresh, ignore_errors=True)
     return run
@@ -434,6 +454,7 @@ def summarise(run: TreeRun) -> dict[str, object]:
     cold = out["cold"]["median_s"]
     on_disk = _median([c["on_disk_bytes"] for c in run.cache_sizes])
     out["edit_cold_ratio"] = round(out["edit"]["median_s"] / cold, 4)
+    out["edit_body_cold_ratio"] = round(out["edit-body"]["median_s"] / cold, 4)
     out["edit_flow_cold_ratio"] = round(out["edit-flow"]["median_s"] / cold, 4)
     out["unchanged_cold_ratio"] = round(out["unchanged"]["median_s"] / cold, 4)
     out["cache_mib"] = round(on_disk / MIB, 2) if on_disk is not None else None
@@ -455,10 +476,10 @@ def markdown(meta: dict[str, object], trees: list[TreeRun]) -> str:
         f"{bs.fmt_load(meta['loadavg_before'])} / {bs.fmt_load(meta['loadavg_after'])}.",
         "",
         "| tree | files | kLOC | cold s | unchanged s | one-file edit s | edit/cold "
-        "| edit adding a flow s | its /cold "
+        "| edit of a function's flows s | its /cold | edit adding a flow s | its /cold "
         "| peak RSS (largest process / tree sum) MB | cache MB (MB per 100 kLOC) "
         "| Bandit s (RSS MB) | cold/Bandit |",
-        "|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for run in trees:
         s = run.summary
@@ -469,7 +490,8 @@ def markdown(meta: dict[str, object], trees: list[TreeRun]) -> str:
         lines.append(
             f"| {run.label} | {run.files:,} | {run.lines / 1000:,.0f} | {cold['median_s']:.2f} "
             f"| {s['unchanged']['median_s']:.2f} | {s['edit']['median_s']:.2f} "
-            f"| {s['edit_cold_ratio']:.3f} | {s['edit-flow']['median_s']:.2f} | {s['edit_flow_cold_ratio']:.3f} "
+            f"| {s['edit_cold_ratio']:.3f} | {s['edit-body']['median_s']:.2f} | {s['edit_body_cold_ratio']:.3f} "
+            f"| {s['edit-flow']['median_s']:.2f} | {s['edit_flow_cold_ratio']:.3f} "
             f"| {cold['peak_rss_largest_process_mib']:.0f} / {cold['peak_rss_tree_sampled_mib']:.0f} "
             f"| {s['cache_mib']:.1f} ({s['cache_mib_per_100kloc']:.2f}) | {bandit} | {ratio} |"
         )
@@ -478,20 +500,22 @@ def markdown(meta: dict[str, object], trees: list[TreeRun]) -> str:
         "Peak RSS of every configuration (largest process / sampled tree sum, MB, the "
         "highest over the runs):",
         "",
-        "| tree | cold | cold, writing the cache | unchanged | one-file edit | edit adding a flow | Bandit |",
-        "|:--|--:|--:|--:|--:|--:|--:|",
+        "| tree | cold | cold, writing the cache | unchanged | one-file edit | edit of a function's flows "
+        "| edit adding a flow | Bandit |",
+        "|:--|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for run in trees:
         s = run.summary
         cells = []
-        for name in ("cold", "cold-write", "unchanged", "edit", "edit-flow", "bandit"):
+        for name in ("cold", "cold-write", "unchanged", "edit", "edit-body", "edit-flow", "bandit"):
             c = s.get(name)
             cells.append("n/a" if c is None else
                          f"{c['peak_rss_largest_process_mib']:.0f} / {c['peak_rss_tree_sampled_mib']:.0f}")
         lines.append(f"| {run.label} | " + " | ".join(cells) + " |")
     lines += ["", "Edited files (one-file edit: one statement inserted as the first body statement, "
-              "the module's flows unchanged; edit adding a flow: a function whose parameter "
-              "reaches os.system appended):"]
+              "the module's flows unchanged; edit of a function's flows: `eval(<its first "
+              "parameter>)` inserted there instead, its definitions unchanged; edit adding a flow: "
+              "a function whose parameter reaches os.system appended):"]
     for run in trees:
         s = run.summary
         p = run.plan

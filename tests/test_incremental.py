@@ -49,7 +49,7 @@ def _edit(rng: random.Random, root: Path, originals: dict[Path, bytes], n: int) 
     originals.setdefault(path, path.read_bytes())
     text = path.read_text(encoding="utf-8", errors="replace")
     lines = text.splitlines(keepends=True)
-    kind = rng.choice(["shift", "shift", "flow", "remove", "break", "restore", "touch"])
+    kind = rng.choice(["shift", "shift", "flow", "body", "body", "unreturn", "remove", "break", "restore", "touch"])
     if kind == "shift":  # every later line moves
         at = rng.randrange(len(lines) + 1)
         lines.insert(at, f"# edit {n}\n")
@@ -64,6 +64,34 @@ def _edit(rng: random.Random, root: Path, originals: dict[Path, bytes], n: int) 
             f"    edit_{n}(request.args['q'])\n",
             encoding="utf-8",
         )
+    elif kind in ("body", "unreturn"):  # a function's flows change, its definition does not
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            return f"{kind}: unparsable"
+        functions = [
+            f for f in ast.walk(tree)
+            if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef) and f.body[0].lineno > f.lineno
+        ]
+        if kind == "body":
+            chosen = [(f, p.arg) for f in functions for p in f.args.args if p.arg not in ("self", "cls")]
+            if not chosen:
+                return "body: nothing"
+            f, param = rng.choice(chosen)
+            first = f.body[0]
+            indent = " " * first.col_offset
+            lines.insert(first.lineno - 1, f"{indent}eval({param})\n")
+        else:
+            returns = [
+                r for f in functions for r in ast.walk(f)
+                if isinstance(r, ast.Return) and r.value is not None and r.lineno == r.end_lineno
+            ]
+            if not returns:
+                return "unreturn: nothing"
+            r = rng.choice(returns)
+            line = lines[r.lineno - 1]
+            lines[r.lineno - 1] = line[: r.col_offset] + "return None" + line[r.end_col_offset :]
+        path.write_text("".join(lines), encoding="utf-8")
     elif kind == "remove":  # a function goes: its callers' calls resolve no more
         try:
             tree = ast.parse(text)
@@ -154,7 +182,7 @@ def constant():
 def test_an_edit_that_keeps_the_flows_reuses_the_project_result(tmp_path: Path, monkeypatch) -> None:
     """A module whose flows keep their shape (lines moved, a constant added) gets the
     last project result placed anew, without the whole-project search; an edit that
-    changes a flow runs the search again. Both equal a cold scan."""
+    changes a definition runs the search again. Both equal a cold scan."""
     import redline.python.taint as taint_mod
 
     root = tmp_path / "tree"
@@ -183,9 +211,75 @@ def test_an_edit_that_keeps_the_flows_reuses_the_project_result(tmp_path: Path, 
     assert _view(moved) == _view(cold())
     assert {(f.rule_id, f.location.line) for f in moved.findings if f.taint_path} == {("INJ002", 9), ("EXEC002", 13)}
     assert [s.location.line for f in moved.findings if f.rule_id == "INJ002" for s in f.taint_path][-1] == 9
-    helpers.write_text(HELPERS.replace('os.system("echo " + command)', 'os.system("echo")'))  # a flow goes
+    # a flow goes, and a function comes: calls elsewhere may resolve otherwise, so the
+    # whole project is searched again
+    helpers.write_text(HELPERS.replace('os.system("echo " + command)', 'os.system("echo")') + "\n\ndef added(x):\n    return x\n")
     searches.clear()
     changed = cached()
     assert len(searches) == 1
     assert _view(changed) == _view(cold())
     assert "INJ002" not in {f.rule_id for f in changed.findings}
+
+
+OTHER = '''\
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/other")
+def other():
+    return eval(request.args["x"])
+'''
+
+
+def test_an_edit_of_a_functions_flows_searches_only_what_it_reaches(tmp_path: Path, monkeypatch) -> None:
+    """A flow added inside a function (its definition unchanged) is searched for from
+    the modules its data can reach and those leading there, not the whole project: the
+    new sink is found through the caller in another module, the rest is kept, and the
+    result equals a cold scan; so does the next edit, which takes the flow away."""
+    import redline.python.taint as taint_mod
+
+    root = tmp_path / "tree"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "routes.py").write_text(ROUTES)
+    (root / "app" / "other.py").write_text(OTHER)
+    helpers = root / "app" / "helpers.py"
+    helpers.write_text(HELPERS)
+    cache, config = tmp_path / "cache", Config(fail_on=None)
+
+    def cached() -> ScanResult:
+        return run_scan([root], config, ScanOptions(cache_dir=cache, jobs=1))
+
+    def cold() -> ScanResult:
+        return run_scan([root], config, ScanOptions(use_cache=False, jobs=1))
+
+    first = cached()
+    assert ("EXEC002", "app/other.py") in {(f.rule_id, f.location.path) for f in first.findings if f.taint_path}
+    searches, built = [], []
+    real_findings, real_build = taint_mod.findings, taint_mod.build
+    monkeypatch.setattr(taint_mod, "findings", lambda *a, **k: searches.append(1) or real_findings(*a, **k))
+
+    def build(graphs):
+        graphs = list(graphs)
+        built.append({rel for rel, _ in graphs})
+        return real_build(graphs)
+
+    monkeypatch.setattr(taint_mod, "build", build)
+    helpers.write_text(HELPERS.replace("    return eval(expression)", "    os.system(expression)\n    return eval(expression)"))
+    edited = cached()
+    assert searches == []  # not the whole project
+    assert "app/other.py" not in set().union(*built)
+    assert {"app/routes.py", "app/helpers.py"} <= set().union(*built)
+    assert _view(edited) == _view(cold())
+    found = {(f.rule_id, f.location.path, f.location.line) for f in edited.findings if f.taint_path}
+    assert {("INJ002", "app/helpers.py", 10), ("EXEC002", "app/helpers.py", 11)} <= found
+    assert ("EXEC002", "app/other.py", 8) in found  # kept from the last result
+    built.clear()
+    searches.clear()
+    helpers.write_text(HELPERS)
+    again = cached()
+    assert searches == []
+    assert _view(again) == _view(cold())
+    assert ("INJ002", "app/helpers.py", 10) not in {(f.rule_id, f.location.path, f.location.line) for f in again.findings}

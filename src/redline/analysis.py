@@ -27,6 +27,7 @@ from redline.model import (
     SkippedFile,
 )
 from redline.python.flow import FlowBuilder
+from redline.python.flow.graph import definitions as flow_definitions
 from redline.python.flow.graph import shape as flow_shape
 from redline.python.index import ModuleSummary, summarise
 from redline.python.names import ImportMap
@@ -140,6 +141,7 @@ def analyse_bytes(task: FileTask, data: bytes, settings: AnalysisSettings) -> Fi
             sink["suppressed"] = sid in gone
         result.flows = flows.to_dict()
         result.flows["shape"] = flow_shape(result.flows, result.summary)
+        result.flows["defs"] = flow_definitions(result.flows, result.summary)
         if cell_of_line is not None:  # the lines pattern findings are reported on
             result.flows["safe"] = [[*_shown(cell_of_line, line), col, cat] for line, col, cat in result.flows["safe"]]
         kept = [f for f in kept if not f.fingerprint.startswith("sink:")]

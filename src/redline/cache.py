@@ -34,7 +34,7 @@ from redline.model import (
     location_dict,
 )
 
-FORMAT = 5
+FORMAT = 6
 # The result cache's size limit, least recently used scan roots evicted first.
 DEFAULT_LIMIT_MB = 300
 LIMIT_ENV = "REDLINE_CACHE_MB"
@@ -47,6 +47,8 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS files (rel TEXT PRIMARY KEY, id TEXT, size INTEGER, mtime INTEGER,"
     " digest TEXT, result BLOB, flows BLOB)",
     "CREATE TABLE IF NOT EXISTS taint (key TEXT PRIMARY KEY, value BLOB)",
+    # what redline.python.partial needs of the last whole-project analysis, by module
+    "CREATE TABLE IF NOT EXISTS links (rel TEXT PRIMARY KEY, value BLOB)",
 )
 
 
@@ -192,6 +194,8 @@ class ResultCache:
         self._flows: dict[str, tuple[str, bytes]] | None = None  # rel -> (digest, blob)
         self._taint_old: dict | None = None
         self._taint_new: dict | None = None
+        self._links: dict[str, dict] = {}  # state rows to write
+        self._links_replace = False
 
     # -- the database ----------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection | None:
@@ -216,6 +220,7 @@ class ResultCache:
                     with db:
                         db.execute("DELETE FROM files")
                         db.execute("DELETE FROM taint")
+                        db.execute("DELETE FROM links")
                         db.execute("DELETE FROM meta")
                         db.executemany(
                             "INSERT INTO meta VALUES (?, ?)", (("format", str(FORMAT)), ("salt", self.salt))
@@ -333,10 +338,32 @@ class ResultCache:
             self._load()
         return self._taint_old
 
-    def store_taint(self, key: str, result, digests: list, shapes: dict) -> None:
+    def link_row(self, rel: str) -> dict | None:
+        """A module's row of the state redline.python.partial keeps (``store_taint``)."""
+        found = self._query("SELECT value FROM links WHERE rel = ?", (rel,))
+        if not found:
+            return None
+        try:
+            row = unpack(found[0][0])
+        except ValueError:
+            return None
+        return row if isinstance(row, dict) else None
+
+    def store_taint(
+        self, key: str, result, digests: list, shapes: dict, links: dict | None = None, replace: bool = False
+    ) -> None:
         """``result``: a redline.python.taint.TaintResult, with the [module, digest] of
-        the files it was computed over and the modules' shapes (for taint.replay)."""
+        the files it was computed over and the modules' shapes (for taint.replay);
+        ``links``: the rows of redline.python.partial's state that changed (``replace``:
+        all of them), else those stored stay valid (positions kept their meaning)."""
+        previous = self._taint_old or {}
+        token = previous.get("links")
+        if links is not None:
+            token = key
+            links[""] = {**links.get("", self.link_row("") or {}), "token": token}
+            self._links, self._links_replace = links, replace
         self._taint_new = {
+            "links": token,
             "key": key,
             "findings": [finding_to_dict(f) for f in result.findings],
             "suppressed": result.suppressed,
@@ -370,6 +397,12 @@ class ResultCache:
                             db.execute("DELETE FROM taint")
                             body = {k: v for k, v in taint.items() if k != "key"}
                             db.execute("INSERT INTO taint VALUES (?, ?)", (taint["key"], pack(body)))
+                            if self._links_replace:
+                                db.execute("DELETE FROM links")
+                            db.executemany(
+                                "INSERT OR REPLACE INTO links VALUES (?, ?)",
+                                ((rel, pack(row)) for rel, row in self._links.items()),
+                            )
                 except sqlite3.Error:
                     pass  # a read-only or full disk only costs speed
         self.close()

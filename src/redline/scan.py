@@ -24,7 +24,7 @@ from redline.engine import RuleSettings
 from redline.knowledge.taint import CATEGORIES, REVIEW_PATTERNS, SUPERSEDES
 from redline.knowledge.taint import load_all as taint_knowledge
 from redline.model import Confidence, Finding, ScanResult, Severity, SkippedFile
-from redline.python import taint
+from redline.python import partial, taint
 from redline.python.flow import FlowGraph
 from redline.python.index import ProjectIndex
 from redline.python.names import module_name, namespace_name
@@ -168,11 +168,24 @@ def _taint(results: list[FileResult], tasks, settings, index, cache) -> taint.Ta
                 )
             except (KeyError, TypeError, ValueError, AttributeError):
                 pass
-        replayed = _replayed(cache.previous_taint(), modules, cache, rules)
-        if replayed is not None:
-            verdict, shapes = replayed
-            cache.store_taint(key, verdict, [[r.rel, r.digest] for _, r in modules], shapes)
-            return verdict
+        previous = cache.previous_taint()
+        since = _changed_since(previous, modules, cache)
+        if since is not None:
+            moved, flows_of = since
+            shapes = {**previous["shapes"], **{rel: flows.get("shape") for rel, flows in moved.items()}}
+            digests = [[r.rel, r.digest] for _, r in modules]
+            verdict = _replayed(previous, moved, flows_of, rules)
+            if verdict is not None:
+                cache.store_taint(key, verdict, digests, shapes)
+                return verdict
+            found = partial.rerun(
+                previous, [r.rel for _, r in modules], moved, flows_of, cache.link_row,
+                index, taint_knowledge(), rules, settings.threat_models,
+            )
+            if found is not None:
+                verdict, rows = found
+                cache.store_taint(key, verdict, digests, shapes, rows)
+                return verdict
     graphs: list[tuple[str, dict]] = []
     stored: list[tuple[int, FileTask]] = []  # graphs read from the cache
     for task, r in modules:
@@ -196,38 +209,49 @@ def _taint(results: list[FileResult], tasks, settings, index, cache) -> taint.Ta
         verdict = taint.findings(graphs, index, taint_knowledge(), rules, settings.threat_models)
     if cache is not None:
         shapes = {rel: flows.get("shape") for rel, flows in graphs}
-        cache.store_taint(key, verdict, [[r.rel, r.digest] for _, r in modules], shapes)
+        rows = partial.state(verdict.graph, graphs)
+        cache.store_taint(key, verdict, [[r.rel, r.digest] for _, r in modules], shapes, rows, replace=True)
+    verdict.graph = None
     return verdict
 
 
-def _replayed(previous: dict | None, modules, cache, rules) -> tuple[taint.TaintResult, dict] | None:
-    """The last taint result placed anew (taint.replay), when the same modules are
-    analysed and every one that changed since kept its shape; with the shapes."""
+def _changed_since(previous: dict | None, modules, cache) -> tuple[dict[str, dict], Callable] | None:
+    """The modules changed since the stored result (module -> its flow graph) and how to
+    read any module's graph, when the same modules are analysed."""
     try:
         if previous is None or [rel for rel, _ in previous["digests"]] != [r.rel for _, r in modules]:
             return None
         before = dict(previous["digests"])
-        shapes = dict(previous["shapes"])
-        changed: dict[str, dict] = {}
+        moved: dict[str, dict] = {}
         for _, r in modules:
-            if r.digest == before[r.rel]:
-                continue
-            flows = r.flows if r.flows is not None else cache.flows(r.rel, r.digest)
-            if flows is None or flows.get("shape") is None or flows["shape"] != shapes.get(r.rel):
-                return None
-            changed[r.rel] = flows
-        digests = {r.rel: r.digest for _, r in modules}
-        verdict = taint.replay(
+            if r.digest != before[r.rel]:
+                flows = r.flows if r.flows is not None else cache.flows(r.rel, r.digest)
+                if flows is None or flows.get("shape") is None:
+                    return None
+                moved[r.rel] = flows
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    digests = {r.rel: r.digest for _, r in modules}
+    return moved, lambda rel: cache.flows(rel, digests[rel])
+
+
+def _replayed(previous: dict, moved: dict[str, dict], flows_of, rules) -> taint.TaintResult | None:
+    """The last taint result placed anew (taint.replay), when every module that changed
+    since kept its shape."""
+    try:
+        shapes = previous["shapes"]
+        if any(flows["shape"] != shapes.get(rel) for rel, flows in moved.items()):
+            return None
+        return taint.replay(
             previous["trace"],
             {tuple(k) for k in previous["safe"]},
             {tuple(k): why for k, why in previous["mitigated"]},
-            changed,
-            lambda rel: cache.flows(rel, digests[rel]),
+            moved,
+            flows_of,
             rules,
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
-    return None if verdict is None else (verdict, shapes)
 
 
 _NO_FLOWS = FlowGraph().to_dict()

@@ -43,6 +43,11 @@ class Graph:
         self.sources: dict[str, tuple[str, dict]] = {}  # id -> (path, info)
         self.sinks: dict[str, tuple[str, dict]] = {}
         self.functions: dict[str, tuple[str, dict]] = {}
+        # Every project function by name, for resolving calls: ``functions`` itself, or
+        # for a part of the project (redline.python.partial) a lookup over all of it.
+        self.known = self.functions
+        self.callees: dict[str, list[str]] = {}  # call site -> the project functions it calls
+        self.capped = False  # a search stopped at MAX_STATES
         self.sites: dict[str, tuple[str, dict]] = {}
         self.site_keys: dict[str, list[str]] = {}  # call site -> argument keys that carry taint
         self.safe: set[tuple] = set()  # (path, line, cell, col, category) proven safe in a module
@@ -160,11 +165,56 @@ def build(graphs: Iterable[tuple[str, dict]]) -> Graph:
     return g
 
 
+def methods_by_name(functions: Iterable[tuple[str, bool]]) -> dict[str, list[str]]:
+    """The project's methods (qualified name, whether a method) by their short name."""
+    by_name: dict[str, list[str]] = {}
+    for qual, method in functions:
+        if method:
+            by_name.setdefault(qual.rpartition(".")[2], []).append(qual)
+    return by_name
+
+
+class Known:
+    """Every project function when only some modules' graphs are built: the module of
+    each (``owner``), their methods by short name, and a function's details read from
+    its module's graph on first use (``flows_of``)."""
+
+    def __init__(self, table: list, flows_of: Callable[[str], dict]) -> None:
+        self.owner: dict[str, str] = {}
+        methods: list[tuple[str, bool]] = []
+        for rel, quals, flags in table:
+            for qual, flag in zip(quals, flags, strict=True):
+                if qual not in self.owner:
+                    self.owner[qual] = rel
+                    methods.append((qual, bool(flag)))
+        self.by_name = methods_by_name(methods)
+        self._flows_of = flows_of
+
+    def __contains__(self, qual: object) -> bool:
+        return qual in self.owner
+
+    def __getitem__(self, qual: str) -> tuple[str, dict]:
+        rel = self.owner[qual]
+        return rel, self._flows_of(rel)["functions"][qual]
+
+    def get(self, qual: str, default=None):
+        return self[qual] if qual in self.owner else default
+
+
+def function_table(graphs: Iterable[tuple[str, dict]]) -> list:
+    """[module, [function...], [1 when a method...]] for each module, in order: what
+    ``Known`` is made of."""
+    return [
+        [rel, list(flows["functions"]), [1 if info.get("cls") else 0 for info in flows["functions"].values()]]
+        for rel, flows in graphs
+    ]
+
+
 class Resolver:
     """Callee names to project functions, through re-exports and class hierarchies."""
 
     def __init__(self, graph: Graph, index, library_bases: Callable[[str], list[str]] = lambda cls: []) -> None:
-        self.functions = graph.functions
+        self.functions = graph.known
         self.index = index
         self.library_bases = library_bases
         self._memo: dict[str, str | None] = {}
@@ -261,10 +311,10 @@ def link(graph: Graph, index, kb: TaintKnowledge, threat_models: frozenset[str] 
             if target is not None:
                 source_functions[target] = kind
     called = graph.called
-    by_name: dict[str, list[str]] = {}
-    for qual, (_, info) in graph.functions.items():
-        if info.get("cls"):
-            by_name.setdefault(qual.rpartition(".")[2], []).append(qual)
+    known = graph.known
+    by_name = known.by_name if isinstance(known, Known) else methods_by_name(
+        (qual, bool(info.get("cls"))) for qual, (_, info) in known.items()
+    )
     for site, (path, info) in graph.sites.items():
         name = info["callee"]
         if info.get("method") and resolver.function(name) is None and resolver.is_function(name.rpartition(".")[0]):
@@ -293,7 +343,7 @@ def link(graph: Graph, index, kb: TaintKnowledge, threat_models: frozenset[str] 
         unpack = info.get("unpack")
         if unpack:
             # a, b = f(): item by item when every callee returns tuples of that length
-            itemwise = bool(callees) and all(graph.functions[c][1].get("tuple") == unpack for c in callees)
+            itemwise = bool(callees) and all(known[c][1].get("tuple") == unpack for c in callees)
             for i in range(unpack):
                 if itemwise:
                     for c in callees:
@@ -310,6 +360,7 @@ def link(graph: Graph, index, kb: TaintKnowledge, threat_models: frozenset[str] 
                 if not method or key == "self":
                     graph.add(prefix + key, site)
             continue
+        graph.callees[site] = callees
         for callee in callees:
             called.add(callee)
             kind = source_functions.get(callee)
@@ -342,10 +393,10 @@ def _inherited_source(graph: Graph, resolver: Resolver, kb: TaintKnowledge, site
 def _mark_checked(graph: Graph, site: str, callee: str, keys: list[str]) -> None:
     """``check(name)`` as a statement: the callee raises unless its parameter passes a
     check, so the caller's data flowing on through ``chk:site:key`` is checked."""
-    validates = graph.functions[callee][1].get("validates")
+    validates = graph.known[callee][1].get("validates")
     if not validates:
         return
-    params = graph.functions[callee][1]["params"]
+    params = graph.known[callee][1]["params"]
     plain = [p for p in params if not p.startswith("*")]
     offset = 1 if plain and plain[0] in ("self", "cls") else 0
     for key in keys:
@@ -362,7 +413,7 @@ def _mark_checked(graph: Graph, site: str, callee: str, keys: list[str]) -> None
 def _bind_arguments(graph: Graph, site: str, callee: str, keys) -> None:
     """Arguments of a call site to the callee's parameters, its return to the site."""
     prefix = f"arg:{site}:"
-    params = graph.functions[callee][1]["params"]
+    params = graph.known[callee][1]["params"]
     offset = 1 if params and params[0] in ("self", "cls") else 0
     star_args = next((p for p in params if p.startswith("*") and not p.startswith("**")), None)
     star_kwargs = next((p for p in params if p.startswith("**")), None)
@@ -409,7 +460,7 @@ def _entry_sources(graph: Graph, resolver: Resolver, kb: TaintKnowledge, api: bo
     # chooses their arguments.
     for name, (reg_path, (kind, line, wrapper)) in graph.tools.items():
         qual = resolver.function(name)
-        if qual is not None:
+        if qual in graph.functions:  # (a function of a module not built: redline.python.partial)
             short = wrapper.rsplit(".", 1)[-1]
             where = f"{qual.rsplit('.', 1)[-1]}(), registered with {short}() at {reg_path}:{line}"
             _parameter_sources(graph, qual, "tool", lambda bare, kind=kind: kind, where, reg_path)
@@ -460,9 +511,10 @@ MAX_CONTEXT = 4
 MAX_TRUSTED_HOPS = 8
 
 
-def search(graph: Graph, sources: Iterable[str] | None = None) -> dict[str, list]:
+def search(graph: Graph, sources: Iterable[str] | None = None, wanted: dict | None = None) -> dict[str, list]:
     """Breadth-first from every source (or those given); the first (shortest) unsanitized
-    path to each sink, as [source id, steps, validated, path evidence, the step numbers].
+    path to each sink (of ``wanted``, default all), as [source id, steps, validated, path
+    evidence, the step numbers].
 
     Calls and returns are matched (context sensitivity up to MAX_CONTEXT nested calls):
     data passed into a function at one call site comes back out only at that call
@@ -471,7 +523,7 @@ def search(graph: Graph, sources: Iterable[str] | None = None) -> dict[str, list
     to every caller.
     """
     starts = graph.sources if sources is None else sources
-    reached, prev = _bfs(graph, [(sid, ()) for sid in starts])
+    reached, prev = _bfs(graph, [(sid, ()) for sid in starts], wanted=wanted)
     paths = {}
     for sink, state in reached.items():
         steps: list = []
@@ -532,17 +584,20 @@ def _leading_to(graph: Graph, targets: Iterable[str]) -> set[str]:
 
 
 def _bfs(
-    graph: Graph, starts: list[tuple[str, tuple]], sinks: dict[str, tuple[str, dict]] | None = None
+    graph: Graph, starts: list[tuple[str, tuple]], wanted: dict[str, tuple[str, dict]] | None = None
 ) -> tuple[dict[str, tuple], dict[tuple, tuple | None]]:
     """States (node, sanitized categories, call stack) reachable from ``starts``; the
-    first state that reaches each sink (of ``sinks``, default all) unsanitized, and how
-    every state was reached. Nodes that lead to none of the sinks are never visited."""
-    sinks = graph.sinks if sinks is None else sinks
-    useful = _useful(graph, sinks)
+    first state that reaches each sink of ``wanted`` (default all) unsanitized, and how
+    every state was reached. Nodes that lead to none of them are never visited: the
+    first state at a node comes from a node that leads there too, so the paths found
+    to a sink are those a search towards it alone would find."""
+    sinks = graph.sinks
+    wanted = sinks if wanted is None else wanted
+    useful = _useful(graph, wanted)
     starts = [(node, stack) for node, stack in starts if node in useful]
     # The search stops once every sink reachable at all (calls and returns unmatched)
     # is reached: what is left to explore could only find longer paths to them.
-    remaining = len(_reachable_sinks(graph, {node for node, _ in starts}, useful, sinks))
+    remaining = len(_reachable_sinks(graph, {node for node, _ in starts}, useful, wanted))
     prev: dict[tuple, tuple | None] = {}
     queue: deque[tuple] = deque()
     empty: frozenset[str] = frozenset()
@@ -558,7 +613,7 @@ def _bfs(
         state = queue.popleft()
         node, clean, stack = state
         if node in sinks:
-            if sinks[node][1]["category"] not in clean and node not in reached:
+            if node in wanted and sinks[node][1]["category"] not in clean and node not in reached:
                 if MITIGATED & clean:
                     mitigated.setdefault(node, state)
                 else:
@@ -577,6 +632,7 @@ def _bfs(
             if nxt not in prev:
                 prev[nxt] = (state, steps)
                 queue.append(nxt)
+    graph.capped = graph.capped or len(prev) >= MAX_STATES
     for node, state in mitigated.items():
         reached.setdefault(node, state)
     return reached, prev
@@ -622,13 +678,14 @@ def _reachable_sinks(graph: Graph, starts: set[str], useful: set[str], sinks) ->
     return found
 
 
-def unknown_reach(graph: Graph) -> set[str]:
+def unknown_reach(graph: Graph, wanted: Iterable[str] | None = None) -> set[str]:
     """Sinks of the verdict categories that data of any origin may reach unsanitized:
     sources, data the code does not show (library results, globals), ``self`` fields,
     and parameters of functions that code outside the project may call (public or
     never called here). A registered sink not in this set is fed only by constants or
     sanitized values. Calls and returns are matched as in ``search``; where the bounds
-    cut a context, data returns to every caller (the safe side)."""
+    cut a context, data returns to every caller (the safe side). ``wanted``: the sinks
+    asked about (default every one of those categories)."""
     starts: list[tuple[str, tuple]] = [(UNKNOWN, ()), *((sid, ()) for sid in graph.sources)]
     for qual, (_, info) in graph.functions.items():
         if qual not in graph.called or _public(qual):
@@ -636,17 +693,22 @@ def unknown_reach(graph: Graph) -> set[str]:
             starts.extend((f"param:{qual}:{p}", _OUTSIDE) for p in info["params"])
     starts.extend((node, ()) for node in graph.adjacency if node.startswith("field:"))
     decided = {sid: sink for sid, sink in graph.sinks.items() if sink[1]["category"] in VERDICT_CATEGORIES}
-    return _reach(graph, starts, decided)
+    asked = decided if wanted is None else {sid: decided[sid] for sid in wanted if sid in decided}
+    return _reach(graph, starts, decided, asked)
 
 
-def _reach(graph: Graph, starts: list[tuple[str, tuple]], sinks: dict[str, tuple[str, dict]]) -> set[str]:
+def _reach(
+    graph: Graph, starts: list[tuple[str, tuple]], sinks: dict[str, tuple[str, dict]], wanted: dict | None = None
+) -> set[str]:
     """The sinks that states reachable from ``starts`` (as in ``_bfs``) reach unsanitized,
     paths not kept. A state at a node already reached with nothing sanitized and an
     empty call stack is not explored: that state reaches everything it could (fewer
     categories sanitized; an empty stack returns to every caller where any other only
-    returns to its own), so the data starting with an empty stack go first."""
-    useful = _useful(graph, sinks)
-    remaining = len(_reachable_sinks(graph, {node for node, _ in starts if node in useful}, useful, sinks))
+    returns to its own), so the data starting with an empty stack go first. Only the
+    sinks of ``wanted`` (default all) are recorded; every sink stops the data."""
+    wanted = sinks if wanted is None else wanted
+    useful = _useful(graph, wanted)
+    remaining = len(_reachable_sinks(graph, {node for node, _ in starts if node in useful}, useful, wanted))
     empty: frozenset[str] = frozenset()
     free: set[str] = set()  # nodes reached with nothing sanitized and no call stack
     seen: set[tuple] = set()
@@ -664,7 +726,7 @@ def _reach(graph: Graph, starts: list[tuple[str, tuple]], sinks: dict[str, tuple
         while queue and len(seen) < MAX_STATES and len(reached) < remaining:
             node, clean, stack = queue.popleft()
             if node in sinks:
-                if sinks[node][1]["category"] not in clean:
+                if node in wanted and sinks[node][1]["category"] not in clean:
                     reached.add(node)
                 continue
             for to, _, edge_clean, marker in adjacency.get(node, ()):
@@ -683,6 +745,7 @@ def _reach(graph: Graph, starts: list[tuple[str, tuple]], sinks: dict[str, tuple
                     queue.append(nxt)
                     if not new_clean and not new_stack:
                         free.add(to)
+    graph.capped = graph.capped or len(seen) >= MAX_STATES
     return reached
 
 
@@ -711,6 +774,7 @@ class TaintResult:
     # The result with every sink, source and step placed by module and position instead
     # of by line (see ``replay``): JSON data, kept with the cached result.
     trace: dict = field(default_factory=dict)
+    graph: Graph | None = None  # the project's graph, when the whole project was analysed
 
 
 def findings(
@@ -742,6 +806,7 @@ def findings(
         entries.append((path, sink, src_path, source, steps, validated, path_evidence))
     _report(result, entries, rules)
     result.trace = _trace(graph, paths, reached)
+    result.graph = graph
     return result
 
 

@@ -208,9 +208,7 @@ def shape(flows: dict, summary: dict) -> str:
         placeless(flows["sinks"]),
         placeless(flows["sources"]),
         placeless(flows["sites"]),
-        placeless(flows["functions"]),
-        [[qual, [kind, wrapper]] for qual, (kind, _, wrapper) in flows.get("tools", {}).items()],
-        {**summary, "definitions": [[d[0], d[1], *d[4:]] for d in summary.get("definitions", ())]},
+        *_definitions(flows, summary, placeless),
     ]
     digest = hashlib.blake2b(digest_size=16)
     digest.update(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode("utf-8"))
@@ -218,3 +216,24 @@ def shape(flows: dict, summary: dict) -> str:
         digest.update(len(part).to_bytes(8, "little"))
         digest.update(part.tobytes())
     return digest.hexdigest()
+
+
+def _definitions(flows: dict, summary: dict, placeless) -> list:
+    """What other modules' analysis reads of a module, without positions: its functions,
+    the functions it registers as tools, its names (the project index's summary)."""
+    return [
+        placeless(flows["functions"]),
+        [[qual, [kind, wrapper]] for qual, (kind, _, wrapper) in flows.get("tools", {}).items()],
+        {**summary, "definitions": [[d[0], d[1], *d[4:]] for d in summary.get("definitions", ())]},
+    ]
+
+
+def definitions(flows: dict, summary: dict) -> str:
+    """A digest of the module's definitions (``_definitions``): while it stays the same,
+    a call elsewhere resolves to the same function (redline.python.partial)."""
+
+    def placeless(table: dict) -> list:
+        return [[k, {a: v for a, v in info.items() if a not in _LOCATION_KEYS}] for k, info in table.items()]
+
+    doc = json.dumps(_definitions(flows, summary, placeless), sort_keys=True, separators=(",", ":"))
+    return hashlib.blake2b(doc.encode("utf-8"), digest_size=16).hexdigest()
