@@ -94,9 +94,10 @@ class _Project:
             self._rows[rel] = found
         return found
 
-    def local(self, rel: str) -> tuple[dict, dict, list[str], dict[str, list[str]], set[str]]:
+    def local(self, rel: str) -> tuple[dict, dict, list[str], dict[str, list[str]], set[str], dict[str, int]]:
         """A module's edges forwards and backwards by node name, its call sites in
-        order, the nodes of each call site (arguments, items), its sinks."""
+        order, the nodes of each call site (arguments, items), its sinks, the position
+        of each call site."""
         found = self._local.get(rel)
         if found is None:
             flows = self.flows(rel)
@@ -109,16 +110,16 @@ class _Project:
                 forward.setdefault(frm, []).append(to)
                 backward.setdefault(to, []).append(frm)
             sites = list(flows["sites"])
+            positions = {site: i for i, site in enumerate(sites)}
             parts: dict[str, list[str]] = {}
-            known_sites = set(sites)
             for name in names:
                 if name.startswith("arg:"):
                     site = name[4:].rpartition(":")[0]
                 else:
                     site = name.rpartition("#")[0]
-                if site in known_sites:
+                if site in positions:
                     parts.setdefault(site, []).append(name)
-            found = self._local[rel] = (forward, backward, sites, parts, set(flows["sinks"]))
+            found = self._local[rel] = (forward, backward, sites, parts, set(flows["sinks"]), positions)
         return found
 
 
@@ -188,8 +189,7 @@ def _rerun(previous, modules, moved, flows_of, row_of, index, kb, rules, threat_
         table = calls_memo.get(rel)
         if table is None:
             table = calls_memo[rel] = calls_of(rel)
-        _, _, sites, _, _ = project.local(rel)
-        return table.get(_position(sites, site), [])
+        return table.get(project.local(rel)[5].get(site, -1), [])
 
     def params(qual: str) -> list[str]:
         return [f"param:{qual}:{p}" for p in known[qual][1]["params"]]
@@ -205,7 +205,7 @@ def _rerun(previous, modules, moved, flows_of, row_of, index, kb, rules, threat_
         for sites in old["callers"].values():
             for caller, i in sites:
                 if caller not in changed:
-                    _, _, caller_sites, parts, _ = project.local(caller)
+                    _, _, caller_sites, parts, _, _ = project.local(caller)
                     site = caller_sites[i]
                     seeds.extend((n, caller) for n in (site, *parts.get(site, ())))
         for callee in {c for _, cs in old["calls"] for c in cs} | set(added):
@@ -235,7 +235,7 @@ def _rerun(previous, modules, moved, flows_of, row_of, index, kb, rules, threat_
     todo = list(seen)
     while todo:
         node, rel = todo.pop()
-        forward, _, sites, parts, sinks = project.local(rel)
+        forward, _, _, parts, sinks, _ = project.local(rel)
         if node in sinks:
             affected.add((node, rel))
             continue
@@ -249,7 +249,7 @@ def _rerun(previous, modules, moved, flows_of, row_of, index, kb, rules, threat_
     todo = list(back)
     while todo:
         node, rel = todo.pop()
-        _, backward, sites, parts, _ = project.local(rel)
+        _, backward, sites, parts, _, _ = project.local(rel)
         for before in _backward(node, rel, backward, sites, parts, callees_at, callers, known, project):
             if before not in back:
                 back.add(before)
@@ -313,13 +313,6 @@ def _rerun(previous, modules, moved, flows_of, row_of, index, kb, rules, threat_
     return result, _new_rows(project, changed, new_calls, added, back, top, tools, known.owner)
 
 
-def _position(sites: list[str], site: str) -> int:
-    try:
-        return sites.index(site)
-    except ValueError:
-        return -1
-
-
 def _forward(node, rel, forward, parts, callees_at, callers, params, known, project) -> Iterable[tuple[str, str]]:
     """Where data at ``node`` (of module ``rel``) may flow next, calls and returns
     unmatched: the module's edges, an argument into the callees' parameters and the
@@ -338,7 +331,7 @@ def _forward(node, rel, forward, parts, callees_at, callers, params, known, proj
     elif node.startswith("ret:"):
         qual, mark, item = node[4:].partition("#")
         for caller, i in callers(qual):
-            _, _, sites, caller_parts, _ = project.local(caller)
+            sites = project.local(caller)[2]
             site = sites[i]
             if mark:
                 yield f"{site}#{item}", caller
@@ -353,7 +346,7 @@ def _backward(node, rel, backward, sites, parts, callees_at, callers, known, pro
     if node.startswith("param:"):
         qual = node[6:].rpartition(":")[0]
         for caller, i in callers(qual):
-            _, _, caller_sites, caller_parts, _ = project.local(caller)
+            _, _, caller_sites, caller_parts, _, _ = project.local(caller)
             site = caller_sites[i]
             yield from ((part, caller) for part in caller_parts.get(site, ()) if part.startswith("arg:"))
         return
