@@ -159,6 +159,10 @@ def run():
 @app.route("/calc")
 def calc():
     return str(helpers.compute(request.args["expr"]))
+
+
+class Handler(helpers.Base):
+    pass
 '''
 
 HELPERS = '''\
@@ -176,13 +180,18 @@ def compute(expression):
 
 def constant():
     return eval("1 + 1")
+
+
+class Base:
+    pass
 '''
 
 
 def test_an_edit_that_keeps_the_flows_reuses_the_project_result(tmp_path: Path, monkeypatch) -> None:
     """A module whose flows keep their shape (lines moved, a constant added) gets the
     last project result placed anew, without the whole-project search; an edit that
-    changes a definition runs the search again. Both equal a cold scan."""
+    changes a flow and adds a function searches the part it reaches; an edit of a class
+    hierarchy searches the whole project. Each equals a cold scan."""
     import redline.python.taint as taint_mod
 
     root = tmp_path / "tree"
@@ -211,14 +220,20 @@ def test_an_edit_that_keeps_the_flows_reuses_the_project_result(tmp_path: Path, 
     assert _view(moved) == _view(cold())
     assert {(f.rule_id, f.location.line) for f in moved.findings if f.taint_path} == {("INJ002", 9), ("EXEC002", 13)}
     assert [s.location.line for f in moved.findings if f.rule_id == "INJ002" for s in f.taint_path][-1] == 9
-    # a flow goes, and a function comes: calls elsewhere may resolve otherwise, so the
-    # whole project is searched again
+    # a flow goes, and a function comes: the calls written with its name are linked
+    # again, and the part of the project they reach searched
     helpers.write_text(HELPERS.replace('os.system("echo " + command)', 'os.system("echo")') + "\n\ndef added(x):\n    return x\n")
     searches.clear()
     changed = cached()
-    assert len(searches) == 1
+    assert searches == []
     assert _view(changed) == _view(cold())
     assert "INJ002" not in {f.rule_id for f in changed.findings}
+    # a class another module derives from gets a base: the whole project again
+    helpers.write_text(HELPERS.replace("class Base:", "class Base(dict):"))
+    searches.clear()
+    rebased = cached()
+    assert len(searches) == 1
+    assert _view(rebased) == _view(cold())
 
 
 OTHER = '''\

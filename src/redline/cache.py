@@ -293,13 +293,21 @@ class ResultCache:
         self._used.add(task.rel)
         return result
 
-    def flows(self, rel: str, data_digest: str) -> dict | None:
-        """The flow graph stored for a file with this content, or None."""
+    def load_flows(self) -> None:
+        """Read every stored flow graph at once (a whole-project analysis needs them all)."""
         if self._flows is None:
             self._flows = {
                 r: (d, blob) for r, d, blob in self._query("SELECT rel, digest, flows FROM files WHERE flows IS NOT NULL")
             }
-        stored = self._flows.get(rel)
+
+    def flows(self, rel: str, data_digest: str) -> dict | None:
+        """The flow graph stored for a file with this content, or None. Until this scan's
+        ``save``, a changed file's row is still the last scan's."""
+        if self._flows is not None:
+            stored = self._flows.get(rel)
+        else:
+            found = self._query("SELECT digest, flows FROM files WHERE rel = ? AND flows IS NOT NULL", (rel,))
+            stored = found[0] if found else None
         if stored is None or stored[0] != data_digest:
             return None
         try:
@@ -307,6 +315,20 @@ class ResultCache:
         except (ValueError, RecursionError):
             return None
         return graph if isinstance(graph, dict) else None
+
+    def summary(self, rel: str, data_digest: str) -> dict | None:
+        """The module summary (redline.python.index) stored for a file with this content,
+        or None; until ``save``, a changed file's is still the last scan's."""
+        if not self._loaded:
+            self._load()
+        row = self._rows.get(rel)
+        if row is None or row[3] != data_digest:
+            return None
+        try:
+            found = unpack(row[4]).get("summary")
+        except (ValueError, RecursionError, AttributeError):
+            return None
+        return found if isinstance(found, dict) else None
 
     def store(self, task, st: os.stat_result, data_digest: str, result) -> None:
         entry = result_to_dict(result)

@@ -178,14 +178,18 @@ def _taint(results: list[FileResult], tasks, settings, index, cache) -> taint.Ta
             if verdict is not None:
                 cache.store_taint(key, verdict, digests, shapes)
                 return verdict
+            before = dict(previous["digests"])
             found = partial.rerun(
                 previous, [r.rel for _, r in modules], moved, flows_of, cache.link_row,
+                lambda rel: (cache.flows(rel, before[rel]), cache.summary(rel, before[rel])),
                 index, taint_knowledge(), rules, settings.threat_models,
             )
             if found is not None:
                 verdict, rows = found
                 cache.store_taint(key, verdict, digests, shapes, rows)
                 return verdict
+    if cache is not None:
+        cache.load_flows()
     graphs: list[tuple[str, dict]] = []
     stored: list[tuple[int, FileTask]] = []  # graphs read from the cache
     for task, r in modules:

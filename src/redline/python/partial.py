@@ -25,13 +25,17 @@ whole project is searched again.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 from redline.knowledge.taint import TaintKnowledge
 from redline.python import taint
 from redline.python.flow import UNKNOWN, VERDICT_CATEGORIES, unpack_edges
+from redline.python.flow.graph import _LOCATION_KEYS
 
 GLOBAL = ""  # the row of the project-wide part of the state: functions and tools
+WORDS = "//words"  # the row of which modules' calls are written with which names
+_SPLIT = re.compile(r"[.|:*]+")
 
 
 def state(graph: taint.Graph, graphs: list[tuple[str, dict]]) -> dict[str, dict]:
@@ -63,7 +67,147 @@ def state(graph: taint.Graph, graphs: list[tuple[str, dict]]) -> dict[str, dict]
         "tools": [[rel, qual, info] for rel, flows in graphs for qual, info in flows.get("tools", {}).items()],
         "capped": graph.capped,
     }
+    words: dict[str, list[int]] = {}
+    for i, (_, flows) in enumerate(graphs):
+        for word in _callee_words(flows):
+            words.setdefault(word, []).append(i)
+    rows[WORDS] = {"words": words}
     return rows
+
+
+def _callee_words(flows: dict) -> set[str]:
+    """The names a module's calls are written with, split at dots: a call may resolve
+    otherwise when a definition of one of these names changes."""
+    words: set[str] = set()
+    for callee in {info["callee"] for info in flows["sites"].values()}:
+        words.update(_SPLIT.split(callee))
+    words.discard("")
+    return words
+
+
+def _changed_names(old: tuple[dict, dict], new: tuple[dict, dict]) -> tuple[set[str], set[str]] | None:
+    """The short names whose meaning changed between a module's old and new (flow
+    graph, summary): functions added, removed or with other details, classes, imports
+    and module-level instances added, removed or rebound; and the classes whose bases
+    changed (came, went, or other ones). None when the module's own name or the tools
+    it registers changed."""
+    (old_flows, old_summary), (new_flows, new_summary) = old, new
+    if (old_summary.get("module"), old_summary.get("is_package")) != (new_summary.get("module"), new_summary.get("is_package")):
+        return None
+    names: set[str] = set()
+    hierarchy: set[str] = set()
+
+    before, after = old_flows["functions"], new_flows["functions"]
+    for qual in before.keys() | after.keys():
+        if qual not in before or qual not in after or _placeless(before[qual]) != _placeless(after[qual]):
+            owner, _, short = qual.rpartition(".")
+            names.add(short)
+            if short == "__init__":  # Cls() calls it
+                names.add(owner.rpartition(".")[2])
+    old_defs = {d[0]: d for d in old_summary.get("definitions", ())}
+    new_defs = {d[0]: d for d in new_summary.get("definitions", ())}
+    for qual in old_defs.keys() | new_defs.keys():
+        a, b = old_defs.get(qual), new_defs.get(qual)
+        short = qual.rpartition(".")[2]
+        if a is None or b is None or a[1] != b[1]:
+            names.add(short)
+            if any(d is not None and d[1] == "class" and d[4] for d in (a, b)):
+                hierarchy.add(short)
+        else:
+            if list(a[4]) != list(b[4]):
+                names.add(short)
+                hierarchy.add(short)
+            names.update(set(a[5]) ^ set(b[5]))  # the names a class body binds
+    for key in ("imports", "variables"):
+        a, b = old_summary.get(key, {}), new_summary.get(key, {})
+        names.update(name for name in a.keys() | b.keys() if a.get(name) != b.get(name))
+    old_tools, new_tools = old_flows.get("tools", {}), new_flows.get("tools", {})
+    if {q: [i[0], i[2]] for q, i in old_tools.items()} != {q: [i[0], i[2]] for q, i in new_tools.items()}:
+        return None
+    return names, hierarchy
+
+
+def _owners(table: list) -> dict[str, str]:
+    """Function -> its module, from a function table (the first definition counts)."""
+    owner: dict[str, str] = {}
+    for rel, quals, _ in table:
+        for qual in quals:
+            owner.setdefault(qual, rel)
+    return owner
+
+
+def _redefinitions(redefined, changed, before_of, index, kb, project, top) -> tuple[set[str], set[str]] | None:
+    """For modules whose definitions changed: the names whose calls anywhere may
+    resolve otherwise, and the functions whose details changed; None when the change
+    reaches further than calls written with those names (a class elsewhere derives
+    from one whose bases changed; a known source or a tool is named with one)."""
+    names: set[str] = set()
+    hierarchy: set[str] = set()
+    details: set[str] = set()
+    for rel in redefined:
+        old = before_of(rel)
+        summary = index.by_path.get(rel)
+        if old is None or old[0] is None or old[1] is None or summary is None:
+            return None
+        found = _changed_names(old, (changed[rel], summary.to_dict()))
+        if found is None:
+            return None
+        names |= found[0]
+        hierarchy |= found[1]
+        before, after = old[0]["functions"], changed[rel]["functions"]
+        for qual in before.keys() & after.keys():
+            if _placeless(before[qual]) != _placeless(after[qual]):
+                details.add(qual)
+    if hierarchy and _derived_elsewhere(hierarchy, set(redefined), index):
+        return None
+    names = _aliases(names, index)
+    for name in kb.source_calls:
+        if name.split(".", 1)[0] in index.roots and names.intersection(_SPLIT.split(name)):
+            return None
+    for _, qual, _ in top["tools"]:
+        if names.intersection(_SPLIT.split(qual)):
+            return None
+    return names, details
+
+
+def _placeless(info: dict) -> dict:
+    return {k: v for k, v in info.items() if k not in _LOCATION_KEYS}
+
+
+def _derived_elsewhere(classes: set[str], modules: set[str], index) -> bool:
+    """Whether a class outside ``modules`` names one of ``classes`` as a base."""
+    for path, summary in index.by_path.items():
+        if path in modules:
+            continue
+        for d in summary.definitions:
+            if d.kind == "class" and any(base.rpartition(".")[2] in classes for base in d.bases):
+                return True
+    return False
+
+
+def _aliases(names: set[str], index) -> set[str]:
+    """``names`` and, to a fixed point, the names that import one of them, bind an
+    instance of one, or are classes deriving from one (``from .impl import run as go``:
+    a call of ``go`` may change)."""
+    out = set(names)
+    summaries = list(index.by_path.values())
+    while True:
+        more = set()
+        for summary in summaries:
+            for alias, target in summary.imports.items():
+                if alias not in out and target.rpartition(".")[2] in out:
+                    more.add(alias)
+            for name, cls in summary.variables.items():
+                if name not in out and cls.rpartition(".")[2] in out:
+                    more.add(name)
+            for d in summary.definitions:  # Sub() may run a base's __init__
+                if d.kind == "class" and d.bases and any(base.rpartition(".")[2] in out for base in d.bases):
+                    short = d.qualname.rpartition(".")[2]
+                    if short not in out:
+                        more.add(short)
+        if not more:
+            return out
+        out |= more
 
 
 class _Project:
@@ -129,6 +273,7 @@ def rerun(
     moved: dict[str, dict],
     flows_of: Callable[[str], dict | None],
     row_of: Callable[[str], dict | None],
+    before_of: Callable[[str], tuple[dict | None, dict | None]],
     index,
     kb: TaintKnowledge,
     rules: dict,
@@ -140,36 +285,55 @@ def rerun(
     stayed the same changed only in positions: its part of the last result is placed
     anew (taint.replay)."""
     try:
-        return _rerun(previous, modules, moved, flows_of, row_of, index, kb, rules, threat_models)
+        return _rerun(previous, modules, moved, flows_of, row_of, before_of, index, kb, rules, threat_models)
     except (LookupError, TypeError, ValueError, AttributeError, IndexError):
         return None
 
 
-def _rerun(previous, modules, moved, flows_of, row_of, index, kb, rules, threat_models):
+def _rerun(previous, modules, moved, flows_of, row_of, before_of, index, kb, rules, threat_models):
     shapes = previous["shapes"]
     changed = {rel: flows for rel, flows in moved.items() if flows.get("shape") != shapes.get(rel)}
     project = _Project(moved, flows_of, row_of)
     top = project.row(GLOBAL)
     if top.get("capped") or top.get("token") != previous.get("links"):
         return None
-    for rel, flows in changed.items():
-        if flows.get("defs") is None or flows["defs"] != project.row(rel)["defs"]:
-            return None
-    known = taint.Known(top["functions"], project.flows)
     order = {rel: i for i, rel in enumerate(modules)}
+    table = top["functions"]
+    old_owner = _owners(table)
+    redefined = [rel for rel, flows in changed.items() if flows.get("defs") is None or flows["defs"] != project.row(rel)["defs"]]
+    relink: set[str] = set()  # modules whose calls may resolve otherwise
+    details: set[str] = set()  # functions whose details (parameters...) changed: their calls bind otherwise
+    if redefined:
+        found = _redefinitions(redefined, changed, before_of, index, kb, project, top)
+        if found is None:
+            return None
+        names, details = found
+        relink = {modules[i] for name in names for i in project.row(WORDS)["words"].get(name, ())} - set(changed)
+        table = [
+            [rel, list(changed[rel]["functions"]), [1 if info.get("cls") else 0 for info in changed[rel]["functions"].values()]]
+            if rel in changed else entry
+            for entry in table
+            for rel in (entry[0],)
+        ]
+    known = taint.Known(table, project.flows)
+    for rel, flows in changed.items():
+        if any(known.owner.get(qual) != rel for qual in flows["functions"]):
+            return None  # defined in another module too
     tools = [entry for entry in top["tools"] if entry[0] not in changed]
     tools += [[rel, qual, info] for rel, flows in changed.items() for qual, info in flows.get("tools", {}).items()]
     tools.sort(key=lambda entry: order[entry[0]])
 
-    # The changed modules' calls, linked anew.
-    alone = taint.build(sorted(changed.items(), key=lambda item: order[item[0]]))
+    # The changed modules' calls, and those of the modules whose calls may resolve
+    # otherwise, linked anew.
+    relinked = set(changed) | relink
+    alone = taint.build((rel, project.flows(rel)) for rel in sorted(relinked, key=order.__getitem__))
     alone.known = known
     taint.link(alone, index, kb, threat_models)
     new_calls: dict[str, list] = {}  # module -> [[position, callees]]
-    added: dict[str, list] = {}  # callee -> [[module, position]] of the changed modules' calls
-    for rel, flows in changed.items():
+    added: dict[str, list] = {}  # callee -> [[module, position]] of the relinked modules' calls
+    for rel in relinked:
         calls = new_calls[rel] = []
-        for i, site in enumerate(flows["sites"]):
+        for i, site in enumerate(project.flows(rel)["sites"]):
             callees = alone.callees.get(site)
             if callees:
                 calls.append([i, callees])
@@ -177,11 +341,11 @@ def _rerun(previous, modules, moved, flows_of, row_of, index, kb, rules, threat_
                     added.setdefault(callee, []).append([rel, i])
 
     def callers(qual: str) -> list:
-        kept = [c for c in project.row(known.owner[qual])["callers"].get(qual, ()) if c[0] not in changed]
+        kept = [c for c in project.row(known.owner[qual])["callers"].get(qual, ()) if c[0] not in relinked]
         return kept + added.get(qual, [])
 
     def calls_of(rel: str) -> dict[int, list[str]]:
-        return dict(map(tuple, new_calls[rel] if rel in changed else project.row(rel)["calls"]))
+        return dict(map(tuple, new_calls[rel] if rel in relinked else project.row(rel)["calls"]))
 
     calls_memo: dict[str, dict[int, list[str]]] = {}
 
@@ -192,31 +356,54 @@ def _rerun(previous, modules, moved, flows_of, row_of, index, kb, rules, threat_
         return table.get(project.local(rel)[5].get(site, -1), [])
 
     def params(qual: str) -> list[str]:
-        return [f"param:{qual}:{p}" for p in known[qual][1]["params"]]
+        return [f"param:{qual}:{p}" for p in known[qual][1]["params"]] if qual in known else []
 
-    # 1. Seeds: what the changed modules hold, and where their old calls and returns led.
+    def site_nodes(rel: str, i: int) -> list[tuple[str, str]]:
+        _, _, sites, parts, _, _ = project.local(rel)
+        site = sites[i]
+        return [(n, rel) for n in (site, *parts.get(site, ()))]
+
+    # 1. Seeds: what the changed modules hold, where their old calls and returns led,
+    # the calls that resolve or bind otherwise, the functions called now and not before
+    # or the other way round.
     seeds: list[tuple[str, str]] = []
+    old_callees: set[str] = set()
     for rel, flows in changed.items():
         seeds.extend((name, rel) for name in flows["names"] if name != UNKNOWN)
         old = project.row(rel)
         for _, callees in old["calls"]:
+            old_callees.update(callees)
             for callee in callees:
-                seeds.extend((p, known.owner[callee]) for p in params(callee))
+                seeds.extend((p, known.owner.get(callee, "")) for p in params(callee))
         for sites in old["callers"].values():
             for caller, i in sites:
                 if caller not in changed:
-                    _, _, caller_sites, parts, _, _ = project.local(caller)
-                    site = caller_sites[i]
-                    seeds.extend((n, caller) for n in (site, *parts.get(site, ())))
-        for callee in {c for _, cs in old["calls"] for c in cs} | set(added):
-            before = project.row(known.owner[callee])["callers"].get(callee, ())
-            if bool(before) != bool(callers(callee)):  # called from the project or not
-                seeds.extend((p, known.owner[callee]) for p in params(callee))
+                    seeds.extend(site_nodes(caller, i))
+    for rel in relink:
+        before = dict(map(tuple, project.row(rel)["calls"]))
+        now = dict(map(tuple, new_calls[rel]))
+        for i in before.keys() | now.keys():
+            was, is_ = before.get(i, []), now.get(i, [])
+            old_callees.update(was)
+            if was != is_ or details.intersection(was) or details.intersection(is_):
+                seeds.extend(site_nodes(rel, i))
+                for callee in {*was, *is_}:
+                    seeds.extend((p, known.owner[callee]) for p in params(callee))
+    for qual in details:
+        for caller, i in callers(qual) if qual in known else ():
+            seeds.extend(site_nodes(caller, i))
+    for callee in old_callees | set(added):
+        if callee not in known:
+            continue
+        before = project.row(old_owner[callee])["callers"].get(callee, ()) if callee in old_owner else ()
+        if bool(before) != bool(callers(callee)):  # called from the project or not
+            seeds.extend((p, known.owner[callee]) for p in params(callee))
     for rel, qual, _ in tools:
         if rel in changed:
             target = taint.Resolver(alone, index, kb.library_ancestors).function(qual)
             if target is not None:
                 seeds.extend((p, known.owner[target]) for p in params(target))
+    seeds = [seed for seed in seeds if seed[1]]
 
     # 2. Forwards through nodes that led to a sink, to the affected sinks.
     useful_memo: dict[str, set[str]] = {}
@@ -310,7 +497,8 @@ def _rerun(previous, modules, moved, flows_of, row_of, index, kb, rules, threat_
     result = taint.replay(new_trace, safe, mitigated, moved, project.flows, rules)
     if result is None:
         return None
-    return result, _new_rows(project, changed, new_calls, added, back, top, tools, known.owner)
+    rows = _new_rows(project, modules, changed, relinked, new_calls, added, back, top, table, tools, known, old_owner)
+    return result, rows
 
 
 def _forward(node, rel, forward, parts, callees_at, callers, params, known, project) -> Iterable[tuple[str, str]]:
@@ -373,9 +561,11 @@ def _sink_places(project: _Project, affected: set[tuple[str, str]]) -> set[tuple
     return out
 
 
-def _new_rows(project, changed, new_calls, added, back, top, tools, known_owner) -> dict[str, dict]:
-    """The state rows this analysis changed: the changed modules' calls, the callers of
-    what they called before and now, the nodes now known to lead to a sink."""
+def _new_rows(project, modules, changed, relinked, new_calls, added, back, top, table, tools, known, old_owner):
+    """The state rows this analysis changed: the relinked modules' calls, the callers of
+    what they called before and now, the nodes now known to lead to a sink, the changed
+    modules' definitions; the function table, the tools and the names of calls when
+    they changed."""
     rows: dict[str, dict] = {}
 
     def row(rel: str) -> dict:
@@ -385,20 +575,27 @@ def _new_rows(project, changed, new_calls, added, back, top, tools, known_owner)
             found = rows[rel] = {**old, "callers": dict(old["callers"]), "useful": list(old["useful"])}
         return found
 
-    touched = {c for rel in changed for _, cs in project.row(rel)["calls"] for c in cs} | set(added)
+    touched = {c for rel in relinked for _, cs in project.row(rel)["calls"] for c in cs} | set(added)
     for callee in touched:
-        target = row(known_owner[callee])
-        before = [c for c in target["callers"].get(callee, ()) if c[0] not in changed]
-        now = sorted(before + added.get(callee, []), key=lambda c: (c[0], c[1]))
+        if callee not in known:  # a function that went
+            owner = old_owner.get(callee)
+            if owner is not None:
+                row(owner)["callers"].pop(callee, None)
+            continue
+        target = row(known.owner[callee])
+        before = [c for c in target["callers"].get(callee, ()) if c[0] not in relinked]
+        now = before + added.get(callee, [])
         if now:
             target["callers"][callee] = now
         else:
             target["callers"].pop(callee, None)
+    for rel in relinked:
+        row(rel)["calls"] = new_calls[rel]
     for rel in changed:
         target = row(rel)
-        target["calls"] = new_calls[rel]
         target["useful"] = []
         target["defs"] = project.flows(rel).get("defs")
+        target["callers"] = {q: c for q, c in target["callers"].items() if known.owner.get(q) == rel}
     by_module: dict[str, set[str]] = {}
     for node, rel in back:
         by_module.setdefault(rel, set()).add(node)
@@ -406,6 +603,19 @@ def _new_rows(project, changed, new_calls, added, back, top, tools, known_owner)
         names = project.flows(rel)["names"]
         target = row(rel)
         target["useful"] = sorted(set(target["useful"]) | {i for i, name in enumerate(names) if name in nodes})
-    if any(entry[0] in changed for entry in tools) or any(entry[0] in changed for entry in top["tools"]):
-        rows[GLOBAL] = {**top, "tools": tools}
+    if table is not top["functions"] or any(entry[0] in changed for entry in (*tools, *top["tools"])):
+        rows[GLOBAL] = {**top, "functions": table, "tools": tools}
+    words = project.row(WORDS)["words"]
+    new = [
+        (word, i)
+        for rel in changed
+        for i in (modules.index(rel),)
+        for word in _callee_words(project.flows(rel))
+        if i not in words.get(word, ())
+    ]
+    if new:  # (a name no longer written stays: a superset only costs a relink)
+        words = {word: list(found) for word, found in words.items()}
+        for word, i in new:
+            words.setdefault(word, []).append(i)
+        rows[WORDS] = {"words": words}
     return rows
