@@ -33,7 +33,7 @@ def texts(cache_dir: Path) -> list[str]:
     out = [p.read_bytes().decode("latin-1") for p in cache_dir.rglob("*") if p.is_file()]
     with sqlite3.connect(database(cache_dir)) as db:
         for (blob,) in db.execute("SELECT result FROM files UNION ALL SELECT flows FROM files"
-                                  " UNION ALL SELECT value FROM taint"):
+                                  " UNION ALL SELECT value FROM taint UNION ALL SELECT value FROM links"):
             if blob is not None:
                 out.append(repr(cache_mod.unpack(blob)))
     return out

@@ -10,6 +10,8 @@ import random
 import shutil
 from pathlib import Path
 
+import pytest
+
 from redline.config import Config
 from redline.model import ScanResult
 from redline.scan import ScanOptions, run_scan
@@ -298,3 +300,35 @@ def test_an_edit_of_a_functions_flows_searches_only_what_it_reaches(tmp_path: Pa
     assert searches == []
     assert _view(again) == _view(cold())
     assert ("INJ002", "app/helpers.py", 10) not in {(f.rule_id, f.location.path, f.location.line) for f in again.findings}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "UPDATE links SET value = x'00ff'",  # not a document
+        "UPDATE links SET value = ?",  # a document of another shape
+        "DELETE FROM links WHERE rel = ''",  # the project-wide row gone
+        "DELETE FROM links WHERE rel = 'app/routes.py'",  # a module's row gone
+        "UPDATE links SET rel = rel || 'x' WHERE rel = '//words'",  # the names of calls gone
+    ],
+)
+def test_a_damaged_project_state_costs_only_a_whole_project_search(tmp_path: Path, damage: str) -> None:
+    """What the partial analysis reads of the last one, damaged or missing, makes the
+    scan search the whole project: the result still equals a cold scan."""
+    from redline import cache as cache_mod
+
+    from cache_store import execute
+
+    root = tmp_path / "tree"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "routes.py").write_text(ROUTES)
+    helpers = root / "app" / "helpers.py"
+    helpers.write_text(HELPERS)
+    cache, config = tmp_path / "cache", Config(fail_on=None)
+    run_scan([root], config, ScanOptions(cache_dir=cache, jobs=1))
+    execute(cache, damage, (cache_mod.pack([1, 2, 3]),) if "?" in damage else ())
+    helpers.write_text(HELPERS.replace("    return eval(expression)", "    os.system(expression)\n    return eval(expression)") + "\n\ndef added(x):\n    return x\n")
+    edited = run_scan([root], config, ScanOptions(cache_dir=cache, jobs=1))
+    assert _view(edited) == _view(run_scan([root], config, ScanOptions(use_cache=False, jobs=1)))
+    assert ("INJ002", "app/helpers.py", 10) in {(f.rule_id, f.location.path, f.location.line) for f in edited.findings}
