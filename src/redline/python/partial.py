@@ -127,6 +127,91 @@ def _changed_names(old: tuple[dict, dict], new: tuple[dict, dict]) -> tuple[set[
     return names, hierarchy
 
 
+def _canonical(flows: dict) -> dict[str, str]:
+    """A module's call sites, sinks and sources named without positions: by what they
+    call, reach or read and their order among those alike (an edit elsewhere in the
+    module leaves them their names)."""
+    names: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for table, key in (
+        (flows["sites"], lambda info: f"call:{info['callee']}"),
+        (flows["sinks"], lambda info: f"sink:{info['category']}:{info.get('what')}:{info.get('scope')}"),
+        (flows["sources"], lambda info: f"src:{info['kind']}:{info.get('desc')}"),
+    ):
+        for ident, info in table.items():
+            base = key(info)
+            k = counts.get(base, 0)
+            counts[base] = k + 1
+            names[ident] = f"{base}@{k}"
+    return names
+
+
+def _renamer(names: dict[str, str]) -> Callable[[str], str]:
+    def canon(name: str) -> str:
+        found = names.get(name)
+        if found is not None:
+            return found
+        if name.startswith(("arg:", "chk:")):
+            site, _, key = name[4:].rpartition(":")
+            if site in names:
+                return f"{name[:4]}{names[site]}:{key}"
+        base, mark, item = name.rpartition("#")
+        if mark and base in names:
+            return f"{names[base]}#{item}"
+        return name
+
+    return canon
+
+
+def _out_lists(flows: dict, canon: Callable[[str], str]) -> dict[str, list]:
+    names = [canon(n) for n in flows["names"]]
+    cleans = flows["cleans"]
+    edges = unpack_edges(flows["edges"])
+    out: dict[str, list] = {}
+    for i in range(0, len(edges), 4):
+        out.setdefault(names[edges[i]], []).append((names[edges[i + 1]], tuple(sorted(cleans[edges[i + 3]] or ())), bool(edges[i + 2])))
+    return out
+
+
+def _in_order(before: Iterable[str], after: Iterable[str]) -> bool:
+    """Whether the names both lists hold come in the same order in each."""
+    after = list(after)
+    common = set(before) & set(after)
+    return [n for n in before if n in common] == [n for n in after if n in common]
+
+
+def _edited(old: dict, new: dict) -> tuple[list[str], Callable, Callable, Callable] | None:
+    """The nodes of a module's new graph around what an edit changed: both ends of every
+    edge added, removed or put in another order, and the sources whose details changed
+    (canonical names: ``_canonical``); with the canonical name of an old and of a new
+    name, and the new graph's name of a canonical one (None if it has none). None when the order of the module's sources,
+    call sites or functions changed (the search's order would differ anywhere)."""
+    old_names, new_names = _canonical(old), _canonical(new)
+    old_canon, new_canon = _renamer(old_names), _renamer(new_names)
+    if not (
+        _in_order([old_names[s] for s in old["sources"]], [new_names[s] for s in new["sources"]])
+        and _in_order([old_names[s] for s in old["sites"]], [new_names[s] for s in new["sites"]])
+        and _in_order(old["functions"], new["functions"])
+    ):
+        return None
+    before, after = _out_lists(old, old_canon), _out_lists(new, new_canon)
+    touched: set[str] = set()
+    for node in before.keys() | after.keys():
+        a, b = before.get(node, []), after.get(node, [])
+        if a != b:
+            touched.add(node)
+            touched.update(edge[0] for edge in a)
+            touched.update(edge[0] for edge in b)
+    for table in ("sources", "sites"):  # a source of another kind, a call checking otherwise
+        was = {old_names[ident]: _placeless(info) for ident, info in old[table].items()}
+        for ident, info in new[table].items():
+            if was.get(new_names[ident]) != _placeless(info):
+                touched.add(new_names[ident])
+    back = {new_canon(n): n for n in new["names"]}
+    back.update({c: n for n, c in new_names.items()})
+    return [back[c] for c in touched if c in back], old_canon, new_canon, back.get
+
+
 def _owners(table: list) -> dict[str, str]:
     """Function -> its module, from a function table (the first definition counts)."""
     owner: dict[str, str] = {}
@@ -257,7 +342,7 @@ class _Project:
             positions = {site: i for i, site in enumerate(sites)}
             parts: dict[str, list[str]] = {}
             for name in names:
-                if name.startswith("arg:"):
+                if name.startswith(("arg:", "chk:")):
                     site = name[4:].rpartition(":")[0]
                 else:
                     site = name.rpartition("#")[0]
@@ -368,17 +453,51 @@ def _rerun(previous, modules, moved, flows_of, row_of, before_of, index, kb, rul
     # or the other way round.
     seeds: list[tuple[str, str]] = []
     old_callees: set[str] = set()
+    still_useful: dict[str, set[str]] = {}  # changed module -> its nodes known to lead to a sink
     for rel, flows in changed.items():
-        seeds.extend((name, rel) for name in flows["names"] if name != UNKNOWN)
         old = project.row(rel)
-        for _, callees in old["calls"]:
-            old_callees.update(callees)
-            for callee in callees:
-                seeds.extend((p, known.owner.get(callee, "")) for p in params(callee))
-        for sites in old["callers"].values():
-            for caller, i in sites:
-                if caller not in changed:
-                    seeds.extend(site_nodes(caller, i))
+        before_flows = before_of(rel)[0]
+        edit = _edited(before_flows, flows) if before_flows is not None else None
+        if edit is None:  # every node, and wherever the old calls and returns led
+            seeds.extend((name, rel) for name in flows["names"] if name != UNKNOWN)
+            for _, callees in old["calls"]:
+                old_callees.update(callees)
+                for callee in callees:
+                    seeds.extend((p, known.owner.get(callee, "")) for p in params(callee))
+            for sites in old["callers"].values():
+                for caller, i in sites:
+                    if caller not in changed:
+                        seeds.extend(site_nodes(caller, i))
+            still_useful[rel] = set()
+            continue
+        nodes, old_canon, new_canon, new_name = edit
+        positions = project.local(rel)[5]
+        for name in nodes:
+            if name in positions:  # a call: with its arguments, items and checks
+                seeds.extend(site_nodes(rel, positions[name]))
+            elif name != UNKNOWN:
+                seeds.append((name, rel))
+        old_sites, new_sites = list(before_flows["sites"]), list(flows["sites"])
+        was = {old_canon(old_sites[i]): callees for i, callees in old["calls"]}
+        now = {new_canon(new_sites[i]): callees for i, callees in new_calls[rel]}
+        for site in was.keys() | now.keys():  # calls that resolve or bind otherwise
+            a, b = was.get(site, []), now.get(site, [])
+            old_callees.update(a)
+            if a != b or details.intersection(a) or details.intersection(b):
+                name = new_name(site)
+                if name is not None:
+                    seeds.extend(site_nodes(rel, new_sites.index(name)))
+                for callee in {*a, *b}:
+                    seeds.extend((p, known.owner.get(callee, "")) for p in params(callee))
+        for qual, sites in old["callers"].items():  # returns of functions that went
+            if qual not in flows["functions"]:
+                for caller, i in sites:
+                    if caller not in changed:
+                        seeds.extend(site_nodes(caller, i))
+        old_names = before_flows["names"]
+        still_useful[rel] = {
+            name for i in old["useful"] if (name := new_name(old_canon(old_names[i]))) is not None
+        }
     for rel in relink:
         before = dict(map(tuple, project.row(rel)["calls"]))
         now = dict(map(tuple, new_calls[rel]))
@@ -418,6 +537,10 @@ def _rerun(previous, modules, moved, flows_of, row_of, before_of, index, kb, rul
         return name in found
 
     affected: set[tuple[str, str]] = {(sid, rel) for rel, flows in changed.items() for sid in flows["sinks"]}
+    for (rel, i), origin, steps, *_ in previous["trace"]["paths"]:
+        # a path through a changed module names its steps there by position
+        if rel not in changed and (origin[1] in changed or any(m in changed for m, _ in steps)):
+            affected.add((list(project.flows(rel)["sinks"])[i], rel))
     seen = set(seeds)
     todo = list(seen)
     while todo:
@@ -497,7 +620,7 @@ def _rerun(previous, modules, moved, flows_of, row_of, before_of, index, kb, rul
     result = taint.replay(new_trace, safe, mitigated, moved, project.flows, rules)
     if result is None:
         return None
-    rows = _new_rows(project, modules, changed, relinked, new_calls, added, back, top, table, tools, known, old_owner)
+    rows = _new_rows(project, modules, changed, relinked, new_calls, added, back, top, table, tools, known, old_owner, still_useful)
     return result, rows
 
 
@@ -514,7 +637,7 @@ def _forward(node, rel, forward, parts, callees_at, callers, params, known, proj
             yield from ((p, known.owner[callee]) for p in params(callee))
     elif node.startswith("call:"):
         for part in parts.get(node, ()):
-            if not part.startswith("arg:"):
+            if not part.startswith(("arg:", "chk:")):
                 yield part, rel
     elif node.startswith("ret:"):
         qual, mark, item = node[4:].partition("#")
@@ -561,7 +684,7 @@ def _sink_places(project: _Project, affected: set[tuple[str, str]]) -> set[tuple
     return out
 
 
-def _new_rows(project, modules, changed, relinked, new_calls, added, back, top, table, tools, known, old_owner):
+def _new_rows(project, modules, changed, relinked, new_calls, added, back, top, table, tools, known, old_owner, still_useful):
     """The state rows this analysis changed: the relinked modules' calls, the callers of
     what they called before and now, the nodes now known to lead to a sink, the changed
     modules' definitions; the function table, the tools and the names of calls when
@@ -593,7 +716,8 @@ def _new_rows(project, modules, changed, relinked, new_calls, added, back, top, 
         row(rel)["calls"] = new_calls[rel]
     for rel in changed:
         target = row(rel)
-        target["useful"] = []
+        kept = still_useful[rel]
+        target["useful"] = [i for i, name in enumerate(project.flows(rel)["names"]) if name in kept]
         target["defs"] = project.flows(rel).get("defs")
         target["callers"] = {q: c for q, c in target["callers"].items() if known.owner.get(q) == rel}
     by_module: dict[str, set[str]] = {}
