@@ -8,6 +8,7 @@ import ast
 import os
 import random
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -189,17 +190,14 @@ class Base:
 '''
 
 
-def test_an_edit_that_keeps_the_flows_reuses_the_project_result(tmp_path: Path, monkeypatch) -> None:
-    """A module whose flows keep their shape (lines moved, a constant added) gets the
-    last project result placed anew, without the whole-project search; an edit that
-    changes a flow and adds a function searches the part it reaches; an edit of a class
-    hierarchy searches the whole project. Each equals a cold scan."""
-    import redline.python.taint as taint_mod
-
+def _app(tmp_path: Path, files: dict[str, str]) -> tuple[Path, Callable[[], ScanResult], Callable[[], ScanResult]]:
+    """A package ``app`` of ``files`` and HELPERS: the helpers' path, a scan through the
+    cache, a cold scan."""
     root = tmp_path / "tree"
     (root / "app").mkdir(parents=True)
     (root / "app" / "__init__.py").write_text("")
-    (root / "app" / "routes.py").write_text(ROUTES)
+    for name, text in files.items():
+        (root / "app" / name).write_text(text)
     helpers = root / "app" / "helpers.py"
     helpers.write_text(HELPERS)
     cache, config = tmp_path / "cache", Config(fail_on=None)
@@ -209,6 +207,18 @@ def test_an_edit_that_keeps_the_flows_reuses_the_project_result(tmp_path: Path, 
 
     def cold() -> ScanResult:
         return run_scan([root], config, ScanOptions(use_cache=False, jobs=1))
+
+    return helpers, cached, cold
+
+
+def test_an_edit_that_keeps_the_flows_reuses_the_project_result(tmp_path: Path, monkeypatch) -> None:
+    """A module whose flows keep their shape (lines moved, a constant added) gets the
+    last project result placed anew, without the whole-project search; an edit that
+    changes a flow and adds a function searches the part it reaches; an edit of a class
+    hierarchy searches the whole project. Each equals a cold scan."""
+    import redline.python.taint as taint_mod
+
+    helpers, cached, cold = _app(tmp_path, {"routes.py": ROUTES})
 
     first = cached()
     assert {(f.rule_id, f.location.line) for f in first.findings if f.taint_path} == {("INJ002", 6), ("EXEC002", 10)}
@@ -257,20 +267,7 @@ def test_an_edit_of_a_functions_flows_searches_only_what_it_reaches(tmp_path: Pa
     result equals a cold scan; so does the next edit, which takes the flow away."""
     import redline.python.taint as taint_mod
 
-    root = tmp_path / "tree"
-    (root / "app").mkdir(parents=True)
-    (root / "app" / "__init__.py").write_text("")
-    (root / "app" / "routes.py").write_text(ROUTES)
-    (root / "app" / "other.py").write_text(OTHER)
-    helpers = root / "app" / "helpers.py"
-    helpers.write_text(HELPERS)
-    cache, config = tmp_path / "cache", Config(fail_on=None)
-
-    def cached() -> ScanResult:
-        return run_scan([root], config, ScanOptions(cache_dir=cache, jobs=1))
-
-    def cold() -> ScanResult:
-        return run_scan([root], config, ScanOptions(use_cache=False, jobs=1))
+    helpers, cached, cold = _app(tmp_path, {"routes.py": ROUTES, "other.py": OTHER})
 
     first = cached()
     assert ("EXEC002", "app/other.py") in {(f.rule_id, f.location.path) for f in first.findings if f.taint_path}
@@ -319,16 +316,10 @@ def test_a_damaged_project_state_costs_only_a_whole_project_search(tmp_path: Pat
 
     from cache_store import execute
 
-    root = tmp_path / "tree"
-    (root / "app").mkdir(parents=True)
-    (root / "app" / "__init__.py").write_text("")
-    (root / "app" / "routes.py").write_text(ROUTES)
-    helpers = root / "app" / "helpers.py"
-    helpers.write_text(HELPERS)
-    cache, config = tmp_path / "cache", Config(fail_on=None)
-    run_scan([root], config, ScanOptions(cache_dir=cache, jobs=1))
-    execute(cache, damage, (cache_mod.pack([1, 2, 3]),) if "?" in damage else ())
+    helpers, cached, cold = _app(tmp_path, {"routes.py": ROUTES})
+    cached()
+    execute(tmp_path / "cache", damage, (cache_mod.pack([1, 2, 3]),) if "?" in damage else ())
     helpers.write_text(HELPERS.replace("    return eval(expression)", "    os.system(expression)\n    return eval(expression)") + "\n\ndef added(x):\n    return x\n")
-    edited = run_scan([root], config, ScanOptions(cache_dir=cache, jobs=1))
-    assert _view(edited) == _view(run_scan([root], config, ScanOptions(use_cache=False, jobs=1)))
+    edited = cached()
+    assert _view(edited) == _view(cold())
     assert ("INJ002", "app/helpers.py", 10) in {(f.rule_id, f.location.path, f.location.line) for f in edited.findings}

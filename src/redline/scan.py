@@ -147,7 +147,9 @@ def _project_roots(tasks: list[FileTask]) -> frozenset[str]:
 def _taint(results: list[FileResult], tasks, settings, index, cache) -> taint.TaintResult:
     """The project's taint findings, suppressed count, and sink calls proven safe or
     behind an opt-in flag: reused from the cache when no file changed, placed anew
-    when the files that changed kept their shape, else computed."""
+    when the files that changed kept their shape, computed for the part of the project
+    the change reaches when that can be told (redline.python.partial), else computed
+    for the whole project."""
     key = hashlib.sha256(
         "\0".join(f"{r.rel}:{r.digest}" for r in results).encode()
     ).hexdigest()

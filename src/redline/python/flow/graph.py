@@ -12,6 +12,7 @@ import json
 import sys
 import zlib
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from redline.knowledge.taint import CATEGORIES, SUPERSEDES
@@ -173,14 +174,9 @@ def carries(args: list[Taint], kwargs: dict[str, Taint]) -> bool:
 _LOCATION_KEYS = frozenset({"line", "col", "end_line", "end_col", "stmt", "snippet", "shown_line", "cell", "suppressed"})
 
 
-def shape(flows: dict, summary: dict) -> str:
-    """A digest of the module's flow graph and summary without positions: node names
-    with their call sites, sources and sinks numbered in order instead of placed by
-    line, edges with whether (not what) they have steps, and every other attribute."""
-    tokens: dict[str, str] = {}
-    for kind in ("sites", "sinks", "sources"):
-        for i, ident in enumerate(flows[kind]):
-            tokens[ident] = f"{kind}#{i}"
+def renamer(tokens: dict[str, str]) -> Callable[[str], str]:
+    """Node names with the call sites, sinks and sources ``tokens`` names renamed so, and
+    the nodes of a call site (its arguments, checks and items) with them."""
 
     def canon(name: str) -> str:
         found = tokens.get(name)
@@ -194,6 +190,19 @@ def shape(flows: dict, summary: dict) -> str:
         if mark and base in tokens:
             return f"{tokens[base]}#{item}"
         return name
+
+    return canon
+
+
+def shape(flows: dict, summary: dict) -> str:
+    """A digest of the module's flow graph and summary without positions: node names
+    with their call sites, sources and sinks numbered in order instead of placed by
+    line, edges with whether (not what) they have steps, and every other attribute."""
+    tokens: dict[str, str] = {}
+    for kind in ("sites", "sinks", "sources"):
+        for i, ident in enumerate(flows[kind]):
+            tokens[ident] = f"{kind}#{i}"
+    canon = renamer(tokens)
 
     def placeless(table: dict) -> list:
         return [

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from redline.python.flow import unpack_edges
-from redline.python.flow.graph import _LOCATION_KEYS
+from redline.python.flow.graph import _LOCATION_KEYS, renamer
 
 SPLIT = re.compile(r"[.|:*]+")  # a callee's name into the names it is written with
 
@@ -30,23 +30,6 @@ def _canonical(flows: dict) -> dict[str, str]:
             counts[base] = k + 1
             names[ident] = f"{base}@{k}"
     return names
-
-
-def _renamer(names: dict[str, str]) -> Callable[[str], str]:
-    def canon(name: str) -> str:
-        found = names.get(name)
-        if found is not None:
-            return found
-        if name.startswith(("arg:", "chk:")):
-            site, _, key = name[4:].rpartition(":")
-            if site in names:
-                return f"{name[:4]}{names[site]}:{key}"
-        base, mark, item = name.rpartition("#")
-        if mark and base in names:
-            return f"{names[base]}#{item}"
-        return name
-
-    return canon
 
 
 def _out_lists(flows: dict, canon: Callable[[str], str]) -> dict[str, list]:
@@ -73,7 +56,7 @@ def edited(old: dict, new: dict) -> tuple[list[str], Callable, Callable, Callabl
     name, and the new graph's name of a canonical one (None if it has none). None when the order of the module's sources,
     call sites or functions changed (the search's order would differ anywhere)."""
     old_names, new_names = _canonical(old), _canonical(new)
-    old_canon, new_canon = _renamer(old_names), _renamer(new_names)
+    old_canon, new_canon = renamer(old_names), renamer(new_names)
     if not (
         _in_order([old_names[s] for s in old["sources"]], [new_names[s] for s in new["sources"]])
         and _in_order([old_names[s] for s in old["sites"]], [new_names[s] for s in new["sites"]])
