@@ -35,6 +35,7 @@ from redline.model import (
 )
 
 FORMAT = 6
+LINKS_TOKEN = "//token"  # the links row naming the stored taint result the others go with
 # The result cache's size limit, least recently used scan roots evicted first.
 DEFAULT_LIMIT_MB = 300
 LIMIT_ENV = "REDLINE_CACHE_MB"
@@ -382,7 +383,7 @@ class ResultCache:
         token = previous.get("links")
         if links is not None:
             token = key
-            links[""] = {**links.get("", self.link_row("") or {}), "token": token}
+            links[LINKS_TOKEN] = {"token": token}  # which taint result the rows belong to
             self._links, self._links_replace = links, replace
         self._taint_new = {
             "links": token,

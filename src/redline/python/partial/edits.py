@@ -5,6 +5,7 @@ bind otherwise when its definitions changed (``redefinitions``)."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 
 from redline.python.flow import unpack_edges
@@ -49,12 +50,38 @@ def _in_order(before: Iterable[str], after: Iterable[str]) -> bool:
     return [n for n in before if n in common] == [n for n in after if n in common]
 
 
+def _changed_targets(node: str, before: list, after: list) -> set[str]:
+    """Where an edit of a node's edges (each (target, sanitized, with steps), in order)
+    matters: the targets of edges added or removed, when the others kept their order
+    (the search meets them in the same order, Graph.add); else the node and every
+    target."""
+    common = Counter(before) & Counter(after)
+
+    def kept(edges: list) -> tuple[list, list]:
+        left = Counter(common)
+        same, other = [], []
+        for edge in edges:
+            if left[edge] > 0:
+                left[edge] -= 1
+                same.append(edge)
+            else:
+                other.append(edge[0])
+        return same, other
+
+    same_before, gone = kept(before)
+    same_after, new = kept(after)
+    if same_before == same_after:
+        return {*gone, *new}
+    return {node, *(edge[0] for edge in before), *(edge[0] for edge in after)}
+
+
 def edited(old: dict, new: dict) -> tuple[list[str], Callable, Callable, Callable] | None:
-    """The nodes of a module's new graph around what an edit changed: both ends of every
-    edge added, removed or put in another order, and the sources whose details changed
-    (canonical names: ``_canonical``); with the canonical name of an old and of a new
-    name, and the new graph's name of a canonical one (None if it has none). None when the order of the module's sources,
-    call sites or functions changed (the search's order would differ anywhere)."""
+    """The nodes of a module's new graph around what an edit changed: where the edges
+    of a node changed (``_changed_targets``), and the sources and calls whose details
+    changed (canonical names: ``_canonical``); with the canonical name of an old and of
+    a new name, and the new graph's name of a canonical one (None if it has none). None
+    when the order of the module's sources, call sites or functions changed (the
+    search's order would differ anywhere)."""
     old_names, new_names = _canonical(old), _canonical(new)
     old_canon, new_canon = renamer(old_names), renamer(new_names)
     if not (
@@ -68,9 +95,7 @@ def edited(old: dict, new: dict) -> tuple[list[str], Callable, Callable, Callabl
     for node in before.keys() | after.keys():
         a, b = before.get(node, []), after.get(node, [])
         if a != b:
-            touched.add(node)
-            touched.update(edge[0] for edge in a)
-            touched.update(edge[0] for edge in b)
+            touched.update(_changed_targets(node, a, b))
     for table in ("sources", "sites"):  # a source of another kind, a call checking otherwise
         was = {old_names[ident]: _placeless(info) for ident, info in old[table].items()}
         for ident, info in new[table].items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from redline.cache import LINKS_TOKEN
 from redline.knowledge.taint import TaintKnowledge
 from redline.python import taint
 from redline.python.flow import UNKNOWN, VERDICT_CATEGORIES
@@ -50,7 +51,8 @@ class _Rerun:
     def run(self, rules: dict) -> tuple[taint.TaintResult, dict[str, dict]] | None:
         project = self.project
         self.top = project.row(GLOBAL)
-        if self.top.get("capped") or self.top.get("token") != self.previous.get("links"):
+        token = project.row(LINKS_TOKEN).get("token")
+        if self.top.get("capped") or token is None or token != self.previous.get("links"):
             return None
         if not self._definitions():
             return None
