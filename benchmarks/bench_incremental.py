@@ -39,7 +39,8 @@ pinned Bandit, ``run_once`` for wall time and peak RSS). Everything goes under
      function's first parameter, else ``input()``): the module's flows change, its
      definitions do not (the part of the project the change reaches is searched);
    * ``edit-flow``: a function whose parameter reaches ``os.system`` appended to the
-     file: a new definition, so the whole project is searched again;
+     file: a new definition (the calls written with its name are linked again) and a
+     new flow;
    * ``bandit``: ``bandit -r -q -f json -o /dev/null TREE`` (the peers venv).
 
    Every timed run goes through ``bench_speed.run_once(cmd, sample_tree=True)``:
@@ -286,7 +287,7 @@ def choose_edit(tree: Path, files: list[Path]) -> EditPlan:
 
 def flow_edited_bytes(original: bytes, n: int) -> bytes:
     """The file with a new function at its end whose parameter reaches os.system: an
-    edit that changes the module's flows, so the whole-project search runs again."""
+    edit that changes the module's flows and its definitions."""
     tail = f"\n\n\ndef _redline_bench_flow_{n}(value):\n    import os\n\n    return os.system(value)\n"
     return original.rstrip(b"\n") + tail.encode("ascii")
 
