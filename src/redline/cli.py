@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import redline
+from redline import api
 from redline import config as config_mod
 from redline.model import Area, ScanResult
 
@@ -210,36 +211,34 @@ def _scan_config(
     if getattr(args, "jobs", None) is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     cfg = project if project is not None else _project_config(args, scan_root(paths))
-    select, ignore = _split(args.select), _split(args.ignore)
-    for sel in (*select, *ignore):
-        config_mod.validate_selector(sel)
     fail_on = cfg.fail_on
     if getattr(args, "fail_on", None) is not None:
         try:
             fail_on = config_mod.parse_fail_on(args.fail_on)
         except ValueError as exc:
             raise UsageError(f"--fail-on: {exc}") from None
-    cfg = cfg.with_overrides(
-        select=select or None,
-        ignore=(cfg.ignore + ignore) if ignore else None,
-        exclude=(cfg.exclude + _split(args.exclude)) if args.exclude else None,
-    )
+    try:
+        cfg = api.configured(
+            cfg,
+            select=_split(args.select),
+            ignore=_split(args.ignore),
+            threat_models=getattr(args, "threat_model", None) or (),
+            sources=("command line", "--threat-model"),
+        )
+    except api.Error as exc:
+        raise UsageError(str(exc)) from None
+    if args.exclude:
+        cfg = dataclasses.replace(cfg, exclude=cfg.exclude + _split(args.exclude))
     cfg = _dependency_options(cfg, args)
     if getattr(args, "profile", None):
         cfg = dataclasses.replace(cfg, profile=args.profile)
-    if getattr(args, "threat_model", None):
-        try:
-            extra = config_mod.parse_threat_models(args.threat_model, "--threat-model")
-        except config_mod.ConfigError as exc:
-            raise UsageError(str(exc)) from None
-        cfg = dataclasses.replace(cfg, threat_models=tuple(dict.fromkeys(cfg.threat_models + extra)))
     return dataclasses.replace(cfg, fail_on=fail_on)
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from redline.report import format_for_path, render_text
     from redline.rules import registry
-    from redline.scan import ScanOptions, run_scan, scan_root
+    from redline.scan import scan_root
 
     paths = args.paths or [Path(".")]
     cfg = _scan_config(args, paths)
@@ -276,11 +275,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
             bar = _Progress()
             progress = bar.update
         try:
-            result = run_scan(
-                paths,
-                cfg,
-                ScanOptions(jobs=args.jobs, cache_dir=args.cache_dir, use_cache=not args.no_cache),
-                progress,
+            result = api.scan(
+                paths, cfg, jobs=args.jobs, cache_dir=args.cache_dir, use_cache=not args.no_cache, progress=progress
             )
         finally:
             if bar is not None:
@@ -352,7 +348,7 @@ def _report_relaxations(args, paths: list[Path], cfg, result: ScanResult, change
 
     from redline import baseline as baseline_mod
     from redline import gitdiff, relaxations
-    from redline.scan import ScanOptions, run_scan, scan_root
+    from redline.scan import scan_root
 
     if "DEP104" not in config_mod.enabled_rules(cfg):
         return
@@ -369,8 +365,7 @@ def _report_relaxations(args, paths: list[Path], cfg, result: ScanResult, change
         hidden: list = []
         passes: list = []
         if trusted is None:
-            options = ScanOptions(jobs=args.jobs, cache_dir=args.cache_dir, use_cache=not args.no_cache)
-            reference = run_scan(paths, base, options)
+            reference = api.scan(paths, base, jobs=args.jobs, cache_dir=args.cache_dir, use_cache=not args.no_cache)
             gitdiff.apply(reference, changed, args.diff)
             now = {f.fingerprint: f for f in before_baseline}
             hidden = [
@@ -416,11 +411,11 @@ def _baseline_relaxations(args, root: Path, result: ScanResult, before_baseline,
 
 def cmd_baseline_create(args: argparse.Namespace) -> int:
     from redline import baseline as baseline_mod
-    from redline.scan import ScanOptions, run_scan, scan_root
+    from redline.scan import scan_root
 
     paths = [args.path]
     cfg = _scan_config(args, paths)
-    result = run_scan(paths, cfg, ScanOptions(cache_dir=args.cache_dir, use_cache=not args.no_cache))
+    result = api.scan(paths, cfg, cache_dir=args.cache_dir, use_cache=not args.no_cache)
     target = args.output or scan_root(paths) / _BASELINE_NAME
     try:
         count = baseline_mod.write(target, result)
@@ -533,40 +528,10 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def explain_text(rule_id: str) -> str:
-    from redline.rules import registry
-
-    rule = registry.get(rule_id)
-    if rule is None:
-        raise UsageError(f"unknown rule {rule_id!r} (see `redline rules`)")
-    d = rule.doc
-    parts = [
-        f"# {rule.id} {rule.name}: {rule.title}",
-        "",
-        f"Area: {rule.area.label} ({rule.area.slug})  Severity: {rule.severity.name}  "
-        f"Confidence: {rule.confidence.name}  {rule.cwe_id or ''}".rstrip(),
-        "",
-        "## What it finds",
-        d.what,
-        "",
-        "## Why it matters",
-        d.why,
-        "",
-        "## Example",
-        "```python",
-        d.example.rstrip(),
-        "```",
-        "",
-        "## Use instead",
-        "```python",
-        d.use_instead.rstrip(),
-        "```",
-        "",
-        "## Recommendation",
-        rule.recommendation,
-    ]
-    if d.references:
-        parts += ["", "## References", *(f"- {ref}" for ref in d.references)]
-    return "\n".join(parts) + "\n"
+    try:
+        return api.explain(rule_id)
+    except api.Error as exc:
+        raise UsageError(str(exc)) from None
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

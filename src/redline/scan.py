@@ -9,14 +9,21 @@ import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 from redline import cache as cache_mod
 from redline import severity, suppress
-from redline.analysis import AnalysisSettings, FileResult, FileTask, analyse_file
+from redline.analysis import (
+    AnalysisSettings,
+    FileResult,
+    FileTask,
+    analyse_bytes,
+    analyse_file,
+    digest,
+)
 from redline.config import Config, enabled_rules
 from redline.deps.project import audit_project
 from redline.discovery import ANALYSED_KINDS, PYTHON_KINDS, discover
@@ -40,6 +47,9 @@ class ScanOptions:
     jobs: int | None = None
     cache_dir: Path | None = None
     use_cache: bool = True
+    # path -> text analysed instead of the file's bytes (an editor's unsaved buffer);
+    # never cached as the file's result
+    documents: Mapping[str, str] | None = None
 
 
 def scan_root(paths: list[Path]) -> Path:
@@ -84,7 +94,8 @@ def run_scan(
     if options.use_cache:
         salt = _settings_salt(settings)
         cache = cache_mod.ResultCache(options.cache_dir or cache_mod.default_dir(), str(root), salt)
-    results = _analyse_all(tasks, settings, cache, options.jobs, progress)
+    documents = {os.path.abspath(p): text for p, text in (options.documents or {}).items()}
+    results = _analyse_all(tasks, settings, cache, options.jobs, progress, documents)
 
     result = ScanResult(root=str(root), fail_on=config.fail_on)
     result.files_scanned = len(found.files)
@@ -297,15 +308,24 @@ def _settings_salt(settings: AnalysisSettings) -> str:
     return h.hexdigest()[:24]
 
 
-def _analyse_all(tasks, settings, cache, jobs, progress) -> list[FileResult]:
+def _analyse_all(tasks, settings, cache, jobs, progress, documents: Mapping[str, str] | None = None) -> list[FileResult]:
     """Results in task order: cache hits first looked up here, misses analysed in
-    worker processes (or in this one when there are few)."""
+    worker processes (or in this one when there are few); ``documents`` (absolute path
+    -> text) analysed here from the text given."""
     total = len(tasks)
     results: list[FileResult | None] = [None] * total
     misses: list[int] = []
     stats: dict[int, os.stat_result] = {}
+    for i, task in enumerate(tasks):
+        text = documents.get(task.path) if documents else None
+        if text is not None:
+            data = text.encode("utf-8", errors="surrogatepass")
+            results[i] = analyse_bytes(task, data, settings)
+            results[i].digest = digest(data)
     with _collector_paused():
         for i, task in enumerate(tasks):
+            if results[i] is not None:
+                continue
             hit = None
             if cache is not None:
                 try:

@@ -1,0 +1,127 @@
+"""The Python API (redline.api): what the command line and editor integrations use."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from redline import api
+from redline.config import Config
+from redline.scan import ScanOptions, run_scan
+
+ROUTE = '''\
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/run")
+def run():
+    return str(len(request.args["q"]))
+'''
+
+
+def _project(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "routes.py").write_text(ROUTE)
+    (root / "app" / "tools.py").write_text("import os\n\n\ndef run(command):\n    os.system(command)\n")
+    return root
+
+
+def _keys(findings) -> set[tuple]:
+    return {(f.rule_id, f.location.path, f.location.line, f.severity.name) for f in findings}
+
+
+def test_scan_gives_what_the_scanner_gives(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    result = api.scan([root], use_cache=False, jobs=1)
+    direct = run_scan([root], Config(), ScanOptions(use_cache=False, jobs=1))
+    assert _keys(result.findings) == _keys(direct.findings)
+    assert ("INJ001", "app/tools.py", 5) in {k[:3] for k in _keys(result.findings)}
+    report = json.loads(api.render(result, "json"))
+    assert len(report["findings"]) == len(result.findings)
+    assert api.render(result, "sarif").lstrip().startswith("{")
+    with pytest.raises(api.Error, match="unknown format"):
+        api.render(result, "pdf")
+
+
+def test_an_unsaved_document_is_scanned_with_the_project_and_never_cached(tmp_path: Path) -> None:
+    """The buffer's text replaces the file's bytes, its flows join the project's (the
+    request reaches a sink in another module), and the file's cached result stays the
+    one on disk."""
+    root = _project(tmp_path)
+    cache = tmp_path / "cache"
+    before = api.scan([root], cache_dir=cache, jobs=1)
+    routes = root / "app" / "routes.py"
+    buffer = ROUTE.replace(
+        'return str(len(request.args["q"]))', 'from app.tools import run as tool\n    return str(tool(request.args["q"]))'
+    )
+    edited = api.scan([root], cache_dir=cache, jobs=1, documents={routes: buffer})
+    flows = [f for f in edited.findings if f.rule_id == "INJ002" and f.taint_path]
+    assert flows and flows[0].taint_path[0].location.path == "app/routes.py"  # from the buffer's request
+    assert not [f for f in before.findings if f.rule_id == "INJ002" and f.taint_path]
+    # the same document on a cold scan: the same result
+    cold = api.scan([root], use_cache=False, jobs=1, documents={str(routes): buffer})
+    assert _keys(cold.findings) == _keys(edited.findings)
+    # the disk's content again, through the same cache: as before the buffer
+    again = api.scan([root], cache_dir=cache, jobs=1)
+    assert _keys(again.findings) == _keys(before.findings)
+    assert routes.read_text() == ROUTE
+
+
+def test_findings_in_one_file(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    result = api.scan([root], use_cache=False, jobs=1)
+    tools = root / "app" / "tools.py"
+    mine = api.findings_in(result, tools)
+    assert mine and {f.location.path for f in mine} == {"app/tools.py"}
+    assert api.findings_in(result, root / "app" / "__init__.py") == []
+
+
+def test_selection_and_threat_models(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    only = api.scan([root], use_cache=False, jobs=1, select=["INJ"])
+    assert only.findings and {f.rule_id[:3] for f in only.findings} == {"INJ"}
+    none = api.scan([root], use_cache=False, jobs=1, select=["INJ"], ignore=["INJ001"])
+    assert "INJ001" not in {f.rule_id for f in none.findings}
+    with pytest.raises(api.Error, match="'NOPE' is not a rule id"):
+        api.scan([root], select=["NOPE"])
+    with pytest.raises(api.Error, match="threat_models"):
+        api.scan([root], threat_models=["the-moon"])
+    wider = api.configured(Config(), threat_models=["library"])
+    assert "library" in wider.threat_models
+
+
+def test_bad_input_is_one_error(tmp_path: Path) -> None:
+    with pytest.raises(api.Error, match="no such file or directory"):
+        api.scan([tmp_path / "missing"])
+    with pytest.raises(api.Error, match="jobs"):
+        api.scan([tmp_path], jobs=0)
+    (tmp_path / "pyproject.toml").write_text("[tool.redline]\nfail_on = 'sometimes'\n")
+    with pytest.raises(api.Error) as caught:
+        api.load_config(tmp_path)
+    assert "\n" not in str(caught.value)
+
+
+def test_configuration_from_the_project(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    assert "INJ001" in {f.rule_id for f in api.scan([root], use_cache=False, jobs=1).findings}
+    (root / "pyproject.toml").write_text('[tool.redline]\nignore = ["INJ001"]\n')
+    assert "INJ001" in api.load_config(root).ignore
+    result = api.scan([root], use_cache=False, jobs=1)  # the project's settings by default
+    assert "INJ001" not in {f.rule_id for f in result.findings}
+
+
+def test_rules_and_their_documentation() -> None:
+    ids = [r.id for r in api.rules()]
+    assert ids == sorted(ids) and "EXEC001" in ids
+    assert api.rule("EXEC001").id == "EXEC001"
+    text = api.explain("EXEC001")
+    for heading in ("## What it finds", "## Why it matters", "## Use instead", "## Recommendation"):
+        assert heading in text
+    with pytest.raises(api.Error, match="unknown rule"):
+        api.explain("NOPE999")
