@@ -11,6 +11,8 @@ from redline import api
 from redline.config import Config
 from redline.scan import ScanOptions, run_scan
 
+from cache_store import rows
+
 ROUTE = '''\
 from flask import Flask, request
 
@@ -60,7 +62,9 @@ def test_an_unsaved_document_is_scanned_with_the_project_and_never_cached(tmp_pa
     buffer = ROUTE.replace(
         'return str(len(request.args["q"]))', 'from app.tools import run as tool\n    return str(tool(request.args["q"]))'
     )
+    stored = rows(cache)["app/routes.py"]["digest"]
     edited = api.scan([root], cache_dir=cache, jobs=1, documents={routes: buffer})
+    assert rows(cache)["app/routes.py"]["digest"] == stored  # the file's own result kept
     flows = [f for f in edited.findings if f.rule_id == "INJ002" and f.taint_path]
     assert flows and flows[0].taint_path[0].location.path == "app/routes.py"  # from the buffer's request
     assert not [f for f in before.findings if f.rule_id == "INJ002" and f.taint_path]

@@ -301,6 +301,13 @@ class ResultCache:
                 r: (d, blob) for r, d, blob in self._query("SELECT rel, digest, flows FROM files WHERE flows IS NOT NULL")
             }
 
+    def keep(self, rel: str) -> None:
+        """Keep a file's row although this scan did not read it (it analysed an unsaved
+        buffer in its place)."""
+        if not self._loaded:
+            self._load()
+        self._used.add(rel)
+
     def flows(self, rel: str, data_digest: str) -> dict | None:
         """The flow graph stored for a file with this content, or None. Until this scan's
         ``save``, a changed file's row is still the last scan's."""

@@ -322,6 +322,8 @@ def _analyse_all(tasks, settings, cache, jobs, progress, documents: Mapping[str,
             data = text.encode("utf-8", errors="surrogatepass")
             results[i] = analyse_bytes(task, data, settings)
             results[i].digest = digest(data)
+            if cache is not None:
+                cache.keep(task.rel)
     with _collector_paused():
         for i, task in enumerate(tasks):
             if results[i] is not None:
