@@ -127,6 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
         action = cache_sub.add_parser(name, help=text)
         action.add_argument("--cache-dir", type=Path, metavar="DIR", help="result cache location (default: ~/.cache/redline)")
 
+    mcp = sub.add_parser("mcp", help="serve redline's tools to coding agents (Model Context Protocol, stdio)")
+    mcp.add_argument(
+        "--root", action="append", type=Path, metavar="DIR",
+        help="a directory the tools may read (repeatable; default: the current directory)",
+    )
+    mcp.add_argument("--cache-dir", type=Path, metavar="DIR", help="result cache location")
+
     docs = sub.add_parser("docs", help="regenerate docs/rules/<ID>.md from the rule metadata")
     docs.add_argument("directory", nargs="?", type=Path, default=Path("docs") / "rules", metavar="DIR")
     docs.add_argument("--check", action="store_true", help="change nothing; exit 1 when the pages are stale")
@@ -153,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_cache(args)
         if args.command == "docs":
             return cmd_docs(args)
+        if args.command == "mcp":
+            return cmd_mcp(args)
         parser.print_help()
         return EXIT_ERROR
     except (config_mod.ConfigError, UsageError) as exc:
@@ -560,6 +569,21 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
         newest = datetime.datetime.fromtimestamp(found[-1].last_used).isoformat(timespec="seconds")
         print(f"last used: {newest}")
+    return EXIT_CLEAN
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    roots = args.root or [Path(".")]
+    for root in roots:
+        if not root.is_dir():
+            raise UsageError(f"--root {root}: not a directory")
+    try:
+        import mcp  # noqa: F401
+
+        from redline import mcp_server
+    except ImportError:
+        raise UsageError("redline mcp needs the mcp package: pip install 'redline[mcp]'") from None
+    mcp_server.serve(roots, args.cache_dir)
     return EXIT_CLEAN
 
 
