@@ -127,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
         action = cache_sub.add_parser(name, help=text)
         action.add_argument("--cache-dir", type=Path, metavar="DIR", help="result cache location (default: ~/.cache/redline)")
 
+    sub.add_parser("server", help="the language server for editors (LSP over stdio)")
+
     mcp = sub.add_parser("mcp", help="serve redline's tools to coding agents (Model Context Protocol, stdio)")
     mcp.add_argument(
         "--root", action="append", type=Path, metavar="DIR",
@@ -162,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_docs(args)
         if args.command == "mcp":
             return cmd_mcp(args)
+        if args.command == "server":
+            return cmd_server(args)
         parser.print_help()
         return EXIT_ERROR
     except (config_mod.ConfigError, UsageError) as exc:
@@ -584,6 +588,17 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     except ImportError:
         raise UsageError("redline mcp needs the mcp package: pip install 'redline[mcp]'") from None
     mcp_server.serve(roots, args.cache_dir)
+    return EXIT_CLEAN
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    try:
+        import pygls  # noqa: F401
+
+        from redline import lsp_server
+    except ImportError:
+        raise UsageError("redline server needs pygls: pip install 'redline[server]'") from None
+    lsp_server.serve()
     return EXIT_CLEAN
 
 

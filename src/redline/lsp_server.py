@@ -1,0 +1,218 @@
+"""``redline server``: a language server (LSP over stdio) for editors.
+
+Diagnostics for Python, workflow YAML/JSON and Jinja files when a document is opened,
+changed (after a pause in typing) and saved, computed from the unsaved buffers with the
+rest of the workspace (redline.api.scan with ``documents``: the project-wide facts, taint
+across modules and route authentication, come through the result cache, and an edit costs
+only what it reaches); a finding's taint steps as related information; hover on a finding
+with the rule's what / why / use instead; a code action inserting an inline suppression
+with a reason to write. Settings come from the workspace's ``[tool.redline]``.
+Built on pygls (``pip install 'redline[server]'``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from redline import api
+from redline.discovery import ANALYSED_KINDS, classify
+from redline.model import Finding, Severity
+
+DEBOUNCE_S = 0.25  # a pause in typing this long starts a scan of the buffers
+SOURCE = "redline"
+
+
+def _path(uri: str) -> Path | None:
+    parsed = urlparse(uri)
+    return Path(unquote(parsed.path)) if parsed.scheme == "file" else None
+
+
+def _severity(severity: Severity):
+    from lsprotocol import types
+
+    if severity >= Severity.HIGH:
+        return types.DiagnosticSeverity.Error
+    if severity is Severity.MEDIUM:
+        return types.DiagnosticSeverity.Warning
+    return types.DiagnosticSeverity.Information
+
+
+def diagnostic(finding: Finding, root: Path):
+    """A finding as an LSP diagnostic (0-based positions), its taint steps as related
+    information."""
+    from lsprotocol import types
+
+    loc = finding.location
+    line = max(0, loc.line - 1)
+    end_line = max(line, (loc.end_line or loc.line) - 1)
+    start = types.Position(line=line, character=max(0, loc.column or 0))
+    end = types.Position(line=end_line, character=loc.end_column if loc.end_column is not None else 10_000)
+    related = [
+        types.DiagnosticRelatedInformation(
+            location=types.Location(
+                uri=(root / step.location.path).as_uri(),
+                range=types.Range(
+                    start=types.Position(line=max(0, step.location.line - 1), character=0),
+                    end=types.Position(line=max(0, step.location.line - 1), character=10_000),
+                ),
+            ),
+            message=step.description,
+        )
+        for step in finding.taint_path
+    ]
+    return types.Diagnostic(
+        range=types.Range(start=start, end=end),
+        message=f"{finding.title}: {finding.message}",
+        severity=_severity(finding.severity),
+        code=finding.rule_id,
+        source=SOURCE,
+        related_information=related or None,
+        data={"rule": finding.rule_id, "line": loc.line},
+    )
+
+
+class Workspace:
+    """The workspace's root, its open buffers and the last findings by file."""
+
+    def __init__(self) -> None:
+        self.root: Path | None = None
+        self.buffers: dict[Path, str] = {}
+        self.findings: dict[Path, list[Finding]] = {}
+        self.lock = threading.Lock()
+
+    def analysed(self, path: Path) -> bool:
+        return classify(path.name) in ANALYSED_KINDS
+
+    def scan(self) -> dict[Path, list[Finding]]:
+        """Findings of every open buffer's file, the buffers read as they are."""
+        root = self.root
+        with self.lock:
+            buffers = dict(self.buffers)
+        inside = {p: text for p, text in buffers.items() if root is not None and root in p.parents and self.analysed(p)}
+        if root is None or not inside:
+            return {p: [] for p in buffers}
+        result = api.scan([root], documents=inside)
+        found = {p: api.findings_in(result, p) for p in buffers}
+        self.findings = found
+        return found
+
+
+def build():
+    """The language server."""
+    from lsprotocol import types
+    from pygls.lsp.server import LanguageServer
+
+    import redline
+
+    server = LanguageServer("redline", redline.__version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
+    space = Workspace()
+    scans = ThreadPoolExecutor(max_workers=1)  # one scan at a time, off the protocol's loop
+    pending: list[asyncio.Task] = []
+
+    async def publish(delay: float) -> None:
+        await asyncio.sleep(delay)
+        try:
+            found = await asyncio.get_running_loop().run_in_executor(scans, space.scan)
+        except api.Error as exc:
+            server.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=f"redline: {exc}"))
+            return
+        for path, findings in found.items():
+            server.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(
+                    uri=path.as_uri(), diagnostics=[diagnostic(f, space.root) for f in findings if space.root]
+                )
+            )
+
+    def schedule(delay: float) -> None:
+        """A scan of the buffers after ``delay``, replacing one still waiting (typing)."""
+        while pending:
+            pending.pop().cancel()
+        pending.append(asyncio.ensure_future(publish(delay)))
+
+    def remember(uri: str) -> None:
+        path = _path(uri)
+        if path is not None:
+            with space.lock:
+                space.buffers[path] = server.workspace.get_text_document(uri).source
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls, params) -> None:
+        folders = ls.workspace.folders
+        if folders:
+            space.root = _path(next(iter(folders.values())).uri)
+        elif ls.workspace.root_uri:
+            space.root = _path(ls.workspace.root_uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls, params: types.DidOpenTextDocumentParams) -> None:
+        remember(params.text_document.uri)
+        schedule(0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls, params: types.DidChangeTextDocumentParams) -> None:
+        remember(params.text_document.uri)
+        schedule(DEBOUNCE_S)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls, params: types.DidSaveTextDocumentParams) -> None:
+        remember(params.text_document.uri)
+        schedule(0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls, params: types.DidCloseTextDocumentParams) -> None:
+        path = _path(params.text_document.uri)
+        with space.lock:
+            space.buffers.pop(path, None)
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls, params: types.HoverParams) -> types.Hover | None:
+        path = _path(params.text_document.uri)
+        line = params.position.line + 1
+        here = [f for f in space.findings.get(path, []) if f.location.line <= line <= (f.location.end_line or f.location.line)]
+        if not here:
+            return None
+        parts = []
+        for f in here:
+            doc = api.rule(f.rule_id).doc
+            parts.append(
+                f"**{f.rule_id} {f.title}** ({f.severity.name})\n\n{f.message}\n\n"
+                f"**Why it matters.** {doc.why}\n\n**Use instead:**\n```python\n{doc.use_instead.rstrip()}\n```"
+            )
+        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(parts)))
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION)
+    def code_action(ls, params: types.CodeActionParams) -> list[types.CodeAction]:
+        document = ls.workspace.get_text_document(params.text_document.uri)
+        actions = []
+        for d in params.context.diagnostics:
+            if d.source != SOURCE or not d.code:
+                continue
+            line = d.range.start.line
+            text = document.lines[line].rstrip("\r\n") if line < len(document.lines) else ""
+            comment = f"  # redline: ignore[{d.code}] <why this is safe>"
+            edit = types.TextEdit(
+                range=types.Range(
+                    start=types.Position(line=line, character=len(text)), end=types.Position(line=line, character=len(text))
+                ),
+                new_text=comment,
+            )
+            actions.append(
+                types.CodeAction(
+                    title=f"Suppress {d.code} on this line (write the reason)",
+                    kind=types.CodeActionKind.QuickFix,
+                    diagnostics=[d],
+                    edit=types.WorkspaceEdit(changes={params.text_document.uri: [edit]}),
+                )
+            )
+        return actions
+
+    return server
+
+
+def serve() -> None:
+    build().start_io()
