@@ -95,7 +95,8 @@ class Workspace:
         inside = {p: text for p, text in buffers.items() if root is not None and root in p.parents and self.analysed(p)}
         if root is None or not inside:
             return {p: [] for p in buffers}
-        result = api.scan([root], documents=inside)
+        # In this process: worker processes forked from a server thread can deadlock.
+        result = api.scan([root], documents=inside, jobs=1)
         found = {p: api.findings_in(result, p) for p in buffers}
         self.findings = found
         return found
