@@ -148,20 +148,20 @@ def build():
         elif ls.workspace.root_uri:
             space.root = _path(ls.workspace.root_uri)
 
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls, params: types.DidOpenTextDocumentParams) -> None:
-        remember(params.text_document.uri)
-        schedule(0)
+    def rescan_after(delay: float):
+        def handler(ls, params) -> None:
+            remember(params.text_document.uri)
+            schedule(delay)
 
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls, params: types.DidChangeTextDocumentParams) -> None:
-        remember(params.text_document.uri)
-        schedule(DEBOUNCE_S)
+        return handler
 
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls, params: types.DidSaveTextDocumentParams) -> None:
-        remember(params.text_document.uri)
-        schedule(0)
+    # opened and saved: at once; changed: once typing pauses
+    for feature, delay in (
+        (types.TEXT_DOCUMENT_DID_OPEN, 0.0),
+        (types.TEXT_DOCUMENT_DID_CHANGE, DEBOUNCE_S),
+        (types.TEXT_DOCUMENT_DID_SAVE, 0.0),
+    ):
+        server.feature(feature)(rescan_after(delay))
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls, params: types.DidCloseTextDocumentParams) -> None:

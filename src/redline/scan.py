@@ -316,8 +316,8 @@ def _analyse_all(tasks, settings, cache, jobs, progress, documents: Mapping[str,
     results: list[FileResult | None] = [None] * total
     misses: list[int] = []
     stats: dict[int, os.stat_result] = {}
-    for i, task in enumerate(tasks):
-        text = documents.get(task.path) if documents else None
+    for i, task in enumerate(tasks if documents else ()):
+        text = documents.get(task.path)
         if text is not None:
             data = text.encode("utf-8", errors="surrogatepass")
             results[i] = analyse_bytes(task, data, settings)

@@ -197,9 +197,6 @@ class Known:
         rel = self.owner[qual]
         return rel, self._flows_of(rel)["functions"][qual]
 
-    def get(self, qual: str, default=None):
-        return self[qual] if qual in self.owner else default
-
 
 def function_table(graphs: Iterable[tuple[str, dict]]) -> list:
     """[module, [function...], [1 when a method...]] for each module, in order: what
