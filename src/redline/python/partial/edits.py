@@ -106,7 +106,7 @@ def edited(old: dict, new: dict) -> tuple[list[str], Callable, Callable, Callabl
     return [back[c] for c in touched if c in back], old_canon, new_canon, back.get
 
 
-def redefinitions(redefined, changed, before_of, index, kb, project, top) -> tuple[set[str], set[str]] | None:
+def redefinitions(redefined, changed, before_of, index, kb, tools: list) -> tuple[set[str], set[str]] | None:
     """For modules whose definitions changed: the names whose calls anywhere may
     resolve otherwise, and the functions whose details changed; None when the change
     reaches further than calls written with those names (a class elsewhere derives
@@ -134,7 +134,7 @@ def redefinitions(redefined, changed, before_of, index, kb, project, top) -> tup
     for name in kb.source_calls:
         if name.split(".", 1)[0] in index.roots and names.intersection(SPLIT.split(name)):
             return None
-    for _, qual, _ in top["tools"]:
+    for _, qual, _ in tools:
         if names.intersection(SPLIT.split(qual)):
             return None
     return names, details

@@ -92,7 +92,7 @@ class _Rerun:
             rel for rel, flows in changed.items() if flows.get("defs") is None or flows["defs"] != project.row(rel)["defs"]
         ]
         if redefined:
-            found = redefinitions(redefined, changed, self.before_of, self.index, self.kb, project, self.top)
+            found = redefinitions(redefined, changed, self.before_of, self.index, self.kb, self.top["tools"])
             if found is None:
                 return False
             names, self.details = found

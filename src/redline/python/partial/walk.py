@@ -12,7 +12,6 @@ class Project:
     """Modules' graphs and state rows read on demand, with the changed modules' own."""
 
     def __init__(self, changed: dict[str, dict], flows_of, row_of) -> None:
-        self.changed = changed
         self._flows_of, self._row_of = flows_of, row_of
         self._flows: dict[str, dict] = dict(changed)
         self._rows: dict[str, dict] = {}
