@@ -77,6 +77,23 @@ def test_an_unsaved_document_is_scanned_with_the_project_and_never_cached(tmp_pa
     assert routes.read_text() == ROUTE
 
 
+def test_a_new_file_not_yet_on_disk(tmp_path: Path) -> None:
+    """A document the disk does not hold is scanned as if written there (the same findings
+    as a cold scan with the file written), unless the walk would ignore it; the scan
+    writes nothing."""
+    root = _project(tmp_path)
+    (root / ".gitignore").write_text("generated/\n")
+    text = ROUTE.replace('str(len(request.args["q"]))', 'str(tools.run(request.args["q"]))').replace(
+        "from flask", "from app import tools\nfrom flask"
+    )
+    new, ignored = root / "app" / "routes2.py", root / "generated" / "routes3.py"
+    unsaved = api.scan([root], cache_dir=tmp_path / "cache", jobs=1, documents={new: text, ignored: text})
+    assert not new.exists() and not ignored.exists()
+    new.write_text(text)
+    assert _keys(unsaved.findings) == _keys(api.scan([root], use_cache=False, jobs=1).findings)
+    assert ("INJ002", "app/tools.py", 5) in {k[:3] for k in _keys(unsaved.findings)}
+
+
 def test_findings_in_one_file(tmp_path: Path) -> None:
     root = _project(tmp_path)
     result = api.scan([root], use_cache=False, jobs=1)

@@ -34,6 +34,14 @@ def execute(command):
 '''
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _own_cache(tmp_path_factory):
+    """The server (and the scans here) keep their result cache in the test's directory."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("lsp") / "proj"
@@ -60,15 +68,18 @@ async def client(lsp_client: LanguageClient, workspace: Path):
     await lsp_client.shutdown_session()
 
 
-async def _published(client: LanguageClient) -> None:
-    await asyncio.wait_for(client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 120)
+async def _until(check, timeout: float = 120.0):
+    """Wait until ``check()`` gives something true (the server publishes when it likes)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (found := check()):
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("the server never published what the test waits for")
+        await asyncio.sleep(0.02)
+    return found
 
 
-async def _diagnostics(client: LanguageClient, uri: str) -> list[types.Diagnostic]:
-    await _published(client)
-    while uri not in client.diagnostics:
-        await _published(client)
-    return list(client.diagnostics[uri])
+def _codes(client: LanguageClient, uri: str, code: str) -> list[types.Diagnostic]:
+    return [d for d in client.diagnostics.get(uri, ()) if d.code == code]
 
 
 @pytest.mark.asyncio
@@ -85,8 +96,8 @@ async def test_diagnostics_follow_the_unsaved_buffer(client: LanguageClient, wor
             text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=ROUTES)
         )
     )
-    assert [d for d in await _diagnostics(client, uri) if d.code == "INJ002"] == []
-    client.diagnostics.pop(uri, None)
+    await _until(lambda: uri in client.diagnostics)
+    assert _codes(client, uri, "INJ002") == []
     edited = ROUTES.replace('return str(len(request.args["q"]))', 'return str(tools.execute(request.args["q"]))')
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(
@@ -94,17 +105,14 @@ async def test_diagnostics_follow_the_unsaved_buffer(client: LanguageClient, wor
             content_changes=[types.TextDocumentContentChangeWholeDocument(text=edited)],
         )
     )
-    found = await _diagnostics(client, uri)
-    assert found == []  # the sink is in the other module: reported there
     tools_uri = (workspace / "app" / "tools.py").as_uri()
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
             text_document=types.TextDocumentItem(uri=tools_uri, language_id="python", version=1, text=TOOLS)
         )
     )
-    while not [d for d in client.diagnostics.get(tools_uri, ()) if d.code == "INJ002"]:
-        await _published(client)
-    (taint,) = [d for d in client.diagnostics[tools_uri] if d.code == "INJ002"]
+    (taint,) = await _until(lambda: _codes(client, tools_uri, "INJ002"))
+    assert _codes(client, uri, "INJ002") == []  # the sink is in the other module: reported there
     assert taint.range.start.line == 4 and taint.severity == types.DiagnosticSeverity.Error
     assert taint.related_information and taint.related_information[0].location.uri == uri
     assert "INJ001" not in {d.code for d in client.diagnostics[tools_uri]}  # [tool.redline] ignore
@@ -122,3 +130,46 @@ async def test_diagnostics_follow_the_unsaved_buffer(client: LanguageClient, wor
     (edit,) = actions[0].edit.changes[tools_uri]
     assert edit.new_text == "  # redline: ignore[INJ002] <why this is safe>" and edit.range.start.line == 4
     assert routes.read_text() == ROUTES
+
+
+@pytest.mark.asyncio
+async def test_an_unsaved_new_file_and_a_half_typed_buffer(client: LanguageClient, workspace: Path) -> None:
+    """A file the editor holds but the disk does not yet is analysed; while its buffer
+    does not parse its last diagnostics stay; the next text that parses moves them."""
+    path = workspace / "app" / "loader.py"
+    uri = path.as_uri()
+    text = "import yaml\n\n\ndef run(data):\n    return yaml.load(data)\n"
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
+        )
+    )
+    (found,) = await _until(lambda: _codes(client, uri, "SER002"))
+    assert found.range.start.line == 4
+    for version, changed in ((2, text.replace("load(data)", "load(data")), (3, "import os\n" + text)):
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=changed)],
+            )
+        )
+    await _until(lambda: [d for d in _codes(client, uri, "SER002") if d.range.start.line == 5])
+    assert not path.exists()
+
+
+def test_a_buffer_that_does_not_parse_is_not_scanned(tmp_path: Path) -> None:
+    """The workspace's scan leaves out (keeps the last findings of) every buffer while
+    one does not parse, and gives each buffer's version with its findings."""
+    from redline.lsp_server import Workspace
+
+    (tmp_path / "app.py").write_text("")
+    space = Workspace()
+    space.root = tmp_path
+    good = "import yaml\n\n\ndef run(data):\n    return yaml.load(data)\n"
+    space.buffers[tmp_path / "app.py"] = (good, 7)
+    found = space.scan()
+    assert [(f.rule_id, f.location.line) for f in found[tmp_path / "app.py"][0]] == [("SER002", 5)]
+    assert found[tmp_path / "app.py"][1] == 7
+    space.buffers[tmp_path / "app.py"] = (good.replace("(data)", "(data"), 8)
+    assert space.scan() == {}
+    assert [f.rule_id for f in space.findings[tmp_path / "app.py"]] == ["SER002"]

@@ -11,6 +11,7 @@ A damaged database is removed and rebuilt. Safe to delete at any time.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -140,8 +141,10 @@ def clear(directory: Path) -> tuple[int, int]:
     return len(found), _remove(p for e in found for p in e.files)
 
 
+@functools.cache
 def code_signature() -> str:
-    """Changes whenever redline's own code or data files change."""
+    """Changes whenever redline's own code or data files change (read once a process:
+    the code a process runs is what it loaded at its start)."""
     pkg = Path(redline.__file__).parent
     h = hashlib.sha256(f"{redline.__version__}:{FORMAT}".encode())
     for path in sorted(pkg.rglob("*")):

@@ -177,8 +177,11 @@ def discover(
     exclude: Iterable[str] = (),
     max_file_size: int = 2_000_000,
     use_gitignore: bool = True,
+    unsaved: Iterable[Path] = (),
 ) -> Discovery:
-    """Walk the targets (files or directories) below ``root``."""
+    """Walk the targets (files or directories) below ``root``. ``unsaved``: absolute
+    paths of files an editor holds that are not on disk yet, listed as if they were when
+    a target directory holds them and nothing ignores them."""
     root = root.resolve()
     out = Discovery()
     exclude = list(exclude)
@@ -297,5 +300,27 @@ def discover(
                 if ignores.ignored(rel, is_dir=False):
                     continue
                 add_file(abs_dir / name, rel, explicit=False)
+        for path in unsaved:
+            real = Path(os.path.realpath(path))
+            rel = rel_of(real)
+            if real.is_relative_to(target) and rel not in seen and not os.path.lexists(path):
+                _add_unsaved(out, path, rel, base_rel, ignores)
+                seen.add(rel)
     out.files.sort(key=lambda f: f.rel)
     return out
+
+
+def _add_unsaved(out: Discovery, path: Path, rel: str, base_rel: str, ignores: _Ignores) -> None:
+    """A file not on disk, listed when the walk would have listed it."""
+    parts = rel.split("/")
+    start = len(base_rel.split("/")) if base_rel else 0
+    for depth in range(start + 1, len(parts)):
+        name = parts[depth - 1]
+        if name in SKIP_DIRS or name.endswith(".egg-info") or ignores.ignored("/".join(parts[:depth]), is_dir=True):
+            return
+    kind = classify(path.name)
+    if kind is None or ignores.ignored(rel, is_dir=False):
+        return
+    out.files.append(SourceFile(path, rel, kind, 0))
+    if path.name == "__init__.py":
+        out.package_dirs.add(rel.rsplit("/", 1)[0] if "/" in rel else "")

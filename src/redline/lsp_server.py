@@ -1,7 +1,8 @@
 """``redline server``: a language server (LSP over stdio) for editors.
 
 Diagnostics for Python, workflow YAML/JSON and Jinja files when a document is opened,
-changed (after a pause in typing) and saved, computed from the unsaved buffers with the
+changed and saved (one scan at a time; changes made during a scan are scanned next),
+computed from the unsaved buffers with the
 rest of the workspace (redline.api.scan with ``documents``: the project-wide facts, taint
 across modules and route authentication, come through the result cache, and an edit costs
 only what it reaches); a finding's taint steps as related information; hover on a finding
@@ -12,6 +13,7 @@ Built on pygls (``pip install 'redline[server]'``).
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +24,6 @@ from redline import api
 from redline.discovery import ANALYSED_KINDS, classify
 from redline.model import Finding, Severity
 
-DEBOUNCE_S = 0.25  # a pause in typing this long starts a scan of the buffers
 SOURCE = "redline"
 
 
@@ -75,30 +76,53 @@ def diagnostic(finding: Finding, root: Path):
     )
 
 
+def _parses(path: Path, text: str) -> bool:
+    """False for Python that does not parse (a statement half typed); other kinds are
+    read leniently by the scan itself."""
+    if classify(path.name) != "python":
+        return True
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
 class Workspace:
     """The workspace's root, its open buffers and the last findings by file."""
 
     def __init__(self) -> None:
         self.root: Path | None = None
-        self.buffers: dict[Path, str] = {}
+        self.buffers: dict[Path, tuple[str, int | None]] = {}  # path -> (text, version)
         self.findings: dict[Path, list[Finding]] = {}
+        self.scanned: dict[Path, str] = {}  # path -> the text its findings were computed on
         self.lock = threading.Lock()
 
     def analysed(self, path: Path) -> bool:
         return classify(path.name) in ANALYSED_KINDS
 
-    def scan(self) -> dict[Path, list[Finding]]:
-        """Findings of every open buffer's file, the buffers read as they are."""
+    def scan(self) -> dict[Path, tuple[list[Finding], int | None]]:
+        """Findings of every open buffer's file, the buffers read as they are, with the
+        version each was computed on. A buffer that does not parse (typing) keeps its
+        last findings: it is left out."""
         root = self.root
         with self.lock:
             buffers = dict(self.buffers)
-        inside = {p: text for p, text in buffers.items() if root is not None and root in p.parents and self.analysed(p)}
+        inside = {p: text for p, (text, _) in buffers.items() if root is not None and root in p.parents and self.analysed(p)}
         if root is None or not inside:
-            return {p: [] for p in buffers}
+            return {p: ([], version) for p, (_, version) in buffers.items()}
+        if any(self.scanned.get(p) != text and not _parses(p, text) for p, text in inside.items()):
+            return {}  # mid-typing: the last diagnostics stay until the buffers parse again
         # In this process: worker processes forked from a server thread can deadlock.
         result = api.scan([root], documents=inside, jobs=1)
-        found = {p: api.findings_in(result, p) for p in buffers}
-        self.findings = found
+        broken = {s.path for s in result.parse_failures}
+        found = {}
+        for path, (text, version) in buffers.items():
+            if path in inside and path.relative_to(root).as_posix() in broken:
+                continue
+            found[path] = (api.findings_in(result, path), version)
+            self.findings[path] = found[path][0]
+            self.scanned[path] = text
         return found
 
 
@@ -112,33 +136,52 @@ def build():
     server = LanguageServer("redline", redline.__version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
     space = Workspace()
     scans = ThreadPoolExecutor(max_workers=1)  # one scan at a time, off the protocol's loop
-    pending: list[asyncio.Task] = []
+    tasks: set[asyncio.Task] = set()  # kept from the garbage collector while they run
 
-    async def publish(delay: float) -> None:
-        await asyncio.sleep(delay)
+    state = {"running": False, "again": False}
+
+    async def scan_and_publish() -> None:
+        """Scan the buffers and publish, again while they changed during a scan: one scan
+        at a time, the latest buffers next (no fixed pause: an edit's diagnostics come
+        within two scans' time)."""
+        state["running"] = True
         try:
-            found = await asyncio.get_running_loop().run_in_executor(scans, space.scan)
-        except api.Error as exc:
-            server.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=f"redline: {exc}"))
-            return
-        for path, findings in found.items():
-            server.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(
-                    uri=path.as_uri(), diagnostics=[diagnostic(f, space.root) for f in findings if space.root]
-                )
-            )
+            while True:
+                state["again"] = False
+                try:
+                    found = await asyncio.get_running_loop().run_in_executor(scans, space.scan)
+                except api.Error as exc:
+                    server.window_show_message(
+                        types.ShowMessageParams(type=types.MessageType.Error, message=f"redline: {exc}")
+                    )
+                    found = {}
+                for path, (findings, version) in found.items():
+                    server.text_document_publish_diagnostics(
+                        types.PublishDiagnosticsParams(
+                            uri=path.as_uri(),
+                            version=version,
+                            diagnostics=[diagnostic(f, space.root) for f in findings if space.root],
+                        )
+                    )
+                if not state["again"]:
+                    return
+        finally:
+            state["running"] = False
 
-    def schedule(delay: float) -> None:
-        """A scan of the buffers after ``delay``, replacing one still waiting (typing)."""
-        while pending:
-            pending.pop().cancel()
-        pending.append(asyncio.ensure_future(publish(delay)))
+    def schedule() -> None:
+        """A scan of the buffers now, or after the one running."""
+        if state["running"]:
+            state["again"] = True
+        else:
+            tasks.add(task := asyncio.ensure_future(scan_and_publish()))
+            task.add_done_callback(tasks.discard)
 
     def remember(uri: str) -> None:
         path = _path(uri)
         if path is not None:
             with space.lock:
-                space.buffers[path] = server.workspace.get_text_document(uri).source
+                document = server.workspace.get_text_document(uri)
+                space.buffers[path] = (document.source, document.version)
 
     @server.feature(types.INITIALIZED)
     def initialized(ls, params) -> None:
@@ -148,26 +191,20 @@ def build():
         elif ls.workspace.root_uri:
             space.root = _path(ls.workspace.root_uri)
 
-    def rescan_after(delay: float):
-        def handler(ls, params) -> None:
-            remember(params.text_document.uri)
-            schedule(delay)
+    def rescan(ls, params) -> None:
+        remember(params.text_document.uri)
+        schedule()
 
-        return handler
-
-    # opened and saved: at once; changed: once typing pauses
-    for feature, delay in (
-        (types.TEXT_DOCUMENT_DID_OPEN, 0.0),
-        (types.TEXT_DOCUMENT_DID_CHANGE, DEBOUNCE_S),
-        (types.TEXT_DOCUMENT_DID_SAVE, 0.0),
-    ):
-        server.feature(feature)(rescan_after(delay))
+    for feature in (types.TEXT_DOCUMENT_DID_OPEN, types.TEXT_DOCUMENT_DID_CHANGE, types.TEXT_DOCUMENT_DID_SAVE):
+        server.feature(feature)(rescan)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls, params: types.DidCloseTextDocumentParams) -> None:
         path = _path(params.text_document.uri)
         with space.lock:
             space.buffers.pop(path, None)
+            space.findings.pop(path, None)
+            space.scanned.pop(path, None)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)

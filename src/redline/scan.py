@@ -69,8 +69,13 @@ def run_scan(
 ) -> ScanResult:
     started = time.perf_counter()
     root = scan_root(paths)
+    documents = {os.path.abspath(p): text for p, text in (options.documents or {}).items()}
     found = discover(
-        root, paths or [root], exclude=config.exclude, max_file_size=config.max_file_size
+        root,
+        paths or [root],
+        exclude=config.exclude,
+        max_file_size=config.max_file_size,
+        unsaved=[Path(p) for p in documents],
     )
     enabled = enabled_rules(config)
     package_dirs = frozenset(found.package_dirs)
@@ -94,7 +99,6 @@ def run_scan(
     if options.use_cache:
         salt = _settings_salt(settings)
         cache = cache_mod.ResultCache(options.cache_dir or cache_mod.default_dir(), str(root), salt)
-    documents = {os.path.abspath(p): text for p, text in (options.documents or {}).items()}
     results = _analyse_all(tasks, settings, cache, options.jobs, progress, documents)
 
     result = ScanResult(root=str(root), fail_on=config.fail_on)
