@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from pathlib import Path
 
@@ -153,8 +154,44 @@ async def test_an_unsaved_new_file_and_a_half_typed_buffer(client: LanguageClien
                 content_changes=[types.TextDocumentContentChangeWholeDocument(text=changed)],
             )
         )
-    await _until(lambda: [d for d in _codes(client, uri, "SER002") if d.range.start.line == 5])
+    (moved,) = await _until(lambda: [d for d in _codes(client, uri, "SER002") if d.range.start.line == 5])
     assert not path.exists()
+    # the mechanical fix of --fix, for this diagnostic and for the whole file
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=moved.range,
+            context=types.CodeActionContext(diagnostics=[moved]),
+        )
+    )
+    fixes = [a for a in actions if a.title.startswith("Fix SER002")]
+    assert len(fixes) == 1 and fixes[0].is_preferred and fixes[0].kind == types.CodeActionKind.QuickFix
+    expected = "import os\n" + text.replace("yaml.load(", "yaml.safe_load(")
+    assert _apply("import os\n" + text, fixes[0].edit.changes[uri]) == expected
+    (everything,) = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=moved.range,
+            context=types.CodeActionContext(diagnostics=[], only=[types.CodeActionKind.SourceFixAll]),
+        )
+    )
+    assert everything.kind == "source.fixAll.redline"
+    assert _apply("import os\n" + text, everything.edit.changes[uri]) == expected
+
+
+def _apply(text: str, edits: list[types.TextEdit]) -> str:
+    """``edits`` applied to ``text`` (ASCII: positions are characters)."""
+    lines = re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", text)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(p: types.Position) -> int:
+        return starts[min(p.line, len(lines))] + p.character
+
+    for e in sorted(edits, key=lambda e: offset(e.range.start), reverse=True):
+        text = text[: offset(e.range.start)] + e.new_text + text[offset(e.range.end) :]
+    return text
 
 
 def test_a_buffer_that_does_not_parse_is_not_scanned(tmp_path: Path) -> None:
@@ -173,3 +210,37 @@ def test_a_buffer_that_does_not_parse_is_not_scanned(tmp_path: Path) -> None:
     space.buffers[tmp_path / "app.py"] = (good.replace("(data)", "(data"), 8)
     assert space.scan() == {}
     assert [f.rule_id for f in space.findings[tmp_path / "app.py"]] == ["SER002"]
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("a\nb\nc\n", "a\nB\nc\n"),
+        ("a\nb", "a\nb\nc"),  # the last line has no newline
+        ("a\nb", "a"),
+        ("", "x = 1\n"),
+        ("x = yaml.load(s)\ny = 2\n", "import os\nx = yaml.safe_load(s)\ny = 2\n"),
+        ("a\r\nb\r\n", "a\r\nc\r\n"),
+        ("s = 'x\u2028y'\nb\n", "s = 'x\u2028y'\nc\n"),  # not a line end for LSP
+    ],
+)
+def test_text_edits_turn_one_text_into_the_other(before: str, after: str) -> None:
+    from redline.lsp_server import text_edits
+
+    assert _apply(before, text_edits(before, after)) == after
+
+
+def test_positions_are_utf16_units(tmp_path: Path) -> None:
+    """Python's parser counts columns in UTF-8 bytes; LSP in UTF-16 code units."""
+    from redline.lsp_server import Workspace, _lines, diagnostic
+
+    line = 'data = "é😀"; value = yaml.load(data)'
+    text = f"import yaml\n{line}\n"
+    space = Workspace()
+    space.root = tmp_path
+    space.buffers[tmp_path / "app.py"] = (text, 1)
+    ((finding,), _) = space.scan()[tmp_path / "app.py"]
+    d = diagnostic(finding, tmp_path, _lines(text))
+    prefix = line[: line.index("yaml.load")]
+    assert d.range.start.character == len(prefix.encode("utf-16-le")) // 2 == len(prefix) + 1
+    assert d.range.end.character == d.range.start.character + len("yaml.load(data)")

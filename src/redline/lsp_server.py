@@ -6,8 +6,9 @@ computed from the unsaved buffers with the
 rest of the workspace (redline.api.scan with ``documents``: the project-wide facts, taint
 across modules and route authentication, come through the result cache, and an edit costs
 only what it reaches); a finding's taint steps as related information; hover on a finding
-with the rule's what / why / use instead; a code action inserting an inline suppression
-with a reason to write. Settings come from the workspace's ``[tool.redline]``.
+with the rule's what / why / use instead; code actions: the mechanical fixes of
+``--fix`` (one diagnostic's, or the file's all at once as ``source.fixAll.redline``) and
+an inline suppression with a reason to write. Settings come from the workspace's ``[tool.redline]``.
 Built on pygls (``pip install 'redline[server]'``).
 """
 
@@ -15,16 +16,50 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import difflib
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from redline import api
+from redline import api, fix
 from redline.discovery import ANALYSED_KINDS, classify
 from redline.model import Finding, Severity
 
 SOURCE = "redline"
+FIX_ALL = "source.fixAll.redline"
+
+
+def _utf16(text: str) -> int:
+    """The length of ``text`` in UTF-16 code units (LSP's default position encoding)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+
+
+def _lines(text: str) -> list[str]:
+    """The lines as LSP counts them (ended by \\n, \\r\\n or \\r only), with their ends."""
+    return [line for line in _LINE.findall(text) if line]
+
+
+def text_edits(before: str, after: str):
+    """The edits turning ``before`` into ``after``, whole lines at a time."""
+    from lsprotocol import types
+
+    old, new = _lines(before), _lines(after)
+
+    def position(index: int):
+        if index < len(old) or not old or old[-1].endswith(("\n", "\r")):
+            return types.Position(line=index, character=0)
+        return types.Position(line=len(old) - 1, character=_utf16(old[-1]))  # the end of a last line without newline
+
+    return [
+        types.TextEdit(range=types.Range(start=position(i1), end=position(i2)), new_text="".join(new[j1:j2]))
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+        if tag != "equal"
+    ]
 
 
 def _path(uri: str) -> Path | None:
@@ -42,16 +77,25 @@ def _severity(severity: Severity):
     return types.DiagnosticSeverity.Information
 
 
-def diagnostic(finding: Finding, root: Path):
-    """A finding as an LSP diagnostic (0-based positions), its taint steps as related
-    information."""
+def _character(lines: list[str], line: int, column: int | None) -> int:
+    """A column in UTF-8 bytes (as Python's parser counts) as LSP counts it (UTF-16 units);
+    None is the end of the line."""
+    text = lines[line].rstrip("\r\n") if line < len(lines) else ""
+    if column is None:
+        return _utf16(text)
+    return _utf16(text.encode("utf-8")[: max(0, column)].decode("utf-8", "ignore"))
+
+
+def diagnostic(finding: Finding, root: Path, lines: list[str]):
+    """A finding as an LSP diagnostic (0-based positions in ``lines``, the text it was
+    found in), its taint steps as related information."""
     from lsprotocol import types
 
     loc = finding.location
     line = max(0, loc.line - 1)
     end_line = max(line, (loc.end_line or loc.line) - 1)
-    start = types.Position(line=line, character=max(0, loc.column or 0))
-    end = types.Position(line=end_line, character=loc.end_column if loc.end_column is not None else 10_000)
+    start = types.Position(line=line, character=_character(lines, line, loc.column or 0))
+    end = types.Position(line=end_line, character=_character(lines, end_line, loc.end_column))
     related = [
         types.DiagnosticRelatedInformation(
             location=types.Location(
@@ -156,11 +200,12 @@ def build():
                     )
                     found = {}
                 for path, (findings, version) in found.items():
+                    lines = _lines(space.scanned.get(path, ""))
                     server.text_document_publish_diagnostics(
                         types.PublishDiagnosticsParams(
                             uri=path.as_uri(),
                             version=version,
-                            diagnostics=[diagnostic(f, space.root) for f in findings if space.root],
+                            diagnostics=[diagnostic(f, space.root, lines) for f in findings if space.root],
                         )
                     )
                 if not state["again"]:
@@ -223,31 +268,84 @@ def build():
             )
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(parts)))
 
-    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION)
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL]),
+    )
     def code_action(ls, params: types.CodeActionParams) -> list[types.CodeAction]:
-        document = ls.workspace.get_text_document(params.text_document.uri)
+        uri = params.text_document.uri
+        document = ls.workspace.get_text_document(uri)
+        ours = [d for d in params.context.diagnostics if d.source == SOURCE and d.code]
+        only = params.context.only
         actions = []
-        for d in params.context.diagnostics:
-            if d.source != SOURCE or not d.code:
-                continue
-            line = d.range.start.line
-            text = document.lines[line].rstrip("\r\n") if line < len(document.lines) else ""
-            comment = f"  # redline: ignore[{d.code}] <why this is safe>"
-            edit = types.TextEdit(
-                range=types.Range(
-                    start=types.Position(line=line, character=len(text)), end=types.Position(line=line, character=len(text))
-                ),
-                new_text=comment,
-            )
-            actions.append(
-                types.CodeAction(
-                    title=f"Suppress {d.code} on this line (write the reason)",
-                    kind=types.CodeActionKind.QuickFix,
-                    diagnostics=[d],
-                    edit=types.WorkspaceEdit(changes={params.text_document.uri: [edit]}),
-                )
-            )
+        if only is None or types.CodeActionKind.QuickFix in only:
+            actions += fix_actions(uri, document.source, ours)
+            actions += [suppress_action(uri, _lines(document.source), d) for d in ours]
+        if only is None or any(FIX_ALL.startswith(kind) for kind in only):
+            actions += fix_all_action(uri, document.source)
         return actions
+
+    def fixable(path: Path | None, text: str) -> list[Finding] | None:
+        """The findings a fix may use: the last scan's, when it read this very text."""
+        if path is None or classify(path.name) != "python" or space.scanned.get(path) != text:
+            return None
+        return [f for f in space.findings.get(path, []) if f.rule_id in fix.FIXABLE_RULES]
+
+    def fix_actions(uri: str, text: str, diagnostics) -> list[types.CodeAction]:
+        """A quick fix for each diagnostic ``--fix`` knows how to mend."""
+        findings = fixable(_path(uri), text)
+        actions = []
+        for d in diagnostics if findings else ():
+            mine = [f for f in findings if f.rule_id == d.code and f.location.line - 1 == d.range.start.line]
+            done = fix.fixed(text, fix.targets(mine).get(mine[0].location.path, {})) if mine else None
+            applied = [a for a in done[1] if a.rule_id == d.code] if done else []
+            if applied:
+                actions.append(
+                    types.CodeAction(
+                        title=f"Fix {d.code}: {applied[0].description}",
+                        kind=types.CodeActionKind.QuickFix,
+                        diagnostics=[d],
+                        is_preferred=True,
+                        edit=types.WorkspaceEdit(changes={uri: text_edits(text, done[0])}),
+                    )
+                )
+        return actions
+
+    def fix_all_action(uri: str, text: str) -> list[types.CodeAction]:
+        """Every mechanical fix of the file at once (what ``--fix`` would write)."""
+        findings = fixable(_path(uri), text)
+        if findings is None:
+            return []
+        done = fix.fixed(text, next(iter(fix.targets(findings).values()), {}))
+        if not done or not done[1]:
+            return []
+        return [
+            types.CodeAction(
+                title=f"Apply redline's mechanical fixes ({len(done[1])})",
+                kind=FIX_ALL,
+                edit=types.WorkspaceEdit(changes={uri: text_edits(text, done[0])}),
+            )
+        ]
+
+    def suppress_action(uri: str, lines: list[str], d: types.Diagnostic) -> types.CodeAction:
+        line = d.range.start.line
+        text = lines[line].rstrip("\r\n") if line < len(lines) else ""
+        end = types.Position(line=line, character=_utf16(text))
+        return types.CodeAction(
+            title=f"Suppress {d.code} on this line (write the reason)",
+            kind=types.CodeActionKind.QuickFix,
+            diagnostics=[d],
+            edit=types.WorkspaceEdit(
+                changes={
+                    uri: [
+                        types.TextEdit(
+                            range=types.Range(start=end, end=end),
+                            new_text=f"  # redline: ignore[{d.code}] <why this is safe>",
+                        )
+                    ]
+                }
+            ),
+        )
 
     return server
 

@@ -1,7 +1,8 @@
 """Autofix: mechanical fixes for what a scan reported, written only with ``--fix``.
 
-``plan`` computes every file's fixed text and changes nothing; ``unified_diff``
-shows a plan; ``write`` is the only function that touches the scanned tree.
+``plan`` computes every file's fixed text and changes nothing (``fixed`` one text, as an
+editor's buffer); ``unified_diff`` shows a plan; ``write`` is the only function that
+touches the scanned tree.
 Files libcst cannot parse, notebooks and non-UTF-8 files are never changed.
 """
 
@@ -22,7 +23,7 @@ from redline.model import ScanResult
 from redline.report.common import visible
 from redline.scan import scan_root
 
-__all__ = ["Applied", "FileFix", "FIXABLE_RULES", "plan", "summary", "unified_diff", "write"]
+__all__ = ["Applied", "FileFix", "FIXABLE_RULES", "fixed", "plan", "summary", "targets", "unified_diff", "write"]
 
 # SER003 (a proven taint path into a deserializer) is fixed only where the call is yaml's.
 FIXABLE_RULES = frozenset({"SER002", "SER003", "AUTH001", "NET001"})
@@ -39,34 +40,46 @@ class FileFix:
     applied: tuple[Applied, ...]
 
 
+Targets = dict[str, set[tuple[int, int]]]  # rule id -> (line, column) of the reported calls
+
+
+def targets(findings) -> dict[str, Targets]:
+    """The reported calls a fix applies to, by file (as reported) and rule."""
+    out: dict[str, Targets] = {}
+    for f in findings:
+        if f.rule_id in FIXABLE_RULES and f.location.cell is None:
+            out.setdefault(f.location.path, {}).setdefault(f.rule_id, set()).add((f.location.line, f.location.column))
+    return out
+
+
+def fixed(text: str, file_targets: Targets) -> tuple[str, list[Applied]] | None:
+    """A Python file's text with its mechanical fixes applied (the reported calls of
+    ``file_targets`` and the hardening fixes), and what was applied; None when libcst
+    cannot parse it."""
+    if not file_targets and not any(h in text for h in _HARDENING_HINTS):
+        return text, []
+    try:
+        return fix_module(text, file_targets)
+    except (cst.ParserSyntaxError, RecursionError):
+        return None
+
+
 def plan(result: ScanResult, paths: list[Path], config: Config) -> list[FileFix]:
     """The fixes for the Python files of a scan; reads files, writes nothing."""
     root = scan_root(paths)
-    targets: dict[str, dict[str, set[tuple[int, int]]]] = {}
-    for f in result.findings:
-        if f.rule_id in FIXABLE_RULES and f.location.cell is None:
-            targets.setdefault(f.location.path, {}).setdefault(f.rule_id, set()).add(
-                (f.location.line, f.location.column)
-            )
+    by_file = targets(result.findings)
     found = discover(root, paths or [root], exclude=config.exclude, max_file_size=config.max_file_size)
     fixes = []
     for source in found.files:
         if source.kind != "python":
             continue
         try:
-            data = source.path.read_bytes()
-            text = data.decode("utf-8")
+            text = source.path.read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        file_targets = targets.get(source.rel, {})
-        if not file_targets and not any(h in text for h in _HARDENING_HINTS):
-            continue
-        try:
-            after, applied = fix_module(text, file_targets)
-        except (cst.ParserSyntaxError, RecursionError):  # libcst cannot parse it: leave it alone
-            continue
-        if applied and after != text:
-            fixes.append(FileFix(source.path, source.rel, text, after, tuple(applied)))
+        done = fixed(text, by_file.get(source.rel, {}))
+        if done is not None and done[1] and done[0] != text:
+            fixes.append(FileFix(source.path, source.rel, text, done[0], tuple(done[1])))
     return sorted(fixes, key=lambda x: x.rel)
 
 
