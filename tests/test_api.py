@@ -146,3 +146,31 @@ def test_rules_and_their_documentation() -> None:
         assert heading in text
     with pytest.raises(api.Error, match="unknown rule"):
         api.explain("NOPE999")
+
+
+def test_a_scan_off_the_main_thread_starts_its_workers_without_forking(tmp_path: Path, monkeypatch) -> None:
+    """A server scans from a thread beside its event loop: its worker processes must not
+    be forked from there (a fork copies locks other threads hold). The pool's start
+    method is then forkserver (or spawn), and the result is the single-process one."""
+    import concurrent.futures
+    import multiprocessing
+
+    from redline import scan as scan_mod
+
+    root = _project(tmp_path)
+    for i in range(40):
+        (root / "app" / f"m{i}.py").write_text(f"import os\n\n\ndef run{i}(command):\n    os.system(command)\n")
+    methods = []
+    real = scan_mod._process_context
+
+    def recorded():
+        context = real()
+        methods.append(context.get_start_method() if context else multiprocessing.get_start_method())
+        return context
+
+    monkeypatch.setattr(scan_mod, "_process_context", recorded)
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        pooled = thread.submit(api.scan, [root], use_cache=False, jobs=2).result(timeout=300)
+    assert methods and methods[0] in ("forkserver", "spawn")
+    assert _keys(pooled.findings) == _keys(api.scan([root], use_cache=False, jobs=1).findings)
+    assert len(pooled.findings) >= 41

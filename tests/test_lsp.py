@@ -58,6 +58,12 @@ def workspace(tmp_path_factory) -> Path:
     config=ClientServerConfig(server_command=[sys.executable, "-m", "redline", "server"]),
 )
 async def client(lsp_client: LanguageClient, workspace: Path):
+    lsp_client.registrations = []
+
+    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(params: types.RegistrationParams) -> None:
+        lsp_client.registrations.extend(params.registrations)
+
     await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities("visual-studio-code"),
@@ -113,6 +119,7 @@ async def test_diagnostics_follow_the_unsaved_buffer(client: LanguageClient, wor
         )
     )
     (taint,) = await _until(lambda: _codes(client, tools_uri, "INJ002"))
+    assert [t for t in client.progress_reports if str(t).startswith("redline-index")]  # the first scan's progress
     assert _codes(client, uri, "INJ002") == []  # the sink is in the other module: reported there
     assert taint.range.start.line == 4 and taint.severity == types.DiagnosticSeverity.Error
     assert taint.related_information and taint.related_information[0].location.uri == uri
@@ -194,6 +201,36 @@ def _apply(text: str, edits: list[types.TextEdit]) -> str:
     return text
 
 
+@pytest.mark.asyncio
+async def test_files_changed_on_disk_refresh_the_diagnostics(client: LanguageClient, workspace: Path) -> None:
+    """The server asks the client to watch the files a scan reads; when one changes on
+    disk, the open buffers are scanned again with it (a request reaching the buffer's
+    os.system through a module written after the buffer opened)."""
+    (watch,) = await _until(lambda: [r for r in client.registrations if r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES])
+    assert any("py" in w["globPattern"] for w in watch.register_options["watchers"])
+    uri = (workspace / "app" / "sinks.py").as_uri()
+    text = "import os\n\nfrom app import helpers\n\n\ndef go():\n    os.system(helpers.value())\n"
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
+        )
+    )
+    await _until(lambda: uri in client.diagnostics)
+    assert _codes(client, uri, "INJ002") == []
+    helpers = workspace / "app" / "helpers.py"
+    helpers.write_text('from flask import request\n\n\ndef value():\n    return request.args["q"]\n')
+    try:
+        client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(
+                changes=[types.FileEvent(uri=helpers.as_uri(), type=types.FileChangeType.Created)]
+            )
+        )
+        (taint,) = await _until(lambda: _codes(client, uri, "INJ002"))
+        assert taint.range.start.line == 6
+    finally:
+        helpers.unlink()
+
+
 def test_a_buffer_that_does_not_parse_is_not_scanned(tmp_path: Path) -> None:
     """The workspace's scan leaves out (keeps the last findings of) every buffer while
     one does not parse, and gives each buffer's version with its findings."""
@@ -201,7 +238,7 @@ def test_a_buffer_that_does_not_parse_is_not_scanned(tmp_path: Path) -> None:
 
     (tmp_path / "app.py").write_text("")
     space = Workspace()
-    space.root = tmp_path
+    space.roots = [tmp_path]
     good = "import yaml\n\n\ndef run(data):\n    return yaml.load(data)\n"
     space.buffers[tmp_path / "app.py"] = (good, 7)
     found = space.scan()
@@ -237,7 +274,7 @@ def test_positions_are_utf16_units(tmp_path: Path) -> None:
     line = 'data = "é😀"; value = yaml.load(data)'
     text = f"import yaml\n{line}\n"
     space = Workspace()
-    space.root = tmp_path
+    space.roots = [tmp_path]
     space.buffers[tmp_path / "app.py"] = (text, 1)
     ((finding,), _) = space.scan()[tmp_path / "app.py"]
     d = diagnostic(finding, tmp_path, _lines(text))

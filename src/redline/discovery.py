@@ -78,6 +78,13 @@ def classify(name: str) -> str | None:
     return None
 
 
+def watch_patterns() -> tuple[str, ...]:
+    """Glob patterns (LSP's syntax) matching the files ``classify`` gives a kind, for an
+    editor to report changes to (case as usually written)."""
+    suffixes = sorted({s.lstrip(".") for s in _BY_SUFFIX} | {"lock", "txt", "in"})
+    return ("**/*.{" + ",".join(suffixes) + "}", "**/.env*", "**/Dockerfile*", "**/Pipfile", "**/PKG-INFO")
+
+
 def has_python_shebang(path: Path) -> bool:
     try:
         with path.open("rb") as fh:

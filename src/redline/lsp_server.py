@@ -17,14 +17,16 @@ from __future__ import annotations
 import ast
 import asyncio
 import difflib
+import functools
 import re
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from redline import api, fix
-from redline.discovery import ANALYSED_KINDS, classify
+from redline.discovery import ANALYSED_KINDS, classify, watch_patterns
 from redline.model import Finding, Severity
 
 SOURCE = "redline"
@@ -133,40 +135,54 @@ def _parses(path: Path, text: str) -> bool:
 
 
 class Workspace:
-    """The workspace's root, its open buffers and the last findings by file."""
+    """The workspace's folders, its open buffers and the last findings by file."""
 
     def __init__(self) -> None:
-        self.root: Path | None = None
+        self.roots: list[Path] = []
         self.buffers: dict[Path, tuple[str, int | None]] = {}  # path -> (text, version)
         self.findings: dict[Path, list[Finding]] = {}
         self.scanned: dict[Path, str] = {}  # path -> the text its findings were computed on
+        self.indexed: set[Path] = set()  # folders whose results the cache holds
         self.lock = threading.Lock()
+        self.progress: Callable[[Path, int, int], None] | None = None  # indexing: (folder, done, total)
 
-    def analysed(self, path: Path) -> bool:
-        return classify(path.name) in ANALYSED_KINDS
+    def root_of(self, path: Path) -> Path | None:
+        """The innermost folder holding ``path``."""
+        holding = [r for r in self.roots if r in path.parents]
+        return max(holding, key=lambda r: len(r.parts)) if holding else None
 
     def scan(self) -> dict[Path, tuple[list[Finding], int | None]]:
         """Findings of every open buffer's file, the buffers read as they are, with the
-        version each was computed on. A buffer that does not parse (typing) keeps its
-        last findings: it is left out."""
-        root = self.root
+        version each was computed on; a folder not yet indexed is scanned whole first
+        (filling the result cache). While a buffer does not parse (typing) nothing is
+        scanned: the last findings stay."""
         with self.lock:
             buffers = dict(self.buffers)
-        inside = {p: text for p, (text, _) in buffers.items() if root is not None and root in p.parents and self.analysed(p)}
-        if root is None or not inside:
-            return {p: ([], version) for p, (_, version) in buffers.items()}
-        if any(self.scanned.get(p) != text and not _parses(p, text) for p, text in inside.items()):
-            return {}  # mid-typing: the last diagnostics stay until the buffers parse again
-        # In this process: worker processes forked from a server thread can deadlock.
-        result = api.scan([root], documents=inside, jobs=1)
-        broken = {s.path for s in result.parse_failures}
-        found = {}
+            roots = list(self.roots)
+        found: dict[Path, tuple[list[Finding], int | None]] = {}
+        by_root: dict[Path, dict[Path, str]] = {}
         for path, (text, version) in buffers.items():
-            if path in inside and path.relative_to(root).as_posix() in broken:
+            root = self.root_of(path)
+            if root is None or classify(path.name) not in ANALYSED_KINDS:
+                found[path] = ([], version)
+            else:
+                by_root.setdefault(root, {})[path] = text
+        if any(self.scanned.get(p) != t and not _parses(p, t) for inside in by_root.values() for p, t in inside.items()):
+            return {}
+        for root in roots:
+            inside = by_root.get(root, {})
+            if not inside and root in self.indexed:
                 continue
-            found[path] = (api.findings_in(result, path), version)
-            self.findings[path] = found[path][0]
-            self.scanned[path] = text
+            progress = None if root in self.indexed or self.progress is None else functools.partial(self.progress, root)
+            result = api.scan([root], documents=inside, progress=progress)
+            self.indexed.add(root)
+            broken = {s.path for s in result.parse_failures}
+            for path in inside:
+                if path.relative_to(root).as_posix() not in broken:
+                    found[path] = (api.findings_in(result, path), buffers[path][1])
+        for path, (findings, _) in found.items():
+            self.findings[path] = findings
+            self.scanned[path] = buffers[path][0]
         return found
 
 
@@ -200,12 +216,12 @@ def build():
                     )
                     found = {}
                 for path, (findings, version) in found.items():
-                    lines = _lines(space.scanned.get(path, ""))
+                    root, lines = space.root_of(path), _lines(space.scanned.get(path, ""))
                     server.text_document_publish_diagnostics(
                         types.PublishDiagnosticsParams(
                             uri=path.as_uri(),
                             version=version,
-                            diagnostics=[diagnostic(f, space.root, lines) for f in findings if space.root],
+                            diagnostics=[diagnostic(f, root, lines) for f in findings] if root else [],
                         )
                     )
                 if not state["again"]:
@@ -228,13 +244,68 @@ def build():
                 document = server.workspace.get_text_document(uri)
                 space.buffers[path] = (document.source, document.version)
 
+    def set_folders(ls) -> None:
+        folders = [_path(f.uri) for f in ls.workspace.folders.values()]
+        if not folders and ls.workspace.root_uri:
+            folders = [_path(ls.workspace.root_uri)]
+        with space.lock:
+            space.roots = [f for f in folders if f is not None]
+
     @server.feature(types.INITIALIZED)
     def initialized(ls, params) -> None:
-        folders = ls.workspace.folders
-        if folders:
-            space.root = _path(next(iter(folders.values())).uri)
-        elif ls.workspace.root_uri:
-            space.root = _path(ls.workspace.root_uri)
+        set_folders(ls)
+        capabilities = ls.client_capabilities
+        if capabilities.window and capabilities.window.work_done_progress:
+            space.progress = indexing_progress(asyncio.get_running_loop())
+        watched = capabilities.workspace and capabilities.workspace.did_change_watched_files
+        if watched and watched.dynamic_registration:
+            ls.client_register_capability(
+                types.RegistrationParams(
+                    registrations=[
+                        types.Registration(
+                            id="redline-watched-files",
+                            method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                            register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                                watchers=[types.FileSystemWatcher(glob_pattern=g) for g in watch_patterns()]
+                            ),
+                        )
+                    ]
+                )
+            )
+        schedule()  # index the folders before the first file opens
+
+    def indexing_progress(loop: asyncio.AbstractEventLoop) -> Callable[[Path, int, int], None]:
+        """Work-done progress for a folder's first scan, sent from the scanning thread."""
+        begun: set[Path] = set()
+
+        def send(root: Path, done: int, total: int) -> None:
+            token = f"redline-index-{root}"
+            if root not in begun:
+                begun.add(root)
+                server.work_done_progress.create(token)
+                server.work_done_progress.begin(
+                    token, types.WorkDoneProgressBegin(title=f"redline: indexing {root.name}", percentage=0)
+                )
+            if done >= total:
+                server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=f"{total} files"))
+            else:
+                server.work_done_progress.report(
+                    token,
+                    types.WorkDoneProgressReport(message=f"{done}/{total} files", percentage=done * 100 // max(total, 1)),
+                )
+
+        return lambda root, done, total: loop.call_soon_threadsafe(send, root, done, total)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def folders_changed(ls, params) -> None:
+        set_folders(ls)
+        schedule()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def files_changed(ls, params: types.DidChangeWatchedFilesParams) -> None:
+        """Files changed on disk (a checkout, a formatter, another editor): the open
+        buffers' diagnostics are computed again, with the rest read anew."""
+        schedule()
 
     def rescan(ls, params) -> None:
         remember(params.text_document.uri)

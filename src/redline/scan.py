@@ -356,7 +356,7 @@ def _analyse_all(tasks, settings, cache, jobs, progress, documents: Mapping[str,
         from concurrent.futures import ProcessPoolExecutor
 
         # Workers collect cycles whatever the parent's collector was doing when they forked.
-        pool = ProcessPoolExecutor(max_workers=jobs, initializer=gc.enable)
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=gc.enable, mp_context=_process_context())
         chunk = max(1, min(32, len(todo) // (jobs * 8)))
         analysed = pool.map(_worker, todo, [settings] * len(todo), chunksize=chunk)
     try:
@@ -373,6 +373,19 @@ def _analyse_all(tasks, settings, cache, jobs, progress, documents: Mapping[str,
         if pool is not None:
             pool.shutdown()
     return results  # type: ignore[return-value]
+
+
+def _process_context():
+    """How worker processes start: the platform's default from the main thread; from
+    another thread (a server scanning off its event loop) never by forking, which copies
+    locks other threads hold and can deadlock the workers."""
+    import multiprocessing
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        return None
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 # Frames one file's analysis may use above _worker, wherever _worker is called from: a
