@@ -39,16 +39,25 @@ def _project(tmp_path: Path) -> Path:
     return root
 
 
-def _session(root: Path, tmp_path: Path, calls):
-    """Runs ``calls(client)`` against a server confined to ``root``; its answers."""
+def _session(root: Path | None, tmp_path: Path, calls, client_roots: list[Path] | None = None):
+    """Runs ``calls(client)`` against a server started in ``tmp_path`` with ``--root
+    root`` (none when None), the client listing ``client_roots`` (no roots capability
+    when None); its answers."""
+
+    async def list_roots(context):
+        return mcp.types.ListRootsResult(roots=[mcp.types.Root(uri=r.as_uri()) for r in client_roots])
 
     async def main():
+        roots = ["--root", str(root)] if root is not None else []
         params = mcp.StdioServerParameters(
             command=sys.executable,
-            args=["-m", "redline", "mcp", "--root", str(root), "--cache-dir", str(tmp_path / "cache")],
+            args=["-m", "redline", "mcp", *roots, "--cache-dir", str(tmp_path / "cache")],
             cwd=str(tmp_path),
         )
-        async with mcp.Client(params, read_timeout_seconds=120) as client:
+        # Roots were deprecated by the 2026-07-28 protocol (no requests from the server
+        # there): a client that lists them speaks an earlier version, as most still do.
+        extra = {"list_roots_callback": list_roots, "mode": "legacy"} if client_roots is not None else {}
+        async with mcp.Client(params, read_timeout_seconds=120, **extra) as client:
             return await calls(client)
 
     return asyncio.run(main())
@@ -106,6 +115,33 @@ def test_paths_outside_the_roots_are_refused(tmp_path: Path) -> None:
     assert "no such file" in _text(answers[4])
     assert "unknown rule" in _text(answers[5])
     assert "not a rule id" in _text(answers[6])
+
+
+@pytest.mark.parametrize(
+    ("given", "listed", "outside_allowed"),
+    [
+        (None, "root", False),  # no --root: the client's roots confine
+        ("root", "tmp", False),  # --root given: the command line wins over the client
+        (None, None, True),  # neither: the directory the server started in (tmp_path)
+    ],
+)
+def test_the_roots_a_client_lists(tmp_path: Path, given, listed, outside_allowed) -> None:
+    root = _project(tmp_path)
+    named = {"root": root, "tmp": tmp_path}
+
+    async def calls(client):
+        return [
+            await client.call_tool("scan", {"path": str(root / "app" / "tools.py")}),
+            await client.call_tool("scan", {"path": str(tmp_path / "outside.py")}),
+        ]
+
+    inside, outside = _session(
+        named.get(given), tmp_path, calls, client_roots=[named[listed]] if listed else None
+    )
+    assert not inside.is_error
+    assert outside.is_error is not outside_allowed
+    if not outside_allowed:
+        assert "outside the allowed roots" in _text(outside)
 
 
 def test_fixes_are_a_diff_and_nothing_is_written(tmp_path: Path) -> None:

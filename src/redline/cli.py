@@ -132,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     mcp = sub.add_parser("mcp", help="serve redline's tools to coding agents (Model Context Protocol, stdio)")
     mcp.add_argument(
         "--root", action="append", type=Path, metavar="DIR",
-        help="a directory the tools may read (repeatable; default: the current directory)",
+        help="a directory the tools may read (repeatable; default: the client's roots, else the current directory)",
     )
     mcp.add_argument("--cache-dir", type=Path, metavar="DIR", help="result cache location")
 
@@ -587,7 +587,7 @@ def cmd_mcp(args: argparse.Namespace) -> int:
         from redline import mcp_server
     except ImportError:
         raise UsageError("redline mcp needs the mcp package: pip install 'redline[mcp]'") from None
-    mcp_server.serve(roots, args.cache_dir)
+    mcp_server.serve(roots, args.cache_dir, client_roots=not args.root)
     return EXIT_CLEAN
 
 

@@ -3,8 +3,9 @@
 For coding agents: scan a path, explain a rule, list the rules, audit the dependencies,
 and preview the mechanical fixes as a diff. Read-only: no tool writes a file (the fix
 tool returns the diff it would apply). Every path must lie inside one of the roots given
-with ``--root`` (default: the directory the server starts in); one outside, or a link
-leading outside, is refused with a tool error. Answers are the JSON report's model
+with ``--root``; without ``--root``, the roots the client lists (its workspace folders),
+else the directory the server starts in. One outside, or a link leading outside, is
+refused with a tool error. Answers are the JSON report's model
 (redline.report.json_report), secrets masked as in every report, and bounded: at most
 ``max_findings`` findings (default 100, at most 1,000), diffs cut at 200,000 characters.
 Built on the ``mcp`` SDK (``pip install 'redline[mcp]'``), through redline.api.
@@ -17,6 +18,11 @@ import os
 from pathlib import Path
 
 from redline import api
+
+try:  # tools' annotations name the SDK's Context, resolved in this module's globals
+    from mcp.server.mcpserver import Context
+except ImportError:  # the [mcp] extra is not installed: redline mcp says so
+    Context = None
 
 MAX_FINDINGS = 1000
 DEFAULT_FINDINGS = 100
@@ -65,24 +71,56 @@ def _report(result, max_findings: int) -> dict:
     return document
 
 
-def build(roots: list[Path], cache_dir: Path | None = None):
-    """The MCP server with redline's tools, confined to ``roots``."""
+async def _client_roots(ctx) -> list[Path]:
+    """The directories the client names as its roots (file URIs only); none when it
+    declares no roots or cannot answer."""
+    import warnings
+    from urllib.parse import unquote, urlparse
+
+    capabilities = ctx.session.client_capabilities
+    if capabilities is None or capabilities.roots is None:
+        return []
+    try:
+        with warnings.catch_warnings():
+            # The protocol deprecated roots (SEP-2577) but clients still send them.
+            warnings.simplefilter("ignore")
+            listed = await ctx.session.list_roots()
+    except Exception:  # noqa: BLE001 - a client that cannot answer: the server's roots
+        return []
+    found = []
+    for root in listed.roots:
+        parsed = urlparse(str(root.uri))
+        if parsed.scheme == "file" and Path(unquote(parsed.path)).is_dir():
+            found.append(Path(unquote(parsed.path)))
+    return found
+
+
+def build(roots: list[Path], cache_dir: Path | None = None, *, client_roots: bool = False):
+    """The MCP server with redline's tools, confined to ``roots``; with ``client_roots``
+    (no ``--root`` given), to the roots the client lists when it lists any."""
+    import anyio
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
 
-    allowed = Roots(roots)
+    given = Roots(roots)
     server = MCPServer("redline", instructions=INSTRUCTIONS, version=_version())
 
-    def scanned(path: str, **kwargs):
-        real = allowed.check(path)
+    async def confined(ctx: Context, path: str) -> Path:
+        listed = await _client_roots(ctx) if client_roots else []
+        return (Roots(listed) if listed else given).check(path)
+
+    async def scanned(ctx: Context, path: str, **kwargs):
+        real = await confined(ctx, path)
         try:
-            return real, api.scan([real], cache_dir=cache_dir, **kwargs)
+            result = await anyio.to_thread.run_sync(lambda: api.scan([real], cache_dir=cache_dir, **kwargs))
         except api.Error as exc:
             raise ToolError(str(exc)) from None
+        return real, result
 
     @server.tool()
-    def scan(
+    async def scan(
         path: str,
+        ctx: Context,
         select: list[str] | None = None,
         ignore: list[str] | None = None,
         threat_models: list[str] | None = None,
@@ -93,16 +131,16 @@ def build(roots: list[Path], cache_dir: Path | None = None):
         than the project's settings (library, model-output, tool-argument, cli, file,
         network). Returns the JSON report: summary, verdict, findings (severity, rule,
         file:line, message, why, how to fix, taint path), most severe first."""
-        _, result = scanned(
-            path, select=select or (), ignore=ignore or (), threat_models=threat_models or ()
+        _, result = await scanned(
+            ctx, path, select=select or (), ignore=ignore or (), threat_models=threat_models or ()
         )
         return _report(result, max_findings)
 
     @server.tool()
-    def audit_dependencies(path: str, max_findings: int = DEFAULT_FINDINGS) -> dict:
+    async def audit_dependencies(path: str, ctx: Context, max_findings: int = DEFAULT_FINDINGS) -> dict:
         """Audit a project's dependency declarations (requirements, pyproject, lock files):
         known advisories from the local advisory data, unpinned or risky sources."""
-        _, result = scanned(path, select=("DEP",))
+        _, result = await scanned(ctx, path, select=("DEP",))
         return _report(result, max_findings)
 
     @server.tool()
@@ -131,13 +169,14 @@ def build(roots: list[Path], cache_dir: Path | None = None):
         ]
 
     @server.tool()
-    def fix_diff(path: str) -> str:
+    async def fix_diff(path: str, ctx: Context) -> str:
         """The mechanical fixes redline would apply to a file or directory (``redline
         scan --fix``), as a unified diff. Writes nothing."""
         from redline import fix
 
-        real, result = scanned(path)
-        diff = fix.unified_diff(fix.plan(result, [real], api.load_config(real if real.is_dir() else real.parent)))
+        real, result = await scanned(ctx, path)
+        config = api.load_config(real if real.is_dir() else real.parent)
+        diff = fix.unified_diff(await anyio.to_thread.run_sync(lambda: fix.plan(result, [real], config)))
         if len(diff) > MAX_DIFF:
             diff = diff[:MAX_DIFF] + f"\n... cut at {MAX_DIFF} characters\n"
         return diff or "no mechanical fix applies"
@@ -151,5 +190,5 @@ def _version() -> str:
     return redline.__version__
 
 
-def serve(roots: list[Path], cache_dir: Path | None = None) -> None:
-    build(roots, cache_dir).run("stdio")
+def serve(roots: list[Path], cache_dir: Path | None = None, *, client_roots: bool = False) -> None:
+    build(roots, cache_dir, client_roots=client_roots).run("stdio")
