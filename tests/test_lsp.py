@@ -231,6 +231,42 @@ async def test_files_changed_on_disk_refresh_the_diagnostics(client: LanguageCli
         helpers.unlink()
 
 
+@pytest.mark.asyncio
+async def test_a_notebook_s_diagnostics_are_on_its_cells(client: LanguageClient, workspace: Path) -> None:
+    """A notebook synchronised cell by cell: its code cells are scanned as the notebook
+    and each finding is published on its cell, placed in the cell's lines; hover works
+    there too."""
+    notebook = workspace / "explore.ipynb"
+    cells = [
+        (types.NotebookCellKind.Markup, "# Exploring\n"),
+        (types.NotebookCellKind.Code, "import yaml\n"),
+        (types.NotebookCellKind.Code, "data = open('x').read()\nvalue = yaml.load(data)\n"),
+    ]
+    uris = [f"vscode-notebook-cell:{notebook}#cell{i}" for i in range(len(cells))]
+    client.notebook_document_did_open(
+        types.DidOpenNotebookDocumentParams(
+            notebook_document=types.NotebookDocument(
+                uri=notebook.as_uri(),
+                notebook_type="jupyter-notebook",
+                version=1,
+                cells=[types.NotebookCell(kind=kind, document=uri) for (kind, _), uri in zip(cells, uris)],
+            ),
+            cell_text_documents=[
+                types.TextDocumentItem(uri=uri, language_id="python" if kind == 2 else "markdown", version=1, text=text)
+                for (kind, text), uri in zip(cells, uris)
+            ],
+        )
+    )
+    (found,) = await _until(lambda: _codes(client, uris[2], "SER002"))
+    assert found.range.start.line == 1 and found.range.start.character == len("value = ")
+    assert _codes(client, uris[1], "SER002") == [] and uris[0] not in client.diagnostics
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uris[2]), position=types.Position(line=1, character=10))
+    )
+    assert hover is not None and "SER002" in hover.contents.value
+    assert not notebook.exists()
+
+
 def test_a_buffer_that_does_not_parse_is_not_scanned(tmp_path: Path) -> None:
     """The workspace's scan leaves out (keeps the last findings of) every buffer while
     one does not parse, and gives each buffer's version with its findings."""

@@ -18,6 +18,7 @@ import ast
 import asyncio
 import difflib
 import functools
+import json
 import re
 import threading
 from collections.abc import Callable
@@ -134,6 +135,15 @@ def _parses(path: Path, text: str) -> bool:
     return True
 
 
+def _code_cells(text: str) -> list[str]:
+    """The code cells' sources of a notebook the server built (see remember_notebook)."""
+    try:
+        cells = json.loads(text).get("cells", [])
+    except (ValueError, AttributeError):
+        return []
+    return [c.get("source", "") for c in cells if c.get("cell_type") == "code"]
+
+
 class Workspace:
     """The workspace's folders, its open buffers and the last findings by file."""
 
@@ -143,6 +153,7 @@ class Workspace:
         self.findings: dict[Path, list[Finding]] = {}
         self.scanned: dict[Path, str] = {}  # path -> the text its findings were computed on
         self.indexed: set[Path] = set()  # folders whose results the cache holds
+        self.cells: dict[Path, list[str]] = {}  # an open notebook -> its code cells' URIs
         self.lock = threading.Lock()
         self.progress: Callable[[Path, int, int], None] | None = None  # indexing: (folder, done, total)
 
@@ -193,7 +204,19 @@ def build():
 
     import redline
 
-    server = LanguageServer("redline", redline.__version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
+    server = LanguageServer(
+        "redline",
+        redline.__version__,
+        text_document_sync_kind=types.TextDocumentSyncKind.Full,
+        notebook_document_sync=types.NotebookDocumentSyncOptions(
+            notebook_selector=[
+                types.NotebookDocumentFilterWithCells(
+                    notebook="jupyter-notebook", cells=[types.NotebookCellLanguage(language="python")]
+                )
+            ],
+            save=True,
+        ),
+    )
     space = Workspace()
     scans = ThreadPoolExecutor(max_workers=1)  # one scan at a time, off the protocol's loop
     tasks: set[asyncio.Task] = set()  # kept from the garbage collector while they run
@@ -216,18 +239,32 @@ def build():
                     )
                     found = {}
                 for path, (findings, version) in found.items():
-                    root, lines = space.root_of(path), _lines(space.scanned.get(path, ""))
-                    server.text_document_publish_diagnostics(
-                        types.PublishDiagnosticsParams(
-                            uri=path.as_uri(),
-                            version=version,
-                            diagnostics=[diagnostic(f, root, lines) for f in findings] if root else [],
-                        )
-                    )
+                    publish(path, findings, version)
                 if not state["again"]:
                     return
         finally:
             state["running"] = False
+
+    def publish(path: Path, findings: list[Finding], version: int | None) -> None:
+        """A file's diagnostics; a notebook's on its code cells, each in its own lines."""
+        root = space.root_of(path)
+        if path not in space.cells:
+            lines = _lines(space.scanned.get(path, ""))
+            diagnostics = [diagnostic(f, root, lines) for f in findings] if root else []
+            server.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=path.as_uri(), version=version, diagnostics=diagnostics)
+            )
+            return
+        sources = _code_cells(space.scanned.get(path, ""))
+        for number, uri in enumerate(space.cells[path], start=1):
+            lines = _lines(sources[number - 1] if number <= len(sources) else "")
+            # a finding of no cell (the notebook as a whole) shows on the first
+            mine = [f for f in findings if (f.location.cell or 1) == number]
+            server.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(
+                    uri=uri, diagnostics=[diagnostic(f, root, lines) for f in mine] if root else []
+                )
+            )
 
     def schedule() -> None:
         """A scan of the buffers now, or after the one running."""
@@ -243,6 +280,25 @@ def build():
             with space.lock:
                 document = server.workspace.get_text_document(uri)
                 space.buffers[path] = (document.source, document.version)
+
+    def remember_notebook(uri: str) -> None:
+        """A notebook's code cells as the .ipynb the scan reads, and their URIs."""
+        path = _path(uri)
+        notebook = server.workspace.get_notebook_document(notebook_uri=uri)
+        if path is None or notebook is None:
+            return
+        cells, uris = [], []
+        for cell in notebook.cells:
+            source = server.workspace.get_text_document(cell.document).source
+            if cell.kind == types.NotebookCellKind.Code:
+                cells.append({"cell_type": "code", "source": source, "metadata": {}, "outputs": [], "execution_count": None})
+                uris.append(cell.document)
+            else:
+                cells.append({"cell_type": "markdown", "source": source, "metadata": {}})
+        text = json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+        with space.lock:
+            space.buffers[path] = (text, notebook.version)
+            space.cells[path] = uris
 
     def set_folders(ls) -> None:
         folders = [_path(f.uri) for f in ls.workspace.folders.values()]
@@ -314,20 +370,51 @@ def build():
     for feature in (types.TEXT_DOCUMENT_DID_OPEN, types.TEXT_DOCUMENT_DID_CHANGE, types.TEXT_DOCUMENT_DID_SAVE):
         server.feature(feature)(rescan)
 
+    def rescan_notebook(ls, params) -> None:
+        remember_notebook(params.notebook_document.uri)
+        schedule()
+
+    for feature in (types.NOTEBOOK_DOCUMENT_DID_OPEN, types.NOTEBOOK_DOCUMENT_DID_CHANGE, types.NOTEBOOK_DOCUMENT_DID_SAVE):
+        server.feature(feature)(rescan_notebook)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+    def notebook_closed(ls, params: types.DidCloseNotebookDocumentParams) -> None:
+        path = _path(params.notebook_document.uri)
+        with space.lock:
+            uris = space.cells.pop(path, [])
+            forget(path)
+        for cell in [*uris, *(c.uri for c in params.cell_text_documents)]:
+            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell, diagnostics=[]))
+
+    def forget(path: Path | None) -> None:
+        space.buffers.pop(path, None)
+        space.findings.pop(path, None)
+        space.scanned.pop(path, None)
+
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls, params: types.DidCloseTextDocumentParams) -> None:
-        path = _path(params.text_document.uri)
         with space.lock:
-            space.buffers.pop(path, None)
-            space.findings.pop(path, None)
-            space.scanned.pop(path, None)
+            forget(_path(params.text_document.uri))
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+
+    def located(ls, uri: str) -> tuple[Path | None, int | None]:
+        """The file a document is, and for a notebook's cell, its number among the code cells."""
+        notebook = ls.workspace.get_notebook_document(cell_uri=uri)
+        if notebook is None:
+            return _path(uri), None
+        path = _path(notebook.uri)
+        uris = space.cells.get(path, [])
+        return path, (uris.index(uri) + 1 if uri in uris else None)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def hover(ls, params: types.HoverParams) -> types.Hover | None:
-        path = _path(params.text_document.uri)
+        path, cell = located(ls, params.text_document.uri)
         line = params.position.line + 1
-        here = [f for f in space.findings.get(path, []) if f.location.line <= line <= (f.location.end_line or f.location.line)]
+        here = [
+            f
+            for f in space.findings.get(path, [])
+            if f.location.line <= line <= (f.location.end_line or f.location.line) and (f.location.cell or 1) == (cell or 1)
+        ]
         if not here:
             return None
         parts = []
