@@ -268,8 +268,8 @@ async def test_a_notebook_s_diagnostics_are_on_its_cells(client: LanguageClient,
 
 
 def test_a_buffer_that_does_not_parse_is_not_scanned(tmp_path: Path) -> None:
-    """The workspace's scan leaves out (keeps the last findings of) every buffer while
-    one does not parse, and gives each buffer's version with its findings."""
+    """The workspace's scan gives each buffer's version with its findings, and leaves out
+    (keeps the last findings of) a buffer that does not parse."""
     from redline.lsp_server import Workspace
 
     (tmp_path / "app.py").write_text("")
@@ -283,6 +283,10 @@ def test_a_buffer_that_does_not_parse_is_not_scanned(tmp_path: Path) -> None:
     space.buffers[tmp_path / "app.py"] = (good.replace("(data)", "(data"), 8)
     assert space.scan() == {}
     assert [f.rule_id for f in space.findings[tmp_path / "app.py"]] == ["SER002"]
+    # another buffer is still scanned, with this one read as it last parsed
+    space.buffers[tmp_path / "other.py"] = ("import pickle\n\n\ndef load(b):\n    return pickle.loads(b)\n", 1)
+    found = space.scan()
+    assert list(found) == [tmp_path / "other.py"] and [f.rule_id for f in found[tmp_path / "other.py"][0]] == ["SER001"]
 
 
 @pytest.mark.parametrize(

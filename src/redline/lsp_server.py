@@ -165,8 +165,7 @@ class Workspace:
     def scan(self) -> dict[Path, tuple[list[Finding], int | None]]:
         """Findings of every open buffer's file, the buffers read as they are, with the
         version each was computed on; a folder not yet indexed is scanned whole first
-        (filling the result cache). While a buffer does not parse (typing) nothing is
-        scanned: the last findings stay."""
+        (filling the result cache). A buffer that does not parse is left out."""
         with self.lock:
             buffers = dict(self.buffers)
             roots = list(self.roots)
@@ -178,18 +177,22 @@ class Workspace:
                 found[path] = ([], version)
             else:
                 by_root.setdefault(root, {})[path] = text
-        if any(self.scanned.get(p) != t and not _parses(p, t) for inside in by_root.values() for p, t in inside.items()):
-            return {}
+        # A buffer that does not parse (a statement half typed) is read as it last parsed
+        # (else as on disk), and its last findings stay.
+        typing = {p for inside in by_root.values() for p, t in inside.items() if self.scanned.get(p) != t and not _parses(p, t)}
         for root in roots:
             inside = by_root.get(root, {})
             if not inside and root in self.indexed:
                 continue
+            if typing and all(p in typing for p in inside) and root in self.indexed:
+                continue  # nothing new to read
+            documents = {p: self.scanned[p] if p in typing else t for p, t in inside.items() if p not in typing or p in self.scanned}
             progress = None if root in self.indexed or self.progress is None else functools.partial(self.progress, root)
-            result = api.scan([root], documents=inside, progress=progress)
+            result = api.scan([root], documents=documents, progress=progress)
             self.indexed.add(root)
             broken = {s.path for s in result.parse_failures}
             for path in inside:
-                if path.relative_to(root).as_posix() not in broken:
+                if path not in typing and path.relative_to(root).as_posix() not in broken:
                     found[path] = (api.findings_in(result, path), buffers[path][1])
         for path, (findings, _) in found.items():
             self.findings[path] = findings
@@ -233,9 +236,10 @@ def build():
                 state["again"] = False
                 try:
                     found = await asyncio.get_running_loop().run_in_executor(scans, space.scan)
-                except api.Error as exc:
+                except Exception as exc:  # noqa: BLE001 - shown, and the server goes on
+                    message = str(exc) if isinstance(exc, api.Error) else f"internal error: {type(exc).__name__}: {exc}"
                     server.window_show_message(
-                        types.ShowMessageParams(type=types.MessageType.Error, message=f"redline: {exc}")
+                        types.ShowMessageParams(type=types.MessageType.Error, message=f"redline: {message}")
                     )
                     found = {}
                 for path, (findings, version) in found.items():
