@@ -75,6 +75,53 @@ async def client(lsp_client: LanguageClient, workspace: Path):
     await lsp_client.shutdown_session()
 
 
+@pytest.fixture(scope="module")
+def misconfigured(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("lsp-bad") / "proj"
+    root.mkdir()
+    (root / "app.py").write_text("import os\n")
+    (root / "pyproject.toml").write_text('[tool.redline]\nfail_on = "sometimes"\n')
+    return root
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "redline", "server"]),
+)
+async def misconfigured_client(lsp_client: LanguageClient, misconfigured: Path):
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("neovim"),
+            root_uri=misconfigured.as_uri(),
+        )
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.mark.asyncio
+async def test_a_bad_configuration_is_said_once(misconfigured_client: LanguageClient, misconfigured: Path) -> None:
+    """The workspace's settings are wrong: the editor is told in one line, once, however
+    often the buffer changes."""
+    client = misconfigured_client
+    uri = (misconfigured / "app.py").as_uri()
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text="import os\n")
+        )
+    )
+    for version in range(2, 5):
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=f"import os\nx = {version}\n")],
+            )
+        )
+    (message,) = await _until(lambda: client.messages)
+    await asyncio.sleep(1.0)  # the changes' scans are done: still one message
+    assert len(client.messages) == 1 and message.type == types.MessageType.Error
+    assert message.message.startswith("redline: ") and "fail_on" in message.message and "\n" not in message.message
+
+
 async def _until(check, timeout: float = 120.0):
     """Wait until ``check()`` gives something true (the server publishes when it likes)."""
     deadline = asyncio.get_running_loop().time() + timeout
@@ -127,7 +174,8 @@ async def test_diagnostics_follow_the_unsaved_buffer(client: LanguageClient, wor
     hover = await client.text_document_hover_async(
         types.HoverParams(text_document=types.TextDocumentIdentifier(uri=tools_uri), position=types.Position(line=4, character=12))
     )
-    assert hover is not None and "INJ002" in hover.contents.value and "Why it matters" in hover.contents.value
+    assert hover is not None and "INJ002" in hover.contents.value
+    assert all(part in hover.contents.value for part in ("What it finds", "Why it matters", "Use instead"))
     actions = await client.text_document_code_action_async(
         types.CodeActionParams(
             text_document=types.TextDocumentIdentifier(uri=tools_uri),
@@ -249,11 +297,11 @@ async def test_a_notebook_s_diagnostics_are_on_its_cells(client: LanguageClient,
                 uri=notebook.as_uri(),
                 notebook_type="jupyter-notebook",
                 version=1,
-                cells=[types.NotebookCell(kind=kind, document=uri) for (kind, _), uri in zip(cells, uris)],
+                cells=[types.NotebookCell(kind=kind, document=uri) for (kind, _), uri in zip(cells, uris, strict=True)],
             ),
             cell_text_documents=[
                 types.TextDocumentItem(uri=uri, language_id="python" if kind == 2 else "markdown", version=1, text=text)
-                for (kind, text), uri in zip(cells, uris)
+                for (kind, text), uri in zip(cells, uris, strict=True)
             ],
         )
     )

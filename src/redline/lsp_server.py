@@ -224,7 +224,7 @@ def build():
     scans = ThreadPoolExecutor(max_workers=1)  # one scan at a time, off the protocol's loop
     tasks: set[asyncio.Task] = set()  # kept from the garbage collector while they run
 
-    state = {"running": False, "again": False}
+    state = {"running": False, "again": False, "error": ""}
 
     async def scan_and_publish() -> None:
         """Scan the buffers and publish, again while they changed during a scan: one scan
@@ -236,12 +236,14 @@ def build():
                 state["again"] = False
                 try:
                     found = await asyncio.get_running_loop().run_in_executor(scans, space.scan)
-                except Exception as exc:  # noqa: BLE001 - shown, and the server goes on
+                    state["error"] = ""
+                except Exception as exc:  # noqa: BLE001 - shown (once, not at every keystroke), and the server goes on
                     message = str(exc) if isinstance(exc, api.Error) else f"internal error: {type(exc).__name__}: {exc}"
-                    server.window_show_message(
-                        types.ShowMessageParams(type=types.MessageType.Error, message=f"redline: {message}")
-                    )
-                    found = {}
+                    if message != state["error"]:
+                        server.window_show_message(
+                            types.ShowMessageParams(type=types.MessageType.Error, message=f"redline: {message}")
+                        )
+                    state["error"], found = message, {}
                 for path, (findings, version) in found.items():
                     publish(path, findings, version)
                 if not state["again"]:
@@ -426,7 +428,8 @@ def build():
             doc = api.rule(f.rule_id).doc
             parts.append(
                 f"**{f.rule_id} {f.title}** ({f.severity.name})\n\n{f.message}\n\n"
-                f"**Why it matters.** {doc.why}\n\n**Use instead:**\n```python\n{doc.use_instead.rstrip()}\n```"
+                f"**What it finds.** {doc.what}\n\n**Why it matters.** {doc.why}\n\n"
+                f"**Use instead:**\n```python\n{doc.use_instead.rstrip()}\n```"
             )
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(parts)))
 
