@@ -315,6 +315,25 @@ async def test_a_notebook_s_diagnostics_are_on_its_cells(client: LanguageClient,
     assert not notebook.exists()
 
 
+@pytest.mark.asyncio
+async def test_a_notebook_opened_as_json(client: LanguageClient, workspace: Path) -> None:
+    """An editor without notebook support shows the notebook's JSON: its findings are on
+    the first line, naming their cell and line."""
+    import json
+
+    uri = (workspace / "raw.ipynb").as_uri()
+    cells = [{"cell_type": "code", "source": ["import yaml\n", "value = yaml.load(open('x').read())\n"],
+              "metadata": {}, "outputs": [], "execution_count": None}]
+    text = json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1)
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="json", version=1, text=text)
+        )
+    )
+    (found,) = await _until(lambda: _codes(client, uri, "SER002"))
+    assert found.range.start.line == 0 and "cell 1, line 2: " in found.message
+
+
 def test_a_buffer_that_does_not_parse_is_not_scanned(tmp_path: Path) -> None:
     """The workspace's scan gives each buffer's version with its findings, and leaves out
     (keeps the last findings of) a buffer that does not parse."""

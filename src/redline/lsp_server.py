@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import dataclasses
 import difflib
 import functools
 import json
@@ -144,6 +145,19 @@ def _code_cells(text: str) -> list[str]:
     return [c.get("source", "") for c in cells if c.get("cell_type") == "code"]
 
 
+def _outside_cells(finding: Finding) -> Finding:
+    """A notebook's finding for an editor showing the notebook's JSON (no notebook
+    support): on its first line, naming the cell and the line there."""
+    loc = finding.location
+    if loc.cell is None:
+        return finding
+    return dataclasses.replace(
+        finding,
+        location=dataclasses.replace(loc, line=1, column=0, end_line=1, end_column=None, cell=None),
+        message=f"cell {loc.cell}, line {loc.line}: {finding.message}",
+    )
+
+
 class Workspace:
     """The workspace's folders, its open buffers and the last findings by file."""
 
@@ -256,7 +270,7 @@ def build():
         root = space.root_of(path)
         if path not in space.cells:
             lines = _lines(space.scanned.get(path, ""))
-            diagnostics = [diagnostic(f, root, lines) for f in findings] if root else []
+            diagnostics = [diagnostic(_outside_cells(f), root, lines) for f in findings] if root else []
             server.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=path.as_uri(), version=version, diagnostics=diagnostics)
             )
