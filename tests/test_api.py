@@ -77,6 +77,37 @@ def test_an_unsaved_document_is_scanned_with_the_project_and_never_cached(tmp_pa
     assert routes.read_text() == ROUTE
 
 
+def test_edit_after_edit_of_an_unsaved_document_is_searched_in_part(tmp_path: Path, monkeypatch) -> None:
+    """An editor sends edit after edit: each scan compares the buffer with the last one
+    (kept beside the file's result), so none needs a whole-project taint analysis, and
+    each equals a cold scan of that text."""
+    from redline import scan as scan_mod
+
+    root = _project(tmp_path)
+    cache = tmp_path / "cache"
+    routes = root / "app" / "routes.py"
+    api.scan([root], cache_dir=cache, jobs=1)
+    whole = []
+    real = scan_mod.taint.findings
+    monkeypatch.setattr(scan_mod.taint, "findings", lambda *a, **k: whole.append(1) or real(*a, **k))
+    call = 'from app.tools import run as tool\n    return str(tool(request.args["q"]))'
+    versions = [
+        ROUTE.replace('return str(len(request.args["q"]))', call),
+        ROUTE.replace('return str(len(request.args["q"]))', 'return str(eval(request.args["q"]))'),
+        ROUTE.replace('return str(len(request.args["q"]))', call.replace("tool(", "len(")),
+        ROUTE.replace('return str(len(request.args["q"]))', call),
+    ]
+    for text in versions:
+        edited = api.scan([root], cache_dir=cache, jobs=1, documents={routes: text})
+        monkeypatch.setattr(scan_mod.taint, "findings", real)
+        cold = api.scan([root], use_cache=False, jobs=1, documents={routes: text})
+        monkeypatch.setattr(scan_mod.taint, "findings", lambda *a, **k: whole.append(1) or real(*a, **k))
+        assert _keys(edited.findings) == _keys(cold.findings)
+    assert whole == []
+    assert ("INJ002", "app/tools.py", 5) in {k[:3] for k in _keys(edited.findings)}
+    assert routes.read_text() == ROUTE
+
+
 def test_a_new_file_not_yet_on_disk(tmp_path: Path) -> None:
     """A document the disk does not hold is scanned as if written there (the same findings
     as a cold scan with the file written), unless the walk would ignore it; the scan

@@ -328,6 +328,7 @@ def _analyse_all(tasks, settings, cache, jobs, progress, documents: Mapping[str,
             results[i].digest = digest(data)
             if cache is not None:
                 cache.keep(task.rel)
+                cache.store_unsaved(task.rel, results[i].digest, results[i])
     with _collector_paused():
         for i, task in enumerate(tasks):
             if results[i] is not None:
