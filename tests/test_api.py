@@ -105,7 +105,37 @@ def test_edit_after_edit_of_an_unsaved_document_is_searched_in_part(tmp_path: Pa
         assert _keys(edited.findings) == _keys(cold.findings)
     assert whole == []
     assert ("INJ002", "app/tools.py", 5) in {k[:3] for k in _keys(edited.findings)}
+    # buffers that did not change since the last scan are not analysed again
+    analysed = []
+    real_analyse = scan_mod.analyse_bytes
+    monkeypatch.setattr(scan_mod, "analyse_bytes", lambda task, *a: analysed.append(task.rel) or real_analyse(task, *a))
+    again = api.scan([root], cache_dir=cache, jobs=1, documents={routes: versions[-1]})
+    assert analysed == [] and _keys(again.findings) == _keys(edited.findings)
     assert routes.read_text() == ROUTE
+
+
+@pytest.mark.parametrize("damage", ["garbage", "other-content", "other-module"])
+def test_a_damaged_buffer_row_is_analysed_again(tmp_path: Path, damage: str) -> None:
+    import sqlite3
+
+    from cache_store import database
+
+    root = _project(tmp_path)
+    cache = tmp_path / "cache"
+    routes = root / "app" / "routes.py"
+    text = ROUTE.replace('return str(len(request.args["q"]))', 'return str(eval(request.args["q"]))')
+    api.scan([root], cache_dir=cache, jobs=1, documents={routes: text})
+    with sqlite3.connect(database(cache)) as db:
+        statement = {
+            "garbage": "UPDATE buffers SET result = x'00', flows = x'00'",
+            "other-content": "UPDATE buffers SET digest = 'x'",
+            "other-module": "UPDATE buffers SET id = 'python:elsewhere:0'",
+        }[damage]
+        assert db.execute(statement).rowcount == 1
+    again = api.scan([root], cache_dir=cache, jobs=1, documents={routes: text})
+    cold = api.scan([root], use_cache=False, jobs=1, documents={routes: text})
+    assert _keys(again.findings) == _keys(cold.findings)
+    assert ("EXEC002", "app/routes.py", 8) in {k[:3] for k in _keys(again.findings)}
 
 
 def test_a_new_file_not_yet_on_disk(tmp_path: Path) -> None:

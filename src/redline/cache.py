@@ -51,9 +51,9 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS taint (key TEXT PRIMARY KEY, value BLOB)",
     # what redline.python.partial needs of the last whole-project analysis, by module
     "CREATE TABLE IF NOT EXISTS links (rel TEXT PRIMARY KEY, value BLOB)",
-    # an editor's unsaved buffer as last analysed (never the file's result): its flow graph
-    # and summary, for the next edit's comparison (redline.python.partial)
-    "CREATE TABLE IF NOT EXISTS unsaved (rel TEXT PRIMARY KEY, digest TEXT, result BLOB, flows BLOB)",
+    # the last scan's unsaved buffers (an editor's), never the files' results: reused while
+    # a buffer does not change, and compared with its next edit (redline.python.partial)
+    "CREATE TABLE IF NOT EXISTS buffers (rel TEXT PRIMARY KEY, id TEXT, digest TEXT, result BLOB, flows BLOB)",
 )
 
 
@@ -202,7 +202,7 @@ class ResultCache:
         self._taint_old: dict | None = None
         self._taint_new: dict | None = None
         self._links: dict[str, dict] = {}  # state rows to write
-        self._unsaved: dict[str, tuple] = {}  # rel -> (digest, result blob, flows blob) to write
+        self._buffers: dict[str, tuple] = {}  # rel -> (id, digest, result blob, flows blob) to write
         self._links_replace = False
 
     # -- the database ----------------------------------------------------------------------
@@ -229,7 +229,7 @@ class ResultCache:
                         db.execute("DELETE FROM files")
                         db.execute("DELETE FROM taint")
                         db.execute("DELETE FROM links")
-                        db.execute("DELETE FROM unsaved")
+                        db.execute("DELETE FROM buffers")
                         db.execute("DELETE FROM meta")
                         db.executemany(
                             "INSERT INTO meta VALUES (?, ?)", (("format", str(FORMAT)), ("salt", self.salt))
@@ -325,7 +325,7 @@ class ResultCache:
             found = self._query("SELECT digest, flows FROM files WHERE rel = ? AND flows IS NOT NULL", (rel,))
             stored = found[0] if found else None
         if stored is None or stored[0] != data_digest:
-            stored = self._unsaved_row(rel, data_digest, "flows")
+            stored = self._buffer_row(rel, data_digest, "flows")
         if stored is None:
             return None
         try:
@@ -342,7 +342,7 @@ class ResultCache:
         row = self._rows.get(rel)
         blob = row[4] if row is not None and row[3] == data_digest else None
         if blob is None:
-            stored = self._unsaved_row(rel, data_digest, "result")
+            stored = self._buffer_row(rel, data_digest, "result")
             blob = stored[1] if stored is not None else None
         if blob is None:
             return None
@@ -352,19 +352,33 @@ class ResultCache:
             return None
         return found if isinstance(found, dict) else None
 
-    def store_unsaved(self, rel: str, data_digest: str, result) -> None:
-        """An unsaved buffer's analysis, kept beside (never as) the file's result: the
-        next scan compares its edit with this graph."""
+    def buffer(self, task, data_digest: str):
+        """The last scan's result for an unsaved buffer with this content, or None."""
+        found = self._query("SELECT id, digest, result, flows FROM buffers WHERE rel = ?", (task.rel,))
+        if not found or found[0][0] != _identity(task) or found[0][1] != data_digest:
+            return None
+        try:
+            result = result_from_dict(unpack(found[0][2]))
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+            return None
+        result.digest = data_digest
+        self._buffers[task.rel] = found[0]
+        return result
+
+    def store_buffer(self, task, data_digest: str, result) -> None:
+        """An unsaved buffer's analysis, kept beside (never as) the file's result."""
         entry = result_to_dict(result)
         graph = entry.pop("flows", None)
-        self._unsaved[rel] = (data_digest, pack(entry), pack(graph) if graph is not None else None)
+        self._buffers[task.rel] = (
+            _identity(task), data_digest, pack(entry), pack(graph) if graph is not None else None
+        )
 
-    def _had_unsaved(self) -> bool:
-        return bool(self._query("SELECT 1 FROM unsaved LIMIT 1"))
+    def _had_buffers(self) -> bool:
+        return bool(self._query("SELECT 1 FROM buffers LIMIT 1"))
 
-    def _unsaved_row(self, rel: str, data_digest: str, column: str) -> tuple | None:
-        """(digest, blob) of an unsaved buffer's stored ``column`` with this content, or None."""
-        found = self._query(f"SELECT digest, {column} FROM unsaved WHERE rel = ? AND {column} IS NOT NULL", (rel,))
+    def _buffer_row(self, rel: str, data_digest: str, column: str) -> tuple | None:
+        """(digest, blob) of the last scan's buffer's ``column`` with this content, or None."""
+        found = self._query(f"SELECT digest, {column} FROM buffers WHERE rel = ? AND {column} IS NOT NULL", (rel,))
         return found[0] if found and found[0][0] == data_digest else None
 
     def store(self, task, st: os.stat_result, data_digest: str, result) -> None:
@@ -439,7 +453,7 @@ class ResultCache:
         scanned, in one transaction; then keep the cache within its size limit."""
         gone = [(rel,) for rel in self._rows if rel not in self._used and rel not in self._stored]
         taint = self._taint_new if self._taint_new is not self._taint_old else None
-        if self._stored or self._retimed or gone or taint is not None or self._unsaved or self._had_unsaved():
+        if self._stored or self._retimed or gone or taint is not None or self._buffers or self._had_buffers():
             db = self._connect()
             if db is not None:
                 try:
@@ -452,10 +466,10 @@ class ResultCache:
                             "UPDATE files SET mtime = ? WHERE rel = ?", ((m, rel) for rel, m in self._retimed.items())
                         )
                         db.executemany("DELETE FROM files WHERE rel = ?", gone)
-                        db.execute("DELETE FROM unsaved")  # the last scan's buffers only
+                        db.execute("DELETE FROM buffers")  # the last scan's buffers only
                         db.executemany(
-                            "INSERT OR REPLACE INTO unsaved VALUES (?, ?, ?, ?)",
-                            ((rel, *row) for rel, row in self._unsaved.items()),
+                            "INSERT OR REPLACE INTO buffers VALUES (?, ?, ?, ?, ?)",
+                            ((rel, *row) for rel, row in self._buffers.items()),
                         )
                         if taint is not None:
                             db.execute("DELETE FROM taint")

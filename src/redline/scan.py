@@ -324,11 +324,15 @@ def _analyse_all(tasks, settings, cache, jobs, progress, documents: Mapping[str,
         text = documents.get(task.path)
         if text is not None:
             data = text.encode("utf-8", errors="surrogatepass")
-            results[i] = analyse_bytes(task, data, settings)
-            results[i].digest = digest(data)
+            data_digest = digest(data)
+            results[i] = cache.buffer(task, data_digest) if cache is not None else None
+            if results[i] is None:
+                results[i] = analyse_bytes(task, data, settings)
+                results[i].digest = data_digest
+                if cache is not None:
+                    cache.store_buffer(task, data_digest, results[i])
             if cache is not None:
                 cache.keep(task.rel)
-                cache.store_unsaved(task.rel, results[i].digest, results[i])
     with _collector_paused():
         for i, task in enumerate(tasks):
             if results[i] is not None:
