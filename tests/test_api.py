@@ -114,7 +114,7 @@ def test_edit_after_edit_of_an_unsaved_document_is_searched_in_part(tmp_path: Pa
     assert routes.read_text() == ROUTE
 
 
-@pytest.mark.parametrize("damage", ["garbage", "other-content", "other-module"])
+@pytest.mark.parametrize("damage", ["garbage", "graph", "other-content", "other-module"])
 def test_a_damaged_buffer_row_is_analysed_again(tmp_path: Path, damage: str) -> None:
     import sqlite3
 
@@ -128,6 +128,7 @@ def test_a_damaged_buffer_row_is_analysed_again(tmp_path: Path, damage: str) -> 
     with sqlite3.connect(database(cache)) as db:
         statement = {
             "garbage": "UPDATE buffers SET result = x'00', flows = x'00'",
+            "graph": "UPDATE buffers SET flows = x'00'",
             "other-content": "UPDATE buffers SET digest = 'x'",
             "other-module": "UPDATE buffers SET id = 'python:elsewhere:0'",
         }[damage]
@@ -136,6 +137,19 @@ def test_a_damaged_buffer_row_is_analysed_again(tmp_path: Path, damage: str) -> 
     cold = api.scan([root], use_cache=False, jobs=1, documents={routes: text})
     assert _keys(again.findings) == _keys(cold.findings)
     assert ("EXEC002", "app/routes.py", 8) in {k[:3] for k in _keys(again.findings)}
+
+
+def test_a_document_named_through_a_linked_directory(tmp_path: Path) -> None:
+    """A workspace opened through a symbolic link (macOS /tmp, a linked home): the
+    buffer named through the link is the file the walk lists through the real path."""
+    real = _project(tmp_path)
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    text = ROUTE.replace('return str(len(request.args["q"]))', 'return str(eval(request.args["q"]))')
+    for root in (link, real):
+        for named in (link, real):
+            result = api.scan([root], use_cache=False, jobs=1, documents={named / "app" / "routes.py": text})
+            assert [f.rule_id for f in api.findings_in(result, named / "app" / "routes.py")] == ["EXEC002"]
 
 
 def test_a_new_file_not_yet_on_disk(tmp_path: Path) -> None:

@@ -312,6 +312,21 @@ async def test_a_notebook_s_diagnostics_are_on_its_cells(client: LanguageClient,
         types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uris[2]), position=types.Position(line=1, character=10))
     )
     assert hover is not None and "SER002" in hover.contents.value
+    # the cell deleted: its diagnostics go with it
+    client.notebook_document_did_change(
+        types.DidChangeNotebookDocumentParams(
+            notebook_document=types.VersionedNotebookDocumentIdentifier(uri=notebook.as_uri(), version=2),
+            change=types.NotebookDocumentChangeEvent(
+                cells=types.NotebookDocumentCellChanges(
+                    structure=types.NotebookDocumentCellChangeStructure(
+                        array=types.NotebookCellArrayChange(start=2, delete_count=1, cells=[]),
+                        did_close=[types.TextDocumentIdentifier(uri=uris[2])],
+                    )
+                )
+            ),
+        )
+    )
+    await _until(lambda: len(client.diagnostics.get(uris[2], [None])) == 0)
     assert not notebook.exists()
 
 
@@ -332,6 +347,10 @@ async def test_a_notebook_opened_as_json(client: LanguageClient, workspace: Path
     )
     (found,) = await _until(lambda: _codes(client, uri, "SER002"))
     assert found.range.start.line == 0 and "cell 1, line 2: " in found.message
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=0, character=0))
+    )
+    assert hover is not None and "SER002" in hover.contents.value
 
 
 def test_a_buffer_that_does_not_parse_is_not_scanned(tmp_path: Path) -> None:
@@ -388,3 +407,69 @@ def test_positions_are_utf16_units(tmp_path: Path) -> None:
     prefix = line[: line.index("yaml.load")]
     assert d.range.start.character == len(prefix.encode("utf-16-le")) // 2 == len(prefix) + 1
     assert d.range.end.character == d.range.start.character + len("yaml.load(data)")
+
+
+KEY = "AKIA" + "Q3EGRT7PZX4WLM2N"  # an AWS access key id's shape
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("a.py", f'KEY = "{KEY}"\n'),
+        ("b.yaml", f"aws:\n  key: {KEY}\n"),
+        ("Dockerfile", f"FROM python:3.12\nENV AWS_ACCESS_KEY_ID={KEY}\n"),
+        ("c.j2", f"<p>{{{{ '{KEY}' }}}}</p>\n"),
+        (".env", f"AWS_ACCESS_KEY_ID={KEY}\n"),
+        ("d.toml", f'[aws]\nkey = "{KEY}"\n'),
+        ("e.md", f"# Notes\n\nkey: {KEY}\n"),
+        ("f.json", f'{{"key": "{KEY}"}}\n'),
+    ],
+)
+def test_the_suppression_action_suppresses_in_each_file_s_syntax(tmp_path: Path, name: str, text: str) -> None:
+    """The code action's comment, applied, silences the finding when scanned again; JSON,
+    which has no comments, gets no such action."""
+    from redline.discovery import classify
+    from redline.lsp_server import _lines, suppression
+
+    path = tmp_path / name
+    path.write_text(text)
+    (found,) = api_findings(tmp_path, name)
+    edit = suppression(classify(name), _lines(text), found.location.line - 1, found.rule_id)
+    if classify(name) == "json":
+        assert edit is None
+        return
+    path.write_text(_apply(text, [edit]))
+    assert api_findings(tmp_path, name) == [], path.read_text()
+
+
+def api_findings(root: Path, name: str):
+    from redline import api
+
+    return [f for f in api.scan([root], use_cache=False, jobs=1).findings if f.location.path == name]
+
+
+def test_a_quick_fix_changes_only_its_finding() -> None:
+    """One diagnostic's fix leaves the file's other fixes (the hardening ones, which have
+    no diagnostic) to the fix-all action."""
+    from redline import fix
+
+    text = 'import subprocess\nimport yaml\n\nsubprocess.run("ls -l", shell=True)\nvalue = yaml.load(open("x"))\n'
+    targets = {"SER002": {(5, 8)}}
+    only, applied = fix.fixed(text, targets, hardening=False)
+    assert [a.rule_id for a in applied] == ["SER002"] and 'shell=True' in only and "yaml.safe_load(" in only
+    everything, applied = fix.fixed(text, targets)
+    assert len(applied) == 2 and "shell=True" not in everything
+
+
+def test_text_file_columns_are_characters(tmp_path: Path) -> None:
+    """The text scanners count columns in characters (Python's parser in bytes)."""
+    from redline.lsp_server import Workspace, _lines, diagnostic
+
+    line = f"описание 😀: {KEY}\n"
+    space = Workspace()
+    space.roots = [tmp_path]
+    space.buffers[tmp_path / "c.yaml"] = (line, 1)
+    (finding,) = space.scan()[tmp_path / "c.yaml"][0]
+    d = diagnostic(finding, tmp_path, _lines(line), byte_columns=False)
+    prefix = line[: line.index(KEY)]
+    assert d.range.start.character == len(prefix.encode("utf-16-le")) // 2

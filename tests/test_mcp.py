@@ -123,11 +123,13 @@ def test_paths_outside_the_roots_are_refused(tmp_path: Path) -> None:
         (None, "root", False),  # no --root: the client's roots confine
         ("root", "tmp", False),  # --root given: the command line wins over the client
         (None, None, True),  # neither: the directory the server started in (tmp_path)
+        (None, "none", False),  # the client lists no local directory: nothing is allowed
     ],
 )
 def test_the_roots_a_client_lists(tmp_path: Path, given, listed, outside_allowed) -> None:
     root = _project(tmp_path)
     named = {"root": root, "tmp": tmp_path}
+    client_roots = {None: None, "none": []}.get(listed, [named.get(listed)])
 
     async def calls(client):
         return [
@@ -135,11 +137,12 @@ def test_the_roots_a_client_lists(tmp_path: Path, given, listed, outside_allowed
             await client.call_tool("scan", {"path": str(tmp_path / "outside.py")}),
         ]
 
-    inside, outside = _session(
-        named.get(given), tmp_path, calls, client_roots=[named[listed]] if listed else None
-    )
-    assert not inside.is_error
+    inside, outside = _session(named.get(given), tmp_path, calls, client_roots=client_roots)
     assert outside.is_error is not outside_allowed
+    if listed == "none":
+        assert inside.is_error and "lists no local directory" in _text(inside)
+        return
+    assert not inside.is_error
     if not outside_allowed:
         assert "outside the allowed roots" in _text(outside)
 

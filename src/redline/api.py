@@ -130,8 +130,12 @@ def configured(
 
 def findings_in(result: ScanResult, path: str | os.PathLike[str]) -> list[Finding]:
     """The findings located in one file (given as a path on disk, or as reported)."""
-    wanted = os.path.abspath(path)
-    rel = os.path.relpath(wanted, result.root) if os.path.isabs(result.root) else os.fspath(path)
+    from redline.discovery import real_parent
+
+    if not os.path.isabs(result.root):
+        rel = os.fspath(path)
+    else:  # the walk names files through the root's real directories
+        rel = os.path.relpath(real_parent(path), os.path.realpath(result.root))
     rel = rel.replace(os.sep, "/")
     return [f for f in result.findings if f.location.path == rel]
 

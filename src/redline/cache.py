@@ -359,8 +359,10 @@ class ResultCache:
             return None
         try:
             result = result_from_dict(unpack(found[0][2]))
+            if found[0][3] is not None and not isinstance(unpack(found[0][3]), dict):
+                return None
         except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
-            return None
+            return None  # a damaged row (the result or its graph): analysed again
         result.digest = data_digest
         self._buffers[task.rel] = found[0]
         return result

@@ -78,6 +78,13 @@ def classify(name: str) -> str | None:
     return None
 
 
+def real_parent(path: str | os.PathLike[str]) -> str:
+    """``path`` absolute with its directories resolved (links followed) and its own name
+    kept: how the walk names the files it lists."""
+    path = os.path.abspath(path)
+    return os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+
+
 def watch_patterns() -> tuple[str, ...]:
     """Glob patterns (LSP's syntax) matching the files ``classify`` gives a kind, for an
     editor to report changes to (case as usually written)."""

@@ -19,16 +19,16 @@ import asyncio
 import dataclasses
 import difflib
 import functools
+import itertools
 import json
 import re
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
 from redline import api, fix
-from redline.discovery import ANALYSED_KINDS, classify, watch_patterns
+from redline.discovery import ANALYSED_KINDS, PYTHON_KINDS, classify, watch_patterns
 from redline.model import Finding, Severity
 
 SOURCE = "redline"
@@ -67,8 +67,13 @@ def text_edits(before: str, after: str):
 
 
 def _path(uri: str) -> Path | None:
-    parsed = urlparse(uri)
-    return Path(unquote(parsed.path)) if parsed.scheme == "file" else None
+    """The file a ``file:`` URI names (Windows drives and UNC shares too), else None."""
+    from pygls.uris import to_fs_path
+
+    if urlparse(uri).scheme != "file":
+        return None
+    found = to_fs_path(uri)
+    return Path(found) if found else None
 
 
 def _severity(severity: Severity):
@@ -81,25 +86,36 @@ def _severity(severity: Severity):
     return types.DiagnosticSeverity.Information
 
 
+def _line(lines: list[str], line: int) -> str:
+    return lines[line].rstrip("\r\n") if line < len(lines) else ""
+
+
 def _character(lines: list[str], line: int, column: int | None) -> int:
     """A column in UTF-8 bytes (as Python's parser counts) as LSP counts it (UTF-16 units);
     None is the end of the line."""
-    text = lines[line].rstrip("\r\n") if line < len(lines) else ""
+    text = _line(lines, line)
     if column is None:
         return _utf16(text)
     return _utf16(text.encode("utf-8")[: max(0, column)].decode("utf-8", "ignore"))
 
 
-def diagnostic(finding: Finding, root: Path, lines: list[str]):
+def diagnostic(finding: Finding, root: Path, lines: list[str], *, byte_columns: bool = True):
     """A finding as an LSP diagnostic (0-based positions in ``lines``, the text it was
-    found in), its taint steps as related information."""
+    found in), its taint steps as related information. ``byte_columns``: the finding's
+    columns count UTF-8 bytes (Python's parser), else characters (the text scanners)."""
     from lsprotocol import types
 
     loc = finding.location
     line = max(0, loc.line - 1)
     end_line = max(line, (loc.end_line or loc.line) - 1)
-    start = types.Position(line=line, character=_character(lines, line, loc.column or 0))
-    end = types.Position(line=end_line, character=_character(lines, end_line, loc.end_column))
+    if byte_columns:
+        start_char = _character(lines, line, loc.column or 0)
+        end_char = _character(lines, end_line, loc.end_column)
+    else:
+        start_char = _utf16(_line(lines, line)[: max(0, loc.column or 0)])
+        end_char = _utf16(_line(lines, end_line)[: loc.end_column] if loc.end_column is not None else _line(lines, end_line))
+    start = types.Position(line=line, character=start_char)
+    end = types.Position(line=end_line, character=end_char)
     related = [
         types.DiagnosticRelatedInformation(
             location=types.Location(
@@ -136,13 +152,16 @@ def _parses(path: Path, text: str) -> bool:
     return True
 
 
-def _code_cells(text: str) -> list[str]:
-    """The code cells' sources of a notebook the server built (see remember_notebook)."""
+CELL_URI = "redline-cell-uri"  # where a notebook built from its cells keeps each one's URI
+
+
+def _code_cells(text: str) -> list[tuple[str, str]]:
+    """(URI, source) of the code cells of a notebook the server built (remember_notebook)."""
     try:
         cells = json.loads(text).get("cells", [])
     except (ValueError, AttributeError):
         return []
-    return [c.get("source", "") for c in cells if c.get("cell_type") == "code"]
+    return [(c["metadata"][CELL_URI], c["source"]) for c in cells if c.get("cell_type") == "code"]
 
 
 def _outside_cells(finding: Finding) -> Finding:
@@ -169,7 +188,7 @@ class Workspace:
         self.indexed: set[Path] = set()  # folders whose results the cache holds
         self.cells: dict[Path, list[str]] = {}  # an open notebook -> its code cells' URIs
         self.lock = threading.Lock()
-        self.progress: Callable[[Path, int, int], None] | None = None  # indexing: (folder, done, total)
+        self.progress: Progress | None = None  # shown while a folder is indexed
 
     def root_of(self, path: Path) -> Path | None:
         """The innermost folder holding ``path``."""
@@ -201,17 +220,89 @@ class Workspace:
             if typing and all(p in typing for p in inside) and root in self.indexed:
                 continue  # nothing new to read
             documents = {p: self.scanned[p] if p in typing else t for p, t in inside.items() if p not in typing or p in self.scanned}
-            progress = None if root in self.indexed or self.progress is None else functools.partial(self.progress, root)
-            result = api.scan([root], documents=documents, progress=progress)
+            indexing = self.progress if root not in self.indexed else None
+            progress = functools.partial(indexing.report, root) if indexing else None
+            try:
+                result = api.scan([root], documents=documents, progress=progress)
+            finally:
+                if indexing:
+                    indexing.end(root)
             self.indexed.add(root)
             broken = {s.path for s in result.parse_failures}
             for path in inside:
                 if path not in typing and path.relative_to(root).as_posix() not in broken:
                     found[path] = (api.findings_in(result, path), buffers[path][1])
-        for path, (findings, _) in found.items():
-            self.findings[path] = findings
-            self.scanned[path] = buffers[path][0]
+        with self.lock:  # a buffer closed during the scan is forgotten, not brought back
+            found = {p: f for p, f in found.items() if p in self.buffers}
+            for path, (findings, _) in found.items():
+                self.findings[path] = findings
+                self.scanned[path] = buffers[path][0]
         return found
+
+
+def suppression(kind: str | None, lines: list[str], line: int, rule_id: str):
+    """The edit adding an inline suppression of ``rule_id`` to 0-based ``line``, in the
+    file's own comment syntax: at the end of the line, or alone above it where a comment
+    must start its line (Dockerfiles); None for JSON, which has no comments."""
+    from lsprotocol import types
+
+    reason = f"redline: ignore[{rule_id}] <why this is safe>"
+    text = _line(lines, line)
+    if kind in (None, "json", "notebook"):
+        return None
+    if kind == "dockerfile":
+        at = types.Position(line=line, character=0)
+        new_text = f"{text[: len(text) - len(text.lstrip())]}# {reason}\n"
+    else:
+        at = types.Position(line=line, character=_utf16(text))
+        new_text = "  " + {"jinja": f"{{# {reason} #}}", "markdown": f"<!-- {reason} -->"}.get(kind, f"# {reason}")
+    return types.TextEdit(range=types.Range(start=at, end=at), new_text=new_text)
+
+
+class Progress:
+    """Work-done progress for a folder's first scan: called from the scanning thread,
+    sent from the protocol's loop; reports only when the percentage moves, and nothing
+    before the client accepted the token."""
+
+    def __init__(self, server, loop: asyncio.AbstractEventLoop) -> None:
+        self.server, self.loop = server, loop
+        self.runs = itertools.count()
+        self.shown: dict[Path, tuple[str, int | None]] = {}  # folder -> (token, percentage sent; None: not begun)
+
+    def report(self, root: Path, done: int, total: int) -> None:
+        self.loop.call_soon_threadsafe(self._report, root, done, total)
+
+    def end(self, root: Path) -> None:
+        self.loop.call_soon_threadsafe(self._end, root)
+
+    def _report(self, root: Path, done: int, total: int) -> None:
+        from lsprotocol import types
+
+        if root not in self.shown:
+            token = f"redline-index-{next(self.runs)}"
+            self.shown[root] = (token, None)
+            begin = types.WorkDoneProgressBegin(title=f"redline: indexing {root.name}", percentage=0)
+            self.server.work_done_progress.create(token, callback=lambda *_: self._begun(root, token, begin))
+            return
+        token, sent = self.shown[root]
+        percent = done * 100 // max(total, 1)
+        if sent is not None and percent > sent:
+            self.shown[root] = (token, percent)
+            self.server.work_done_progress.report(
+                token, types.WorkDoneProgressReport(message=f"{done}/{total} files", percentage=percent)
+            )
+
+    def _begun(self, root: Path, token: str, begin) -> None:
+        if self.shown.get(root) == (token, None):
+            self.shown[root] = (token, 0)
+            self.server.work_done_progress.begin(token, begin)
+
+    def _end(self, root: Path) -> None:
+        from lsprotocol import types
+
+        token, sent = self.shown.pop(root, ("", None))
+        if sent is not None:
+            self.server.work_done_progress.end(token, types.WorkDoneProgressEnd(message="indexed"))
 
 
 def build():
@@ -244,7 +335,6 @@ def build():
         """Scan the buffers and publish, again while they changed during a scan: one scan
         at a time, the latest buffers next (no fixed pause: an edit's diagnostics come
         within two scans' time)."""
-        state["running"] = True
         try:
             while True:
                 state["again"] = False
@@ -266,24 +356,27 @@ def build():
             state["running"] = False
 
     def publish(path: Path, findings: list[Finding], version: int | None) -> None:
-        """A file's diagnostics; a notebook's on its code cells, each in its own lines."""
+        """A file's diagnostics; a notebook's on its code cells, each in its own lines.
+        Nothing for a document closed since its scan."""
         root = space.root_of(path)
+        if path not in space.buffers or root is None:
+            return
+        byte_columns = classify(path.name) in PYTHON_KINDS
         if path not in space.cells:
             lines = _lines(space.scanned.get(path, ""))
-            diagnostics = [diagnostic(_outside_cells(f), root, lines) for f in findings] if root else []
+            diagnostics = [diagnostic(_outside_cells(f), root, lines, byte_columns=byte_columns) for f in findings]
             server.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=path.as_uri(), version=version, diagnostics=diagnostics)
             )
             return
-        sources = _code_cells(space.scanned.get(path, ""))
-        for number, uri in enumerate(space.cells[path], start=1):
-            lines = _lines(sources[number - 1] if number <= len(sources) else "")
+        current = set(space.cells[path])
+        for number, (uri, source) in enumerate(_code_cells(space.scanned.get(path, "")), start=1):
+            if uri not in current:
+                continue  # deleted since the scan: cleared when it went
             # a finding of no cell (the notebook as a whole) shows on the first
             mine = [f for f in findings if (f.location.cell or 1) == number]
             server.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(
-                    uri=uri, diagnostics=[diagnostic(f, root, lines) for f in mine] if root else []
-                )
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=[diagnostic(f, root, _lines(source)) for f in mine])
             )
 
     def schedule() -> None:
@@ -291,6 +384,7 @@ def build():
         if state["running"]:
             state["again"] = True
         else:
+            state["running"] = True
             tasks.add(task := asyncio.ensure_future(scan_and_publish()))
             task.add_done_callback(tasks.discard)
 
@@ -311,14 +405,20 @@ def build():
         for cell in notebook.cells:
             source = server.workspace.get_text_document(cell.document).source
             if cell.kind == types.NotebookCellKind.Code:
-                cells.append({"cell_type": "code", "source": source, "metadata": {}, "outputs": [], "execution_count": None})
+                cells.append(
+                    {"cell_type": "code", "source": source, "metadata": {CELL_URI: cell.document}, "outputs": [],
+                     "execution_count": None}
+                )
                 uris.append(cell.document)
             else:
                 cells.append({"cell_type": "markdown", "source": source, "metadata": {}})
         text = json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
         with space.lock:
             space.buffers[path] = (text, notebook.version)
+            dropped = set(space.cells.get(path, ())) - set(uris)
             space.cells[path] = uris
+        for cell in dropped:  # a cell deleted, or made markdown: its diagnostics go
+            server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell, diagnostics=[]))
 
     def set_folders(ls) -> None:
         folders = [_path(f.uri) for f in ls.workspace.folders.values()]
@@ -332,7 +432,7 @@ def build():
         set_folders(ls)
         capabilities = ls.client_capabilities
         if capabilities.window and capabilities.window.work_done_progress:
-            space.progress = indexing_progress(asyncio.get_running_loop())
+            space.progress = Progress(server, asyncio.get_running_loop())
         watched = capabilities.workspace and capabilities.workspace.did_change_watched_files
         if watched and watched.dynamic_registration:
             ls.client_register_capability(
@@ -349,28 +449,6 @@ def build():
                 )
             )
         schedule()  # index the folders before the first file opens
-
-    def indexing_progress(loop: asyncio.AbstractEventLoop) -> Callable[[Path, int, int], None]:
-        """Work-done progress for a folder's first scan, sent from the scanning thread."""
-        begun: set[Path] = set()
-
-        def send(root: Path, done: int, total: int) -> None:
-            token = f"redline-index-{root}"
-            if root not in begun:
-                begun.add(root)
-                server.work_done_progress.create(token)
-                server.work_done_progress.begin(
-                    token, types.WorkDoneProgressBegin(title=f"redline: indexing {root.name}", percentage=0)
-                )
-            if done >= total:
-                server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=f"{total} files"))
-            else:
-                server.work_done_progress.report(
-                    token,
-                    types.WorkDoneProgressReport(message=f"{done}/{total} files", percentage=done * 100 // max(total, 1)),
-                )
-
-        return lambda root, done, total: loop.call_soon_threadsafe(send, root, done, total)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def folders_changed(ls, params) -> None:
@@ -430,9 +508,12 @@ def build():
     def hover(ls, params: types.HoverParams) -> types.Hover | None:
         path, cell = located(ls, params.text_document.uri)
         line = params.position.line + 1
+        findings = space.findings.get(path, [])
+        if cell is None:  # a notebook shown as its JSON: its findings are on the first line
+            findings = [_outside_cells(f) for f in findings]
         here = [
             f
-            for f in space.findings.get(path, [])
+            for f in findings
             if f.location.line <= line <= (f.location.end_line or f.location.line) and (f.location.cell or 1) == (cell or 1)
         ]
         if not here:
@@ -459,7 +540,9 @@ def build():
         actions = []
         if only is None or types.CodeActionKind.QuickFix in only:
             actions += fix_actions(uri, document.source, ours)
-            actions += [suppress_action(uri, _lines(document.source), d) for d in ours]
+            path, cell = located(ls, uri)  # a notebook's cell is Python
+            kind = "python" if cell is not None else classify(path.name) if path is not None else None
+            actions += [a for d in ours if (a := suppress_action(uri, _lines(document.source), d, kind))]
         if only is None or any(FIX_ALL.startswith(kind) for kind in only):
             actions += fix_all_action(uri, document.source)
         return actions
@@ -476,7 +559,8 @@ def build():
         actions = []
         for d in diagnostics if findings else ():
             mine = [f for f in findings if f.rule_id == d.code and f.location.line - 1 == d.range.start.line]
-            done = fix.fixed(text, fix.targets(mine).get(mine[0].location.path, {})) if mine else None
+            file_targets = fix.targets(mine).get(mine[0].location.path, {}) if mine else {}
+            done = fix.fixed(text, file_targets, hardening=False) if mine else None
             applied = [a for a in done[1] if a.rule_id == d.code] if done else []
             if applied:
                 actions.append(
@@ -506,24 +590,15 @@ def build():
             )
         ]
 
-    def suppress_action(uri: str, lines: list[str], d: types.Diagnostic) -> types.CodeAction:
-        line = d.range.start.line
-        text = lines[line].rstrip("\r\n") if line < len(lines) else ""
-        end = types.Position(line=line, character=_utf16(text))
+    def suppress_action(uri: str, lines: list[str], d: types.Diagnostic, kind: str | None) -> types.CodeAction | None:
+        edit = suppression(kind, lines, d.range.start.line, str(d.code))
+        if edit is None:
+            return None
         return types.CodeAction(
             title=f"Suppress {d.code} on this line (write the reason)",
             kind=types.CodeActionKind.QuickFix,
             diagnostics=[d],
-            edit=types.WorkspaceEdit(
-                changes={
-                    uri: [
-                        types.TextEdit(
-                            range=types.Range(start=end, end=end),
-                            new_text=f"  # redline: ignore[{d.code}] <why this is safe>",
-                        )
-                    ]
-                }
-            ),
+            edit=types.WorkspaceEdit(changes={uri: [edit]}),
         )
 
     return server

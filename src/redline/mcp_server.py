@@ -71,27 +71,37 @@ def _report(result, max_findings: int) -> dict:
     return document
 
 
-async def _client_roots(ctx) -> list[Path]:
-    """The directories the client names as its roots (file URIs only); none when it
-    declares no roots or cannot answer."""
+ROOTS_TIMEOUT_S = 10.0
+
+
+async def _client_roots(ctx) -> list[Path] | None:
+    """The local directories the client names as its roots; None when it declares no
+    roots or does not answer in time (then the server's roots hold)."""
     import warnings
     from urllib.parse import unquote, urlparse
 
+    import anyio
+
     capabilities = ctx.session.client_capabilities
     if capabilities is None or capabilities.roots is None:
-        return []
+        return None
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), anyio.fail_after(ROOTS_TIMEOUT_S):
             # The protocol deprecated roots (SEP-2577) but clients still send them.
             warnings.simplefilter("ignore")
             listed = await ctx.session.list_roots()
-    except Exception:  # noqa: BLE001 - a client that cannot answer: the server's roots
-        return []
+    except Exception:  # noqa: BLE001 - no back-channel, an error, a timeout: the server's roots
+        return None
     found = []
     for root in listed.roots:
         parsed = urlparse(str(root.uri))
-        if parsed.scheme == "file" and Path(unquote(parsed.path)).is_dir():
-            found.append(Path(unquote(parsed.path)))
+        if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
+            continue  # another machine's share is not this one's path
+        path = unquote(parsed.path)
+        if len(path) > 2 and path[0] == "/" and path[2] == ":":  # file:///C:/work on Windows
+            path = path[1:]
+        if Path(path).is_dir():
+            found.append(Path(path))
     return found
 
 
@@ -106,8 +116,12 @@ def build(roots: list[Path], cache_dir: Path | None = None, *, client_roots: boo
     server = MCPServer("redline", instructions=INSTRUCTIONS, version=_version())
 
     async def confined(ctx: Context, path: str) -> Path:
-        listed = await _client_roots(ctx) if client_roots else []
-        return (Roots(listed) if listed else given).check(path)
+        listed = await _client_roots(ctx) if client_roots else None
+        if listed is None:
+            return given.check(path)
+        if not listed:
+            raise ToolError("the client lists no local directory as a root: open a folder, or start the server with --root")
+        return Roots(listed).check(path)
 
     async def scanned(ctx: Context, path: str, **kwargs):
         real = await confined(ctx, path)

@@ -26,7 +26,7 @@ from redline.analysis import (
 )
 from redline.config import Config, enabled_rules
 from redline.deps.project import audit_project
-from redline.discovery import ANALYSED_KINDS, PYTHON_KINDS, discover
+from redline.discovery import ANALYSED_KINDS, PYTHON_KINDS, discover, real_parent
 from redline.engine import RuleSettings
 from redline.knowledge.taint import CATEGORIES, REVIEW_PATTERNS, SUPERSEDES
 from redline.knowledge.taint import load_all as taint_knowledge
@@ -69,7 +69,7 @@ def run_scan(
 ) -> ScanResult:
     started = time.perf_counter()
     root = scan_root(paths)
-    documents = {os.path.abspath(p): text for p, text in (options.documents or {}).items()}
+    documents = {real_parent(p): text for p, text in (options.documents or {}).items()}
     found = discover(
         root,
         paths or [root],

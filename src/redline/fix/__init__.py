@@ -52,14 +52,14 @@ def targets(findings) -> dict[str, Targets]:
     return out
 
 
-def fixed(text: str, file_targets: Targets) -> tuple[str, list[Applied]] | None:
+def fixed(text: str, file_targets: Targets, *, hardening: bool = True) -> tuple[str, list[Applied]] | None:
     """A Python file's text with its mechanical fixes applied (the reported calls of
-    ``file_targets`` and the hardening fixes), and what was applied; None when libcst
-    cannot parse it."""
-    if not file_targets and not any(h in text for h in _HARDENING_HINTS):
+    ``file_targets``, and the hardening fixes unless ``hardening`` is False), and what
+    was applied; None when libcst cannot parse it."""
+    if not file_targets and not (hardening and any(h in text for h in _HARDENING_HINTS)):
         return text, []
     try:
-        return fix_module(text, file_targets)
+        return fix_module(text, file_targets, hardening=hardening)
     except (cst.ParserSyntaxError, RecursionError):
         return None
 

@@ -219,8 +219,11 @@ class Fixer(cst.CSTTransformer):
 
     METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider)
 
-    def __init__(self, targets: dict[str, set[tuple[int, int]]], lines: list[str], tar_names: frozenset[str]) -> None:
+    def __init__(
+        self, targets: dict[str, set[tuple[int, int]]], lines: list[str], tar_names: frozenset[str], hardening: bool = True
+    ) -> None:
         super().__init__()
+        self.hardening = hardening
         self.targets = {rule: set(where) for rule, where in targets.items()}
         self.lines = lines
         self.tar_names = tar_names
@@ -252,6 +255,8 @@ class Fixer(cst.CSTTransformer):
         if where in self.targets.get("NET001", ()) and _callee_name(original.func) in _HTTP_CALLS:
             call = self._timeout(call, line)
             self.targets["NET001"].discard(where)
+        if not self.hardening:
+            return call
         if isinstance(call.func, cst.Attribute) and call.func.attr.value in ("extractall", "extract"):
             call = self._tar(original, call, line)
         if _kw(call, "shell") is not None:
@@ -341,14 +346,17 @@ class Fixer(cst.CSTTransformer):
         return call
 
 
-def fix_module(source: str, targets: dict[str, set[tuple[int, int]]]) -> tuple[str, list[Applied]]:
-    """``source`` with every applicable fix made, and the fixes; raises libcst's
-    ParserSyntaxError for code libcst cannot parse."""
+def fix_module(
+    source: str, targets: dict[str, set[tuple[int, int]]], *, hardening: bool = True
+) -> tuple[str, list[Applied]]:
+    """``source`` with every applicable fix made (the hardening fixes too unless
+    ``hardening`` is False), and the fixes; raises libcst's ParserSyntaxError for code
+    libcst cannot parse."""
     module = cst.parse_module(source)
     wrapper = cst.MetadataWrapper(module)
     tar = _TarNames()
     wrapper.visit(tar)
-    fixer = Fixer(targets, source.split("\n"), tar.names)
+    fixer = Fixer(targets, source.split("\n"), tar.names, hardening)
     new = wrapper.visit(fixer)
     applied = sorted(fixer.applied, key=lambda a: a.line)
     return new.code, applied
