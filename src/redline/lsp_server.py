@@ -21,7 +21,9 @@ import difflib
 import functools
 import itertools
 import json
+import os
 import re
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -449,6 +451,17 @@ def build():
                 )
             )
         schedule()  # index the folders before the first file opens
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls, params) -> None:
+        state["shutdown"] = True
+
+    @server.feature(types.EXIT)
+    def exit_now(ls, params) -> None:
+        """Exit at once: a scan still running (a large folder's first index) is
+        abandoned, not awaited (its worker processes end with their pipes)."""
+        sys.stdout.flush()
+        os._exit(0 if state.get("shutdown") else 1)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def folders_changed(ls, params) -> None:
