@@ -139,6 +139,38 @@ def test_a_damaged_buffer_row_is_analysed_again(tmp_path: Path, damage: str) -> 
     assert ("EXEC002", "app/routes.py", 8) in {k[:3] for k in _keys(again.findings)}
 
 
+def test_a_buffer_reused_while_another_scan_saves(tmp_path: Path, monkeypatch) -> None:
+    """Another process (the command line, a second editor) may save the same cache
+    between the buffer's reuse and the taint analysis: the buffer's graph was read with
+    it, so the result is still the buffer's."""
+    import sqlite3
+
+    from redline import cache as cache_mod
+
+    from cache_store import database
+
+    root = _project(tmp_path)
+    cache = tmp_path / "cache"
+    routes = root / "app" / "routes.py"
+    text = ROUTE.replace('return str(len(request.args["q"]))', 'from app.tools import run\n    return str(run(request.args["q"]))')
+    api.scan([root], cache_dir=cache, jobs=1, documents={routes: text})
+    real = cache_mod.ResultCache.buffer
+
+    def buffer_then_emptied(self, task, data_digest):
+        found = real(self, task, data_digest)
+        with sqlite3.connect(database(cache)) as db:
+            db.execute("DELETE FROM buffers")
+        return found
+
+    monkeypatch.setattr(cache_mod.ResultCache, "buffer", buffer_then_emptied)
+    tools = root / "app" / "tools.py"
+    tools.write_text(tools.read_text() + "\n\ndef other(value):\n    return value\n")  # the taint result is due again
+    again = api.scan([root], cache_dir=cache, jobs=1, documents={routes: text})
+    cold = api.scan([root], use_cache=False, jobs=1, documents={routes: text})
+    assert _keys(again.findings) == _keys(cold.findings)
+    assert ("INJ002", "app/tools.py", 5) in {k[:3] for k in _keys(again.findings)}
+
+
 def test_a_document_named_through_a_linked_directory(tmp_path: Path) -> None:
     """A workspace opened through a symbolic link (macOS /tmp, a linked home): the
     buffer named through the link is the file the walk lists through the real path."""

@@ -312,6 +312,12 @@ async def test_a_notebook_s_diagnostics_are_on_its_cells(client: LanguageClient,
         types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uris[2]), position=types.Position(line=1, character=10))
     )
     assert hover is not None and "SER002" in hover.contents.value
+    # the same notebook shown as JSON too, then closed: the notebook stays what is scanned
+    raw = types.TextDocumentItem(uri=notebook.as_uri(), language_id="json", version=1, text='{"cells": [1]}')
+    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=raw))
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=notebook.as_uri()))
+    )
     # the cell deleted: its diagnostics go with it
     client.notebook_document_did_change(
         types.DidChangeNotebookDocumentParams(
@@ -421,6 +427,7 @@ KEY = "AKIA" + "Q3EGRT7PZX4WLM2N"  # an AWS access key id's shape
         ("c.j2", f"<p>{{{{ '{KEY}' }}}}</p>\n"),
         (".env", f"AWS_ACCESS_KEY_ID={KEY}\n"),
         ("d.toml", f'[aws]\nkey = "{KEY}"\n'),
+        ("g.ini", f"[aws]\nkey = {KEY}\n"),
         ("e.md", f"# Notes\n\nkey: {KEY}\n"),
         ("f.json", f'{{"key": "{KEY}"}}\n'),
     ],

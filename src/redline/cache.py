@@ -359,7 +359,9 @@ class ResultCache:
             return None
         try:
             result = result_from_dict(unpack(found[0][2]))
-            if found[0][3] is not None and not isinstance(unpack(found[0][3]), dict):
+            # the graph read now: a scan saving meanwhile (another process) may empty the table
+            result.flows = unpack(found[0][3]) if found[0][3] is not None else None
+            if result.flows is not None and not isinstance(result.flows, dict):
                 return None
         except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
             return None  # a damaged row (the result or its graph): analysed again

@@ -30,7 +30,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from redline import api, fix
-from redline.discovery import ANALYSED_KINDS, PYTHON_KINDS, classify, watch_patterns
+from redline.discovery import ANALYSED_KINDS, PYTHON_KINDS, classify, real_parent, watch_patterns
 from redline.model import Finding, Severity
 
 SOURCE = "redline"
@@ -163,7 +163,11 @@ def _code_cells(text: str) -> list[tuple[str, str]]:
         cells = json.loads(text).get("cells", [])
     except (ValueError, AttributeError):
         return []
-    return [(c["metadata"][CELL_URI], c["source"]) for c in cells if c.get("cell_type") == "code"]
+    return [
+        (c["metadata"][CELL_URI], c["source"])
+        for c in cells
+        if isinstance(c, dict) and c.get("cell_type") == "code" and CELL_URI in c.get("metadata", {})
+    ]
 
 
 def _outside_cells(finding: Finding) -> Finding:
@@ -232,7 +236,8 @@ class Workspace:
             self.indexed.add(root)
             broken = {s.path for s in result.parse_failures}
             for path in inside:
-                if path not in typing and path.relative_to(root).as_posix() not in broken:
+                rel = os.path.relpath(real_parent(path), os.path.realpath(root)).replace(os.sep, "/")
+                if path not in typing and rel not in broken:
                     found[path] = (api.findings_in(result, path), buffers[path][1])
         with self.lock:  # a buffer closed during the scan is forgotten, not brought back
             found = {p: f for p, f in found.items() if p in self.buffers}
@@ -245,14 +250,15 @@ class Workspace:
 def suppression(kind: str | None, lines: list[str], line: int, rule_id: str):
     """The edit adding an inline suppression of ``rule_id`` to 0-based ``line``, in the
     file's own comment syntax: at the end of the line, or alone above it where a comment
-    must start its line (Dockerfiles); None for JSON, which has no comments."""
+    must start its line (Dockerfiles, INI and .env files); None for JSON, which has no
+    comments."""
     from lsprotocol import types
 
     reason = f"redline: ignore[{rule_id}] <why this is safe>"
     text = _line(lines, line)
     if kind in (None, "json", "notebook"):
         return None
-    if kind == "dockerfile":
+    if kind in ("dockerfile", "ini", "env"):  # a trailing comment would join the value there
         at = types.Position(line=line, character=0)
         new_text = f"{text[: len(text) - len(text.lstrip())]}# {reason}\n"
     else:
@@ -351,7 +357,12 @@ def build():
                         )
                     state["error"], found = message, {}
                 for path, (findings, version) in found.items():
-                    publish(path, findings, version)
+                    try:
+                        publish(path, findings, version)
+                    except Exception as exc:  # noqa: BLE001 - one file's diagnostics lost, not the server
+                        server.window_log_message(
+                            types.LogMessageParams(type=types.MessageType.Error, message=f"redline: {path}: {exc!r}")
+                        )
                 if not state["again"]:
                     return
         finally:
@@ -361,8 +372,10 @@ def build():
         """A file's diagnostics; a notebook's on its code cells, each in its own lines.
         Nothing for a document closed since its scan."""
         root = space.root_of(path)
-        if path not in space.buffers or root is None:
+        if path not in space.buffers:
             return
+        if root is None:  # outside every folder (one removed): nothing to say
+            findings = []
         byte_columns = classify(path.name) in PYTHON_KINDS
         if path not in space.cells:
             lines = _lines(space.scanned.get(path, ""))
@@ -392,7 +405,7 @@ def build():
 
     def remember(uri: str) -> None:
         path = _path(uri)
-        if path is not None:
+        if path is not None and path not in space.cells:  # a notebook open as one is read cell by cell
             with space.lock:
                 document = server.workspace.get_text_document(uri)
                 space.buffers[path] = (document.source, document.version)
@@ -460,7 +473,14 @@ def build():
     def exit_now(ls, params) -> None:
         """Exit at once: a scan still running (a large folder's first index) is
         abandoned, not awaited (its worker processes end with their pipes)."""
-        sys.stdout.flush()
+        import multiprocessing
+
+        for child in multiprocessing.active_children():  # a pool's workers: they would wait for work
+            child.kill()
+        try:
+            sys.stdout.flush()
+        except OSError:
+            pass
         os._exit(0 if state.get("shutdown") else 1)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
@@ -504,8 +524,11 @@ def build():
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls, params: types.DidCloseTextDocumentParams) -> None:
+        path = _path(params.text_document.uri)
+        if path in space.cells:
+            return  # the notebook itself is still open
         with space.lock:
-            forget(_path(params.text_document.uri))
+            forget(path)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
 
     def located(ls, uri: str) -> tuple[Path | None, int | None]:
@@ -515,7 +538,7 @@ def build():
             return _path(uri), None
         path = _path(notebook.uri)
         uris = space.cells.get(path, [])
-        return path, (uris.index(uri) + 1 if uri in uris else None)
+        return path, (uris.index(uri) + 1 if uri in uris else 0)  # 0: a markdown cell
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def hover(ls, params: types.HoverParams) -> types.Hover | None:

@@ -76,7 +76,8 @@ ROOTS_TIMEOUT_S = 10.0
 
 async def _client_roots(ctx) -> list[Path] | None:
     """The local directories the client names as its roots; None when it declares no
-    roots or does not answer in time (then the server's roots hold)."""
+    roots or the connection cannot carry the question (then the server's roots hold);
+    none when it fails to answer in time or with an error (nothing is allowed)."""
     import warnings
     from urllib.parse import unquote, urlparse
 
@@ -85,20 +86,24 @@ async def _client_roots(ctx) -> list[Path] | None:
     capabilities = ctx.session.client_capabilities
     if capabilities is None or capabilities.roots is None:
         return None
+    from mcp.shared.exceptions import NoBackChannelError
+
     try:
         with warnings.catch_warnings(), anyio.fail_after(ROOTS_TIMEOUT_S):
             # The protocol deprecated roots (SEP-2577) but clients still send them.
             warnings.simplefilter("ignore")
             listed = await ctx.session.list_roots()
-    except Exception:  # noqa: BLE001 - no back-channel, an error, a timeout: the server's roots
+    except NoBackChannelError:  # a connection on which the server cannot ask: the server's roots
         return None
+    except Exception:  # noqa: BLE001 - it declared roots but did not say them: nothing is allowed
+        return []
     found = []
     for root in listed.roots:
         parsed = urlparse(str(root.uri))
         if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
             continue  # another machine's share is not this one's path
         path = unquote(parsed.path)
-        if len(path) > 2 and path[0] == "/" and path[2] == ":":  # file:///C:/work on Windows
+        if os.name == "nt" and len(path) > 2 and path[0] == "/" and path[2] == ":":  # file:///C:/work
             path = path[1:]
         if Path(path).is_dir():
             found.append(Path(path))
@@ -120,7 +125,10 @@ def build(roots: list[Path], cache_dir: Path | None = None, *, client_roots: boo
         if listed is None:
             return given.check(path)
         if not listed:
-            raise ToolError("the client lists no local directory as a root: open a folder, or start the server with --root")
+            raise ToolError(
+                "the client lists no local directory as a root (or did not answer): open a folder, "
+                "or start the server with --root"
+            )
         return Roots(listed).check(path)
 
     async def scanned(ctx: Context, path: str, **kwargs):

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from redline.knowledge import secrets
 from redline.model import Finding, Rule
+from redline.python.parsing import source_lines
 from redline.rules.catalog import rules
 from redline.text.findings import line_finding, unsuppressed
 from redline.text.secret_values import (
@@ -49,7 +50,7 @@ def scan_text(rel: str, text: str, kind: str, enabled: frozenset[str]) -> list[F
     """The CRED001/AUTH006 findings of one text file, secrets masked, suppressions applied."""
     found: list[Finding] = []
     seen: set[tuple[int, int]] = set()
-    lines = text.splitlines()
+    lines = source_lines(text)  # numbered as editors number them (not at U+2028, form feeds)
 
     def add(rule: Rule, number: int, col: int, evidence: tuple[str, ...], message: str, secret: str) -> None:
         if rule.id not in enabled or (number, col) in seen:

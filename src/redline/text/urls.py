@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from redline.knowledge import web
 from redline.model import Finding
+from redline.python.parsing import source_lines
 from redline.rules.catalog import rule
 from redline.text.findings import line_finding, unsuppressed
 
@@ -71,7 +72,7 @@ def scan_urls(rel: str, text: str, kind: str, enabled: frozenset[str]) -> list[F
     if NET004.id not in enabled or kind not in _CONFIG_KINDS or "http://" not in text.lower():
         return []
     found: list[Finding] = []
-    lines = text.splitlines()
+    lines = source_lines(text)  # numbered as editors number them (not at U+2028, form feeds)
     for number, line in enumerate(lines, start=1):
         if "http://" not in line.lower() or line.lstrip().startswith(_COMMENT):
             continue
