@@ -51,8 +51,8 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS taint (key TEXT PRIMARY KEY, value BLOB)",
     # what redline.python.partial needs of the last whole-project analysis, by module
     "CREATE TABLE IF NOT EXISTS links (rel TEXT PRIMARY KEY, value BLOB)",
-    # the last scan's unsaved buffers (an editor's), never the files' results: reused while
-    # a buffer does not change, and compared with its next edit (redline.python.partial)
+    # an editor's unsaved buffers as last analysed (one a file), never the files' results:
+    # reused while a buffer does not change, compared with its next edit (redline.python.partial)
     "CREATE TABLE IF NOT EXISTS buffers (rel TEXT PRIMARY KEY, id TEXT, digest TEXT, result BLOB, flows BLOB)",
 )
 
@@ -366,7 +366,6 @@ class ResultCache:
         except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
             return None  # a damaged row (the result or its graph): analysed again
         result.digest = data_digest
-        self._buffers[task.rel] = found[0]
         return result
 
     def store_buffer(self, task, data_digest: str, result) -> None:
@@ -376,9 +375,6 @@ class ResultCache:
         self._buffers[task.rel] = (
             _identity(task), data_digest, pack(entry), pack(graph) if graph is not None else None
         )
-
-    def _had_buffers(self) -> bool:
-        return bool(self._query("SELECT 1 FROM buffers LIMIT 1"))
 
     def _buffer_row(self, rel: str, data_digest: str, column: str) -> tuple | None:
         """(digest, blob) of the last scan's buffer's ``column`` with this content, or None."""
@@ -457,7 +453,7 @@ class ResultCache:
         scanned, in one transaction; then keep the cache within its size limit."""
         gone = [(rel,) for rel in self._rows if rel not in self._used and rel not in self._stored]
         taint = self._taint_new if self._taint_new is not self._taint_old else None
-        if self._stored or self._retimed or gone or taint is not None or self._buffers or self._had_buffers():
+        if self._stored or self._retimed or gone or taint is not None or self._buffers:
             db = self._connect()
             if db is not None:
                 try:
@@ -470,7 +466,7 @@ class ResultCache:
                             "UPDATE files SET mtime = ? WHERE rel = ?", ((m, rel) for rel, m in self._retimed.items())
                         )
                         db.executemany("DELETE FROM files WHERE rel = ?", gone)
-                        db.execute("DELETE FROM buffers")  # the last scan's buffers only
+                        db.executemany("DELETE FROM buffers WHERE rel = ?", gone)
                         db.executemany(
                             "INSERT OR REPLACE INTO buffers VALUES (?, ?, ?, ?, ?)",
                             ((rel, *row) for rel, row in self._buffers.items()),
