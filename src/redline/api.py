@@ -43,6 +43,7 @@ __all__ = [
     "findings_in",
     "load_config",
     "render",
+    "reported_path",
     "rule",
     "rules",
     "scan",
@@ -128,15 +129,19 @@ def configured(
     return config.with_overrides(select=select or None, ignore=(config.ignore + ignore) if ignore else None)
 
 
-def findings_in(result: ScanResult, path: str | os.PathLike[str]) -> list[Finding]:
-    """The findings located in one file (given as a path on disk, or as reported)."""
+def reported_path(result: ScanResult, path: str | os.PathLike[str]) -> str:
+    """How ``result`` names a file given as a path on disk (or as reported)."""
     from redline.discovery import real_parent
 
     if not os.path.isabs(result.root):
-        rel = os.fspath(path)
-    else:  # the walk names files through the root's real directories
-        rel = os.path.relpath(real_parent(path), os.path.realpath(result.root))
-    rel = rel.replace(os.sep, "/")
+        return os.fspath(path).replace(os.sep, "/")
+    # the walk names files through the root's real directories
+    return os.path.relpath(real_parent(path), os.path.realpath(result.root)).replace(os.sep, "/")
+
+
+def findings_in(result: ScanResult, path: str | os.PathLike[str]) -> list[Finding]:
+    """The findings located in one file (given as a path on disk, or as reported)."""
+    rel = reported_path(result, path)
     return [f for f in result.findings if f.location.path == rel]
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from redline import api, fix
-from redline.discovery import ANALYSED_KINDS, PYTHON_KINDS, classify, real_parent, watch_patterns
+from redline.discovery import ANALYSED_KINDS, PYTHON_KINDS, classify, watch_patterns
 from redline.model import Finding, Severity
 
 SOURCE = "redline"
@@ -92,13 +92,13 @@ def _line(lines: list[str], line: int) -> str:
     return lines[line].rstrip("\r\n") if line < len(lines) else ""
 
 
-def _character(lines: list[str], line: int, column: int | None) -> int:
-    """A column in UTF-8 bytes (as Python's parser counts) as LSP counts it (UTF-16 units);
-    None is the end of the line."""
+def _character(lines: list[str], line: int, column: int | None, in_bytes: bool) -> int:
+    """A column of ``line`` as LSP counts it (UTF-16 units), from UTF-8 bytes (Python's
+    parser) or characters (the text scanners); None is the end of the line."""
     text = _line(lines, line)
-    if column is None:
-        return _utf16(text)
-    return _utf16(text.encode("utf-8")[: max(0, column)].decode("utf-8", "ignore"))
+    if column is not None:
+        text = text.encode("utf-8")[: max(0, column)].decode("utf-8", "ignore") if in_bytes else text[: max(0, column)]
+    return _utf16(text)
 
 
 def diagnostic(finding: Finding, root: Path, lines: list[str], *, byte_columns: bool = True):
@@ -110,14 +110,8 @@ def diagnostic(finding: Finding, root: Path, lines: list[str], *, byte_columns: 
     loc = finding.location
     line = max(0, loc.line - 1)
     end_line = max(line, (loc.end_line or loc.line) - 1)
-    if byte_columns:
-        start_char = _character(lines, line, loc.column or 0)
-        end_char = _character(lines, end_line, loc.end_column)
-    else:
-        start_char = _utf16(_line(lines, line)[: max(0, loc.column or 0)])
-        end_char = _utf16(_line(lines, end_line)[: loc.end_column] if loc.end_column is not None else _line(lines, end_line))
-    start = types.Position(line=line, character=start_char)
-    end = types.Position(line=end_line, character=end_char)
+    start = types.Position(line=line, character=_character(lines, line, loc.column or 0, byte_columns))
+    end = types.Position(line=end_line, character=_character(lines, end_line, loc.end_column, byte_columns))
     related = [
         types.DiagnosticRelatedInformation(
             location=types.Location(
@@ -221,10 +215,8 @@ class Workspace:
         typing = {p for inside in by_root.values() for p, t in inside.items() if self.scanned.get(p) != t and not _parses(p, t)}
         for root in roots:
             inside = by_root.get(root, {})
-            if not inside and root in self.indexed:
-                continue
-            if typing and all(p in typing for p in inside) and root in self.indexed:
-                continue  # nothing new to read
+            if root in self.indexed and all(p in typing for p in inside):
+                continue  # indexed, and no buffer there to read anew
             documents = {p: self.scanned[p] if p in typing else t for p, t in inside.items() if p not in typing or p in self.scanned}
             indexing = self.progress if root not in self.indexed else None
             progress = functools.partial(indexing.report, root) if indexing else None
@@ -236,8 +228,7 @@ class Workspace:
             self.indexed.add(root)
             broken = {s.path for s in result.parse_failures}
             for path in inside:
-                rel = os.path.relpath(real_parent(path), os.path.realpath(root)).replace(os.sep, "/")
-                if path not in typing and rel not in broken:
+                if path not in typing and api.reported_path(result, path) not in broken:
                     found[path] = (api.findings_in(result, path), buffers[path][1])
         with self.lock:  # a buffer closed during the scan is forgotten, not brought back
             found = {p: f for p, f in found.items() if p in self.buffers}
@@ -337,7 +328,7 @@ def build():
     scans = ThreadPoolExecutor(max_workers=1)  # one scan at a time, off the protocol's loop
     tasks: set[asyncio.Task] = set()  # kept from the garbage collector while they run
 
-    state = {"running": False, "again": False, "error": ""}
+    state = {"running": False, "again": False, "error": "", "shutdown": False}
 
     async def scan_and_publish() -> None:
         """Scan the buffers and publish, again while they changed during a scan: one scan
@@ -481,7 +472,7 @@ def build():
             sys.stdout.flush()
         except OSError:
             pass
-        os._exit(0 if state.get("shutdown") else 1)
+        os._exit(0 if state["shutdown"] else 1)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def folders_changed(ls, params) -> None:
@@ -547,10 +538,11 @@ def build():
         findings = space.findings.get(path, [])
         if cell is None:  # a notebook shown as its JSON: its findings are on the first line
             findings = [_outside_cells(f) for f in findings]
+        wanted = 1 if cell is None else cell  # (a finding of no cell shows on the first)
         here = [
             f
             for f in findings
-            if f.location.line <= line <= (f.location.end_line or f.location.line) and (f.location.cell or 1) == (cell or 1)
+            if f.location.line <= line <= (f.location.end_line or f.location.line) and (f.location.cell or 1) == wanted
         ]
         if not here:
             return None
@@ -595,8 +587,7 @@ def build():
         actions = []
         for d in diagnostics if findings else ():
             mine = [f for f in findings if f.rule_id == d.code and f.location.line - 1 == d.range.start.line]
-            file_targets = fix.targets(mine).get(mine[0].location.path, {}) if mine else {}
-            done = fix.fixed(text, file_targets, hardening=False) if mine else None
+            done = fix.fixed(text, fix.file_targets(mine), hardening=False) if mine else None
             applied = [a for a in done[1] if a.rule_id == d.code] if done else []
             if applied:
                 actions.append(
@@ -615,7 +606,7 @@ def build():
         findings = fixable(_path(uri), text)
         if findings is None:
             return []
-        done = fix.fixed(text, next(iter(fix.targets(findings).values()), {}))
+        done = fix.fixed(text, fix.file_targets(findings))
         if not done or not done[1]:
             return []
         return [

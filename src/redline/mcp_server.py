@@ -79,7 +79,8 @@ async def _client_roots(ctx) -> list[Path] | None:
     roots or the connection cannot carry the question (then the server's roots hold);
     none when it fails to answer in time or with an error (nothing is allowed)."""
     import warnings
-    from urllib.parse import unquote, urlparse
+    from urllib.parse import urlparse
+    from urllib.request import url2pathname
 
     import anyio
 
@@ -100,13 +101,11 @@ async def _client_roots(ctx) -> list[Path] | None:
     found = []
     for root in listed.roots:
         parsed = urlparse(str(root.uri))
-        if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
-            continue  # another machine's share is not this one's path
-        path = unquote(parsed.path)
-        if os.name == "nt" and len(path) > 2 and path[0] == "/" and path[2] == ":":  # file:///C:/work
-            path = path[1:]
-        if Path(path).is_dir():
-            found.append(Path(path))
+        # (another machine's share is not this one's path)
+        if parsed.scheme == "file" and parsed.netloc in ("", "localhost"):
+            path = Path(url2pathname(parsed.path))  # Windows drives too
+            if path.is_dir():
+                found.append(path)
     return found
 
 

@@ -23,7 +23,7 @@ from redline.model import ScanResult
 from redline.report.common import visible
 from redline.scan import scan_root
 
-__all__ = ["Applied", "FileFix", "FIXABLE_RULES", "fixed", "plan", "summary", "targets", "unified_diff", "write"]
+__all__ = ["Applied", "FileFix", "FIXABLE_RULES", "file_targets", "fixed", "plan", "summary", "targets", "unified_diff", "write"]
 
 # SER003 (a proven taint path into a deserializer) is fixed only where the call is yaml's.
 FIXABLE_RULES = frozenset({"SER002", "SER003", "AUTH001", "NET001"})
@@ -45,10 +45,18 @@ Targets = dict[str, set[tuple[int, int]]]  # rule id -> (line, column) of the re
 
 def targets(findings) -> dict[str, Targets]:
     """The reported calls a fix applies to, by file (as reported) and rule."""
-    out: dict[str, Targets] = {}
+    by_file: dict[str, list] = {}
+    for f in findings:
+        by_file.setdefault(f.location.path, []).append(f)
+    return {rel: found for rel, mine in by_file.items() if (found := file_targets(mine))}
+
+
+def file_targets(findings) -> Targets:
+    """The reported calls a fix applies to in one file's ``findings``, by rule."""
+    out: Targets = {}
     for f in findings:
         if f.rule_id in FIXABLE_RULES and f.location.cell is None:
-            out.setdefault(f.location.path, {}).setdefault(f.rule_id, set()).add((f.location.line, f.location.column))
+            out.setdefault(f.rule_id, set()).add((f.location.line, f.location.column))
     return out
 
 
