@@ -75,6 +75,51 @@ async def client(lsp_client: LanguageClient, workspace: Path):
     await lsp_client.shutdown_session()
 
 
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "redline", "server"]),
+)
+async def plain_client(lsp_client: LanguageClient, workspace: Path):
+    """A client declaring no capabilities (no resolving of code actions, no watching)."""
+    await lsp_client.initialize_session(
+        types.InitializeParams(capabilities=types.ClientCapabilities(), root_uri=workspace.as_uri())
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.mark.asyncio
+async def test_fixes_come_with_their_edit_for_a_client_that_cannot_resolve(
+    plain_client: LanguageClient, workspace: Path
+) -> None:
+    client = plain_client
+    uri = (workspace / "app" / "config.py").as_uri()
+    text = "import yaml\n\n\ndef read(data):\n    return yaml.load(data)\n"
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
+        )
+    )
+    (found,) = await _until(lambda: _codes(client, uri, "SER002"))
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=found.range,
+            context=types.CodeActionContext(diagnostics=[found]),
+        )
+    )
+    titles = [a.title for a in actions]
+    assert titles[0].startswith("Fix SER002: ") and titles[-1].startswith("Suppress SER002")
+    assert _apply(text, actions[0].edit.changes[uri]) == text.replace("yaml.load(", "yaml.safe_load(")
+    everything = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=found.range,
+            context=types.CodeActionContext(diagnostics=[], only=[types.CodeActionKind.SourceFixAll]),
+        )
+    )
+    assert [a.kind for a in everything] == ["source.fixAll.redline"] and everything[0].edit is not None
+
+
 @pytest.fixture(scope="module")
 def misconfigured(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("lsp-bad") / "proj"
@@ -221,8 +266,10 @@ async def test_an_unsaved_new_file_and_a_half_typed_buffer(client: LanguageClien
     )
     fixes = [a for a in actions if a.title.startswith("Fix SER002")]
     assert len(fixes) == 1 and fixes[0].is_preferred and fixes[0].kind == types.CodeActionKind.QuickFix
+    assert fixes[0].edit is None  # computed only when chosen (this client resolves actions)
+    chosen = await client.code_action_resolve_async(fixes[0])
     expected = "import os\n" + text.replace("yaml.load(", "yaml.safe_load(")
-    assert _apply("import os\n" + text, fixes[0].edit.changes[uri]) == expected
+    assert _apply("import os\n" + text, chosen.edit.changes[uri]) == expected and "safe_load" in chosen.title
     (everything,) = await client.text_document_code_action_async(
         types.CodeActionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
@@ -231,6 +278,7 @@ async def test_an_unsaved_new_file_and_a_half_typed_buffer(client: LanguageClien
         )
     )
     assert everything.kind == "source.fixAll.redline"
+    everything = await client.code_action_resolve_async(everything)
     assert _apply("import os\n" + text, everything.edit.changes[uri]) == expected
 
 

@@ -258,6 +258,18 @@ def suppression(kind: str | None, lines: list[str], line: int, rule_id: str):
     return types.TextEdit(range=types.Range(start=at, end=at), new_text=new_text)
 
 
+def _fixed(text: str, targets: fix.Targets, *, hardening: bool):
+    """fix.fixed, remembered for the last few texts: an editor asks for the same actions
+    again and again while the cursor moves."""
+    frozen = tuple(sorted((rule, tuple(sorted(where))) for rule, where in targets.items()))
+    return _fixed_frozen(text, frozen, hardening)
+
+
+@functools.lru_cache(maxsize=16)
+def _fixed_frozen(text: str, targets: tuple, hardening: bool):
+    return fix.fixed(text, {rule: set(where) for rule, where in targets}, hardening=hardening)
+
+
 class Progress:
     """Work-done progress for a folder's first scan: called from the scanning thread,
     sent from the protocol's loop; reports only when the percentage moves, and nothing
@@ -558,9 +570,13 @@ def build():
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL]),
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL], resolve_provider=True),
     )
-    def code_action(ls, params: types.CodeActionParams) -> list[types.CodeAction]:
+    async def code_action(ls, params: types.CodeActionParams) -> list[types.CodeAction]:
+        """Editors ask at every cursor move: the fixes are listed from the last scan's
+        findings and their edits computed (libcst, seconds on a large file) only when one
+        is chosen (codeAction/resolve), or off the protocol's loop for a client that
+        cannot resolve."""
         uri = params.text_document.uri
         document = ls.workspace.get_text_document(uri)
         ours = [d for d in params.context.diagnostics if d.source == SOURCE and d.code]
@@ -570,10 +586,21 @@ def build():
             actions += fix_actions(uri, document.source, ours)
             path, cell = located(ls, uri)  # a notebook's cell is Python
             kind = "python" if cell is not None else classify(path.name) if path is not None else None
-            actions += [a for d in ours if (a := suppress_action(uri, _lines(document.source), d, kind))]
+            suppressions = [a for d in ours if (a := suppress_action(uri, _lines(document.source), d, kind))]
+        else:
+            suppressions = []
         if only is None or any(FIX_ALL.startswith(kind) for kind in only):
             actions += fix_all_action(uri, document.source)
-        return actions
+        support = ls.client_capabilities.text_document and ls.client_capabilities.text_document.code_action
+        if not (support and support.resolve_support and "edit" in support.resolve_support.properties):
+            loop = asyncio.get_running_loop()
+            resolved = [await loop.run_in_executor(None, resolve, a) for a in actions]
+            actions = [a for a in resolved if a.edit is not None]
+        return actions + suppressions
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def code_action_resolve(ls, action: types.CodeAction) -> types.CodeAction:
+        return await asyncio.get_running_loop().run_in_executor(None, resolve, action)
 
     def fixable(path: Path | None, text: str) -> list[Finding] | None:
         """The findings a fix may use: the last scan's, when it read this very text."""
@@ -582,40 +609,45 @@ def build():
         return [f for f in space.findings.get(path, []) if f.rule_id in fix.FIXABLE_RULES]
 
     def fix_actions(uri: str, text: str, diagnostics) -> list[types.CodeAction]:
-        """A quick fix for each diagnostic ``--fix`` knows how to mend."""
-        findings = fixable(_path(uri), text)
-        actions = []
-        for d in diagnostics if findings else ():
-            mine = [f for f in findings if f.rule_id == d.code and f.location.line - 1 == d.range.start.line]
-            done = fix.fixed(text, fix.file_targets(mine), hardening=False) if mine else None
-            applied = [a for a in done[1] if a.rule_id == d.code] if done else []
-            if applied:
-                actions.append(
-                    types.CodeAction(
-                        title=f"Fix {d.code}: {applied[0].description}",
-                        kind=types.CodeActionKind.QuickFix,
-                        diagnostics=[d],
-                        is_preferred=True,
-                        edit=types.WorkspaceEdit(changes={uri: text_edits(text, done[0])}),
-                    )
-                )
-        return actions
-
-    def fix_all_action(uri: str, text: str) -> list[types.CodeAction]:
-        """Every mechanical fix of the file at once (what ``--fix`` would write)."""
-        findings = fixable(_path(uri), text)
-        if findings is None:
-            return []
-        done = fix.fixed(text, fix.file_targets(findings))
-        if not done or not done[1]:
-            return []
+        """A quick fix for each diagnostic ``--fix`` knows how to mend (its edit resolved later)."""
+        findings = fixable(_path(uri), text) or []
         return [
             types.CodeAction(
-                title=f"Apply redline's mechanical fixes ({len(done[1])})",
-                kind=FIX_ALL,
-                edit=types.WorkspaceEdit(changes={uri: text_edits(text, done[0])}),
+                title=f"Fix {d.code} (redline's mechanical fix)",
+                kind=types.CodeActionKind.QuickFix,
+                diagnostics=[d],
+                is_preferred=True,
+                data={"uri": uri, "rule": d.code, "line": d.range.start.line},
             )
+            for d in diagnostics
+            if any(f.rule_id == d.code and f.location.line - 1 == d.range.start.line for f in findings)
         ]
+
+    def fix_all_action(uri: str, text: str) -> list[types.CodeAction]:
+        """Every mechanical fix of the file at once, what ``--fix`` would write (resolved later)."""
+        findings = fixable(_path(uri), text)
+        if findings is None or not (findings or fix.may_harden(text)):
+            return []
+        return [types.CodeAction(title="Apply redline's mechanical fixes", kind=FIX_ALL, data={"uri": uri})]
+
+    def resolve(action: types.CodeAction) -> types.CodeAction:
+        """The action with its edit, when the fix still applies to the buffer as it is."""
+        data = action.data or {}
+        uri = data.get("uri", "")
+        text = server.workspace.get_text_document(uri).source
+        findings = fixable(_path(uri), text)
+        if findings is None or ("rule" in data and not findings):
+            return action  # the buffer changed since its scan, or nothing is left to fix
+        if "rule" in data:
+            mine = [f for f in findings if f.rule_id == data["rule"] and f.location.line - 1 == data["line"]]
+            done = _fixed(text, fix.file_targets(mine), hardening=False)
+        else:
+            done = _fixed(text, fix.file_targets(findings), hardening=True)
+        if done is not None and done[1] and done[0] != text:
+            action.edit = types.WorkspaceEdit(changes={uri: text_edits(text, done[0])})
+            if "rule" in data:
+                action.title = f"Fix {data['rule']}: {done[1][0].description}"
+        return action
 
     def suppress_action(uri: str, lines: list[str], d: types.Diagnostic, kind: str | None) -> types.CodeAction | None:
         edit = suppression(kind, lines, d.range.start.line, str(d.code))

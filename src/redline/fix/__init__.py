@@ -23,7 +23,7 @@ from redline.model import ScanResult
 from redline.report.common import visible
 from redline.scan import scan_root
 
-__all__ = ["Applied", "FileFix", "FIXABLE_RULES", "file_targets", "fixed", "plan", "summary", "targets", "unified_diff", "write"]
+__all__ = ["Applied", "FileFix", "FIXABLE_RULES", "file_targets", "fixed", "may_harden", "plan", "summary", "targets", "unified_diff", "write"]
 
 # SER003 (a proven taint path into a deserializer) is fixed only where the call is yaml's.
 FIXABLE_RULES = frozenset({"SER002", "SER003", "AUTH001", "NET001"})
@@ -60,11 +60,16 @@ def file_targets(findings) -> Targets:
     return out
 
 
+def may_harden(text: str) -> bool:
+    """Whether a hardening fix (no rule of its own) may apply: the cheap test before parsing."""
+    return any(h in text for h in _HARDENING_HINTS)
+
+
 def fixed(text: str, file_targets: Targets, *, hardening: bool = True) -> tuple[str, list[Applied]] | None:
     """A Python file's text with its mechanical fixes applied (the reported calls of
     ``file_targets``, and the hardening fixes unless ``hardening`` is False), and what
     was applied; None when libcst cannot parse it."""
-    if not file_targets and not (hardening and any(h in text for h in _HARDENING_HINTS)):
+    if not file_targets and not (hardening and may_harden(text)):
         return text, []
     try:
         return fix_module(text, file_targets, hardening=hardening)

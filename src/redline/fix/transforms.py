@@ -355,7 +355,8 @@ def fix_module(
     module = cst.parse_module(source)
     wrapper = cst.MetadataWrapper(module)
     tar = _TarNames()
-    wrapper.visit(tar)
+    if hardening:  # only the tarfile hardening asks which names are archives
+        wrapper.visit(tar)
     fixer = Fixer(targets, source.split("\n"), tar.names, hardening)
     new = wrapper.visit(fixer)
     applied = sorted(fixer.applied, key=lambda a: a.line)
